@@ -93,9 +93,15 @@ func (r *reader) arena() arena {
 	return arena(r.b[:r.off])
 }
 
+// arena is empty after an error; get then returns "" for every span.
 type arena string
 
-func (a arena) get(s span) string { return string(a[s.off : s.off+s.n]) }
+func (a arena) get(s span) string {
+	if s.off+s.n > len(a) {
+		return ""
+	}
+	return string(a[s.off : s.off+s.n])
+}
 
 // rest returns the remaining body bytes, aliasing the input.
 func (r *reader) rest() []byte {
