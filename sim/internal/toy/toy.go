@@ -138,6 +138,9 @@ func parseRecord(line string) (int64, bool) {
 	return n, err == nil
 }
 
+// Durable is the total of the additions whose sync completed.
+func (c *Counter) Durable() int64 { return c.durable }
+
 // Accept puts every connection on the one loop.
 func (c *Counter) Accept(runtime.ConnInfo) runtime.Loop { return c.loop }
 
