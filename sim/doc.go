@@ -18,5 +18,5 @@
 //
 // Imports: the standard library, package runtime and Pebble's vfs. Never
 // node/ (the lint test checks it): sim hosts whatever implements
-// runtime.Process, and its own tests use the toy process in sim/internal/toy.
+// runtime.Process, and its own tests use the toy process in internal/toy.
 package sim

@@ -11,7 +11,7 @@ import (
 	"github.com/cockroachdb/pebble/v2/vfs"
 	"github.com/jindou-im/jindou/runtime"
 	"github.com/jindou-im/jindou/sim"
-	"github.com/jindou-im/jindou/sim/internal/toy"
+	"github.com/jindou-im/jindou/internal/toy"
 )
 
 func TestSameSeedSameTraceOtherSeedOther(t *testing.T) {
