@@ -15,7 +15,7 @@ type Connect struct {
 func (*Connect) Type() PacketType     { return TypeConnect }
 func (p *Connect) headerFlags() uint8 { return uint8(p.Flags & flagsMask) }
 
-func (p *Connect) appendBody(w *writer, _ uint8) {
+func (p *Connect) appendBody(w writer, _ uint8) writer {
 	w.u8(p.Version)
 	w.u8(uint8(p.DeviceFlag))
 	w.str("device_id", p.DeviceID)
@@ -23,9 +23,10 @@ func (p *Connect) appendBody(w *writer, _ uint8) {
 	w.str("token", p.Token)
 	w.u64(uint64(p.ClientTimestamp))
 	w.str("client_key", p.ClientKey)
+	return w
 }
 
-func (p *Connect) decodeBody(r *reader, flags, _ uint8) {
+func (p *Connect) decodeBody(r reader, flags, _ uint8) reader {
 	p.Flags = Flags(flags)
 	p.Version = r.u8("version")
 	p.DeviceFlag = DeviceFlag(r.u8("device_flag"))
@@ -36,6 +37,7 @@ func (p *Connect) decodeBody(r *reader, flags, _ uint8) {
 	key := r.str("client_key")
 	a := r.arena()
 	p.DeviceID, p.UID, p.Token, p.ClientKey = a.get(dev), a.get(uid), a.get(tok), a.get(key)
+	return r
 }
 
 // Connack answers a Connect.
@@ -60,7 +62,7 @@ func (p *Connack) headerFlags() uint8 {
 	return 0
 }
 
-func (p *Connack) appendBody(w *writer, v uint8) {
+func (p *Connack) appendBody(w writer, v uint8) writer {
 	if p.HasServerVersion {
 		w.u8(p.ServerVersion)
 	}
@@ -71,9 +73,10 @@ func (p *Connack) appendBody(w *writer, v uint8) {
 	if v >= 4 {
 		w.u64(p.NodeID)
 	}
+	return w
 }
 
-func (p *Connack) decodeBody(r *reader, flags, v uint8) {
+func (p *Connack) decodeBody(r reader, flags, v uint8) reader {
 	p.HasServerVersion = flags&connackHasServerVersion != 0
 	if p.HasServerVersion {
 		p.ServerVersion = r.u8("server_version")
@@ -87,6 +90,7 @@ func (p *Connack) decodeBody(r *reader, flags, v uint8) {
 	}
 	a := r.arena()
 	p.ServerKey, p.Salt = a.get(key), a.get(salt)
+	return r
 }
 
 // Disconnect ends a session, from either side.
@@ -99,14 +103,16 @@ type Disconnect struct {
 func (*Disconnect) Type() PacketType     { return TypeDisconnect }
 func (p *Disconnect) headerFlags() uint8 { return uint8(p.Flags & flagsMask) }
 
-func (p *Disconnect) appendBody(w *writer, _ uint8) {
+func (p *Disconnect) appendBody(w writer, _ uint8) writer {
 	w.u8(uint8(p.ReasonCode))
 	w.str("reason", p.Reason)
+	return w
 }
 
-func (p *Disconnect) decodeBody(r *reader, flags, _ uint8) {
+func (p *Disconnect) decodeBody(r reader, flags, _ uint8) reader {
 	p.Flags = Flags(flags)
 	p.ReasonCode = ReasonCode(r.u8("reason_code"))
 	reason := r.str("reason")
 	p.Reason = r.arena().get(reason)
+	return r
 }

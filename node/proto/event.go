@@ -13,14 +13,15 @@ type Event struct {
 func (*Event) Type() PacketType     { return TypeEvent }
 func (p *Event) headerFlags() uint8 { return uint8(p.Flags & flagsMask) }
 
-func (p *Event) appendBody(w *writer, _ uint8) {
+func (p *Event) appendBody(w writer, _ uint8) writer {
 	w.str("id", p.ID)
 	w.str("type", p.EventType)
 	w.u64(uint64(p.Timestamp))
 	w.bytes(p.Data)
+	return w
 }
 
-func (p *Event) decodeBody(r *reader, flags, _ uint8) {
+func (p *Event) decodeBody(r reader, flags, _ uint8) reader {
 	p.Flags = Flags(flags)
 	id := r.str("id")
 	typ := r.str("type")
@@ -28,4 +29,5 @@ func (p *Event) decodeBody(r *reader, flags, _ uint8) {
 	a := r.arena()
 	p.ID, p.EventType = a.get(id), a.get(typ)
 	p.Data = r.rest()
+	return r
 }

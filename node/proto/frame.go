@@ -15,8 +15,7 @@ func AppendFrame(dst []byte, p Packet, v uint8) ([]byte, error) {
 	// the gap: bodies are small next to the copy this saves computing sizes.
 	start := len(dst)
 	dst = append(dst, byte(t)<<4|p.headerFlags(), 0, 0, 0, 0)
-	w := writer{b: dst, typ: t}
-	p.appendBody(&w, v)
+	w := p.appendBody(writer{b: dst, typ: t}, v)
 	if w.err != nil {
 		return dst[:start], w.err
 	}
@@ -98,8 +97,7 @@ func (f Frame) DecodeInto(p Packet, v uint8) error {
 	if needsVersion(f.Type) && !validVersion(v) {
 		return &DecodeError{Kind: KindBadVersion, Type: f.Type}
 	}
-	r := reader{b: f.Body, typ: f.Type}
-	p.decodeBody(&r, f.Flags, v)
+	r := p.decodeBody(reader{b: f.Body, typ: f.Type}, f.Flags, v)
 	return r.done()
 }
 

@@ -101,13 +101,13 @@ func (s *Session) OpenRecv(dst []byte, p *Recv) ([]byte, error) {
 // p.MsgKey, after the other fields of p are final: the server calls it once
 // per recipient connection, since each has its own key and IV.
 func (s *Session) SealRecv(p *Recv, plaintext []byte) {
-	p.Payload = s.AppendEncrypt(nil, plaintext)
+	p.Payload = s.AppendEncrypt(make([]byte, 0, EncryptedLen(len(plaintext))), plaintext)
 	p.MsgKey = s.RecvMsgKey(p)
 }
 
 // SealSend is the client's SealRecv: it encrypts a SEND's payload and sets
 // its msg_key.
 func (s *Session) SealSend(p *Send, plaintext []byte) {
-	p.Payload = s.AppendEncrypt(nil, plaintext)
+	p.Payload = s.AppendEncrypt(make([]byte, 0, EncryptedLen(len(plaintext))), plaintext)
 	p.MsgKey = s.SendMsgKey(p)
 }

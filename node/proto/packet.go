@@ -7,10 +7,11 @@ type Packet interface {
 	Type() PacketType
 	// headerFlags is the low nibble of the first byte.
 	headerFlags() uint8
-	// appendBody writes the body at version v.
-	appendBody(w *writer, v uint8)
+	// appendBody writes the body at version v. The writer and reader pass
+	// by value so that they stay on the caller's stack.
+	appendBody(w writer, v uint8) writer
 	// decodeBody reads the body at version v; flags is the low nibble.
-	decodeBody(r *reader, flags uint8, v uint8)
+	decodeBody(r reader, flags uint8, v uint8) reader
 }
 
 // newPacket returns an empty packet of type t, or nil if t is unknown.
@@ -59,12 +60,12 @@ type Ping struct{}
 // Pong answers a Ping: the single byte 0x80.
 type Pong struct{}
 
-func (*Ping) Type() PacketType                 { return TypePing }
-func (*Ping) headerFlags() uint8               { return 0 }
-func (*Ping) appendBody(*writer, uint8)        {}
-func (*Ping) decodeBody(*reader, uint8, uint8) {}
+func (*Ping) Type() PacketType                       { return TypePing }
+func (*Ping) headerFlags() uint8                     { return 0 }
+func (*Ping) appendBody(w writer, _ uint8) writer    { return w }
+func (*Ping) decodeBody(r reader, _, _ uint8) reader { return r }
 
-func (*Pong) Type() PacketType                 { return TypePong }
-func (*Pong) headerFlags() uint8               { return 0 }
-func (*Pong) appendBody(*writer, uint8)        {}
-func (*Pong) decodeBody(*reader, uint8, uint8) {}
+func (*Pong) Type() PacketType                       { return TypePong }
+func (*Pong) headerFlags() uint8                     { return 0 }
+func (*Pong) appendBody(w writer, _ uint8) writer    { return w }
+func (*Pong) decodeBody(r reader, _, _ uint8) reader { return r }

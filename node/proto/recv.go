@@ -26,7 +26,7 @@ type Recv struct {
 func (*Recv) Type() PacketType     { return TypeRecv }
 func (p *Recv) headerFlags() uint8 { return uint8(p.Flags & flagsMask) }
 
-func (p *Recv) appendBody(w *writer, v uint8) {
+func (p *Recv) appendBody(w writer, v uint8) writer {
 	w.u8(uint8(p.Setting))
 	w.str("msg_key", p.MsgKey)
 	w.str("from_uid", p.FromUID)
@@ -48,9 +48,10 @@ func (p *Recv) appendBody(w *writer, v uint8) {
 		w.str("topic", p.Topic)
 	}
 	w.bytes(p.Payload)
+	return w
 }
 
-func (p *Recv) decodeBody(r *reader, flags, v uint8) {
+func (p *Recv) decodeBody(r reader, flags, v uint8) reader {
 	p.Flags = Flags(flags)
 	p.Setting = Setting(r.u8("setting"))
 	key := r.str("msg_key")
@@ -77,6 +78,7 @@ func (p *Recv) decodeBody(r *reader, flags, v uint8) {
 	p.MsgKey, p.FromUID, p.ChannelID = a.get(key), a.get(from), a.get(ch)
 	p.ClientMsgNo, p.StreamNo, p.Topic = a.get(msgNo), a.get(stream), a.get(topic)
 	p.Payload = r.rest()
+	return r
 }
 
 // Recvack acknowledges a Recv. The SDK echoes the Recv's NoPersist, RedDot
@@ -90,13 +92,15 @@ type Recvack struct {
 func (*Recvack) Type() PacketType     { return TypeRecvack }
 func (p *Recvack) headerFlags() uint8 { return uint8(p.Flags & flagsMask) }
 
-func (p *Recvack) appendBody(w *writer, v uint8) {
+func (p *Recvack) appendBody(w writer, v uint8) writer {
 	w.u64(uint64(p.MessageID))
 	w.seq(v, p.MessageSeq, "message_seq")
+	return w
 }
 
-func (p *Recvack) decodeBody(r *reader, flags, v uint8) {
+func (p *Recvack) decodeBody(r reader, flags, v uint8) reader {
 	p.Flags = Flags(flags)
 	p.MessageID = int64(r.u64("message_id"))
 	p.MessageSeq = r.seq(v, "message_seq")
+	return r
 }

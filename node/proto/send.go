@@ -21,7 +21,7 @@ type Send struct {
 func (*Send) Type() PacketType     { return TypeSend }
 func (p *Send) headerFlags() uint8 { return uint8(p.Flags & flagsMask) }
 
-func (p *Send) appendBody(w *writer, v uint8) {
+func (p *Send) appendBody(w writer, v uint8) writer {
 	w.u8(uint8(p.Setting))
 	w.u32(p.ClientSeq)
 	w.str("client_msg_no", p.ClientMsgNo)
@@ -38,9 +38,10 @@ func (p *Send) appendBody(w *writer, v uint8) {
 		w.str("topic", p.Topic)
 	}
 	w.bytes(p.Payload)
+	return w
 }
 
-func (p *Send) decodeBody(r *reader, flags, v uint8) {
+func (p *Send) decodeBody(r reader, flags, v uint8) reader {
 	p.Flags = Flags(flags)
 	p.Setting = Setting(r.u8("setting"))
 	p.ClientSeq = r.u32("client_seq")
@@ -62,6 +63,7 @@ func (p *Send) decodeBody(r *reader, flags, v uint8) {
 	p.ClientMsgNo, p.StreamNo, p.ChannelID = a.get(msgNo), a.get(stream), a.get(ch)
 	p.MsgKey, p.Topic = a.get(key), a.get(topic)
 	p.Payload = r.rest()
+	return r
 }
 
 // Sendack answers a Send once its message is durable.
@@ -76,17 +78,19 @@ type Sendack struct {
 func (*Sendack) Type() PacketType     { return TypeSendack }
 func (p *Sendack) headerFlags() uint8 { return uint8(p.Flags & flagsMask) }
 
-func (p *Sendack) appendBody(w *writer, v uint8) {
+func (p *Sendack) appendBody(w writer, v uint8) writer {
 	w.u64(uint64(p.MessageID))
 	w.u32(p.ClientSeq)
 	w.seq(v, p.MessageSeq, "message_seq")
 	w.u8(uint8(p.ReasonCode))
+	return w
 }
 
-func (p *Sendack) decodeBody(r *reader, flags, v uint8) {
+func (p *Sendack) decodeBody(r reader, flags, v uint8) reader {
 	p.Flags = Flags(flags)
 	p.MessageID = int64(r.u64("message_id"))
 	p.ClientSeq = r.u32("client_seq")
 	p.MessageSeq = r.seq(v, "message_seq")
 	p.ReasonCode = ReasonCode(r.u8("reason_code"))
+	return r
 }

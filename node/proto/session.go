@@ -20,6 +20,10 @@ type Session struct {
 	salt      string
 	serverKey string // base64 of the server's public key; "" on the client side
 
+	// encMode and decMode are made once and rewound to iv before each use
+	// when they support it (the standard library's AES-CBC does).
+	encMode, decMode cipher.BlockMode
+
 	raw  []byte // scratch: padded plaintext, then ciphertext
 	sign []byte // scratch: a msg_key's sign string
 	enc  []byte // scratch: a msg_key's encrypted sign string
@@ -40,6 +44,8 @@ func NewSession(aesKey, salt string) (*Session, error) {
 	}
 	s := &Session{block: block, aesKey: aesKey, salt: salt[:SaltLen]}
 	copy(s.iv[:], salt)
+	s.encMode = cipher.NewCBCEncrypter(block, s.iv[:])
+	s.decMode = cipher.NewCBCDecrypter(block, s.iv[:])
 	return s, nil
 }
 
@@ -96,6 +102,12 @@ func (s *Session) Salt() string { return s.salt }
 // AESKey is the derived key as its 16 characters.
 func (s *Session) AESKey() string { return s.aesKey }
 
+// EncryptedLen is the length of the payload AppendEncrypt makes from n
+// plaintext bytes.
+func EncryptedLen(n int) int {
+	return base64.StdEncoding.EncodedLen(n + aes.BlockSize - n%aes.BlockSize)
+}
+
 // AppendEncrypt appends base64(AES-CBC-PKCS7(plaintext)) to dst.
 func (s *Session) AppendEncrypt(dst, plaintext []byte) []byte {
 	pad := aes.BlockSize - len(plaintext)%aes.BlockSize
@@ -103,7 +115,7 @@ func (s *Session) AppendEncrypt(dst, plaintext []byte) []byte {
 	for i := 0; i < pad; i++ {
 		s.raw = append(s.raw, byte(pad))
 	}
-	cipher.NewCBCEncrypter(s.block, s.iv[:]).CryptBlocks(s.raw, s.raw)
+	s.rewind(&s.encMode, cipher.NewCBCEncrypter).CryptBlocks(s.raw, s.raw)
 	return base64.StdEncoding.AppendEncode(dst, s.raw)
 }
 
@@ -115,7 +127,7 @@ func (s *Session) AppendDecrypt(dst, payload []byte) ([]byte, error) {
 	if err != nil || len(s.raw) == 0 || len(s.raw)%aes.BlockSize != 0 {
 		return dst, ErrDecrypt
 	}
-	cipher.NewCBCDecrypter(s.block, s.iv[:]).CryptBlocks(s.raw, s.raw)
+	s.rewind(&s.decMode, cipher.NewCBCDecrypter).CryptBlocks(s.raw, s.raw)
 	pad := int(s.raw[len(s.raw)-1])
 	if pad == 0 || pad > aes.BlockSize {
 		return dst, ErrDecrypt
@@ -127,4 +139,15 @@ func (s *Session) AppendDecrypt(dst, payload []byte) ([]byte, error) {
 		}
 	}
 	return append(dst, s.raw[:body]...), nil
+}
+
+// rewind returns *mode set back to the session IV, or a fresh mode from
+// newMode if *mode cannot be rewound.
+func (s *Session) rewind(mode *cipher.BlockMode, newMode func(cipher.Block, []byte) cipher.BlockMode) cipher.BlockMode {
+	if r, ok := (*mode).(interface{ SetIV([]byte) }); ok {
+		r.SetIV(s.iv[:])
+		return *mode
+	}
+	*mode = newMode(s.block, s.iv[:])
+	return *mode
 }

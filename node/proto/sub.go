@@ -14,16 +14,17 @@ type Sub struct {
 func (*Sub) Type() PacketType     { return TypeSub }
 func (p *Sub) headerFlags() uint8 { return uint8(p.Flags & flagsMask) }
 
-func (p *Sub) appendBody(w *writer, _ uint8) {
+func (p *Sub) appendBody(w writer, _ uint8) writer {
 	w.u8(uint8(p.Setting))
 	w.str("sub_no", p.SubNo)
 	w.str("channel_id", p.ChannelID)
 	w.u8(uint8(p.ChannelType))
 	w.u8(uint8(p.Action))
 	w.str("param", p.Param)
+	return w
 }
 
-func (p *Sub) decodeBody(r *reader, flags, _ uint8) {
+func (p *Sub) decodeBody(r reader, flags, _ uint8) reader {
 	p.Flags = Flags(flags)
 	p.Setting = Setting(r.u8("setting"))
 	subNo := r.str("sub_no")
@@ -33,6 +34,7 @@ func (p *Sub) decodeBody(r *reader, flags, _ uint8) {
 	param := r.str("param")
 	a := r.arena()
 	p.SubNo, p.ChannelID, p.Param = a.get(subNo), a.get(ch), a.get(param)
+	return r
 }
 
 // Suback answers a Sub.
@@ -48,15 +50,16 @@ type Suback struct {
 func (*Suback) Type() PacketType     { return TypeSuback }
 func (p *Suback) headerFlags() uint8 { return uint8(p.Flags & flagsMask) }
 
-func (p *Suback) appendBody(w *writer, _ uint8) {
+func (p *Suback) appendBody(w writer, _ uint8) writer {
 	w.str("sub_no", p.SubNo)
 	w.str("channel_id", p.ChannelID)
 	w.u8(uint8(p.ChannelType))
 	w.u8(uint8(p.Action))
 	w.u8(uint8(p.ReasonCode))
+	return w
 }
 
-func (p *Suback) decodeBody(r *reader, flags, _ uint8) {
+func (p *Suback) decodeBody(r reader, flags, _ uint8) reader {
 	p.Flags = Flags(flags)
 	subNo := r.str("sub_no")
 	ch := r.str("channel_id")
@@ -65,4 +68,5 @@ func (p *Suback) decodeBody(r *reader, flags, _ uint8) {
 	p.ReasonCode = ReasonCode(r.u8("reason_code"))
 	a := r.arena()
 	p.SubNo, p.ChannelID = a.get(subNo), a.get(ch)
+	return r
 }
