@@ -109,7 +109,11 @@ func DecodeFrame(b []byte, v uint8) (Packet, error) {
 		return nil, err
 	}
 	if n == 0 {
-		return nil, &DecodeError{Kind: KindTruncated, Type: f.Type}
+		var t PacketType
+		if len(b) > 0 {
+			t = PacketType(b[0] >> 4)
+		}
+		return nil, &DecodeError{Kind: KindTruncated, Type: t}
 	}
 	if n != len(b) {
 		return nil, &DecodeError{Kind: KindTrailingBytes, Type: f.Type}
