@@ -1,0 +1,213 @@
+package reactor
+
+import (
+	"errors"
+	"io"
+	"os"
+	"path/filepath"
+	"sync"
+
+	"github.com/cockroachdb/pebble/v2/vfs"
+	"github.com/jindou-im/jindou/runtime"
+)
+
+// disk is the runtime.Disk of a host.
+type disk struct{ h *Host }
+
+func (d disk) FS() vfs.FS { return d.h.fs }
+
+func (d disk) Commit(from runtime.Loop, fn func() error, tag any) {
+	l, ok := from.(*loop)
+	if !ok || l.h != d.h {
+		panic("reactor: Commit from a loop of another host")
+	}
+	d.h.disk.submit(commit{l: l, fn: fn, tag: tag})
+}
+
+// commit is one queued Disk.Commit.
+type commit struct {
+	l   *loop
+	fn  func() error
+	tag any
+}
+
+// diskWriter runs commits on one goroutine, in submission order. Whatever
+// has been queued while it worked is taken at once and run back to back (a
+// group commit: the first fn's sync usually makes the others' cheap).
+type diskWriter struct {
+	h *Host
+
+	mu sync.Mutex
+	// idle is signalled when queue is empty and nothing runs.
+	idle *sync.Cond
+	// queue, busy (a batch is running), discarding (Kill: drop
+	// everything) and stopped are guarded by mu.
+	queue      []commit
+	busy       bool
+	discarding bool
+	stopped    bool
+
+	wake       chan struct{}
+	stop, done chan struct{}
+}
+
+func startDiskWriter(h *Host) *diskWriter {
+	w := &diskWriter{h: h, wake: make(chan struct{}, 1), stop: make(chan struct{}), done: make(chan struct{})}
+	w.idle = sync.NewCond(&w.mu)
+	go w.serve()
+	return w
+}
+
+func (w *diskWriter) submit(c commit) {
+	w.mu.Lock()
+	if w.discarding || w.stopped {
+		w.mu.Unlock()
+		return
+	}
+	w.queue = append(w.queue, c)
+	first := len(w.queue) == 1
+	w.mu.Unlock()
+	if first {
+		select {
+		case w.wake <- struct{}{}:
+		default:
+		}
+	}
+}
+
+func (w *diskWriter) serve() {
+	defer close(w.done)
+	for {
+		select {
+		case <-w.stop:
+			return
+		case <-w.wake:
+		}
+		for {
+			w.mu.Lock()
+			batch := w.queue
+			w.queue = nil
+			if len(batch) == 0 || w.discarding {
+				w.busy = false
+				w.idle.Broadcast()
+				w.mu.Unlock()
+				break
+			}
+			w.busy = true
+			w.mu.Unlock()
+			w.run(batch)
+		}
+	}
+}
+
+func (w *diskWriter) run(batch []commit) {
+	for _, c := range batch {
+		if w.h.dead.Load() {
+			return
+		}
+		err := c.fn()
+		w.h.stats.diskCommits.Add(1)
+		c.l.post(item{ev: runtime.DiskDone{Tag: c.tag, Err: err}})
+	}
+}
+
+// drain waits until every queued commit has run.
+func (w *diskWriter) drain() {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	for (len(w.queue) > 0 || w.busy) && !w.stopped {
+		w.idle.Wait()
+	}
+}
+
+// discard drops the queued commits (the fn running now completes).
+func (w *diskWriter) discard() {
+	w.mu.Lock()
+	w.discarding = true
+	w.queue = nil
+	w.mu.Unlock()
+}
+
+// close stops the goroutine after the commit it runs, if any.
+func (w *diskWriter) close() {
+	w.mu.Lock()
+	if w.stopped {
+		w.mu.Unlock()
+		return
+	}
+	w.stopped = true
+	w.queue = nil
+	w.idle.Broadcast()
+	w.mu.Unlock()
+	close(w.stop)
+	<-w.done
+}
+
+// rootFS is the real file system with relative names resolved under root,
+// so the process sees its data directory as "" and opens Pebble on a
+// relative dirname. Absolute names pass through unchanged.
+type rootFS struct {
+	vfs.FS
+	root string
+}
+
+func newRootFS(dir string) (vfs.FS, error) {
+	if dir == "" {
+		return nil, errors.New("reactor: Config.DataDir is empty")
+	}
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return nil, err
+	}
+	if err := os.MkdirAll(abs, 0o755); err != nil {
+		return nil, err
+	}
+	return rootFS{FS: vfs.Default, root: abs}, nil
+}
+
+func (fs rootFS) path(name string) string {
+	if filepath.IsAbs(name) {
+		return name
+	}
+	return filepath.Join(fs.root, name)
+}
+
+func (fs rootFS) Create(name string, cat vfs.DiskWriteCategory) (vfs.File, error) {
+	return fs.FS.Create(fs.path(name), cat)
+}
+
+func (fs rootFS) Link(oldname, newname string) error {
+	return fs.FS.Link(fs.path(oldname), fs.path(newname))
+}
+
+func (fs rootFS) Open(name string, opts ...vfs.OpenOption) (vfs.File, error) {
+	return fs.FS.Open(fs.path(name), opts...)
+}
+
+func (fs rootFS) OpenReadWrite(name string, cat vfs.DiskWriteCategory, opts ...vfs.OpenOption) (vfs.File, error) {
+	return fs.FS.OpenReadWrite(fs.path(name), cat, opts...)
+}
+
+func (fs rootFS) OpenDir(name string) (vfs.File, error) { return fs.FS.OpenDir(fs.path(name)) }
+func (fs rootFS) Remove(name string) error              { return fs.FS.Remove(fs.path(name)) }
+func (fs rootFS) RemoveAll(name string) error           { return fs.FS.RemoveAll(fs.path(name)) }
+
+func (fs rootFS) Rename(oldname, newname string) error {
+	return fs.FS.Rename(fs.path(oldname), fs.path(newname))
+}
+
+func (fs rootFS) ReuseForWrite(oldname, newname string, cat vfs.DiskWriteCategory) (vfs.File, error) {
+	return fs.FS.ReuseForWrite(fs.path(oldname), fs.path(newname), cat)
+}
+
+func (fs rootFS) MkdirAll(dir string, perm os.FileMode) error {
+	return fs.FS.MkdirAll(fs.path(dir), perm)
+}
+
+func (fs rootFS) Lock(name string) (io.Closer, error)          { return fs.FS.Lock(fs.path(name)) }
+func (fs rootFS) List(dir string) ([]string, error)            { return fs.FS.List(fs.path(dir)) }
+func (fs rootFS) Stat(name string) (vfs.FileInfo, error)       { return fs.FS.Stat(fs.path(name)) }
+func (fs rootFS) GetDiskUsage(p string) (vfs.DiskUsage, error) { return fs.FS.GetDiskUsage(fs.path(p)) }
+
+// Unwrap is nil: the rooting must not be unwrapped away.
+func (fs rootFS) Unwrap() vfs.FS { return nil }

@@ -1,0 +1,32 @@
+// Package reactor is Jindou's production runtime: it hosts one
+// runtime.Process on real sockets, real time and real files.
+//
+// A Host gives the process:
+//
+//   - loops: one goroutine each, draining an unbounded queue of events one at
+//     a time; at the end of every event (a turn) each connection written
+//     during the turn is flushed;
+//   - timers: a min-heap of deadlines served by one goroutine per host
+//     (timer.go), so an idle timer per connection costs a heap slot, not a
+//     runtime timer or a goroutine;
+//   - client connections over TCP: one acceptor and N sub-reactors, each an
+//     edge-triggered epoll instance on non-blocking sockets (poller.go);
+//     pending output beyond Config.MaxPendingOutput closes the connection
+//     with ErrSlowReader;
+//   - client connections over WebSocket (github.com/gorilla/websocket): each
+//     Conn.Write call on a WebSocket connection is sent as one binary message;
+//   - a disk: the real file system rooted at Config.DataDir, and a
+//     disk-writer goroutine that runs commits in submission order,
+//     back to back (group commit);
+//   - node-to-node transport over TCP with lazy dialling and reconnects;
+//   - a monotonic clock and ChaCha8 random streams seeded from crypto/rand.
+//
+// Goroutine ownership is written on the fields it governs: "loop-owned"
+// fields are touched only by the goroutine of the loop that owns the
+// connection (or by Stop while every loop is parked); "guarded by mu" fields
+// only with that mutex held.
+//
+// Imports: the standard library, golang.org/x/sys/unix, gorilla/websocket,
+// Pebble's vfs and package runtime. Nothing of node/ or sim/: the core must
+// not know which runtime hosts it.
+package reactor

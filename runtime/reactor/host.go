@@ -1,0 +1,483 @@
+package reactor
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	goruntime "runtime"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/cockroachdb/pebble/v2/vfs"
+	"github.com/jindou-im/jindou/runtime"
+)
+
+// Config configures a Host.
+type Config struct {
+	// NodeID is the hosted process's id; it must not be 0.
+	NodeID runtime.NodeID
+	// TCPAddr is the client TCP listener's address (host:port; port 0
+	// picks a free one). Empty: no TCP listener.
+	TCPAddr string
+	// WSAddr is the WebSocket listener's address. Empty: no WebSocket.
+	WSAddr string
+	// PeerAddr is the node-to-node listener's address. Empty: this node
+	// accepts no peer messages (it may still send).
+	PeerAddr string
+	// Peers are the other nodes' PeerAddrs. SetPeer changes them later.
+	Peers map[runtime.NodeID]string
+	// DataDir is the directory the process's file system is rooted at;
+	// it is created if missing.
+	DataDir string
+	// Reactors is the number of epoll sub-reactors (default NumCPU).
+	Reactors int
+	// MaxPendingOutput is how many bytes a connection may have written and
+	// not yet taken by the client before it is closed with ErrSlowReader
+	// (default 4 MiB).
+	MaxPendingOutput int
+	// MaxWSMessage bounds an inbound WebSocket message (default 1 MiB).
+	MaxWSMessage int64
+	// CloseLinger bounds how long a closed connection may keep flushing its
+	// pending output (default 5 s); Stop gives every connection at most
+	// StopLinger (default 1 s) altogether.
+	CloseLinger, StopLinger time.Duration
+	// Logger receives the host's own log lines (default slog.Default()).
+	Logger *slog.Logger
+}
+
+func (c *Config) setDefaults() {
+	if c.Reactors <= 0 {
+		c.Reactors = goruntime.NumCPU()
+	}
+	if c.MaxPendingOutput <= 0 {
+		c.MaxPendingOutput = 4 << 20
+	}
+	if c.MaxWSMessage <= 0 {
+		c.MaxWSMessage = 1 << 20
+	}
+	if c.CloseLinger <= 0 {
+		c.CloseLinger = 5 * time.Second
+	}
+	if c.StopLinger <= 0 {
+		c.StopLinger = time.Second
+	}
+	if c.Logger == nil {
+		c.Logger = slog.Default()
+	}
+}
+
+// Errors a ConnClosed may carry (besides io.EOF for a client that closed and
+// the socket's own errors).
+var (
+	// ErrSlowReader: the connection's pending output exceeded
+	// Config.MaxPendingOutput.
+	ErrSlowReader = errors.New("reactor: slow reader: pending output over the limit")
+	// ErrHostStopped: the host was stopping.
+	ErrHostStopped = errors.New("reactor: host stopped")
+)
+
+// Host runs one process, once: New, Start, then Stop or Kill. To restart a
+// process, make a new Host on the same DataDir.
+type Host struct {
+	cfg   Config
+	log   *slog.Logger
+	start time.Time
+	proc  runtime.Process
+
+	timers  *timerQueue
+	disk    *diskWriter
+	fs      vfs.FS
+	tr      *transport
+	pollers []*poller
+	tcp     *acceptor
+	ws      *wsServer
+
+	// nextPoller spreads accepted connections over the pollers.
+	nextPoller atomic.Uint32
+	nextConnID atomic.Uint64
+	// acceptMu serializes Process.Accept, which the TCP acceptor and the
+	// WebSocket handlers call from their own goroutines.
+	acceptMu sync.Mutex
+
+	loopsMu sync.RWMutex
+	// loops by name; guarded by loopsMu.
+	loops map[string]*loop
+	// running: loop goroutines start as loops are created (after Start);
+	// guarded by loopsMu.
+	running bool
+
+	connsMu sync.Mutex
+	// conns are the open client connections; guarded by connsMu.
+	conns map[uint64]hostConn
+	// closing refuses new connections; guarded by connsMu.
+	closing bool
+	// drained is closed when conns becomes empty while closing; guarded
+	// by connsMu.
+	drained chan struct{}
+
+	randsMu sync.Mutex
+	rands   map[string]runtime.Rand // guarded by randsMu
+
+	// wg counts the goroutines the host started that Stop waits for.
+	wg sync.WaitGroup
+	// dead discards every effect once the process is killed.
+	dead atomic.Bool
+
+	stateMu sync.Mutex
+	state   int // hostNew, hostStarted, hostStopped; guarded by stateMu
+
+	stats stats
+}
+
+const (
+	hostNew = iota
+	hostStarted
+	hostStopped
+)
+
+// hostConn is what Stop needs of a connection of either kind.
+type hostConn interface {
+	// closeGracefully flushes what it can, then closes; nil deliver error.
+	closeGracefully()
+	// closeNow closes at once with err.
+	closeNow(err error)
+}
+
+// New makes a host. Nothing is bound until Start.
+func New(cfg Config) *Host {
+	cfg.setDefaults()
+	h := &Host{
+		cfg:   cfg,
+		log:   cfg.Logger.With("node", uint64(cfg.NodeID)),
+		loops: map[string]*loop{},
+		conns: map[uint64]hostConn{},
+		rands: map[string]runtime.Rand{},
+	}
+	h.tr = newTransport(h, cfg.Peers)
+	return h
+}
+
+// Start binds the listeners, starts p (p.Start runs on the caller's
+// goroutine, before any loop runs), then starts the loops and begins
+// accepting. If anything fails, what was started is stopped again.
+func (h *Host) Start(p runtime.Process) (err error) {
+	h.stateMu.Lock()
+	defer h.stateMu.Unlock()
+	if h.state != hostNew {
+		return errors.New("reactor: a host starts once")
+	}
+	if h.cfg.NodeID == 0 {
+		return errors.New("reactor: node id 0")
+	}
+	h.state = hostStopped // until everything is up
+	h.start = time.Now()
+	h.proc = p
+	if h.fs, err = newRootFS(h.cfg.DataDir); err != nil {
+		return err
+	}
+	h.timers = startTimerQueue()
+	h.disk = startDiskWriter(h)
+	defer func() {
+		if err != nil {
+			h.teardown(ErrHostStopped)
+		}
+	}()
+	if err := h.bind(); err != nil {
+		return err
+	}
+	if err := p.Start(env{h}); err != nil {
+		return fmt.Errorf("reactor: process start: %w", err)
+	}
+	h.loopsMu.Lock()
+	h.running = true
+	for _, l := range h.loops {
+		l.run()
+	}
+	h.loopsMu.Unlock()
+	h.serve()
+	h.state = hostStarted
+	return nil
+}
+
+// bind opens every listener and the pollers without serving yet.
+func (h *Host) bind() error {
+	for range h.cfg.Reactors {
+		p, err := newPoller(h)
+		if err != nil {
+			return err
+		}
+		h.pollers = append(h.pollers, p)
+	}
+	if h.cfg.TCPAddr != "" {
+		a, err := listenTCP(h, h.cfg.TCPAddr)
+		if err != nil {
+			return fmt.Errorf("reactor: tcp listener: %w", err)
+		}
+		h.tcp = a
+	}
+	if h.cfg.WSAddr != "" {
+		w, err := listenWS(h, h.cfg.WSAddr)
+		if err != nil {
+			return fmt.Errorf("reactor: websocket listener: %w", err)
+		}
+		h.ws = w
+	}
+	if h.cfg.PeerAddr != "" {
+		if err := h.tr.listen(h.cfg.PeerAddr); err != nil {
+			return fmt.Errorf("reactor: peer listener: %w", err)
+		}
+	}
+	return nil
+}
+
+// serve starts the goroutines that accept and poll.
+func (h *Host) serve() {
+	for _, p := range h.pollers {
+		p.serve()
+	}
+	if h.tcp != nil {
+		h.tcp.serve()
+	}
+	if h.ws != nil {
+		h.ws.serve()
+	}
+	h.tr.serve()
+}
+
+// TCPAddr is the bound TCP client listener's address, or nil.
+func (h *Host) TCPAddr() net.Addr {
+	if h.tcp == nil {
+		return nil
+	}
+	return h.tcp.addr
+}
+
+// WSAddr is the bound WebSocket listener's address, or nil.
+func (h *Host) WSAddr() net.Addr {
+	if h.ws == nil {
+		return nil
+	}
+	return h.ws.ln.Addr()
+}
+
+// PeerAddr is the bound node-to-node listener's address, or nil.
+func (h *Host) PeerAddr() net.Addr { return h.tr.addr() }
+
+// SetPeer sets (or changes) the address node id is dialled at.
+func (h *Host) SetPeer(id runtime.NodeID, addr string) { h.tr.setPeer(id, addr) }
+
+// Stop shuts the process down gracefully: no new connections are accepted;
+// every loop finishes its current event and parks; queued disk commits run;
+// then p.Stop runs on the caller's goroutine (it may still write to
+// connections), its writes are flushed, and every connection is closed after
+// flushing for at most Config.StopLinger. Events still queued, and
+// ConnClosed of the connections Stop closes, are not delivered: the process
+// has stopped. Stop returns when every goroutine of the host has exited.
+func (h *Host) Stop() {
+	if !h.beginStop() {
+		return
+	}
+	h.stopAccepting()
+	h.parkLoops()
+	h.disk.drain()
+	h.proc.Stop()
+	h.flushParkedLoops()
+	h.closeConns()
+	h.teardown(ErrHostStopped)
+}
+
+// Kill crashes the process: listeners close, every connection is cut, every
+// effect the process attempts from now on is discarded, queued commits are
+// dropped, then p.Kill runs.
+func (h *Host) Kill() {
+	if !h.beginStop() {
+		return
+	}
+	h.dead.Store(true)
+	h.stopAccepting()
+	h.disk.discard()
+	h.parkLoops()
+	h.teardown(ErrHostStopped)
+	h.proc.Kill()
+}
+
+func (h *Host) beginStop() bool {
+	h.stateMu.Lock()
+	defer h.stateMu.Unlock()
+	if h.state != hostStarted {
+		return false
+	}
+	h.state = hostStopped
+	return true
+}
+
+// stopAccepting refuses new connections and closes the client listeners.
+func (h *Host) stopAccepting() {
+	h.connsMu.Lock()
+	h.closing = true
+	h.connsMu.Unlock()
+	if h.tcp != nil {
+		h.tcp.close()
+	}
+	if h.ws != nil {
+		h.ws.close()
+	}
+}
+
+// parkLoops makes every loop finish its current event and wait for teardown.
+func (h *Host) parkLoops() {
+	h.loopsMu.Lock()
+	h.running = false
+	var parked sync.WaitGroup
+	for _, l := range h.loops {
+		parked.Add(1)
+		l.park(&parked)
+	}
+	h.loopsMu.Unlock()
+	parked.Wait()
+}
+
+// flushParkedLoops flushes what the process wrote during Stop. Every loop is
+// parked, so Stop's goroutine owns their state.
+func (h *Host) flushParkedLoops() {
+	h.loopsMu.RLock()
+	defer h.loopsMu.RUnlock()
+	for _, l := range h.loops {
+		l.flush()
+	}
+}
+
+// closeConns closes every connection, letting them flush for at most
+// StopLinger.
+func (h *Host) closeConns() {
+	h.connsMu.Lock()
+	open := make([]hostConn, 0, len(h.conns))
+	for _, c := range h.conns {
+		open = append(open, c)
+	}
+	if len(h.conns) > 0 {
+		h.drained = make(chan struct{})
+	}
+	drained := h.drained
+	h.connsMu.Unlock()
+	if drained == nil {
+		return
+	}
+	for _, c := range open {
+		c.closeGracefully()
+	}
+	t := time.NewTimer(h.cfg.StopLinger)
+	defer t.Stop()
+	select {
+	case <-drained:
+	case <-t.C:
+	}
+}
+
+// teardown closes whatever is still open and waits for every goroutine.
+func (h *Host) teardown(err error) {
+	h.stopAccepting()
+	h.connsMu.Lock()
+	open := make([]hostConn, 0, len(h.conns))
+	for _, c := range h.conns {
+		open = append(open, c)
+	}
+	h.connsMu.Unlock()
+	for _, c := range open {
+		c.closeNow(err)
+	}
+	h.loopsMu.Lock()
+	h.running = false
+	for _, l := range h.loops {
+		l.quit()
+	}
+	h.loopsMu.Unlock()
+	for _, p := range h.pollers {
+		p.close()
+	}
+	h.tr.close()
+	h.disk.close()
+	h.timers.close()
+	h.wg.Wait()
+}
+
+// addConn registers a new connection; false when the host is closing.
+func (h *Host) addConn(id uint64, c hostConn) bool {
+	h.connsMu.Lock()
+	defer h.connsMu.Unlock()
+	if h.closing {
+		return false
+	}
+	h.conns[id] = c
+	h.stats.accepted.Add(1)
+	return true
+}
+
+// dropConn forgets a closed connection.
+func (h *Host) dropConn(id uint64) {
+	h.connsMu.Lock()
+	defer h.connsMu.Unlock()
+	delete(h.conns, id)
+	if len(h.conns) == 0 && h.drained != nil {
+		close(h.drained)
+		h.drained = nil
+	}
+}
+
+// accept asks the process which loop owns a new connection; nil if the
+// answer is not a loop of this host.
+func (h *Host) accept(info runtime.ConnInfo) *loop {
+	h.acceptMu.Lock()
+	defer h.acceptMu.Unlock()
+	l, ok := h.proc.Accept(info).(*loop)
+	if !ok || l.h != h {
+		h.log.Error("reactor: Accept returned a loop of another host; closing the connection", "remote", info.RemoteAddr)
+		return nil
+	}
+	return l
+}
+
+// loopNamed returns the loop named name, or nil.
+func (h *Host) loopNamed(name string) *loop {
+	h.loopsMu.RLock()
+	defer h.loopsMu.RUnlock()
+	return h.loops[name]
+}
+
+// Stats are the host's counters.
+type Stats struct {
+	// Accepted counts client connections accepted; Open is how many are
+	// open now.
+	Accepted, Open int64
+	// SlowReaders counts connections closed with ErrSlowReader.
+	SlowReaders int64
+	// PeerSent counts peer messages written to a socket; PeerDropped those
+	// dropped (peer unknown or unreachable, queue full, write failed);
+	// PeerReceived those delivered to a loop; PeerUnknownLoop those dropped
+	// because no loop has the name.
+	PeerSent, PeerDropped, PeerReceived, PeerUnknownLoop int64
+	// DiskCommits counts commits run.
+	DiskCommits int64
+}
+
+type stats struct {
+	accepted, slowReaders                                atomic.Int64
+	peerSent, peerDropped, peerReceived, peerUnknownLoop atomic.Int64
+	diskCommits                                          atomic.Int64
+}
+
+// Stats returns the host's counters.
+func (h *Host) Stats() Stats {
+	h.connsMu.Lock()
+	open := int64(len(h.conns))
+	h.connsMu.Unlock()
+	s := &h.stats
+	return Stats{
+		Accepted: s.accepted.Load(), Open: open, SlowReaders: s.slowReaders.Load(),
+		PeerSent: s.peerSent.Load(), PeerDropped: s.peerDropped.Load(),
+		PeerReceived: s.peerReceived.Load(), PeerUnknownLoop: s.peerUnknownLoop.Load(),
+		DiskCommits: s.diskCommits.Load(),
+	}
+}
