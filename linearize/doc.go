@@ -1,11 +1,69 @@
-// Package linearize records the history of every client operation in a
-// simulated run (call and return in virtual time, outcome ok, failed or
-// unknown) and checks it: linearizability of each channel's append-only log
-// with github.com/anishathalye/porcupine, and linear-time invariants over
-// everything observed (see DESIGN.md section 4).
+// Package linearize records what clients did to a Jindou cluster during a
+// run and checks it: linearizability of each channel's message log with
+// github.com/anishathalye/porcupine, and linear-time invariants over
+// everything the clients observed (DESIGN.md section 4).
 //
-// Status: not built yet (issue "Checked simulation").
+// # Recording
 //
-// Imports: the standard library and porcupine. Never node/ or sim/: it
-// checks histories, whoever produced them.
+// A Recorder takes, in virtual time (durations since the run's start):
+//
+//   - operations, each a call and a return: sends (CallSend, then SendOK,
+//     Failed or Unknown), history syncs (CallSync, SyncOK) and max-seq reads
+//     (CallMaxSeq, MaxSeqOK). Each client has at most one pending operation;
+//     after an Unknown outcome the Recorder files the client's later
+//     operations under a fresh porcupine client id, so callers need not.
+//   - RECVs seen per connection (Received), and when connections were
+//     online subscribers of a channel (Subscribed), for the liveness check;
+//   - restarts (Restarted), each with the logs of channels read through the
+//     cluster right after it;
+//   - the final stored log of each channel (FinalLog).
+//
+// Channels are named by the server's stored key ("2:group1"; person
+// channels under their a@b id, not the peer uid a RECV shows).
+//
+// # The model
+//
+// Each channel is an append-only log whose state is constant in size: the
+// tail seq and a chained FNV hash of the message ids at 1..tail. A send
+// appends: its seq must be tail+1. A max-seq read returns the tail. A sync
+// must return exactly the seqs SyncWindow gives for the tail, each the
+// stored message at its seq, and the log the model built so far must hash
+// like the final log's prefix of the same length. Identity is checked
+// against the final log, which every operation's input points to; the
+// state never grows.
+//
+// Unknown sends are resolved before checking, as etcd does from its WAL:
+// looked up in the final log by (from uid, client_msg_no), a present one
+// becomes an append of the stored seq and id with an open-ended return (it
+// may have happened any time after its call), an absent one is dropped, as
+// are failed sends and reads that did not return OK.
+//
+// Resends with the same client_msg_no are deduplicated by the server and
+// answered with the original seq and id. The state cannot remember every
+// client_msg_no, so duplicates are resolved beforehand too: sends of a
+// channel that took effect (acked, or unknown and stored) are grouped by
+// (from uid, client_msg_no), and a send in a group of more than one may
+// also step as a read of its seq: legal when seq ≤ tail and the stored
+// message at that seq has its id. Exactly one of the group can append (the
+// seq is appended once), whichever porcupine linearizes first.
+//
+// A porcupine Illegal or Unknown (time limit hit) verdict fails the check,
+// and a failed check writes porcupine's HTML visualization.
+//
+// # The invariants
+//
+// One message per (channel, seq) across acks, sync answers, RECVs, the
+// final log and logs read after restarts; no (from uid, client_msg_no) and
+// no message id stored at two seqs; logs are 1..N without gaps; every
+// acknowledged send is at its seq with its id in the final log and in
+// every log read after a later restart; nothing stored that no recorded
+// send sent, or that was only sent by refused sends; per connection and
+// channel, RECVs in increasing seq, a RECV received before allowed again (a
+// resend), never a different lower one; and, with Options.DeliveryBound,
+// every message acknowledged while a connection was subscribed reaches it
+// in time. Each violation says which channel, seq, operations and what was
+// expected against what was seen.
+//
+// Imports: the standard library and porcupine (tests also rapid). Never
+// node/ or sim/: it checks histories, whoever produced them.
 package linearize

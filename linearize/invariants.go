@@ -105,8 +105,8 @@ func (h *history) witness(w witness) string {
 }
 
 // checkOneMessagePerSeq: everything observed agrees on which message is at
-// each (channel, seq): acks, sync answers, pushes, the final log and the
-// logs read after restarts.
+// each (channel, seq), and at which seq each message is: acks, sync
+// answers, pushes, the final log and the logs read after restarts.
 func checkOneMessagePerSeq(h *history) []Violation {
 	type at struct {
 		ch  string
@@ -116,9 +116,20 @@ func checkOneMessagePerSeq(h *history) []Violation {
 		ids []int64   // distinct ids, in order of first sight
 		by  []witness // by[i] first saw ids[i]
 	}
+	type where struct {
+		at []at      // distinct places, in order of first sight
+		by []witness // by[i] first saw at[i]
+	}
 	obs := map[at]*seen{}
+	pos := map[int64]*where{}
 	note := func(ch string, seq uint64, id int64, w witness) {
 		k := at{ch, seq}
+		if p := pos[id]; p == nil {
+			pos[id] = &where{at: []at{k}, by: []witness{w}}
+		} else if !slices.Contains(p.at, k) {
+			p.at = append(p.at, k)
+			p.by = append(p.by, w)
+		}
 		s := obs[k]
 		if s == nil {
 			obs[k] = &seen{ids: []int64{id}, by: []witness{w}}
@@ -175,6 +186,21 @@ func checkOneMessagePerSeq(h *history) []Violation {
 		}
 		vs = append(vs, Violation{TwoMessagesAtSeq, k.ch, k.seq, strings.Join(parts, "; but ")})
 	}
+	var moved []int64
+	for id, p := range pos {
+		if len(p.at) > 1 {
+			moved = append(moved, id)
+		}
+	}
+	slices.Sort(moved)
+	for _, id := range moved {
+		p := pos[id]
+		parts := make([]string, len(p.at))
+		for i, k := range p.at {
+			parts[i] = fmt.Sprintf("at seq %d of %s in %s", k.seq, k.ch, h.witness(p.by[i]))
+		}
+		vs = append(vs, Violation{MessageAtTwoSeqs, p.at[1].ch, p.at[1].seq, fmt.Sprintf("message id %d is %s", id, strings.Join(parts, "; but "))})
+	}
 	return vs
 }
 
@@ -193,7 +219,7 @@ func checkAcknowledged(h *history) []Violation {
 			got = fmt.Sprintf("id %d (from %s client_msg_no %q)", m.MessageID, m.FromUID, m.ClientMsgNo)
 		}
 		if m, ok := log.byKey[msgKey{o.send.FromUID, o.send.ClientMsgNo}]; ok && m.Seq != o.msg.Seq {
-			got += fmt.Sprintf(", and the message at seq %d (id %d)", m.Seq, m.MessageID)
+			got += fmt.Sprintf("; its client_msg_no %q is stored at seq %d (id %d)", m.ClientMsgNo, m.Seq, m.MessageID)
 		}
 		vs = append(vs, Violation{LostAcknowledged, o.channel, o.msg.Seq, fmt.Sprintf(
 			"%s: expected id %d at seq %d in %s, found %s", h.describe(id), o.msg.MessageID, o.msg.Seq, where, got)})

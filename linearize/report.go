@@ -20,6 +20,9 @@ const (
 	FinalLogMissing Kind = "final log missing"
 	// TwoMessagesAtSeq: two different message ids were seen at one seq.
 	TwoMessagesAtSeq Kind = "two messages at one seq"
+	// MessageAtTwoSeqs: one message id was seen at two seqs (or in two
+	// channels).
+	MessageAtTwoSeqs Kind = "one message at two seqs"
 	// DuplicateStored: a log holds one (from uid, client_msg_no) or one
 	// message id at two seqs.
 	DuplicateStored Kind = "stored twice"
