@@ -1,0 +1,242 @@
+package reactor
+
+import (
+	"fmt"
+	goruntime "runtime"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/jindou-im/jindou/runtime"
+)
+
+type arm struct{}
+
+func (arm) Kind() string { return "arm" }
+
+// TestStoppedTimersNeverFire arms timers that fire, timers stopped at once,
+// and a timer stopped after its event was already queued behind a busy turn:
+// only the first kind is delivered, and Stop reports it correctly.
+func TestStoppedTimersNeverFire(t *testing.T) {
+	fired := make(chan string, 16)
+	stops := make(chan string, 16)
+	p := &testProc{n: 1}
+	p.on = func(p *testProc, _ int, ev runtime.Event) {
+		switch e := ev.(type) {
+		case runtime.Posted:
+			l := p.loops[0]
+			late := l.After(5*time.Millisecond, "late")
+			l.After(20*time.Millisecond, "fires")
+			early := l.After(0, "queued")
+			stopped := l.After(10*time.Millisecond, "stopped")
+			stops <- fmt.Sprint("stopped:", stopped.Stop(), stopped.Stop())
+			time.Sleep(15 * time.Millisecond) // "queued" fires into the queue meanwhile
+			stops <- fmt.Sprint("queued:", early.Stop())
+			_ = late
+		case runtime.TimerFired:
+			fired <- e.Tag.(string)
+		}
+	}
+	startHost(t, testConfig(t), p)
+	p.loops[0].Post(arm{})
+	for _, want := range []string{"stopped:true false", "queued:true"} {
+		if got := <-stops; got != want {
+			t.Fatalf("Stop results %q, want %q", got, want)
+		}
+	}
+	var got []string
+	deadline := time.After(200 * time.Millisecond)
+	for done := false; !done; {
+		select {
+		case tag := <-fired:
+			got = append(got, tag)
+		case <-deadline:
+			done = true
+		}
+	}
+	if strings.Join(got, ",") != "late,fires" {
+		t.Fatalf("fired %v, want [late fires]", got)
+	}
+}
+
+// TestIdleTimeoutTimersAreRearmedAndFire: a per-connection idle timer,
+// stopped and re-armed on every read, closes the connection only once the
+// client goes quiet.
+func TestIdleTimeoutTimersAreRearmedAndFire(t *testing.T) {
+	const idle = 60 * time.Millisecond
+	timers := map[uint64]runtime.Timer{}
+	p := &testProc{n: 1}
+	p.on = func(p *testProc, _ int, ev runtime.Event) {
+		switch e := ev.(type) {
+		case runtime.ConnOpened:
+			timers[e.Conn.ID()] = p.loops[0].After(idle, e.Conn)
+		case runtime.ConnData:
+			if !timers[e.Conn.ID()].Stop() {
+				e.Conn.Write([]byte("timer already fired\n"))
+			}
+			timers[e.Conn.ID()] = p.loops[0].After(idle, e.Conn)
+			e.Conn.Write(e.Data)
+		case runtime.TimerFired:
+			c := e.Tag.(runtime.Conn)
+			c.Write([]byte("idle\n"))
+			c.Close()
+		case runtime.ConnClosed:
+			timers[e.Conn.ID()].Stop()
+			delete(timers, e.Conn.ID())
+		}
+	}
+	h := startHost(t, testConfig(t), p)
+	c := dialTCP(t, h)
+	var last time.Time
+	for i := range 8 {
+		last = time.Now()
+		c.send(fmt.Sprint("ping ", i)) // an early idle fire would answer "idle" here
+		c.expect(fmt.Sprint("ping ", i))
+		time.Sleep(idle / 3)
+	}
+	c.expect("idle")
+	c.expectEOF()
+	if quiet := time.Since(last); quiet < idle {
+		t.Fatalf("closed %v after the last ping, before the idle timeout", quiet)
+	}
+}
+
+type ping struct{ data string }
+
+func (ping) Kind() string { return "ping" }
+
+// TestPeerMessagesReachTheNamedLoop runs two hosts that exchange messages
+// over the transport, including across a restart of the receiver; messages
+// to unknown loops and unknown nodes are counted and dropped.
+func TestPeerMessagesReachTheNamedLoop(t *testing.T) {
+	got := make(chan string, 64)
+	peerProc := func(id runtime.NodeID) *testProc {
+		return &testProc{n: 1, on: func(p *testProc, _ int, ev runtime.Event) {
+			switch e := ev.(type) {
+			case runtime.PeerMsg:
+				got <- fmt.Sprintf("%d->%d %s", e.From, id, e.Data)
+				if string(e.Data) == "ping" {
+					p.env.Transport().Send(e.From, "l0", []byte("pong"))
+				}
+			case runtime.Posted:
+				m := e.Msg.(ping)
+				p.env.Transport().Send(2, "l0", []byte(m.data))
+			}
+		}}
+	}
+	cfgA, cfgB := testConfig(t), testConfig(t)
+	cfgA.PeerAddr, cfgB.PeerAddr = "127.0.0.1:0", "127.0.0.1:0"
+	cfgB.NodeID = 2
+	a, pa := New(cfgA), peerProc(1)
+	if err := a.Start(pa); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(a.Stop)
+	b := New(cfgB)
+	if err := b.Start(peerProc(2)); err != nil {
+		t.Fatal(err)
+	}
+	a.SetPeer(2, b.PeerAddr().String())
+	b.SetPeer(1, a.PeerAddr().String())
+
+	pa.loops[0].Post(ping{"ping"})
+	expectPeer(t, got, "1->2 ping")
+	expectPeer(t, got, "2->1 pong")
+
+	pa.env.Transport().Send(2, "nope", []byte("x"))
+	pa.env.Transport().Send(3, "l0", []byte("x"))
+	eventually(t, "unknown loop counted", func() bool { return b.Stats().PeerUnknownLoop == 1 })
+	if a.Stats().PeerDropped < 1 {
+		t.Fatalf("send to a node without address not counted: %+v", a.Stats())
+	}
+
+	// Restart the receiver on the same address: the sender reconnects.
+	b.Stop()
+	cfgB.PeerAddr = b.PeerAddr().String()
+	b2 := New(cfgB)
+	if err := b2.Start(peerProc(2)); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(b2.Stop)
+	for i := 0; ; i++ {
+		pa.loops[0].Post(ping{fmt.Sprint("again ", i)})
+		select {
+		case m := <-got:
+			if !strings.HasPrefix(m, "1->2 again") {
+				t.Fatalf("got %q", m)
+			}
+			return
+		case <-time.After(20 * time.Millisecond):
+		}
+		if i > 200 {
+			t.Fatal("sender never reconnected")
+		}
+	}
+}
+
+func expectPeer(t *testing.T, got chan string, want string) {
+	t.Helper()
+	select {
+	case m := <-got:
+		if m != want {
+			t.Fatalf("got %q, want %q", m, want)
+		}
+	case <-time.After(testTimeout):
+		t.Fatalf("timed out waiting for %q", want)
+	}
+}
+
+// TestStopWithOpenConnectionsSaysGoodbyeAndLeaksNothing: Stop runs the
+// process's Stop (whose writes reach the clients), closes every connection
+// and leaves no goroutine behind.
+func TestStopWithOpenConnectionsSaysGoodbyeAndLeaksNothing(t *testing.T) {
+	before := goruntime.NumGoroutine()
+	open := map[uint64]runtime.Conn{}
+	p := &testProc{n: 1}
+	p.on = func(_ *testProc, _ int, ev runtime.Event) {
+		switch e := ev.(type) {
+		case runtime.ConnData:
+			open[e.Conn.ID()] = e.Conn
+			e.Conn.Write(e.Data)
+		case runtime.ConnClosed:
+			delete(open, e.Conn.ID())
+		}
+	}
+	p.stop = func(*testProc) {
+		for _, c := range open {
+			c.Write([]byte("bye\n"))
+		}
+	}
+	cfg := testConfig(t)
+	cfg.Reactors = 1
+	cfg.PeerAddr = "127.0.0.1:0"
+	cfg.Peers = map[runtime.NodeID]string{2: "127.0.0.1:1"}
+	h := New(cfg)
+	if err := h.Start(p); err != nil {
+		t.Fatal(err)
+	}
+	p.env.Transport().Send(2, "l0", []byte("to nowhere")) // a dialler in backoff
+	var tcps []*lineClient
+	var wss []*wsClient
+	for i := range 3 {
+		c := dialTCP(t, h)
+		c.send(fmt.Sprint("tcp ", i))
+		c.expect(fmt.Sprint("tcp ", i))
+		tcps = append(tcps, c)
+		w := dialWS(t, h)
+		w.send(fmt.Sprint("ws ", i))
+		w.expectMessage(fmt.Sprintf("ws %d\n", i))
+		wss = append(wss, w)
+	}
+	h.Stop()
+	for _, c := range tcps {
+		c.expect("bye")
+		c.expectEOF()
+	}
+	for _, w := range wss {
+		w.expectMessage("bye\n")
+		w.expectClose()
+	}
+	h.Stop() // a second Stop is a no-op
+	eventually(t, "goroutines to exit", func() bool { return goruntime.NumGoroutine() <= before })
+}
