@@ -152,10 +152,16 @@ func (s *Sim) schedule(e *event) {
 func (s *Sim) At(at time.Duration, name string, fn func()) {
 	s.schedule(&event{at: max(at, s.now), kind: "sim:" + name, fn: func() {
 		fn()
-		for _, a := range s.actorList {
-			a.flush()
-		}
+		s.flushActors()
 	}})
+}
+
+// flushActors sends what code outside any loop turn (a scripted action, or
+// the test between runs) wrote to client connections.
+func (s *Sim) flushActors() {
+	for _, a := range s.actorList {
+		a.flush()
+	}
 }
 
 // After runs fn after d of virtual time; see At.
@@ -181,10 +187,14 @@ func (s *Sim) step() bool {
 // leaves the clock at deadline. It stops early when no event is left
 // (quiescence). It fails with ErrLivelock when it executes more than the
 // configured bound of events, and with the first error of a hosted process.
+//
+// What the test wrote to client connections since the last run is sent
+// first, at the current virtual time.
 func (s *Sim) Run(deadline time.Duration) error {
 	if s.err != nil {
 		return s.err
 	}
+	s.flushActors()
 	var n int64
 	for len(s.events) > 0 && s.events[0].at <= deadline {
 		if n >= s.maxEvents {
@@ -211,6 +221,7 @@ func (s *Sim) RunUntilIdle() error {
 	if s.err != nil {
 		return s.err
 	}
+	s.flushActors()
 	var n int64
 	for len(s.events) > 0 {
 		if n >= s.maxEvents {

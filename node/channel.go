@@ -1,0 +1,115 @@
+package node
+
+import (
+	"errors"
+	"fmt"
+	"hash/crc32"
+	"strings"
+
+	"github.com/jindou-im/jindou/node/proto"
+)
+
+// ChannelKey names a channel as stored: for a person channel, ID is the
+// two-uid id of PersonChannelID, the same from both sides.
+type ChannelKey struct {
+	Type proto.ChannelType
+	ID   string
+}
+
+func (k ChannelKey) String() string { return fmt.Sprintf("%d:%s", k.Type, k.ID) }
+
+// Errors of identifiers.
+var (
+	ErrBadUID       = errors.New("uid must be non-empty, at most 128 bytes, without '@', '#', '&' or NUL")
+	ErrBadChannelID = errors.New("channel_id must be non-empty, at most 256 bytes, without NUL")
+)
+
+// ValidUID reports whether uid may log in and send.
+func ValidUID(uid string) error {
+	if uid == "" || len(uid) > 128 || strings.ContainsAny(uid, "@#&\x00") {
+		return ErrBadUID
+	}
+	return nil
+}
+
+func validChannelID(id string) error {
+	if id == "" || len(id) > 256 || strings.ContainsRune(id, 0) {
+		return ErrBadChannelID
+	}
+	return nil
+}
+
+// PersonChannelID is the id under which the person chat of a and b is
+// stored: "x@y" where x has the larger CRC32-IEEE of the two; on a tie the
+// lexically larger uid goes first (WuKongIM v2 breaks ties by sender).
+func PersonChannelID(a, b string) string {
+	ca, cb := crc32.ChecksumIEEE([]byte(a)), crc32.ChecksumIEEE([]byte(b))
+	if ca > cb || (ca == cb && a > b) {
+		return a + "@" + b
+	}
+	return b + "@" + a
+}
+
+// PersonUIDs splits a person channel id into its two uids.
+func PersonUIDs(id string) (a, b string, ok bool) {
+	return strings.Cut(id, "@")
+}
+
+// PeerOf returns, for a person channel, the other party of uid, which is
+// how the channel is shown to uid.
+func (k ChannelKey) PeerOf(uid string) string {
+	if k.Type != proto.ChannelPerson {
+		return k.ID
+	}
+	a, b, ok := PersonUIDs(k.ID)
+	if !ok {
+		return k.ID
+	}
+	if a == uid {
+		return b
+	}
+	return a
+}
+
+// Members of a person channel are its two uids.
+func (k ChannelKey) personMembers() []string {
+	a, b, ok := PersonUIDs(k.ID)
+	if !ok {
+		return nil
+	}
+	if a == b {
+		return []string{a}
+	}
+	return []string{a, b}
+}
+
+// resolveChannel turns the channel a client addresses into the stored key:
+// a person channel is addressed by the peer's uid.
+func resolveChannel(fromUID, id string, typ proto.ChannelType) (ChannelKey, error) {
+	if typ == proto.ChannelPerson {
+		if err := ValidUID(id); err != nil {
+			return ChannelKey{}, fmt.Errorf("person channel_id (the peer's uid): %w", err)
+		}
+		return ChannelKey{Type: typ, ID: PersonChannelID(fromUID, id)}, nil
+	}
+	if err := validChannelID(id); err != nil {
+		return ChannelKey{}, err
+	}
+	return ChannelKey{Type: typ, ID: id}, nil
+}
+
+// supportedChannelType reports whether Jindou serves channels of typ.
+func supportedChannelType(typ proto.ChannelType) bool {
+	return typ == proto.ChannelPerson || typ == proto.ChannelGroup
+}
+
+// SlotOf maps a key to one of slots slots, by CRC32.
+func SlotOf(key string, slots int) int {
+	return int(crc32.ChecksumIEEE([]byte(key)) % uint32(slots))
+}
+
+// slotOfChannel is the slot that owns channel k.
+func slotOfChannel(k ChannelKey, slots int) int { return SlotOf("c:"+k.String(), slots) }
+
+// slotOfUser is the slot that owns user uid's tokens.
+func slotOfUser(uid string, slots int) int { return SlotOf("u:"+uid, slots) }

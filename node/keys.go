@@ -1,0 +1,98 @@
+package node
+
+import "encoding/binary"
+
+// The Pebble key space. Every key starts with a one-byte space and the
+// owning slot, so that a slot's data can later be moved or snapshotted as a
+// range.
+//
+//	'r' slot 'h'                 raft HardState of the slot
+//	'r' slot 'e' index           raft entry
+//	'a' slot                     applied index of the slot
+//	'd' slot table ...           applied state, tables below
+//
+// Identifiers (uids, channel ids) never contain NUL (ValidUID,
+// validChannelID), so NUL terminates them inside keys.
+const (
+	tblChannel      = 'i' // chkey → channelRecord
+	tblSubscriber   = 's' // chkey uid → ""
+	tblBlacklist    = 'b' // chkey uid → ""
+	tblWhitelist    = 'w' // chkey uid → ""
+	tblMessage      = 'm' // chkey seq → Message
+	tblDedupe       = 'x' // chkey from NUL client_msg_no → dedupeRecord
+	tblConversation = 'v' // uid NUL chkey → convRecord
+	tblToken        = 't' // uid NUL flag → tokenRecord
+	tblSystemUID    = 'y' // uid → "" (slot 0 only)
+	tblSlotMeta     = 'g' // → slotMeta
+)
+
+func slotPrefix(space byte, slot int) []byte {
+	return binary.BigEndian.AppendUint16([]byte{space}, uint16(slot))
+}
+
+func hardStateKey(slot int) []byte { return append(slotPrefix('r', slot), 'h') }
+
+func raftEntryKey(slot int, index uint64) []byte {
+	return binary.BigEndian.AppendUint64(append(slotPrefix('r', slot), 'e'), index)
+}
+
+func appliedKey(slot int) []byte { return slotPrefix('a', slot) }
+
+func tableKey(slot int, table byte) []byte { return append(slotPrefix('d', slot), table) }
+
+// appendChannel appends a channel key: type, id, NUL.
+func appendChannel(b []byte, k ChannelKey) []byte {
+	b = append(b, byte(k.Type))
+	b = append(b, k.ID...)
+	return append(b, 0)
+}
+
+func channelKey(slot int, k ChannelKey) []byte {
+	return appendChannel(tableKey(slot, tblChannel), k)
+}
+
+// memberKey is the key of uid in one of a channel's uid sets.
+func memberKey(slot int, table byte, k ChannelKey, uid string) []byte {
+	return append(appendChannel(tableKey(slot, table), k), uid...)
+}
+
+func memberPrefix(slot int, table byte, k ChannelKey) []byte {
+	return appendChannel(tableKey(slot, table), k)
+}
+
+func messageKey(slot int, k ChannelKey, seq uint64) []byte {
+	return binary.BigEndian.AppendUint64(appendChannel(tableKey(slot, tblMessage), k), seq)
+}
+
+func dedupeKey(slot int, k ChannelKey, from, clientMsgNo string) []byte {
+	b := append(appendChannel(tableKey(slot, tblDedupe), k), from...)
+	return append(append(b, 0), clientMsgNo...)
+}
+
+func conversationPrefix(slot int, uid string) []byte {
+	return append(append(tableKey(slot, tblConversation), uid...), 0)
+}
+
+func conversationKey(slot int, uid string, k ChannelKey) []byte {
+	return appendChannel(conversationPrefix(slot, uid), k)
+}
+
+func tokenKey(slot int, uid string, flag uint8) []byte {
+	return append(append(append(tableKey(slot, tblToken), uid...), 0), flag)
+}
+
+func systemUIDKey(uid string) []byte { return append(tableKey(0, tblSystemUID), uid...) }
+
+func slotMetaKey(slot int) []byte { return tableKey(slot, tblSlotMeta) }
+
+// prefixEnd is the first key after every key with the given prefix.
+func prefixEnd(prefix []byte) []byte {
+	end := append([]byte(nil), prefix...)
+	for i := len(end) - 1; i >= 0; i-- {
+		end[i]++
+		if end[i] != 0 {
+			return end[:i+1]
+		}
+	}
+	return nil
+}

@@ -1,0 +1,131 @@
+package node
+
+import (
+	"encoding/binary"
+	"fmt"
+
+	"github.com/cockroachdb/pebble/v2"
+	"go.etcd.io/raft/v3"
+	pb "go.etcd.io/raft/v3/raftpb"
+	gproto "google.golang.org/protobuf/proto"
+)
+
+// A slot's raft state on disk: its HardState, its entries, the applied
+// index (written with the applied state, unsynced: it can always be
+// recomputed from the log) and its configuration.
+//
+// Only entries and the HardState are synced before anything depends on
+// them; that is the durability every acknowledgement rests on.
+
+func confStateKey(slot int) []byte { return append(slotPrefix('r', slot), 'c') }
+
+// slotDisk is what loadSlot found on disk.
+type slotDisk struct {
+	storage *raft.MemoryStorage
+	applied uint64
+	// fresh: nothing was stored; the slot starts with the given voters.
+	fresh bool
+}
+
+// loadSlot rebuilds a slot's raft storage from the store, or makes a fresh
+// one whose configuration is voters.
+func loadSlot(db *pebble.DB, slot int, voters []uint64) (slotDisk, error) {
+	ms := raft.NewMemoryStorage()
+	cs := &pb.ConfState{Voters: voters}
+	v, ok := getValue(db, confStateKey(slot))
+	fresh := !ok
+	if ok {
+		cs = &pb.ConfState{}
+		if err := gproto.Unmarshal(v, cs); err != nil {
+			return slotDisk{}, fmt.Errorf("slot %d conf state: %w", slot, err)
+		}
+	}
+	if err := ms.ApplySnapshot(&pb.Snapshot{Metadata: &pb.SnapshotMetadata{ConfState: cs}}); err != nil {
+		return slotDisk{}, err
+	}
+	if v, ok := getValue(db, hardStateKey(slot)); ok {
+		hs := &pb.HardState{}
+		if err := gproto.Unmarshal(v, hs); err != nil {
+			return slotDisk{}, fmt.Errorf("slot %d hard state: %w", slot, err)
+		}
+		if err := ms.SetHardState(hs); err != nil {
+			return slotDisk{}, err
+		}
+	}
+	var ents []*pb.Entry
+	var bad error
+	prefix := append(slotPrefix('r', slot), 'e')
+	scan(db, prefix, func(_, v []byte) {
+		e := &pb.Entry{}
+		if err := gproto.Unmarshal(v, e); err != nil && bad == nil {
+			bad = fmt.Errorf("slot %d entry: %w", slot, err)
+		}
+		ents = append(ents, e)
+	})
+	if bad != nil {
+		return slotDisk{}, bad
+	}
+	if err := ms.Append(ents); err != nil {
+		return slotDisk{}, fmt.Errorf("slot %d entries: %w", slot, err)
+	}
+	var applied uint64
+	if v, ok := getValue(db, appliedKey(slot)); ok {
+		applied = u64(v)
+	}
+	return slotDisk{storage: ms, applied: applied, fresh: fresh}, nil
+}
+
+// persistReady writes what a Ready asks to make durable into b: new
+// entries (replacing any conflicting tail), and the HardState.
+func persistReady(b *pebble.Batch, slot int, rd *raft.Ready, fresh bool, cs *pb.ConfState) {
+	if fresh {
+		mustSet(b, confStateKey(slot), marshal(cs))
+	}
+	if n := len(rd.Entries); n > 0 {
+		for _, e := range rd.Entries {
+			mustSet(b, raftEntryKey(slot, e.GetIndex()), marshal(e))
+		}
+		// A new leader's entries replace everything after them.
+		last := rd.Entries[n-1].GetIndex()
+		if err := b.DeleteRange(raftEntryKey(slot, last+1), prefixEnd(append(slotPrefix('r', slot), 'e')), nil); err != nil {
+			panic(err)
+		}
+	}
+	if rd.HardState != nil && !raft.IsEmptyHardState(rd.HardState) {
+		mustSet(b, hardStateKey(slot), marshal(rd.HardState))
+	}
+}
+
+func marshal(m gproto.Message) []byte {
+	b, err := gproto.Marshal(m)
+	if err != nil {
+		panic(fmt.Sprintf("node: marshal %T: %v", m, err))
+	}
+	return b
+}
+
+func mustSet(b *pebble.Batch, k, v []byte) {
+	if err := b.Set(k, v, nil); err != nil {
+		panic(fmt.Sprintf("node: batch set: %v", err))
+	}
+}
+
+func unmarshalRaft(b []byte, m *pb.Message) error { return gproto.Unmarshal(b, m) }
+
+func unmarshalConfChange(e *pb.Entry, cc *pb.ConfChangeV2) error {
+	if e.GetType() == pb.EntryType_EntryConfChangeV2 {
+		return gproto.Unmarshal(e.GetData(), cc)
+	}
+	var v1 pb.ConfChange
+	if err := gproto.Unmarshal(e.GetData(), &v1); err != nil {
+		return err
+	}
+	*cc = *v1.AsV2()
+	return nil
+}
+
+func be64(v uint64) []byte {
+	var b [8]byte
+	binary.BigEndian.PutUint64(b[:], v)
+	return b[:]
+}

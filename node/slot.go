@@ -1,0 +1,440 @@
+package node
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"log"
+	"slices"
+	"time"
+
+	"github.com/cockroachdb/pebble/v2"
+	"github.com/jindou-im/jindou/node/proto"
+	"github.com/jindou-im/jindou/runtime"
+	"go.etcd.io/raft/v3"
+	pb "go.etcd.io/raft/v3/raftpb"
+)
+
+// ErrNotLeader: the slot has no leader here to take the proposal.
+var ErrNotLeader = errors.New("node: slot leader unavailable")
+
+// slotLoop owns a set of slots: their raft groups, their state machines,
+// and every read of their applied state.
+type slotLoop struct {
+	n    *Node
+	loop runtime.Loop
+	// nonce tells this incarnation's proposals from earlier ones.
+	nonce    uint64
+	nextProp uint64
+	slots    map[int]*slot
+	slotIDs  []int // sorted, for deterministic iteration
+	// system is the set of system uids, kept from slot 0's state.
+	system map[string]bool
+	// ephemeralN numbers no_persist messages.
+	ephemeralN int64
+}
+
+// slot is one raft group and its state machine.
+type slot struct {
+	id      int
+	rn      *raft.RawNode
+	storage *raft.MemoryStorage
+	// fresh: the slot's configuration is not on disk yet; it goes with
+	// the first persisted Ready.
+	fresh bool
+	conf  *pb.ConfState
+	// persisting is set while the Ready in rd is being made durable; raft
+	// gives no other Ready until it is advanced.
+	persisting bool
+	rd         raft.Ready
+	// pending are this incarnation's proposals not yet applied, by N.
+	pending map[uint64]pendingProposal
+	// waiting holds proposals made while the slot had no leader.
+	waiting []waitingProposal
+}
+
+type pendingProposal struct {
+	done   func(applyResult, error)
+	except connRef
+}
+
+type waitingProposal struct {
+	cmd    *command
+	except connRef
+	done   func(applyResult, error)
+}
+
+// Messages a slot loop handles.
+
+// slotPropose proposes cmd to slot; done runs on the slot loop.
+type slotPropose struct {
+	slot int
+	cmd  *command
+	// except is the connection a message came from, not to be echoed to.
+	except connRef
+	done   func(applyResult, error)
+}
+
+// slotSend checks a send's permission, then proposes it.
+type slotSend struct {
+	slot   int
+	req    sendRequest
+	except connRef
+	done   func(sendResult)
+}
+
+// slotQuery runs fn against the slot loop's view of the store.
+type slotQuery struct {
+	fn func(r pebble.Reader, sl *slotLoop)
+}
+
+// systemChanged tells a slot loop to reload the system uids.
+type systemChanged struct{}
+
+func (slotPropose) Kind() string   { return "slot-propose" }
+func (slotSend) Kind() string      { return "slot-send" }
+func (slotQuery) Kind() string     { return "slot-query" }
+func (systemChanged) Kind() string { return "system-changed" }
+
+type tickTag struct{}
+type retryTag struct{ slot int }
+type persistTag struct{ slot int }
+
+func (sl *slotLoop) Handle(ev runtime.Event) {
+	switch e := ev.(type) {
+	case runtime.TimerFired:
+		switch t := e.Tag.(type) {
+		case tickTag:
+			for _, id := range sl.slotIDs {
+				sl.slots[id].rn.Tick()
+			}
+			sl.loop.After(sl.n.cfg.TickInterval, tickTag{})
+		case retryTag:
+			sl.persist(sl.slots[t.slot])
+		}
+	case runtime.DiskDone:
+		s := sl.slots[e.Tag.(persistTag).slot]
+		if e.Err != nil {
+			// Not durable, or not known to be: write the same Ready again.
+			sl.loop.After(10*time.Millisecond, retryTag{s.id})
+			return
+		}
+		sl.onPersisted(s)
+	case runtime.Posted:
+		sl.onMsg(e.Msg)
+	case runtime.PeerMsg:
+		sl.onPeer(e)
+	}
+	sl.drive()
+}
+
+func (sl *slotLoop) onMsg(m runtime.Msg) {
+	switch m := m.(type) {
+	case slotPropose:
+		sl.propose(sl.slots[m.slot], m.cmd, m.except, m.done)
+	case slotSend:
+		sl.send(m)
+	case slotQuery:
+		m.fn(sl.n.db, sl)
+	case systemChanged:
+		sl.system = loadSystemUIDs(sl.n.db)
+	default:
+		panic(fmt.Sprintf("node: slot loop got %T", m))
+	}
+}
+
+func (sl *slotLoop) onPeer(e runtime.PeerMsg) {
+	var m pb.Message
+	if err := unmarshalRaft(e.Data, &m); err != nil {
+		return // a corrupt peer message is dropped; raft retries
+	}
+	slotID := int(m.GetContext()[0])<<8 | int(m.GetContext()[1])
+	if s := sl.slots[slotID]; s != nil {
+		_ = s.rn.Step(&m)
+	}
+}
+
+// propose hands cmd to the slot's raft group, or keeps it until the slot
+// has a leader here.
+func (sl *slotLoop) propose(s *slot, cmd *command, except connRef, done func(applyResult, error)) {
+	if s.rn.BasicStatus().SoftState.RaftState != raft.StateLeader {
+		if len(s.waiting) >= 10_000 {
+			done(applyResult{}, ErrNotLeader)
+			return
+		}
+		s.waiting = append(s.waiting, waitingProposal{cmd: cmd, except: except, done: done})
+		return
+	}
+	sl.nextProp++
+	cmd.Prop = proposal{Node: uint64(sl.n.env.Node()), Nonce: sl.nonce, N: sl.nextProp}
+	if err := s.rn.Propose(encode(cmd)); err != nil {
+		done(applyResult{}, fmt.Errorf("%w: %v", ErrNotLeader, err))
+		return
+	}
+	s.pending[sl.nextProp] = pendingProposal{done: done, except: except}
+}
+
+// drive turns every slot's Ready into work: a synced write of its entries
+// and HardState, then (on completion) messages, apply and Advance.
+func (sl *slotLoop) drive() {
+	for _, id := range sl.slotIDs {
+		s := sl.slots[id]
+		if len(s.waiting) > 0 && s.rn.BasicStatus().SoftState.RaftState == raft.StateLeader {
+			w := s.waiting
+			s.waiting = nil
+			for _, p := range w {
+				sl.propose(s, p.cmd, p.except, p.done)
+			}
+		}
+		if s.persisting || !s.rn.HasReady() {
+			continue
+		}
+		s.rd = s.rn.Ready()
+		s.persisting = true
+		sl.persist(s)
+	}
+}
+
+// persist makes s.rd's entries and HardState durable, asynchronously; a
+// Ready with nothing to persist goes straight on.
+//
+// A Ready whose only change is the commit index needs no sync (raft's
+// MustSync): a lost commit index is learned again. It is written unsynced.
+func (sl *slotLoop) persist(s *slot) {
+	rd := &s.rd
+	hs := rd.HardState
+	if hs == nil {
+		hs = &pb.HardState{}
+	}
+	prev, _, _ := s.storage.InitialState()
+	b := sl.n.db.NewBatch()
+	persistReady(b, s.id, rd, s.fresh, s.conf)
+	if !s.fresh && !raft.MustSync(hs, prev, len(rd.Entries)) {
+		if err := b.Commit(pebble.NoSync); err != nil {
+			panic(fmt.Sprintf("node: slot %d hard state: %v", s.id, err))
+		}
+		sl.onPersisted(s)
+		return
+	}
+	sl.n.env.Disk().Commit(sl.loop, func() error { return b.Commit(pebble.Sync) }, persistTag{s.id})
+}
+
+func (sl *slotLoop) onPersisted(s *slot) {
+	rd := s.rd
+	s.fresh = false
+	if rd.HardState != nil && !raft.IsEmptyHardState(rd.HardState) {
+		if err := s.storage.SetHardState(rd.HardState); err != nil {
+			panic(err)
+		}
+	}
+	if err := s.storage.Append(rd.Entries); err != nil {
+		panic(err)
+	}
+	for _, m := range rd.Messages {
+		sl.sendRaft(s, m)
+	}
+	sl.apply(s, rd.CommittedEntries, true)
+	s.rn.Advance(rd)
+	s.persisting = false
+	s.rd = raft.Ready{}
+}
+
+func (sl *slotLoop) sendRaft(s *slot, m *pb.Message) {
+	m.Context = []byte{byte(s.id >> 8), byte(s.id)}
+	sl.n.env.Transport().Send(runtime.NodeID(m.GetTo()), sl.loop.Name(), marshal(m))
+}
+
+// apply applies committed entries to the state machine in one unsynced
+// batch (the log is the durable truth), then completes proposals and
+// delivers new messages when effects is set.
+func (sl *slotLoop) apply(s *slot, ents []*pb.Entry, effects bool) {
+	if len(ents) == 0 {
+		return
+	}
+	b := sl.n.db.NewIndexedBatch()
+	f := fsm{slot: s.id, b: b, dedupeWindowMs: sl.n.cfg.DedupeWindow.Milliseconds()}
+	type applied struct {
+		cmd *command
+		res applyResult
+	}
+	var done []applied
+	for _, e := range ents {
+		switch e.GetType() {
+		case pb.EntryType_EntryConfChange, pb.EntryType_EntryConfChangeV2:
+			var cc pb.ConfChangeV2
+			if err := unmarshalConfChange(e, &cc); err != nil {
+				panic(err)
+			}
+			s.conf = s.rn.ApplyConfChange(&cc)
+			mustSet(b, confStateKey(s.id), marshal(s.conf))
+		case pb.EntryType_EntryNormal:
+			if len(e.GetData()) == 0 {
+				continue // a new leader's empty entry
+			}
+			var cmd command
+			decode(e.GetData(), &cmd)
+			done = append(done, applied{&cmd, f.apply(&cmd)})
+		}
+	}
+	mustSet(b, appliedKey(s.id), be64(ents[len(ents)-1].GetIndex()))
+	if err := b.Commit(pebble.NoSync); err != nil {
+		panic(fmt.Sprintf("node: apply slot %d: %v", s.id, err))
+	}
+	if !effects {
+		return
+	}
+	for _, a := range done {
+		sl.effects(s, a.cmd, a.res)
+	}
+}
+
+// effects completes the proposer's request and pushes a new message out.
+func (sl *slotLoop) effects(s *slot, cmd *command, res applyResult) {
+	var except connRef
+	if cmd.Prop.Node == uint64(sl.n.env.Node()) && cmd.Prop.Nonce == sl.nonce {
+		if p, ok := s.pending[cmd.Prop.N]; ok {
+			delete(s.pending, cmd.Prop.N)
+			except = p.except
+			p.done(res, nil)
+		}
+	}
+	if res.SystemChanged {
+		sl.n.broadcastSlotLoops(systemChanged{})
+	}
+	if cmd.Op == opSend && res.Msg != nil && !res.Duplicate && sl.isLeader(s) {
+		sl.n.deliver(res.Msg, res.Recipients, except)
+	}
+}
+
+func (sl *slotLoop) isLeader(s *slot) bool {
+	return s.rn.BasicStatus().SoftState.RaftState == raft.StateLeader
+}
+
+// send checks a send against the channel's state, then proposes it; a
+// no_persist message is delivered without being stored.
+func (sl *slotLoop) send(m slotSend) {
+	r := m.req
+	if code := sl.checkSend(m.slot, r); code != proto.ReasonSuccess {
+		m.done(sendResult{Reason: code})
+		return
+	}
+	if r.cmd.Header.NoPersist {
+		sl.ephemeralN++
+		msg := &Message{
+			MessageID: r.atMs<<22 | 1023<<12 | sl.ephemeralN&4095, ClientMsgNo: r.cmd.ClientMsgNo,
+			FromUID: r.cmd.From, Channel: r.ch, Timestamp: int32(r.atMs / 1000), Header: r.cmd.Header,
+			Setting: r.cmd.Setting, Expire: r.cmd.Expire, Topic: r.cmd.Topic, Payload: r.cmd.Payload,
+		}
+		recipients := r.ch.personMembers()
+		if r.ch.Type == proto.ChannelGroup {
+			recipients = readMembers(sl.n.db, memberPrefix(m.slot, tblSubscriber, r.ch))
+		}
+		m.done(sendResult{Reason: proto.ReasonSuccess, MessageID: msg.MessageID})
+		sl.n.deliver(msg, recipients, m.except)
+		return
+	}
+	cmd := &command{Op: opSend, AtMs: r.atMs, Ch: r.ch, Send: &r.cmd}
+	sl.propose(sl.slots[m.slot], cmd, m.except, func(res applyResult, err error) {
+		if err != nil {
+			m.done(sendResult{Reason: proto.ReasonSystemError, Err: err})
+			return
+		}
+		m.done(sendResult{Reason: proto.ReasonSuccess, MessageID: res.Msg.MessageID, Seq: res.Msg.Seq, Duplicate: res.Duplicate})
+	})
+}
+
+// checkSend gathers the facts of the send rule from the store. Facts kept
+// in other slots (a person's own blacklist, the system uids) are read from
+// the local store: in a cluster of one every slot is local.
+func (sl *slotLoop) checkSend(slotID int, r sendRequest) proto.ReasonCode {
+	db := sl.n.db
+	ch := r.ch
+	f := sendFacts{channelType: ch.Type, system: r.system || sl.system[r.cmd.From]}
+	if !supportedChannelType(ch.Type) {
+		return checkSend(f)
+	}
+	f.info = readChannel(db, slotID, ch).Info
+	if ch.Type == proto.ChannelGroup {
+		_, f.subscriber = getValue(db, memberKey(slotID, tblSubscriber, ch, r.cmd.From))
+		_, f.blacklisted = getValue(db, memberKey(slotID, tblBlacklist, ch, r.cmd.From))
+		rec := readChannel(db, slotID, ch)
+		f.whitelistSet = rec.WhitelistSize > 0
+		_, f.whitelisted = getValue(db, memberKey(slotID, tblWhitelist, ch, r.cmd.From))
+		return checkSend(f)
+	}
+	// A person chat: the peer's own lists (channel_id = the protected uid).
+	peer := ch.PeerOf(r.cmd.From)
+	own := ChannelKey{Type: proto.ChannelPerson, ID: peer}
+	ps := slotOfChannel(own, sl.n.cfg.Slots)
+	_, f.blacklisted = getValue(db, memberKey(ps, tblBlacklist, own, r.cmd.From))
+	prec := readChannel(db, ps, own)
+	f.whitelistSet = prec.WhitelistSize > 0
+	_, f.whitelisted = getValue(db, memberKey(ps, tblWhitelist, own, r.cmd.From))
+	f.info = prec.Info
+	f.info.Exists = true
+	return checkSend(f)
+}
+
+func loadSystemUIDs(r pebble.Reader) map[string]bool {
+	set := map[string]bool{}
+	for _, uid := range readMembers(r, tableKey(0, tblSystemUID)) {
+		set[uid] = true
+	}
+	return set
+}
+
+// newSlot loads slot id from the store, replays what was committed but not
+// applied (without effects: nobody waits for it), and starts its raft node.
+func (sl *slotLoop) newSlot(id int, voters []uint64) (*slot, error) {
+	d, err := loadSlot(sl.n.db, id, voters)
+	if err != nil {
+		return nil, err
+	}
+	hs, cs, err := d.storage.InitialState()
+	if err != nil {
+		return nil, err
+	}
+	s := &slot{id: id, storage: d.storage, fresh: d.fresh, conf: cs, pending: map[uint64]pendingProposal{}}
+	commit := hs.GetCommit()
+	if d.applied < commit {
+		ents, err := d.storage.Entries(d.applied+1, commit+1, 1<<62)
+		if err != nil {
+			return nil, fmt.Errorf("slot %d replay: %w", id, err)
+		}
+		sl.replay(s, ents)
+	}
+	rn, err := raft.NewRawNode(&raft.Config{
+		ID: uint64(sl.n.env.Node()), ElectionTick: sl.n.cfg.ElectionTicks, HeartbeatTick: sl.n.cfg.HeartbeatTicks,
+		Storage: d.storage, Applied: max(d.applied, commit), MaxSizePerMsg: 1 << 20, MaxInflightMsgs: 256,
+		MaxUncommittedEntriesSize: 64 << 20, CheckQuorum: true, PreVote: true, Logger: raftLogger,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("slot %d raft: %w", id, err)
+	}
+	s.rn = rn
+	if len(cs.GetVoters()) == 1 && cs.GetVoters()[0] == uint64(sl.n.env.Node()) {
+		_ = rn.Campaign()
+	}
+	return s, nil
+}
+
+// replay applies entries at start-up, before the raft node exists.
+func (sl *slotLoop) replay(s *slot, ents []*pb.Entry) {
+	var normal []*pb.Entry
+	for _, e := range ents {
+		if e.GetType() == pb.EntryType_EntryNormal {
+			normal = append(normal, e)
+		}
+	}
+	if len(normal) > 0 {
+		last := ents[len(ents)-1]
+		normal = append(normal, &pb.Entry{Index: new(last.GetIndex()), Term: new(last.GetTerm())})
+		sl.apply(s, normal, false)
+	}
+}
+
+func (sl *slotLoop) ownSlots(ids []int) {
+	sl.slotIDs = slices.Sorted(slices.Values(ids))
+}
+
+var raftLogger = &raft.DefaultLogger{Logger: log.New(io.Discard, "", 0)}
