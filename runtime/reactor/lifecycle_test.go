@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jindou-im/jindou/internal/toy"
 	"github.com/jindou-im/jindou/runtime"
 )
 
@@ -238,5 +239,49 @@ func TestStopWithOpenConnectionsSaysGoodbyeAndLeaksNothing(t *testing.T) {
 		w.expectClose()
 	}
 	h.Stop() // a second Stop is a no-op
+	eventually(t, "goroutines to exit", func() bool { return goruntime.NumGoroutine() <= before })
+}
+
+// TestKillKeepsAcknowledgedAdditions crashes a host running the toy: what
+// was acknowledged survives into the next host on the same directory, and
+// nothing of the killed process leaks.
+func TestKillKeepsAcknowledgedAdditions(t *testing.T) {
+	before := goruntime.NumGoroutine()
+	cfg := testConfig(t)
+	h := New(cfg)
+	if err := h.Start(toy.New(nil)); err != nil {
+		t.Fatal(err)
+	}
+	c := dialTCP(t, h)
+	c.send("add 40")
+	c.expect("ok 40")
+	c.send("add 2")
+	c.expect("ok 42")
+	h.Kill()
+	c.expectEOF()
+	eventually(t, "goroutines to exit", func() bool { return goruntime.NumGoroutine() <= before })
+
+	restarted := toy.New(nil)
+	startHost(t, cfg, restarted)
+	if restarted.Recovered != 42 {
+		t.Fatalf("recovered %d, want 42", restarted.Recovered)
+	}
+}
+
+// TestStartFailureReleasesEverything: a listener that cannot bind fails
+// Start with a named error and leaves nothing running.
+func TestStartFailureReleasesEverything(t *testing.T) {
+	busy := startHost(t, testConfig(t), &testProc{on: func(*testProc, int, runtime.Event) {}})
+	before := goruntime.NumGoroutine()
+	cfg := testConfig(t)
+	cfg.WSAddr = busy.WSAddr().String()
+	p := &testProc{on: func(*testProc, int, runtime.Event) {}}
+	err := New(cfg).Start(p)
+	if err == nil || !strings.Contains(err.Error(), "websocket listener") {
+		t.Fatalf("Start: %v, want a websocket listener error", err)
+	}
+	if p.env != nil {
+		t.Fatal("the process was started although a listener failed")
+	}
 	eventually(t, "goroutines to exit", func() bool { return goruntime.NumGoroutine() <= before })
 }

