@@ -21,6 +21,22 @@
 //   - node-to-node transport over TCP with lazy dialling and reconnects;
 //   - a monotonic clock and ChaCha8 random streams seeded from crypto/rand.
 //
+// Hosting: New(Config), then Start(p): the listeners are bound first, then
+// p.Start runs on the caller's goroutine before any loop runs, then the
+// loops start and the listeners accept. Process.Accept is called on the
+// host's accepting goroutines, serialized, concurrently with the loops: it
+// may touch only its own state. Stop parks every loop (each finishes its
+// current event), runs the queued disk commits, calls p.Stop with no loop
+// running, flushes what it wrote, closes every connection (flushing for at
+// most Config.StopLinger) and waits for every goroutine; events still queued
+// are not delivered, nor the ConnClosed of the connections Stop closes.
+// Kill cuts everything and calls p.Kill.
+//
+// Connection events: ConnOpened first, then ConnData, then exactly one
+// ConnClosed; Err is nil when the process closed the connection, io.EOF
+// when the client did, ErrSlowReader over the output limit, or the socket's
+// error. Timer.Stop may be called only from the loop that armed the timer.
+//
 // Goroutine ownership is written on the fields it governs: "loop-owned"
 // fields are touched only by the goroutine of the loop that owns the
 // connection (or by Stop while every loop is parked); "guarded by mu" fields
