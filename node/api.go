@@ -107,7 +107,7 @@ func (a *apiLoop) proposeAll(cmds map[int]*command, then func(error)) {
 // query runs fn on the slot loop owning slotID and hands its result to then
 // on the API loop.
 func query[T any](a *apiLoop, slotID int, fn func(r pebbleReader, sl *slotLoop) T, then func(T)) {
-	a.n.slotLoopOf(slotID).loop.Post(slotQuery{fn: func(r pebbleReader, sl *slotLoop) {
+	a.n.slotLoopOf(slotID).loop.Post(slotQuery{slot: slotID, fn: func(r pebbleReader, sl *slotLoop) {
 		v := fn(r, sl)
 		a.back(func() { then(v) })
 	}})
@@ -119,7 +119,7 @@ func gatherSlotLoops[T any](a *apiLoop, fn func(r pebbleReader, sl *slotLoop) T,
 	out := make([]T, len(a.n.slotLoops))
 	left := len(out)
 	for i, sl := range a.n.slotLoops {
-		sl.loop.Post(slotQuery{fn: func(r pebbleReader, sl *slotLoop) {
+		sl.loop.Post(slotQuery{slot: -1, fn: func(r pebbleReader, sl *slotLoop) {
 			v := fn(r, sl)
 			a.back(func() {
 				out[i] = v

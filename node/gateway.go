@@ -321,7 +321,7 @@ func (g *gateway) onConnect(c *client, p *proto.Connect) {
 func (g *gateway) checkToken(c *client, p *proto.Connect) {
 	slotID := slotOfUser(p.UID, g.n.cfg.Slots)
 	id, uid, flag, token, gw := c.conn.ID(), p.UID, uint8(p.DeviceFlag), p.Token, g.loop
-	g.n.slotLoopOf(slotID).loop.Post(slotQuery{fn: func(r pebbleReader, _ *slotLoop) {
+	g.n.slotLoopOf(slotID).loop.Post(slotQuery{slot: slotID, fn: func(r pebbleReader, _ *slotLoop) {
 		var rec tokenRecord
 		v, ok := getValue(r, tokenKey(slotID, uid, flag))
 		if ok {

@@ -83,7 +83,7 @@ func (n *Node) startSlotLoops() error {
 		sl.loop.After(n.cfg.TickInterval, tickTag{})
 		n.slotLoops = append(n.slotLoops, sl)
 		// Campaigns made at start produce Readies: handle them on the loop.
-		sl.loop.Post(slotQuery{fn: func(pebbleReader, *slotLoop) {}})
+		sl.loop.Post(slotQuery{slot: -1, fn: func(pebbleReader, *slotLoop) {}})
 	}
 	return nil
 }

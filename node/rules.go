@@ -100,10 +100,11 @@ func syncRange(start, end uint64, limit int, mode int, maxSeq uint64) (lo, hi ui
 	if start != 0 && start < hi {
 		hi = start
 	}
-	floor := max(end+1, 1)
-	if hi < floor {
+	// end >= hi also keeps end+1 from overflowing (end = MaxUint64).
+	if end >= hi {
 		return 1, 0, false
 	}
+	floor := end + 1
 	lo = floor
 	if hi-floor+1 > n {
 		lo = hi - n + 1

@@ -32,6 +32,9 @@ type slotLoop struct {
 	system map[string]bool
 	// ephemeralN numbers no_persist messages.
 	ephemeralN int64
+	// deferred are sends and queries that wait for their slot to catch up,
+	// in arrival order.
+	deferred []runtime.Msg
 }
 
 // slot is one raft group and its state machine.
@@ -51,6 +54,13 @@ type slot struct {
 	pending map[uint64]pendingProposal
 	// waiting holds proposals made while the slot had no leader.
 	waiting []waitingProposal
+	// appliedTerm is the term of the last applied entry.
+	appliedTerm uint64
+	// caughtUp: this node leads the slot and has applied an entry of its
+	// term, so everything committed before is applied. Only then may the
+	// slot's applied state answer reads or decide a send (raft's rule for
+	// reads; after a crash the commit index on disk may lag).
+	caughtUp bool
 }
 
 type pendingProposal struct {
@@ -83,9 +93,11 @@ type slotSend struct {
 	done   func(sendResult)
 }
 
-// slotQuery runs fn against the slot loop's view of the store.
+// slotQuery runs fn against the slot loop's view of the store, once slot
+// is caught up (every slot of the loop if slot < 0).
 type slotQuery struct {
-	fn func(r pebble.Reader, sl *slotLoop)
+	slot int
+	fn   func(r pebble.Reader, sl *slotLoop)
 }
 
 // systemChanged tells a slot loop to reload the system uids.
@@ -129,6 +141,42 @@ func (sl *slotLoop) Handle(ev runtime.Event) {
 }
 
 func (sl *slotLoop) onMsg(m runtime.Msg) {
+	if !sl.canServe(m) || len(sl.deferred) > 0 {
+		sl.deferred = append(sl.deferred, m)
+		return
+	}
+	sl.serve(m)
+}
+
+// canServe reports whether m's slot has caught up (see slot.caughtUp).
+func (sl *slotLoop) canServe(m runtime.Msg) bool {
+	switch m := m.(type) {
+	case slotSend:
+		return sl.slots[m.slot].caughtUp
+	case slotQuery:
+		if m.slot >= 0 {
+			return sl.slots[m.slot].caughtUp
+		}
+		for _, id := range sl.slotIDs {
+			if !sl.slots[id].caughtUp {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// serveDeferred serves the deferred messages that can now be served, in
+// order, stopping at the first that still has to wait.
+func (sl *slotLoop) serveDeferred() {
+	for len(sl.deferred) > 0 && sl.canServe(sl.deferred[0]) {
+		m := sl.deferred[0]
+		sl.deferred = sl.deferred[1:]
+		sl.serve(m)
+	}
+}
+
+func (sl *slotLoop) serve(m runtime.Msg) {
 	switch m := m.(type) {
 	case slotPropose:
 		sl.propose(sl.slots[m.slot], m.cmd, m.except, m.done)
@@ -179,6 +227,8 @@ func (sl *slotLoop) propose(s *slot, cmd *command, except connRef, done func(app
 func (sl *slotLoop) drive() {
 	for _, id := range sl.slotIDs {
 		s := sl.slots[id]
+		st := s.rn.BasicStatus()
+		s.caughtUp = st.SoftState.RaftState == raft.StateLeader && s.appliedTerm == st.HardState.GetTerm()
 		if len(s.waiting) > 0 && s.rn.BasicStatus().SoftState.RaftState == raft.StateLeader {
 			w := s.waiting
 			s.waiting = nil
@@ -193,6 +243,7 @@ func (sl *slotLoop) drive() {
 		s.persisting = true
 		sl.persist(s)
 	}
+	sl.serveDeferred()
 }
 
 // persist makes s.rd's entries and HardState durable, asynchronously; a
@@ -276,6 +327,7 @@ func (sl *slotLoop) apply(s *slot, ents []*pb.Entry, effects bool) {
 			done = append(done, applied{&cmd, f.apply(&cmd)})
 		}
 	}
+	s.appliedTerm = ents[len(ents)-1].GetTerm()
 	mustSet(b, appliedKey(s.id), be64(ents[len(ents)-1].GetIndex()))
 	if err := b.Commit(pebble.NoSync); err != nil {
 		panic(fmt.Sprintf("node: apply slot %d: %v", s.id, err))

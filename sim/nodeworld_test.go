@@ -109,3 +109,7 @@ func watch(c *wkclient.Client) *inbox {
 	c.OnDisconnect = func(d *proto.Disconnect) { in.discon = append(in.discon, d) }
 	return in
 }
+
+type nopHandler struct{}
+
+func (nopHandler) Handle(runtime.Event) {}

@@ -7,9 +7,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jindou-im/jindou/internal/toy"
 	"github.com/jindou-im/jindou/runtime"
 	"github.com/jindou-im/jindou/sim"
-	"github.com/jindou-im/jindou/internal/toy"
 )
 
 var (

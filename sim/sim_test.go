@@ -9,9 +9,9 @@ import (
 	"time"
 
 	"github.com/cockroachdb/pebble/v2/vfs"
+	"github.com/jindou-im/jindou/internal/toy"
 	"github.com/jindou-im/jindou/runtime"
 	"github.com/jindou-im/jindou/sim"
-	"github.com/jindou-im/jindou/internal/toy"
 )
 
 func TestSameSeedSameTraceOtherSeedOther(t *testing.T) {

@@ -6,9 +6,9 @@ import (
 	"strings"
 	"time"
 
+	"github.com/jindou-im/jindou/internal/toy"
 	"github.com/jindou-im/jindou/runtime"
 	"github.com/jindou-im/jindou/sim"
-	"github.com/jindou-im/jindou/internal/toy"
 )
 
 // toyWorld is a cluster of toy counters with clients adding to them.

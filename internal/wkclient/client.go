@@ -27,6 +27,9 @@ type Client struct {
 	OnDisconnect func(*proto.Disconnect)
 	OnClosed     func(err error)
 	OnTimer      func(tag any)
+	// EditConnect, if set, may change the CONNECT before it is sent (tests
+	// of refused connections).
+	EditConnect func(*proto.Connect)
 
 	loop runtime.Loop
 	rnd  io.Reader
@@ -45,6 +48,8 @@ type Client struct {
 	nextSeq uint32
 	// inflight are the SENDs on the current connection awaiting SENDACK.
 	inflight map[uint32]*Sent
+	// Pongs counts PONGs received.
+	Pongs int
 	// Errors records what went wrong on the client side (bad frames, msg
 	// keys that did not verify): a test fails on any.
 	Errors []string
@@ -131,10 +136,14 @@ func (c *Client) sendConnect() {
 	c.priv = priv
 	// CONNACK is laid out for the negotiated version, which is at most ours.
 	c.dec.SetVersion(c.Version)
-	c.write(&proto.Connect{
+	p := &proto.Connect{
 		Version: c.Version, DeviceFlag: c.Flag, DeviceID: c.DeviceID, UID: c.UID, Token: c.Token,
 		ClientTimestamp: 1, ClientKey: proto.EncodePublicKey(priv.PublicKey()),
-	}, proto.MinVersion)
+	}
+	if c.EditConnect != nil {
+		c.EditConnect(p)
+	}
+	c.write(p, proto.MinVersion)
 }
 
 func (c *Client) write(p proto.Packet, v uint8) {
@@ -181,6 +190,7 @@ func (c *Client) onPacket(p proto.Packet) {
 			c.OnDisconnect(p)
 		}
 	case *proto.Pong:
+		c.Pongs++
 	default:
 		c.errorf("unexpected %s", p.Type())
 	}
@@ -251,3 +261,9 @@ func (c *Client) Ping() { c.write(&proto.Ping{}, c.version) }
 
 // WriteRaw writes bytes as they are (for malformed-input tests).
 func (c *Client) WriteRaw(b []byte) { c.conn.Write(b) }
+
+// SendRaw writes a hand-made SEND frame and expects a SENDACK for clientSeq.
+func (c *Client) SendRaw(clientSeq uint32, frame []byte) {
+	c.inflight[clientSeq] = &Sent{ClientSeq: clientSeq}
+	c.conn.Write(frame)
+}

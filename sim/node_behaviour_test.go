@@ -1,0 +1,396 @@
+package sim_test
+
+import (
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/jindou-im/jindou/internal/wkclient"
+	"github.com/jindou-im/jindou/node"
+	"github.com/jindou-im/jindou/node/proto"
+	"github.com/jindou-im/jindou/runtime"
+)
+
+var g1 = node.ChannelKey{Type: proto.ChannelGroup, ID: "g1"}
+
+func syncAll(w *nodeWorld, uid string, ch node.ChannelKey) []*node.Message {
+	w.t.Helper()
+	return w.mustAPI(node.MessageSync{LoginUID: uid, Channel: ch, PullMode: node.PullUp, Start: 1, Limit: 10000}).(node.SyncReply).Messages
+}
+
+func TestAcknowledgedSendsSurviveCrashAndSeqsContinue(t *testing.T) {
+	for _, keep := range []int{0, 30, 100} {
+		t.Run(fmt.Sprintf("keep%d", keep), func(t *testing.T) {
+			w := newNodeWorld(t, 3, node.Config{})
+			w.mustAPI(node.ChannelUpsert{Channel: g1, Subscribers: []string{"a", "b"}})
+			a := w.connected("a", "1")
+			in := watch(a)
+			for i := range 40 {
+				a.Send("g1", proto.ChannelGroup, fmt.Sprintf("m%d", i), []byte(fmt.Sprint(i)), 0, nil)
+			}
+			// Crash in the middle: some sends acknowledged, some not.
+			w.until("some acks", func() bool { return len(in.acks) >= 10 })
+			acked := map[uint64]int64{}
+			for _, ack := range in.acks {
+				acked[ack.MessageSeq] = ack.MessageID
+			}
+			w.p.Crash(keep)
+			w.p.Start()
+			msgs := syncAll(w, "a", g1)
+			for i, m := range msgs {
+				if m.Seq != uint64(i+1) {
+					t.Fatalf("seq %d at position %d: a gap or a reuse", m.Seq, i)
+				}
+			}
+			for seq, id := range acked {
+				if seq > uint64(len(msgs)) || msgs[seq-1].MessageID != id {
+					t.Fatalf("acknowledged seq %d (id %d) lost after the crash", seq, id)
+				}
+			}
+			b := w.connected("b", "1")
+			bIn := watch(b)
+			a = w.connected("a", "2")
+			aIn := watch(a)
+			a.Send("g1", proto.ChannelGroup, "after", []byte("after"), 0, nil)
+			w.until("ack after restart", func() bool { return len(aIn.acks) == 1 && len(bIn.recvs) == 1 })
+			if got := aIn.acks[0].MessageSeq; got != uint64(len(msgs))+1 {
+				t.Fatalf("first seq after restart %d, want %d", got, len(msgs)+1)
+			}
+		})
+	}
+}
+
+func TestRepeatedClientMsgNoReturnsTheOriginal(t *testing.T) {
+	w := newNodeWorld(t, 4, node.Config{})
+	a := w.connected("a", "1")
+	b := w.connected("b", "1")
+	aIn, bIn := watch(a), watch(b)
+	a.Send("b", proto.ChannelPerson, "same", []byte("one"), 0, nil)
+	w.until("first ack", func() bool { return len(aIn.acks) == 1 })
+	a.Send("b", proto.ChannelPerson, "same", []byte("one again"), 0, nil)
+	a.Send("b", proto.ChannelPerson, "other", []byte("two"), 0, nil)
+	w.until("acks", func() bool { return len(aIn.acks) == 3 })
+	first, again, other := aIn.acks[0], aIn.acks[1], aIn.acks[2]
+	if again.MessageID != first.MessageID || again.MessageSeq != first.MessageSeq || other.MessageSeq != 2 {
+		t.Fatalf("acks %+v %+v %+v", first, again, other)
+	}
+	if msgs := syncAll(w, "a", node.ChannelKey{Type: proto.ChannelPerson, ID: "b"}); len(msgs) != 2 {
+		t.Fatalf("%d messages stored, want 2", len(msgs))
+	}
+	w.s.RunFor(time.Second)
+	if len(bIn.recvs) != 2 {
+		t.Fatalf("bob got %d RECVs, want 2 (a duplicate is not delivered again)", len(bIn.recvs))
+	}
+}
+
+func TestNoPersistIsDeliveredButNotStored(t *testing.T) {
+	w := newNodeWorld(t, 5, node.Config{})
+	a, b := w.connected("a", "1"), w.connected("b", "1")
+	aIn, bIn := watch(a), watch(b)
+	a.Send("b", proto.ChannelPerson, "np", []byte("typing"), proto.FlagNoPersist, nil)
+	w.until("delivery", func() bool { return len(bIn.recvs) == 1 && len(aIn.acks) == 1 })
+	if aIn.acks[0].MessageSeq != 0 || aIn.acks[0].ReasonCode != proto.ReasonSuccess || bIn.recvs[0].Flags&proto.FlagNoPersist == 0 {
+		t.Fatalf("ack %+v recv flags %x", aIn.acks[0], bIn.recvs[0].Flags)
+	}
+	if n := len(syncAll(w, "a", node.ChannelKey{Type: proto.ChannelPerson, ID: "b"})); n != 0 {
+		t.Fatalf("a no_persist message was stored (%d)", n)
+	}
+}
+
+func TestTokenAuthRefusesWithConnackReason(t *testing.T) {
+	w := newNodeWorld(t, 6, node.Config{TokenAuth: true})
+	w.mustAPI(node.UserToken{UID: "u", Token: "secret", DeviceFlag: uint8(proto.DeviceApp), DeviceLevel: 1})
+	bad := w.client("u", "1")
+	bad.Token = "wrong"
+	var reason proto.ReasonCode = 255
+	closed := false
+	bad.OnConnack = func(p *proto.Connack) { reason = p.ReasonCode }
+	bad.OnClosed = func(error) { closed = true }
+	bad.Connect()
+	w.until("refusal", func() bool { return closed })
+	if reason != proto.ReasonAuthFail {
+		t.Fatalf("wrong token: CONNACK reason %d, want 2", reason)
+	}
+	good := w.client("u", "2")
+	good.Token = "secret"
+	w.connect(good)
+}
+
+func TestRefusedConnectsGetReasons(t *testing.T) {
+	w := newNodeWorld(t, 7, node.Config{})
+	for _, tc := range []struct {
+		name string
+		edit func(*proto.Connect)
+		want proto.ReasonCode
+	}{
+		{"uid with @", func(p *proto.Connect) { p.UID = "a@b" }, proto.ReasonAuthFail},
+		{"empty uid", func(p *proto.Connect) { p.UID = "" }, proto.ReasonAuthFail},
+		{"no client key", func(p *proto.Connect) { p.ClientKey = "" }, proto.ReasonClientKeyIsEmpty},
+		{"bad client key", func(p *proto.Connect) { p.ClientKey = "bm90IGEga2V5" }, proto.ReasonClientKeyIsEmpty},
+		{"version 1", func(p *proto.Connect) { p.Version = 1 }, proto.ReasonProtocolUpgradeRequired},
+	} {
+		// The client reads CONNACK as version 2, the layout the server
+		// answers a refused version with.
+		c := w.clientAs("u-"+tc.name, "1", proto.DeviceApp, 2)
+		var got proto.ReasonCode = 255
+		closed := false
+		c.EditConnect = tc.edit
+		c.OnConnack = func(p *proto.Connack) { got = p.ReasonCode }
+		c.OnClosed = func(error) { closed = true }
+		c.Connect()
+		w.until(tc.name, func() bool { return closed })
+		if got != tc.want {
+			t.Fatalf("%s: CONNACK reason %d, want %d", tc.name, got, tc.want)
+		}
+	}
+}
+
+func TestMasterLoginKicksTheOtherDevice(t *testing.T) {
+	w := newNodeWorld(t, 8, node.Config{})
+	old := w.connected("u", "phone-1")
+	oldIn := watch(old)
+	w.connected("u", "phone-2")
+	w.until("kick", func() bool { return len(oldIn.discon) == 1 })
+	if d := oldIn.discon[0]; d.ReasonCode != proto.ReasonConnectKick {
+		t.Fatalf("DISCONNECT %+v, want reason 12", d)
+	}
+	w.until("closed", func() bool { return !old.Open })
+}
+
+func TestMalformedInputDisconnectsOnlyThatConnection(t *testing.T) {
+	w := newNodeWorld(t, 9, node.Config{})
+	a, b, c := w.connected("a", "1"), w.connected("b", "1"), w.connected("c", "1")
+	aIn, bIn := watch(a), watch(b)
+	a.WriteRaw([]byte{0xf0, 0xff, 0xff, 0xff, 0xff, 0x7f}) // unknown type, oversized length
+	w.until("disconnect", func() bool { return len(aIn.discon) == 1 && !a.Open })
+	c.Send("b", proto.ChannelPerson, "x", []byte("still works"), 0, nil)
+	w.until("others unaffected", func() bool { return len(bIn.recvs) == 1 })
+}
+
+func TestFrameBeforeConnectIsRefused(t *testing.T) {
+	w := newNodeWorld(t, 10, node.Config{})
+	c := w.client("x", "1")
+	in := watch(c)
+	closed := false
+	c.OnClosed = func(error) { closed = true }
+	c.Connect()
+	// Before the client's CONNECT goes out, a PING... is legal; a SEND is not.
+	send, _ := proto.AppendFrame(nil, &proto.Send{ClientSeq: 1, ChannelID: "y", ChannelType: 1, MsgKey: "k", Payload: []byte("p")}, 4)
+	c.WriteRaw(send)
+	w.until("closed", func() bool { return closed })
+	if len(in.discon) != 1 {
+		t.Fatalf("no DISCONNECT for a SEND before CONNECT")
+	}
+}
+
+func TestPingIsAnsweredAndIdleConnectionsClose(t *testing.T) {
+	w := newNodeWorld(t, 11, node.Config{IdleTimeout: 10 * time.Second})
+	c := w.connected("x", "1")
+	w.s.RunFor(5 * time.Second)
+	c.Ping()
+	w.s.RunFor(8 * time.Second)
+	if c.Pongs != 1 {
+		t.Fatalf("%d PONGs for one PING", c.Pongs)
+	}
+	if !c.Open {
+		t.Fatal("a connection that pinged 8s ago was closed with a 10s idle timeout")
+	}
+	w.s.RunFor(5 * time.Second)
+	if c.Open {
+		t.Fatal("an idle connection outlived the idle timeout")
+	}
+}
+
+// closeWatcher records when its connection closes.
+type closeWatcher struct {
+	closedAt time.Duration
+	s        interface{ Now() time.Duration }
+}
+
+func (h *closeWatcher) Handle(ev runtime.Event) {
+	if _, ok := ev.(runtime.ConnClosed); ok {
+		h.closedAt = h.s.Now()
+	}
+}
+
+func TestConnectDeadlineClosesSilentConnections(t *testing.T) {
+	w := newNodeWorld(t, 12, node.Config{ConnectTimeout: 2 * time.Second})
+	h := &closeWatcher{s: w.s}
+	w.s.Dial(w.s.NewActor("silent", h), 1, "tcp")
+	start := w.s.Now()
+	w.s.RunFor(5 * time.Second)
+	if h.closedAt == 0 || h.closedAt-start < 2*time.Second || h.closedAt-start > 2100*time.Millisecond {
+		t.Fatalf("a connection that never sent CONNECT closed at %v, want 2s after it opened", h.closedAt-start)
+	}
+}
+
+func TestUnacknowledgedRecvIsResentUntilAckedOrGivenUp(t *testing.T) {
+	w := newNodeWorld(t, 13, node.Config{ResendInterval: time.Second, ResendMax: 3})
+	a, b := w.connected("a", "1"), w.connected("b", "1")
+	b.AutoAck = false
+	bIn := watch(b)
+	a.Send("b", proto.ChannelPerson, "m", []byte("x"), 0, nil)
+	w.s.RunFor(10 * time.Second)
+	if n := len(bIn.recvs); n != 4 {
+		t.Fatalf("an unacknowledged RECV arrived %d times, want 1 + 3 resends", n)
+	}
+	for _, r := range bIn.recvs[1:] {
+		if r.Flags&proto.FlagDup == 0 {
+			t.Fatal("a resend lacks the DUP flag")
+		}
+	}
+	b.AutoAck = true
+	a.Send("b", proto.ChannelPerson, "m2", []byte("y"), 0, nil)
+	w.s.RunFor(10 * time.Second)
+	if n := len(bIn.recvs); n != 5 {
+		t.Fatalf("an acknowledged RECV was resent (%d RECVs)", n)
+	}
+}
+
+func TestSendPermissionReasons(t *testing.T) {
+	w := newNodeWorld(t, 14, node.Config{})
+	w.mustAPI(node.ChannelUpsert{Channel: g1, Subscribers: []string{"a", "b", "sys"}})
+	w.mustAPI(node.SystemUIDs{Op: "add", UIDs: []string{"sys"}})
+	a, sys := w.connected("a", "1"), w.connected("sys", "1")
+	aIn, sysIn := watch(a), watch(sys)
+	try := func(want proto.ReasonCode, what string) {
+		t.Helper()
+		n := len(aIn.acks)
+		a.Send("g1", proto.ChannelGroup, fmt.Sprint(what, n), []byte("x"), 0, nil)
+		w.until(what, func() bool { return len(aIn.acks) == n+1 })
+		if got := aIn.acks[n].ReasonCode; got != want {
+			t.Fatalf("%s: reason %d, want %d", what, got, want)
+		}
+	}
+	try(proto.ReasonSuccess, "member")
+	w.mustAPI(node.ListUpdate{Channel: g1, List: "blacklist", Op: "add", UIDs: []string{"a"}})
+	try(proto.ReasonInBlacklist, "blacklisted")
+	w.mustAPI(node.ListUpdate{Channel: g1, List: "blacklist", Op: "remove_all"})
+	w.mustAPI(node.ListUpdate{Channel: g1, List: "whitelist", Op: "set", UIDs: []string{"b"}})
+	try(proto.ReasonNotInWhitelist, "not whitelisted")
+	w.mustAPI(node.ListUpdate{Channel: g1, List: "whitelist", Op: "remove_all"})
+	w.mustAPI(node.ChannelInfoUpdate{Channel: g1, Info: node.ChannelInfo{SendBan: true}})
+	try(proto.ReasonSendBan, "send_ban")
+	w.mustAPI(node.ChannelInfoUpdate{Channel: g1, Info: node.ChannelInfo{Ban: true}})
+	try(proto.ReasonBan, "ban")
+	sys.Send("g1", proto.ChannelGroup, "sys1", []byte("system"), 0, nil)
+	w.until("system send", func() bool { return len(sysIn.acks) == 1 })
+	if sysIn.acks[0].ReasonCode != proto.ReasonSuccess {
+		t.Fatalf("a system uid was refused with %d", sysIn.acks[0].ReasonCode)
+	}
+	w.mustAPI(node.ChannelInfoUpdate{Channel: g1, Info: node.ChannelInfo{Disband: true}})
+	try(proto.ReasonDisband, "disband")
+	a.Send("nope", proto.ChannelGroup, "ne", []byte("x"), 0, nil)
+	w.until("no channel", func() bool { return aIn.acks[len(aIn.acks)-1].ReasonCode == proto.ReasonChannelNotExist })
+	a.Send("x", proto.ChannelType(9), "ct", []byte("x"), 0, nil)
+	w.until("channel type", func() bool { return aIn.acks[len(aIn.acks)-1].ReasonCode == proto.ReasonNotSupportChannelType })
+	// A person's own blacklist.
+	w.mustAPI(node.ListUpdate{Channel: node.ChannelKey{Type: proto.ChannelPerson, ID: "b"}, List: "blacklist", Op: "add", UIDs: []string{"a"}})
+	a.Send("b", proto.ChannelPerson, "pb", []byte("x"), 0, nil)
+	w.until("person blacklist", func() bool { return aIn.acks[len(aIn.acks)-1].ReasonCode == proto.ReasonInBlacklist })
+}
+
+func TestCorruptPayloadGetsReason9(t *testing.T) {
+	w := newNodeWorld(t, 15, node.Config{})
+	a := w.connected("a", "1")
+	in := watch(a)
+	// A SEND whose msg_key does not match its content.
+	send, _ := proto.AppendFrame(nil, &proto.Send{ClientSeq: 77, ClientMsgNo: "z", ChannelID: "b", ChannelType: 1, MsgKey: "00000000000000000000000000000000", Payload: []byte("bm90IGVuY3J5cHRlZA==")}, proto.LatestVersion)
+	var ack *proto.Sendack
+	a.OnSendack = func(_ *wkclient.Sent, p *proto.Sendack) { ack = p }
+	a.SendRaw(77, send)
+	w.until("refusal", func() bool { return ack != nil })
+	if ack.ReasonCode != proto.ReasonPayloadDecodeError || len(in.recvs) != 0 {
+		t.Fatalf("SENDACK %+v, want reason 9", ack)
+	}
+}
+
+func TestConversationUnreadArithmetic(t *testing.T) {
+	w := newNodeWorld(t, 16, node.Config{})
+	w.mustAPI(node.SendMessage{FromUID: "a", Channel: node.ChannelKey{Type: proto.ChannelPerson, ID: "b"}, Payload: []byte("x")})
+	w.mustAPI(node.ChannelUpsert{Channel: g1, Subscribers: []string{"a"}})
+	for range 3 {
+		w.mustAPI(node.SendMessage{FromUID: "a", Channel: g1, Payload: []byte("x")})
+	}
+	w.mustAPI(node.Subscribers{Channel: g1, Subscribers: []string{"b"}})
+	w.mustAPI(node.SendMessage{FromUID: "a", Channel: g1, Payload: []byte("y")})
+	w.mustAPI(node.SendMessage{FromUID: "a", Channel: g1, Payload: []byte("z")})
+	convs := w.mustAPI(node.ConversationSync{UID: "b", MsgCount: 5}).([]node.Conversation)
+	unread := map[string]uint64{}
+	for _, c := range convs {
+		unread[c.Channel.String()] = c.Unread
+	}
+	if len(convs) != 2 || unread["2:g1"] != 2 || unread["1:"+node.PersonChannelID("a", "b")] != 1 {
+		t.Fatalf("b's conversations %+v (joined after 3 messages: 2 unread in g1; 1 in the person chat)", unread)
+	}
+	w.mustAPI(node.SendMessage{FromUID: "b", Channel: g1, Payload: []byte("mine")})
+	w.mustAPI(node.ConversationUpdate{UID: "b", Channel: node.ChannelKey{Type: 1, ID: "a"}, Op: "set_unread", Unread: 1})
+	convs = w.mustAPI(node.ConversationSync{UID: "b"}).([]node.Conversation)
+	for _, c := range convs {
+		if c.Channel == g1 && c.Unread != 0 {
+			t.Fatalf("after b's own message g1 unread %d", c.Unread)
+		}
+	}
+	w.mustAPI(node.ConversationUpdate{UID: "b", Channel: node.ChannelKey{Type: 1, ID: "a"}, Op: "delete"})
+	convs = w.mustAPI(node.ConversationSync{UID: "b"}).([]node.Conversation)
+	if len(convs) != 1 {
+		t.Fatalf("a deleted conversation still listed: %+v", convs)
+	}
+	w.mustAPI(node.SendMessage{FromUID: "a", Channel: node.ChannelKey{Type: proto.ChannelPerson, ID: "b"}, Payload: []byte("back")})
+	convs = w.mustAPI(node.ConversationSync{UID: "b"}).([]node.Conversation)
+	if len(convs) != 2 {
+		t.Fatalf("a newer message did not bring a deleted conversation back: %+v", convs)
+	}
+}
+
+func TestRemovedSubscriberReceivesNothingAfterRemoval(t *testing.T) {
+	w := newNodeWorld(t, 17, node.Config{})
+	w.mustAPI(node.ChannelUpsert{Channel: g1, Subscribers: []string{"a", "b"}})
+	a, b := w.connected("a", "1"), w.connected("b", "1")
+	aIn, bIn := watch(a), watch(b)
+	a.Send("g1", proto.ChannelGroup, "1", []byte("x"), 0, nil)
+	w.until("first", func() bool { return len(bIn.recvs) == 1 })
+	w.mustAPI(node.Subscribers{Channel: g1, Remove: true, Subscribers: []string{"b"}})
+	a.Send("g1", proto.ChannelGroup, "2", []byte("y"), 0, nil)
+	w.until("ack", func() bool { return len(aIn.acks) == 2 })
+	w.s.RunFor(time.Second)
+	if len(bIn.recvs) != 1 {
+		t.Fatal("a removed subscriber received a later message")
+	}
+}
+
+func TestAPISendAnswersWithDurableSeq(t *testing.T) {
+	w := newNodeWorld(t, 18, node.Config{})
+	w.mustAPI(node.ChannelUpsert{Channel: g1, Subscribers: []string{"a"}})
+	b := w.connected("a", "1")
+	in := watch(b)
+	r := w.mustAPI(node.SendMessage{ClientMsgNo: "k1", FromUID: "", Channel: g1, Payload: []byte("from the back end")}).(node.SendReply)
+	again := w.mustAPI(node.SendMessage{ClientMsgNo: "k1", FromUID: "", Channel: g1, Payload: []byte("from the back end")}).(node.SendReply)
+	if r.MessageSeq != 1 || again != r {
+		t.Fatalf("replies %+v then %+v", r, again)
+	}
+	w.until("delivery", func() bool { return len(in.recvs) == 1 })
+	if _, err := w.api(node.SendMessage{FromUID: "a", Channel: node.ChannelKey{Type: 2, ID: "none"}, Payload: []byte("x")}); err == nil {
+		t.Fatal("a send to a missing group succeeded")
+	}
+	if _, err := w.api(node.SendMessage{FromUID: "a", Channel: g1}); err == nil {
+		t.Fatal("an empty payload was accepted")
+	}
+}
+
+func TestDeviceQuitAndOnlineStatus(t *testing.T) {
+	w := newNodeWorld(t, 19, node.Config{})
+	a := w.connected("a", "1")
+	in := watch(a)
+	w.connect(w.clientAs("a", "web", proto.DeviceWeb, 2))
+	got := w.mustAPI(node.OnlineStatus{UIDs: []string{"a", "zz"}}).([]node.OnlineConn)
+	if len(got) != 2 {
+		t.Fatalf("online %+v, want a's two connections", got)
+	}
+	w.mustAPI(node.DeviceQuit{UID: "a", DeviceFlag: int(proto.DeviceApp)})
+	w.until("kicked", func() bool { return len(in.discon) == 1 })
+	w.s.RunFor(100 * time.Millisecond)
+	if got := w.mustAPI(node.OnlineStatus{UIDs: []string{"a"}}).([]node.OnlineConn); len(got) != 1 {
+		t.Fatalf("after device_quit of the app flag: %+v", got)
+	}
+}
