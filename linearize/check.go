@@ -28,6 +28,8 @@ type Options struct {
 	// Name starts the visualization's file name (e.g. "seed-42"); the rest
 	// is a digest of the history. Default "linearize".
 	Name string
+
+	noTighten bool // tests: give porcupine the intervals as recorded
 }
 
 // DefaultTimeout is Options.Timeout's default.
@@ -83,17 +85,36 @@ func (r *Recorder) Check(opts Options) Report {
 		}
 	}
 
-	ops := h.resolve(&rep)
+	var ops []porcupine.Operation
+	why := map[string]string{} // channel → why tighten found no linearization
+	for _, chOps := range h.resolve(&rep) {
+		ok := false
+		if !opts.noTighten {
+			var w string
+			if w, ok = tighten(chOps, h); w != "" {
+				why[chOps[0].Input.(*input).ref.channel] = w
+			}
+		}
+		if !ok {
+			scaleOnly(chOps)
+		}
+		ops = append(ops, chOps...)
+	}
 	start := time.Now()
 	result, info := porcupine.CheckOperationsVerbose(model, ops, opts.Timeout)
 	rep.CheckDuration = time.Since(start)
 	rep.Linearizable = string(result)
 	switch result {
-	case porcupine.Illegal:
-		rep.Violations = append(rep.Violations, h.explain(ops, info)...)
+	case porcupine.Illegal, porcupine.Ok:
+		rep.Violations = append(rep.Violations, h.explain(ops, info, why)...)
 	case porcupine.Unknown:
 		rep.Violations = append(rep.Violations, Violation{CheckTimedOut, "*", 0, fmt.Sprintf(
 			"porcupine did not decide within %v; a history it cannot decide fails", opts.Timeout)})
+		for _, ch := range h.channels {
+			if w, ok := why[ch]; ok {
+				rep.Violations = append(rep.Violations, Violation{NotLinearizable, ch, 0, "no linearization exists: " + w})
+			}
+		}
 	}
 
 	rep.Violations = append(rep.Violations, checkLogs(h)...)
@@ -118,9 +139,11 @@ func (r *Recorder) Check(opts Options) Report {
 }
 
 // explain names the channels porcupine could not linearize: for each, how
-// far the longest linearizable prefix got, the state it left, and the
-// earliest-called operation that could not come next.
-func (h *history) explain(ops []porcupine.Operation, info porcupine.LinearizationInfo) []Violation {
+// far the longest linearizable prefix got, the state it left, the
+// earliest-called operation that could not come next, and why tighten
+// found no linearization. A channel tighten gave up on but porcupine
+// linearized is a bug of this package, and is reported too.
+func (h *history) explain(ops []porcupine.Operation, info porcupine.LinearizationInfo, why map[string]string) []Violation {
 	parts := model.Partition(ops)
 	partials := info.PartialLinearizations()
 	var vs []Violation
@@ -136,10 +159,18 @@ func (h *history) explain(ops []porcupine.Operation, info porcupine.Linearizatio
 				best = l
 			}
 		}
+		ref := part[0].Input.(*input).ref
+		w, tightenFailed := why[ref.channel]
 		if len(best) == len(part) {
+			if tightenFailed {
+				vs = append(vs, Violation{NotLinearizable, ref.channel, 0,
+					"checker bug: porcupine linearized the channel, but its interval bounds said no linearization exists: " + w})
+			}
 			continue
 		}
-		ref := part[0].Input.(*input).ref
+		if tightenFailed {
+			w = " Interval bounds: " + w + "."
+		}
 		s := model.Init().(state)
 		in := make([]bool, len(part))
 		for _, i := range best {
@@ -155,8 +186,8 @@ func (h *history) explain(ops []porcupine.Operation, info porcupine.Linearizatio
 		}
 		o := part[stuck]
 		vs = append(vs, Violation{NotLinearizable, ref.channel, 0, fmt.Sprintf(
-			"porcupine linearized at most %d of its %d operations, leaving the log at tail %d; the earliest-called operation left out is %s, described to the model as %q",
-			len(best), len(part), s.tail, h.describe(o.Input.(*input).op), describeStep(o.Input.(*input), o.Output.(*output)))})
+			"porcupine linearized at most %d of its %d operations, leaving the log at tail %d; the earliest-called operation left out is %s, described to the model as %q.%s",
+			len(best), len(part), s.tail, h.describe(o.Input.(*input).op), describeStep(o.Input.(*input), o.Output.(*output)), w)})
 	}
 	return vs
 }
@@ -166,7 +197,7 @@ func (h *history) annotations() []porcupine.Annotation {
 	var as []porcupine.Annotation
 	for _, rs := range h.restarts {
 		as = append(as, porcupine.Annotation{
-			Tag: "restarts", Start: int64(rs.at), Description: "restart " + rs.node,
+			Tag: "restarts", Start: scale(rs.at, 0), Description: "restart " + rs.node,
 			Details: fmt.Sprintf("node %s restarted at %s", rs.node, fmtTime(rs.at)),
 		})
 	}

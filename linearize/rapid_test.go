@@ -2,6 +2,7 @@ package linearize
 
 import (
 	"slices"
+	"strings"
 	"testing"
 
 	"pgregory.net/rapid"
@@ -179,4 +180,52 @@ func TestMutatedHistoriesFail(t *testing.T) {
 			}
 		})
 	}
+}
+
+// Tightening the intervals (tighten) must not change porcupine's verdict:
+// on generated histories, valid or with a random result changed, the
+// verdict with tightening is the verdict without.
+func TestTighteningPreservesTheVerdict(t *testing.T) {
+	dir := t.TempDir()
+	verdicts := map[string]int{}
+	rapid.Check(t, func(t *rapid.T) {
+		g := generate(t)
+		switch rapid.IntRange(0, 4).Draw(t, "perturbation") {
+		case 1:
+			if i, ok := drawOp(t, g, func(o gop) bool { return o.kind == opMaxSeq }); ok {
+				g.ops[i].tail = rapid.Uint64Range(0, uint64(len(g.logs[g.ops[i].channel])+1)).Draw(t, "tail")
+			}
+		case 2:
+			if i, ok := drawOp(t, g, func(o gop) bool { return o.kind == opSend && o.outcome == OK }); ok {
+				g.ops[i].msg.Seq = rapid.Uint64Range(1, uint64(len(g.logs[g.ops[i].channel])+1)).Draw(t, "seq")
+			}
+		case 3:
+			if i, ok := drawOp(t, g, func(o gop) bool { return o.kind == opSync && len(o.msgs) > 0 }); ok {
+				j := rapid.IntRange(0, len(g.ops[i].msgs)-1).Draw(t, "dropped")
+				g.ops[i].msgs = slices.Delete(slices.Clone(g.ops[i].msgs), j, j+1)
+			}
+		case 4:
+			if i, ok := drawOp(t, g, func(o gop) bool { return o.outcome == OK }); ok {
+				// Move the operation: its result now belongs to another time.
+				d := ms(rapid.IntRange(-20, 20).Draw(t, "shift"))
+				g.ops[i].call, g.ops[i].ret = max(0, g.ops[i].call+d), max(0, g.ops[i].ret+d)
+			}
+		}
+		r := g.record()
+		tight := r.Check(Options{VisualizeDir: dir})
+		loose := r.Check(Options{VisualizeDir: dir, noTighten: true})
+		if tight.Linearizable != loose.Linearizable || loose.Linearizable == "Unknown" {
+			t.Fatalf("porcupine says %s with tightening, %s without:\n%s\n%s", tight.Linearizable, loose.Linearizable, tight, loose)
+		}
+		for _, v := range tight.Violations {
+			if strings.Contains(v.Detail, "checker bug") {
+				t.Fatal(v)
+			}
+		}
+		verdicts[tight.Linearizable]++
+	})
+	if verdicts["Ok"] == 0 || verdicts["Illegal"] == 0 {
+		t.Fatalf("verdicts %v: want both kinds", verdicts)
+	}
+	t.Logf("verdicts: %v", verdicts)
 }

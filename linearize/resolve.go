@@ -83,18 +83,20 @@ func (r *Recorder) snapshot() *history {
 //   - Syncs and max-seq reads are kept when OK and dropped otherwise: a
 //     read that failed or whose answer was lost tells nothing.
 //
+// It returns one list per channel with operations, in channel order.
 // Channels without a final log are left out (Check reports them).
-func (h *history) resolve(rep *Report) []porcupine.Operation {
+func (h *history) resolve(rep *Report) [][]porcupine.Operation {
 	byChannel := map[string][]OpID{}
 	for i, o := range h.ops {
 		byChannel[o.channel] = append(byChannel[o.channel], OpID(i))
 	}
-	var out []porcupine.Operation
+	var all [][]porcupine.Operation
 	for _, ch := range h.channels {
 		ref := h.refs[ch]
 		if ref == nil {
 			continue
 		}
+		var out []porcupine.Operation
 		ids := byChannel[ch]
 		// Unknown sends: resolve them, and count each (from uid,
 		// client_msg_no) among the sends that took effect.
@@ -164,8 +166,11 @@ func (h *history) resolve(rep *Report) []porcupine.Operation {
 			}
 			out = append(out, pop)
 		}
+		if len(out) > 0 {
+			all = append(all, out)
+		}
 	}
-	return out
+	return all
 }
 
 // sortedBySeq returns a copy of msgs sorted by seq, stable.
