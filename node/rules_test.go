@@ -211,7 +211,9 @@ func syncModel(start, end uint64, limit, mode int, maxSeq uint64) (seqs []uint64
 
 func TestSyncRangeMatchesModel(t *testing.T) {
 	rapid.Check(t, func(t *rapid.T) {
-		maxSeq := rapid.Uint64Range(0, 200).Draw(t, "maxSeq")
+		// Small channels and limits often, so that a range holds exactly
+		// limit or limit+1 seqs.
+		maxSeq := rapid.OneOf(rapid.Uint64Range(0, 12), rapid.Uint64Range(0, 200)).Draw(t, "maxSeq")
 		seq := rapid.OneOf(rapid.Uint64Range(0, 210), rapid.SampledFrom([]uint64{0, 1, maxSeq, maxSeq + 1, math.MaxUint64}))
 		start := seq.Draw(t, "start")
 		end := seq.Draw(t, "end")
@@ -256,6 +258,10 @@ func TestSyncRangeFixedCases(t *testing.T) {
 		{0, 3, 5, PullDown, 10, 6, 10, true},    // down, start 0 = newest
 		{5, 5, 5, PullDown, 10, 1, 0, false},    // down, start = end: empty
 		{10, 0, 10, PullDown, 10, 1, 10, false}, // exactly limit: no more
+		{0, 0, 3, PullDown, 4, 2, 4, true},      // limit+1: cut
+		{5, 1, 3, PullDown, 10, 3, 5, true},     // 2..5 cut to the newest 3
+		{2, 6, 4, PullUp, 10, 2, 5, false},      // exactly limit up
+		{2, 7, 4, PullUp, 10, 2, 5, true},       // limit+1 up
 	} {
 		lo, hi, more := syncRange(c.start, c.end, c.limit, c.mode, c.max)
 		if lo > hi && c.lo > c.hi {
