@@ -259,7 +259,8 @@ func (sl *slotLoop) persist(s *slot) {
 	}
 	prev, _, _ := s.storage.InitialState()
 	b := sl.n.db.NewBatch()
-	persistReady(b, s.id, rd, s.fresh, s.conf)
+	prevLast, _ := s.storage.LastIndex()
+	persistReady(b, s.id, rd, prevLast, s.fresh, s.conf)
 	if !s.fresh && !raft.MustSync(hs, prev, len(rd.Entries)) {
 		if err := b.Commit(pebble.NoSync); err != nil {
 			panic(fmt.Sprintf("node: slot %d hard state: %v", s.id, err))
@@ -336,6 +337,7 @@ func (sl *slotLoop) apply(s *slot, ents []*pb.Entry, effects bool) {
 		return
 	}
 	for _, a := range done {
+
 		sl.effects(s, a.cmd, a.res)
 	}
 }

@@ -13,9 +13,17 @@ import (
 
 var g1 = node.ChannelKey{Type: proto.ChannelGroup, ID: "g1"}
 
+// syncAll reads a channel's whole log, a page at a time.
 func syncAll(w *nodeWorld, uid string, ch node.ChannelKey) []*node.Message {
 	w.t.Helper()
-	return w.mustAPI(node.MessageSync{LoginUID: uid, Channel: ch, PullMode: node.PullUp, Start: 1, Limit: 10000}).(node.SyncReply).Messages
+	var all []*node.Message
+	for {
+		page := w.mustAPI(node.MessageSync{LoginUID: uid, Channel: ch, PullMode: node.PullUp, Start: uint64(len(all) + 1), Limit: 1000}).(node.SyncReply)
+		all = append(all, page.Messages...)
+		if page.More == 0 {
+			return all
+		}
+	}
 }
 
 func TestAcknowledgedSendsSurviveCrashAndSeqsContinue(t *testing.T) {

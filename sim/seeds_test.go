@@ -31,11 +31,11 @@ func seedRange() (first uint64, n int) {
 	return *seedFlag, n
 }
 
-// TestSeeds runs one seeded world per seed: the seed draws the cluster, its
+// TestToySeeds runs one seeded toy world per seed: the seed draws the cluster, its
 // links, disks, clocks, clients and crash plan; the run checks that every
 // acknowledged addition survives each crash, then heals everything and
 // checks that the nodes converge.
-func TestSeeds(t *testing.T) {
+func TestToySeeds(t *testing.T) {
 	first, n := seedRange()
 	for seed := first; seed < first+uint64(n); seed++ {
 		r := runToySeed(seed)
@@ -46,7 +46,7 @@ func TestSeeds(t *testing.T) {
 			for _, f := range r.failures {
 				t.Errorf("seed %d: %s", seed, f)
 			}
-			t.Errorf("replay: go test ./sim -run TestSeeds -seed=%d -v", seed)
+			t.Errorf("replay: go test ./sim -run TestToySeeds -seed=%d -v", seed)
 		}
 	}
 }
