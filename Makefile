@@ -8,10 +8,12 @@ VERSION ?= $(shell git describe --always --dirty 2>/dev/null || echo dev)
 # Seeds for `make sim`: SEEDS consecutive seeds from SEED.
 SEED    ?= 1
 SEEDS   ?= 100
-# How many seeds `make test` runs twice to recheck determinism.
+# How many seeds `make test` runs, and how many of them again to recheck
+# determinism.
+TEST_SEEDS ?= 100
 DETERMINISM_SEEDS ?= 5
 
-.PHONY: all build run test lint unit sim determinism vectors vectors-check deps
+.PHONY: all build run test lint unit seeds sim determinism vectors vectors-check deps
 
 all: build
 
@@ -33,6 +35,13 @@ lint:
 
 unit:
 	$(GO) test -count=1 ./...
+
+# seeds: the whole node under TEST_SEEDS seeded worlds.
+seeds:
+	@out=$$(mktemp); \
+	if $(GO) test -count=1 ./sim -run '^TestSeeds$$' -seeds=$(TEST_SEEDS) -v > $$out 2>&1; then \
+	  echo "seeds: $$(grep -c '^seed=' $$out) seeds of the whole node passed"; tail -n 1 $$out; \
+	else grep -v '^=== RUN' $$out; rm -f $$out; exit 1; fi; rm -f $$out
 
 # determinism: the same seeds must give the same trace hashes twice in a row
 # and under GOMAXPROCS=1.
@@ -59,4 +68,4 @@ vectors:
 sim:
 	$(GO) test -count=1 ./sim -run '^TestSeeds$$' -seed=$(SEED) -seeds=$(SEEDS) -v
 
-test: lint unit determinism vectors-check
+test: lint unit seeds determinism vectors-check

@@ -41,10 +41,7 @@ func (f *fsm) apply(c *command) applyResult {
 		}
 		rec.Info.Exists = true
 		f.putChannel(c.Ch, rec)
-		if c.Reset {
-			f.deleteRange(memberPrefix(f.slot, tblSubscriber, c.Ch))
-		}
-		f.addSubscribers(c.Ch, rec, c.UIDs)
+		f.setSubscribers(c.Ch, rec, c.UIDs, c.Reset)
 		return applyResult{MembersChanged: true}
 	case opChannelInfo:
 		rec := f.channel(c.Ch)
@@ -68,10 +65,7 @@ func (f *fsm) apply(c *command) applyResult {
 			rec.Info.Exists = true
 			f.putChannel(c.Ch, rec)
 		}
-		if c.Reset {
-			f.deleteRange(memberPrefix(f.slot, tblSubscriber, c.Ch))
-		}
-		f.addSubscribers(c.Ch, rec, c.UIDs)
+		f.setSubscribers(c.Ch, rec, c.UIDs, c.Reset)
 		return applyResult{MembersChanged: true}
 	case opSubRemove:
 		for _, uid := range c.UIDs {
@@ -106,6 +100,20 @@ func (f *fsm) apply(c *command) applyResult {
 		panic(fmt.Sprintf("node: unknown command %q in slot %d", c.Op, f.slot))
 	}
 	return applyResult{}
+}
+
+// setSubscribers adds uids to the channel's subscribers; with reset, the
+// subscribers not among uids are removed first. Members who stay keep their
+// conversation as it is.
+func (f *fsm) setSubscribers(ch ChannelKey, rec channelRecord, uids []string, reset bool) {
+	if reset {
+		for _, old := range f.members(tblSubscriber, ch) {
+			if !slices.Contains(uids, old) {
+				f.del(memberKey(f.slot, tblSubscriber, ch, old))
+			}
+		}
+	}
+	f.addSubscribers(ch, rec, uids)
 }
 
 func (f *fsm) addSubscribers(ch ChannelKey, rec channelRecord, uids []string) {
@@ -195,9 +203,16 @@ func (f *fsm) recipients(ch ChannelKey) []string {
 	return f.members(tblSubscriber, ch)
 }
 
-// nextMessageID makes a snowflake-like id: milliseconds << 22 | slot << 12 |
-// counter, increasing within the slot and unique across slots (< 1024).
+// messageIDEpochMs is the origin of message ids' milliseconds
+// (2024-01-01 UTC): 41 bits of milliseconds last until 2093.
+const messageIDEpochMs = 1704067200000
+
+// nextMessageID makes a snowflake-like id: milliseconds since
+// messageIDEpochMs << 22 | slot << 12 | counter, positive, increasing within
+// the slot and unique across slots (< 1024), even when the proposer's clock
+// goes back.
 func (f *fsm) nextMessageID(atMs int64) int64 {
+	atMs = max(atMs-messageIDEpochMs, 0)
 	var meta slotMeta
 	if v, ok := f.get(slotMetaKey(f.slot)); ok {
 		decode(v, &meta)
