@@ -21,6 +21,19 @@ type gateway struct {
 	// online are the ready clients of each uid, in the order they
 	// connected.
 	online map[string][]*client
+	// stats are the loop's counters since start (closed connections'
+	// traffic included).
+	stats gatewayStats
+}
+
+// gatewayStats are a gateway loop's counters.
+type gatewayStats struct {
+	Accepted, InMsgs, OutMsgs, InBytes, OutBytes int64
+	// SendLatency counts SEND-to-SENDACK latencies per bucket of
+	// SendLatencyBuckets (the last bucket is +Inf); SendLatencySum is
+	// their sum in seconds.
+	SendLatency    [len(SendLatencyBuckets) + 1]int64
+	SendLatencySum float64
 }
 
 type clientState uint8
@@ -81,6 +94,8 @@ type sendDone struct {
 	conn      uint64
 	clientSeq uint32
 	res       sendResult
+	// sentAt is when the SEND arrived, for the latency histogram.
+	sentAt time.Duration
 }
 
 type authDone struct {
@@ -129,6 +144,7 @@ func (g *gateway) Handle(ev runtime.Event) {
 	case runtime.ConnData:
 		if c := g.clients[e.Conn.ID()]; c != nil {
 			c.inBytes += int64(len(e.Data))
+			g.stats.InBytes += int64(len(e.Data))
 			c.lastInbound = g.now()
 			c.dec.Feed(e.Data)
 			g.process(c)
@@ -169,6 +185,7 @@ func (g *gateway) onOpen(conn runtime.Conn) {
 	c := &client{conn: conn, dec: proto.NewDecoder(g.n.cfg.MaxFrameSize), openedAt: now, lastInbound: now, pending: map[int64]*pendingRecv{}}
 	c.timer = g.loop.After(g.n.cfg.ConnectTimeout, deadlineTag{conn.ID()})
 	g.clients[conn.ID()] = c
+	g.stats.Accepted++
 }
 
 func (g *gateway) onClosed(id uint64) {
@@ -202,6 +219,7 @@ func (g *gateway) process(c *client) {
 			return
 		}
 		c.inMsgs++
+		g.stats.InMsgs++
 		g.onPacket(c, p)
 	}
 }
@@ -248,6 +266,8 @@ func (g *gateway) write(c *client, p proto.Packet) []byte {
 	c.conn.Write(frame)
 	c.outMsgs++
 	c.outBytes += int64(len(frame))
+	g.stats.OutMsgs++
+	g.stats.OutBytes += int64(len(frame))
 	return frame
 }
 
@@ -436,11 +456,12 @@ func (g *gateway) onSend(c *client, p *proto.Send) {
 		From: c.uid, ClientMsgNo: p.ClientMsgNo, Header: headerOf(p.Flags),
 		Setting: p.Setting &^ proto.SettingNoEncrypt, Expire: p.Expire, Topic: p.Topic, Payload: plain,
 	}}
-	id, clientSeq, gw := c.conn.ID(), p.ClientSeq, g.loop
-	g.n.send(req, g.ref(c), func(r sendResult) { gw.Post(sendDone{conn: id, clientSeq: clientSeq, res: r}) })
+	id, clientSeq, gw, at := c.conn.ID(), p.ClientSeq, g.loop, g.now()
+	g.n.send(req, g.ref(c), func(r sendResult) { gw.Post(sendDone{conn: id, clientSeq: clientSeq, res: r, sentAt: at}) })
 }
 
 func (g *gateway) onSendDone(m sendDone) {
+	g.observeSendLatency(g.now() - m.sentAt)
 	c := g.clients[m.conn]
 	if c == nil || c.state != stateReady {
 		return
@@ -569,4 +590,18 @@ func (g *gateway) sortedClients() []*client {
 		out[i] = g.clients[id]
 	}
 	return out
+}
+
+// SendLatencyBuckets are the upper bounds, in seconds, of the send latency
+// histogram (SEND received to SENDACK written).
+var SendLatencyBuckets = [...]float64{0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5}
+
+func (g *gateway) observeSendLatency(d time.Duration) {
+	sec := d.Seconds()
+	i := 0
+	for i < len(SendLatencyBuckets) && sec > SendLatencyBuckets[i] {
+		i++
+	}
+	g.stats.SendLatency[i]++
+	g.stats.SendLatencySum += sec
 }

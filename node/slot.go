@@ -35,6 +35,12 @@ type slotLoop struct {
 	// deferred are sends and queries that wait for their slot to catch up,
 	// in arrival order.
 	deferred []runtime.Msg
+	stats    slotStats
+}
+
+// slotStats are a slot loop's counters since start.
+type slotStats struct {
+	Proposals, Applied, MessagesStored, DiskCommits, DiskRetries int64
 }
 
 // slot is one raft group and its state machine.
@@ -127,6 +133,7 @@ func (sl *slotLoop) Handle(ev runtime.Event) {
 	case runtime.DiskDone:
 		s := sl.slots[e.Tag.(persistTag).slot]
 		if e.Err != nil {
+			sl.stats.DiskRetries++
 			// Not durable, or not known to be: write the same Ready again.
 			sl.loop.After(10*time.Millisecond, retryTag{s.id})
 			return
@@ -141,6 +148,10 @@ func (sl *slotLoop) Handle(ev runtime.Event) {
 }
 
 func (sl *slotLoop) onMsg(m runtime.Msg) {
+	if q, ok := m.(slotStatsQuery); ok {
+		q.fn(sl) // stats answer at once, caught up or not
+		return
+	}
 	if !sl.canServe(m) || len(sl.deferred) > 0 {
 		sl.deferred = append(sl.deferred, m)
 		return
@@ -186,6 +197,8 @@ func (sl *slotLoop) serve(m runtime.Msg) {
 		m.fn(sl.n.db, sl)
 	case systemChanged:
 		sl.system = loadSystemUIDs(sl.n.db)
+	case slotStatsQuery:
+		m.fn(sl)
 	default:
 		panic(fmt.Sprintf("node: slot loop got %T", m))
 	}
@@ -215,6 +228,7 @@ func (sl *slotLoop) propose(s *slot, cmd *command, except connRef, done func(app
 	}
 	sl.nextProp++
 	cmd.Prop = proposal{Node: uint64(sl.n.env.Node()), Nonce: sl.nonce, N: sl.nextProp}
+	sl.stats.Proposals++
 	if err := s.rn.Propose(encode(cmd)); err != nil {
 		done(applyResult{}, fmt.Errorf("%w: %v", ErrNotLeader, err))
 		return
@@ -268,6 +282,7 @@ func (sl *slotLoop) persist(s *slot) {
 		sl.onPersisted(s)
 		return
 	}
+	sl.stats.DiskCommits++
 	sl.n.env.Disk().Commit(sl.loop, func() error { return b.Commit(pebble.Sync) }, persistTag{s.id})
 }
 
@@ -325,7 +340,12 @@ func (sl *slotLoop) apply(s *slot, ents []*pb.Entry, effects bool) {
 			}
 			var cmd command
 			decode(e.GetData(), &cmd)
-			done = append(done, applied{&cmd, f.apply(&cmd)})
+			res := f.apply(&cmd)
+			sl.stats.Applied++
+			if cmd.Op == opSend && res.Msg != nil && !res.Duplicate {
+				sl.stats.MessagesStored++
+			}
+			done = append(done, applied{&cmd, res})
 		}
 	}
 	s.appliedTerm = ents[len(ents)-1].GetTerm()

@@ -402,3 +402,34 @@ func TestDeviceQuitAndOnlineStatus(t *testing.T) {
 		t.Fatalf("after device_quit of the app flag: %+v", got)
 	}
 }
+
+func TestStatsConnzAndReadiness(t *testing.T) {
+	w := newNodeWorld(t, 20, node.Config{Slots: 8})
+	if r := w.mustAPI(node.Ready{}).(node.ReadyReply); r.Ready || r.Reason == "" {
+		t.Fatalf("a node whose slots have not elected themselves yet says ready=%v %q", r.Ready, r.Reason)
+	}
+	w.waitReady()
+	a, b := w.connected("a", "1"), w.connected("b", "1")
+	in := watch(a)
+	watch(b)
+	a.Send("b", proto.ChannelPerson, "1", []byte("x"), 0, nil)
+	w.until("ack", func() bool { return len(in.acks) == 1 })
+	st := w.mustAPI(node.Stats{}).(node.StatsReply)
+	var latencies int64
+	for _, n := range st.SendLatency {
+		latencies += n
+	}
+	if st.Connections != 2 || st.Online != 2 || st.MessagesStored != 1 || latencies != 1 || st.LeaderSlots != 8 || st.InMsgs < 3 {
+		t.Fatalf("stats %+v", st)
+	}
+	cz := w.mustAPI(node.Connz{UID: "b"}).(node.ConnzReply)
+	if cz.Total != 1 || cz.Connections[0].UID != "b" || cz.Connections[0].OutMsgs < 2 {
+		t.Fatalf("connz %+v", cz)
+	}
+	w.p.Crash(0)
+	w.p.Start()
+	if r := w.mustAPI(node.Ready{}).(node.ReadyReply); r.Ready {
+		t.Fatal("ready at once after a restart, before the slots caught up")
+	}
+	w.waitReady()
+}

@@ -113,3 +113,19 @@ func watch(c *wkclient.Client) *inbox {
 type nopHandler struct{}
 
 func (nopHandler) Handle(runtime.Event) {}
+
+// waitReady polls node.Ready until the node serves.
+func (w *nodeWorld) waitReady() {
+	w.t.Helper()
+	for i := 0; ; i++ {
+		if w.mustAPI(node.Ready{}).(node.ReadyReply).Ready {
+			return
+		}
+		if i == 1000 {
+			w.t.Fatal("the node never became ready")
+		}
+		if err := w.s.RunFor(10 * time.Millisecond); err != nil {
+			w.t.Fatal(err)
+		}
+	}
+}
