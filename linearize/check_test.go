@@ -34,7 +34,7 @@ func base() hist {
 	h.maxSeq("c1", g, 16, 17, 2)                  // m3 may come later
 	h.sendOK("c2", g, "u2", "m2", 20, 22, 102, 2) // a resend, answered with the original
 	h.sync("c1", SyncRequest{Channel: g, Mode: Down, Limit: 2}, 30, 31, pick(gLog, 2, 3))
-	h.sync("c5", SyncRequest{Channel: g, Start: 3, Mode: Down, Limit: 10}, 32, 33, pick(gLog, 1, 2))
+	h.sync("c5", SyncRequest{Channel: g, Start: 2, Mode: Down, Limit: 10}, 32, 33, pick(gLog, 1, 2))
 	h.sync("c4", SyncRequest{Channel: g, Start: 2, End: 3, Mode: Up}, 34, 36, pick(gLog, 2))
 	h.maxSeq("c5", g, 34, 35, 3)
 
@@ -194,10 +194,10 @@ func TestStaleSyncIsCaught(t *testing.T) {
 }
 
 func TestSyncOfWrongRangeIsCaught(t *testing.T) {
-	// Down from 3 with limit 1 is seq 2 alone, whatever the tail.
+	// Down from 2 with limit 1 is seq 2 alone, whatever the tail.
 	h := base()
-	h.sync("c9", SyncRequest{Channel: g, Start: 3, Mode: Down, Limit: 1}, 50, 51, pick(gLog, 1))
-	mustCatch(t, check(t, h.finish().Recorder, Options{}), NotLinearizable, g, "down start 3 end 0 limit 1 → seq 1")
+	h.sync("c9", SyncRequest{Channel: g, Start: 2, Mode: Down, Limit: 1}, 50, 51, pick(gLog, 1))
+	mustCatch(t, check(t, h.finish().Recorder, Options{}), NotLinearizable, g, "down start 2 end 0 limit 1 → seq 1")
 }
 
 func TestStaleMaxSeqIsCaught(t *testing.T) {

@@ -153,7 +153,7 @@ func syncAnswer(log []Message, req SyncRequest) []Message {
 			in = append(in, m)
 		case req.Mode == Up && s >= req.Start && (req.End == 0 || s < req.End):
 			in = append(in, m)
-		case req.Mode == Down && (req.Start == 0 || s < req.Start) && s > req.End:
+		case req.Mode == Down && (req.Start == 0 || s <= req.Start) && s > req.End:
 			in = append(in, m)
 		}
 	}

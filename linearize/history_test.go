@@ -89,12 +89,12 @@ func TestSyncWindowFollowsTheAPI(t *testing.T) {
 		{SyncRequest{Start: 4, End: 60, Mode: Up}, 10, 4, 7},            // end past the tail
 		{SyncRequest{Start: 11, Mode: Up}, 10, 11, 0},                   // past the tail
 		{SyncRequest{Start: 0, End: 3, Mode: Up}, 10, 1, 2},             // start 0: from the first
-		{SyncRequest{Start: 4, Mode: Down, Limit: 2}, 10, 2, 2},         // below 4, newest 2
-		{SyncRequest{Start: 4, Mode: Down}, 10, 1, 3},                   // below 4, no limit
+		{SyncRequest{Start: 4, Mode: Down, Limit: 2}, 10, 3, 2},         // up to 4, newest 2
+		{SyncRequest{Start: 4, Mode: Down}, 10, 1, 4},                   // up to 4, no limit
 		{SyncRequest{Start: 40, Mode: Down, Limit: 2}, 10, 9, 2},        // below 40: up to the tail
-		{SyncRequest{Start: 8, End: 5, Mode: Down}, 10, 6, 2},           // above end, exclusive
+		{SyncRequest{Start: 8, End: 5, Mode: Down}, 10, 6, 3},           // above end, exclusive
 		{SyncRequest{Start: 0, End: 5, Mode: Down, Limit: 2}, 10, 9, 2}, // start 0: from the tail
-		{SyncRequest{Start: 1, Mode: Down}, 10, 1, 0},                   // nothing below 1
+		{SyncRequest{Start: 1, Mode: Down}, 10, 1, 1},                   // just 1
 	} {
 		first, count := SyncWindow(c.req, c.tail)
 		if count != c.want || (count > 0 && first != c.first) {

@@ -6,8 +6,10 @@ package linearize
 //
 //   - Start = End = 0, either mode: the newest Limit messages.
 //   - Up: seqs from max(Start, 1) on, below End if End ≠ 0; the oldest Limit.
-//   - Down: seqs below Start (any, up to the tail, if Start = 0), above End
-//     if End ≠ 0 (End is exclusive in both modes); the newest Limit.
+//   - Down: seqs up to and including Start (up to the tail if Start = 0),
+//     above End if End ≠ 0 (End is exclusive in both modes); the newest
+//     Limit. Start is included as in WuKongIM, whose SDKs document
+//     start_message_seq as "the result includes start_message_seq".
 //   - Limit 0: no limit.
 func SyncWindow(req SyncRequest, tail uint64) (first, count uint64) {
 	lo, hi := uint64(1), tail // the window is [lo, hi], empty if hi < lo
@@ -22,7 +24,7 @@ func SyncWindow(req SyncRequest, tail uint64) (first, count uint64) {
 		cutOldest = false
 	default: // Down
 		if req.Start != 0 {
-			hi = min(hi, req.Start-1)
+			hi = min(hi, req.Start)
 		}
 		if req.End != 0 {
 			lo = req.End + 1
