@@ -1,0 +1,328 @@
+package http
+
+import (
+	"context"
+	"crypto/subtle"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	nethttp "net/http"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/labstack/echo/v4"
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/jindou-im/jindou/node"
+)
+
+// Submitter runs a command on the core; *node.Node satisfies it. done may
+// run on another goroutine, once.
+type Submitter interface {
+	Submit(req node.Request, done func(reply any, err error))
+}
+
+// Config configures a Server. The zero value of every field means its
+// default.
+type Config struct {
+	// Addr is the listen address (default "0.0.0.0:5001").
+	Addr string
+	// ManagerToken, if set, is required in header `token` of every request
+	// but the probes (/healthz, /health, /readyz); else 401.
+	ManagerToken string
+	// TCPAddr, WSAddr and WSSAddr are advertised by /route and /varz.
+	TCPAddr, WSAddr, WSSAddr string
+	// ServerID and Version are shown by /varz.
+	ServerID uint64
+	Version  string
+	// RequestTimeout bounds how long a request waits for the core (default
+	// 10 s); past it the request answers 503.
+	RequestTimeout time.Duration
+	// Logger receives the server's log lines (default slog.Default()).
+	Logger *slog.Logger
+}
+
+// DefaultAddr is the API's default listen address, as WuKongIM's.
+const DefaultAddr = "0.0.0.0:5001"
+
+// maxBody bounds a request body.
+const maxBody = 16 << 20
+
+// Server serves the HTTP API.
+type Server struct {
+	cfg     Config
+	n       Submitter
+	log     *slog.Logger
+	e       *echo.Echo
+	reg     *prometheus.Registry
+	started time.Time
+
+	requests       *prometheus.CounterVec
+	sendLatency    prometheus.Histogram
+	metricsHandler nethttp.Handler
+
+	mu sync.Mutex
+	// componentsOK and notReady are what SetComponentsReady said; guarded
+	// by mu.
+	componentsOK bool
+	notReady     string
+	// ln and srv exist once Start has run; guarded by mu.
+	ln  net.Listener
+	srv *nethttp.Server
+}
+
+// New makes a server for n. Nothing is bound until Start.
+func New(cfg Config, n Submitter) *Server {
+	if cfg.Addr == "" {
+		cfg.Addr = DefaultAddr
+	}
+	if cfg.RequestTimeout <= 0 {
+		cfg.RequestTimeout = 10 * time.Second
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	s := &Server{cfg: cfg, n: n, log: cfg.Logger.With("component", "http"), started: time.Now(),
+		notReady: "components: not started"}
+	s.initMetrics()
+	s.e = echo.New()
+	s.e.HideBanner = true
+	s.e.HidePort = true
+	s.e.HTTPErrorHandler = s.handleError
+	s.e.Use(s.countRequests, s.checkToken)
+	s.routes()
+	return s
+}
+
+// Handler is the server's request handler (for tests and for hosting it
+// elsewhere).
+func (s *Server) Handler() nethttp.Handler { return s.e }
+
+// Start binds Config.Addr and serves in the background.
+func (s *Server) Start() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.srv != nil {
+		return errors.New("http: server already started")
+	}
+	ln, err := net.Listen("tcp", s.cfg.Addr)
+	if err != nil {
+		return fmt.Errorf("http: listen on %s: %w", s.cfg.Addr, err)
+	}
+	s.ln = ln
+	s.srv = &nethttp.Server{Handler: s.e, ReadHeaderTimeout: 10 * time.Second,
+		ErrorLog: slog.NewLogLogger(s.log.Handler(), slog.LevelWarn)}
+	srv := s.srv
+	go func() {
+		if err := srv.Serve(ln); err != nil && !errors.Is(err, nethttp.ErrServerClosed) {
+			s.log.Error("http: serve", "addr", ln.Addr().String(), "err", err)
+		}
+	}()
+	s.log.Info("http: serving", "addr", ln.Addr().String())
+	return nil
+}
+
+// Addr is the bound address, nil before Start.
+func (s *Server) Addr() net.Addr {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.ln == nil {
+		return nil
+	}
+	return s.ln.Addr()
+}
+
+// Stop stops accepting and waits, until ctx ends, for the requests in
+// flight to finish.
+func (s *Server) Stop(ctx context.Context) error {
+	s.mu.Lock()
+	srv := s.srv
+	s.mu.Unlock()
+	if srv == nil {
+		return nil
+	}
+	return srv.Shutdown(ctx)
+}
+
+// SetComponentsReady records whether every component of the process is up;
+// /readyz answers 200 only when ok and the node itself is ready. notReady
+// names what is not (shown by /readyz).
+func (s *Server) SetComponentsReady(ok bool, notReady string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.componentsOK, s.notReady = ok, notReady
+}
+
+func (s *Server) componentsReady() (bool, string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.componentsOK, s.notReady
+}
+
+// Registry is the metrics registry /metrics serves; the process may add
+// its own collectors.
+func (s *Server) Registry() *prometheus.Registry { return s.reg }
+
+// errTimeout: the core did not answer within Config.RequestTimeout.
+var errTimeout = errors.New("the node did not answer in time")
+
+type result struct {
+	v   any
+	err error
+}
+
+// call submits req and waits for its reply, at most RequestTimeout and no
+// longer than the client waits.
+func (s *Server) call(ctx context.Context, req node.Request) (any, error) {
+	ch := make(chan result, 1) // done never blocks, even after we gave up
+	s.n.Submit(req, func(v any, err error) { ch <- result{v, err} })
+	t := time.NewTimer(s.cfg.RequestTimeout)
+	defer t.Stop()
+	select {
+	case r := <-ch:
+		return r.v, r.err
+	case <-t.C:
+		return nil, errTimeout
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+}
+
+// callAs calls req and asserts its reply type.
+func callAs[T any](s *Server, c echo.Context, req node.Request) (T, error) {
+	var zero T
+	v, err := s.call(c.Request().Context(), req)
+	if err != nil {
+		return zero, err
+	}
+	t, ok := v.(T)
+	if !ok {
+		return zero, fmt.Errorf("http: %T answered %T, want %T", req, v, zero)
+	}
+	return t, nil
+}
+
+// Envelopes.
+
+// ok answers {"status":200}.
+func ok(c echo.Context) error {
+	return c.JSON(nethttp.StatusOK, map[string]int{"status": nethttp.StatusOK})
+}
+
+// okData answers {"status":200,"data":data}.
+func okData(c echo.Context, data any) error {
+	return c.JSON(nethttp.StatusOK, struct {
+		Status int `json:"status"`
+		Data   any `json:"data"`
+	}{nethttp.StatusOK, data})
+}
+
+// apiError is an error answered with its own status.
+type apiError struct {
+	code       int
+	msg        string
+	reasonCode *uint8
+}
+
+func (e *apiError) Error() string { return e.msg }
+
+// badRequest is a 400 naming field.
+func badRequest(field, format string, args ...any) error {
+	return &apiError{code: nethttp.StatusBadRequest, msg: field + ": " + fmt.Sprintf(format, args...)}
+}
+
+// required is a 400 for a missing field.
+func required(field string) error { return badRequest(field, "required") }
+
+// errorBody is the error envelope.
+type errorBody struct {
+	Status     int    `json:"status"`
+	Msg        string `json:"msg"`
+	ReasonCode *uint8 `json:"reason_code,omitempty"`
+}
+
+// classify maps an error to its status and body.
+func classify(err error) errorBody {
+	var (
+		ae  *apiError
+		br  *node.BadRequest
+		ref *node.Refused
+		he  *echo.HTTPError
+	)
+	switch {
+	case errors.As(err, &ae):
+		return errorBody{Status: ae.code, Msg: ae.msg, ReasonCode: ae.reasonCode}
+	case errors.As(err, &br):
+		return errorBody{Status: nethttp.StatusBadRequest, Msg: br.Error()}
+	case errors.As(err, &ref):
+		code := uint8(ref.Reason)
+		return errorBody{Status: nethttp.StatusBadRequest, ReasonCode: &code,
+			Msg: fmt.Sprintf("send refused: reason %d (%s)", code, reasonName(ref.Reason))}
+	case errors.Is(err, node.ErrUnknownList):
+		return errorBody{Status: nethttp.StatusBadRequest, Msg: "list: " + err.Error()}
+	case errors.Is(err, errTimeout), errors.Is(err, node.ErrNotLeader):
+		return errorBody{Status: nethttp.StatusServiceUnavailable, Msg: err.Error()}
+	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
+		return errorBody{Status: nethttp.StatusServiceUnavailable, Msg: "request abandoned: " + err.Error()}
+	case errors.As(err, &he):
+		return errorBody{Status: he.Code, Msg: fmt.Sprint(he.Message)}
+	}
+	return errorBody{Status: nethttp.StatusInternalServerError, Msg: err.Error()}
+}
+
+// handleError writes every error a handler returns in the API's envelope.
+func (s *Server) handleError(err error, c echo.Context) {
+	if c.Response().Committed {
+		return
+	}
+	body := classify(err)
+	if body.Status >= 500 {
+		s.log.Warn("http: request failed", "method", c.Request().Method, "path", c.Request().URL.Path,
+			"status", body.Status, "err", err)
+	}
+	if c.Request().Method == nethttp.MethodHead {
+		_ = c.NoContent(body.Status)
+		return
+	}
+	_ = c.JSON(body.Status, body)
+}
+
+// probes answer without the manager token.
+var probes = map[string]bool{"/healthz": true, "/health": true, "/readyz": true}
+
+// checkToken requires the manager token, if one is configured.
+func (s *Server) checkToken(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		if s.cfg.ManagerToken == "" || probes[c.Request().URL.Path] {
+			return next(c)
+		}
+		got := c.Request().Header.Get("token")
+		if subtle.ConstantTimeCompare([]byte(got), []byte(s.cfg.ManagerToken)) != 1 {
+			msg := "token: invalid manager token"
+			if got == "" {
+				msg = "token: header required (manager token)"
+			}
+			return &apiError{code: nethttp.StatusUnauthorized, msg: msg}
+		}
+		return next(c)
+	}
+}
+
+// countRequests counts every request by route, method and status.
+func (s *Server) countRequests(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		err := next(c)
+		code := c.Response().Status
+		if err != nil {
+			code = classify(err).Status
+		}
+		route := c.Path()
+		if route == "" {
+			route = "unmatched"
+		}
+		s.requests.WithLabelValues(route, c.Request().Method, strconv.Itoa(code)).Inc()
+		return err
+	}
+}
