@@ -1,13 +1,22 @@
-// Package chaos holds the fault model and its injectors: network
-// partitions, link loss, delay, duplication and reordering, node crashes
-// that lose unsynced writes, pauses, clock skew and jumps, disk commit
-// errors, client disconnects and slow readers. Each fault is a printable
-// value, so a run's plan appears in its log, and this package's doc lists
-// the faults the system claims to survive.
+// Package chaos holds Jindou's fault model: every fault is a printable
+// value with a class, a Plan is the faults of one run drawn from its seed,
+// and Schedule arranges a plan in the simulator. A run prints its plan when
+// it fails, so the log says what happened to the world.
 //
-// Status: the simulator (package sim) already implements the mechanisms;
-// the fault plans and their printable values come with the checked
-// simulation issue.
+// The faults the system claims to survive — a failure under them is a bug:
+//
+//   - node crashes at any moment, losing all unsynced writes (power loss),
+//     none of them (process crash), or a torn share of them, then restarts;
+//   - disk commits that fail (the writes may or may not have landed);
+//   - slow disks (commit latency);
+//   - wall-clock jumps either way and monotonic clock drift;
+//   - slow, fragmenting client connections; clients that disconnect or are
+//     cut at any moment and retry with the same client_msg_no;
+//   - node-to-node links that lose, duplicate, delay and reorder messages,
+//     and partitions, one-way or both ways, that heal (for clusters).
+//
+// Not claimed: a disk that loses synced writes or returns corrupt data, a
+// clock that runs backwards monotonically, byzantine peers.
 //
 // Imports: the standard library and package sim.
 package chaos

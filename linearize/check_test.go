@@ -313,3 +313,31 @@ func TestReportIsDeterministic(t *testing.T) {
 		}
 	}
 }
+
+func TestRetryAnsweredFromDedupeOwesNoPushToLaterSubscribers(t *testing.T) {
+	ms := time.Millisecond
+	r := NewRecorder()
+	// The first attempt is stored, but its connection dies before the ack.
+	op := r.CallSend(1*ms, "a/1", Send{Channel: "2:g", FromUID: "a", ClientMsgNo: "m", Conn: "a#1"})
+	r.Unknown(op, 5*ms)
+	// Bob connects after that, and a's retry is answered from the dedupe
+	// window: nothing is pushed again; bob catches up by sync.
+	r.Subscribed("b#1", "2:g", 10*ms, Forever)
+	op = r.CallSend(20*ms, "a/2", Send{Channel: "2:g", FromUID: "a", ClientMsgNo: "m", Conn: "a#2"})
+	r.SendOK(op, 25*ms, 7, 1)
+	r.FinalLog("2:g", []Message{{Seq: 1, MessageID: 7, FromUID: "a", ClientMsgNo: "m"}})
+	if rep := r.Check(Options{DeliveryBound: time.Second, VisualizeDir: t.TempDir()}); !rep.OK {
+		t.Fatal(rep)
+	}
+	// But a connection online since before the first attempt is owed it.
+	r = NewRecorder()
+	r.Subscribed("b#1", "2:g", 0, Forever)
+	op = r.CallSend(1*ms, "a/1", Send{Channel: "2:g", FromUID: "a", ClientMsgNo: "m", Conn: "a#1"})
+	r.Unknown(op, 5*ms)
+	op = r.CallSend(20*ms, "a/2", Send{Channel: "2:g", FromUID: "a", ClientMsgNo: "m", Conn: "a#2"})
+	r.SendOK(op, 25*ms, 7, 1)
+	r.FinalLog("2:g", []Message{{Seq: 1, MessageID: 7, FromUID: "a", ClientMsgNo: "m"}})
+	if rep := r.Check(Options{DeliveryBound: time.Second, VisualizeDir: t.TempDir()}); rep.OK {
+		t.Fatal("a subscriber online throughout never got the message, and the check passed")
+	}
+}

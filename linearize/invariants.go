@@ -357,6 +357,24 @@ func checkDelivery(h *history, bound time.Duration) []Violation {
 	for _, s := range h.subs {
 		subs[s.Channel] = append(subs[s.Channel], s)
 	}
+	// A message may have been stored, and pushed, by the first attempt of
+	// its (from uid, client_msg_no); a later attempt answered from the
+	// dedupe window pushes nothing. So a connection owes the message only
+	// if it was online from the first attempt's call on, and the sending
+	// connections of every attempt owe nothing.
+	type sendKey struct{ ch, from, cmn string }
+	firstCall := map[sendKey]time.Duration{}
+	senders := map[sendKey][]string{}
+	for _, o := range h.ops {
+		if o.kind != opSend {
+			continue
+		}
+		k := sendKey{o.channel, o.send.FromUID, o.send.ClientMsgNo}
+		if t, ok := firstCall[k]; !ok || o.call < t {
+			firstCall[k] = o.call
+		}
+		senders[k] = append(senders[k], o.send.Conn)
+	}
 	var vs []Violation
 	for i, o := range h.ops {
 		if o.kind != opSend || o.outcome != OK {
@@ -366,8 +384,9 @@ func checkDelivery(h *history, bound time.Duration) []Violation {
 		if deadline < o.ret { // overflow
 			deadline = Forever
 		}
+		k := sendKey{o.channel, o.send.FromUID, o.send.ClientMsgNo}
 		for _, s := range subs[o.channel] {
-			if s.Conn == o.send.Conn || s.From > o.call || s.To < deadline {
+			if slices.Contains(senders[k], s.Conn) || s.From > firstCall[k] || s.To < deadline {
 				continue
 			}
 			t, ok := first[recv{s.Conn, o.channel, o.msg.MessageID}]

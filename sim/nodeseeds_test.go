@@ -3,12 +3,17 @@ package sim_test
 import (
 	"fmt"
 	"math/rand/v2"
+	"os"
+	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 	"testing/cryptotest"
 	"time"
 
+	"github.com/jindou-im/jindou/chaos"
 	"github.com/jindou-im/jindou/internal/wkclient"
+	"github.com/jindou-im/jindou/linearize"
 	"github.com/jindou-im/jindou/node"
 	"github.com/jindou-im/jindou/node/proto"
 	"github.com/jindou-im/jindou/runtime"
@@ -26,26 +31,80 @@ import (
 // connection; every user received every last message of its channels.
 func TestSeeds(t *testing.T) {
 	first, n := seedRange()
+	counter := chaos.NewCounter()
 	for seed := first; seed < first+uint64(n); seed++ {
-		cryptotest.SetGlobalRandom(t, seed)
-		r := runNodeSeed(t, seed)
-		fmt.Printf("seed=%d trace=%016x users=%d groups=%d sends=%d acked=%d unknown=%d crashes=%d disconnects=%d events=%d virtual=%v wall=%v\n",
-			seed, r.trace, r.users, r.groups, r.sends, r.acked, r.unknown, r.stats.Crashes, r.disconnects,
-			r.stats.Events, r.virtual, r.wall.Round(time.Millisecond))
-		if len(r.failures) > 0 {
-			for i, f := range r.failures {
-				if i == 20 {
-					t.Errorf("seed %d: ... %d more", seed, len(r.failures)-20)
-					break
-				}
-				t.Errorf("seed %d: %s", seed, f)
-			}
-			t.Errorf("replay: go test ./sim -run '^TestSeeds$' -seed=%d -v", seed)
+		runAndReportSeed(t, seed, counter)
+	}
+	// A fault class that never fired in a set of seeds means a fault was
+	// switched off by mistake: the seeds would prove nothing about it.
+	if n >= 20 {
+		if missing := counter.Missing(singleNodeFaults); len(missing) > 0 {
+			t.Errorf("in %d seeds these fault classes never fired: %v (fired: %s)", n, missing, counter)
 		}
+	}
+	t.Logf("faults fired: %s", counter)
+}
+
+// TestKeptSeeds reruns the seeds that once caught a bug (sim/testdata/seeds).
+func TestKeptSeeds(t *testing.T) {
+	counter := chaos.NewCounter()
+	for _, seed := range keptSeeds(t) {
+		runAndReportSeed(t, seed, counter)
 	}
 }
 
+// singleNodeFaults are the fault classes a one-node seed set must fire.
+var singleNodeFaults = []chaos.Class{
+	chaos.CrashPowerLoss, chaos.CrashProcess, chaos.CrashTorn, chaos.DiskErrors, chaos.DiskSlow,
+	chaos.ClockJump, chaos.ClockDrift, chaos.ConnSlow, chaos.ConnFragment, chaos.ClientClose, chaos.ClientCut,
+}
+
+func keptSeeds(t *testing.T) []uint64 {
+	data, err := os.ReadFile(filepath.Join("testdata", "seeds"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var seeds []uint64
+	for _, line := range strings.Split(string(data), "\n") {
+		line, _, _ = strings.Cut(line, "#")
+		if line = strings.TrimSpace(line); line == "" {
+			continue
+		}
+		var seed uint64
+		if _, err := fmt.Sscan(line, &seed); err != nil {
+			t.Fatalf("testdata/seeds: %q: %v", line, err)
+		}
+		seeds = append(seeds, seed)
+	}
+	return seeds
+}
+
+func runAndReportSeed(t *testing.T, seed uint64, counter *chaos.Counter) {
+	cryptotest.SetGlobalRandom(t, seed)
+	r := runNodeSeed(t, seed, counter)
+	fmt.Printf("seed=%d trace=%016x users=%d groups=%d ops=%d sends=%d acked=%d unknown=%d crashes=%d restarts=%d disconnects=%d faults=%d events=%d virtual=%v wall=%v check=%v\n",
+		seed, r.trace, r.users, r.groups, r.report.Ops, r.sends, r.acked, r.unknown, r.stats.Crashes, r.stats.Restarts,
+		r.disconnects, len(r.plan), r.stats.Events, r.virtual, r.wall.Round(time.Millisecond), r.report.CheckDuration.Round(time.Millisecond))
+	if len(r.failures) == 0 {
+		return
+	}
+	for i, f := range r.failures {
+		if i == 20 {
+			t.Errorf("seed %d: ... %d more", seed, len(r.failures)-20)
+			break
+		}
+		t.Errorf("seed %d: %s", seed, f)
+	}
+	t.Errorf("seed %d fault plan:\n%s", seed, r.plan)
+	if r.report.Visualization != "" {
+		t.Errorf("seed %d: porcupine visualization: %s", seed, r.report.Visualization)
+	}
+	t.Errorf("replay: go test ./sim -run '^TestSeeds$' -seed=%d -v", seed)
+}
+
 type nodeSeedResult struct {
+	plan   chaos.Plan
+	report linearize.Report
 	trace                              uint64
 	users, groups                      int
 	sends, acked, unknown, disconnects int
@@ -56,6 +115,9 @@ type nodeSeedResult struct {
 
 const (
 	nodeSafety   = 10 * time.Second
+	// deliveryBound is how soon a message acknowledged while a subscriber
+	// was online must reach it.
+	deliveryBound = 3 * time.Second
 	nodeLiveness = 15 * time.Second
 )
 
@@ -69,6 +131,11 @@ type seedWorld struct {
 	channels []node.ChannelKey
 	quiet    bool
 	res      *nodeSeedResult
+	rec      *linearize.Recorder
+	counter  *chaos.Counter
+	// conns numbers client connections for the history.
+	conns int
+	reads int
 }
 
 func (sw *seedWorld) fail(format string, args ...any) {
@@ -90,6 +157,10 @@ type seedUser struct {
 	lastSeq map[node.ChannelKey]uint64
 	// got records every RECV: channel → seq → message id.
 	got map[node.ChannelKey]map[uint64]int64
+	// conn names the current connection in the history; onlineAt is when
+	// it got its CONNACK (-1: not online).
+	conn     string
+	onlineAt time.Duration
 }
 
 type target struct {
@@ -108,11 +179,16 @@ type sendRec struct {
 	id       int64
 	inflight bool
 	final    bool
+	// op is the history's operation of the attempt in flight.
+	op       linearize.OpID
+	attempts int
 }
 
-func runNodeSeed(t *testing.T, seed uint64) *nodeSeedResult { return runNodeSeedWatch(t, seed, nil) }
+func runNodeSeed(t *testing.T, seed uint64, counter *chaos.Counter) *nodeSeedResult {
+	return runNodeSeedWatch(t, seed, counter, nil)
+}
 
-func runNodeSeedWatch(t *testing.T, seed uint64, watch func(*seedWorld)) *nodeSeedResult {
+func runNodeSeedWatch(t *testing.T, seed uint64, counter *chaos.Counter, watch func(*seedWorld)) *nodeSeedResult {
 	start := time.Now()
 	res := &nodeSeedResult{}
 	s := sim.New(sim.Config{Seed: seed})
@@ -123,16 +199,15 @@ func runNodeSeedWatch(t *testing.T, seed uint64, watch func(*seedWorld)) *nodeSe
 	}
 	w := &nodeWorld{t: t, s: s, cfg: cfg}
 	w.p = s.AddProcess(1, func() runtime.Process { return node.New(w.cfg) })
-	w.p.SetDisk(sim.DiskConfig{LatencyMin: 100 * time.Microsecond, LatencyMax: time.Duration(200+env.IntN(5000)) * time.Microsecond, ErrorPct: env.IntN(3)})
-	w.p.SetDrift(int64(env.IntN(2001) - 1000))
-	w.p.SkewWall(time.Duration(env.IntN(10_000)-5_000) * time.Millisecond)
-	lat := time.Duration(100+env.IntN(3000)) * time.Microsecond
-	s.SetConnConfig(sim.ConnConfig{LatencyMin: lat / 2, LatencyMax: 2 * lat, Fragment: env.IntN(2) == 0})
+	sw := &seedWorld{nodeWorld: w, env: env, members: map[node.ChannelKey][]string{}, res: res,
+		rec: linearize.NewRecorder(), counter: counter}
 	w.p.Start()
-	sw := &seedWorld{nodeWorld: w, env: env, members: map[node.ChannelKey][]string{}, res: res}
-
 	sw.makeUsers(12 + env.IntN(30))
-	sw.planCrashes()
+	// The faults start once the channels exist.
+	res.plan = chaos.DrawSingleNode(rand.New(s.Rand("faults")), chaos.PlanConfig{Node: 1, Duration: nodeSafety - 2*time.Second, MaxCrash: 3})
+	res.plan.Schedule(s, chaos.Hooks{AfterRestart: func(runtime.NodeID) { sw.readAfterRestart() }}, counter)
+	sw.connectUsers()
+	sw.startReader()
 	if watch != nil {
 		watch(sw)
 	}
@@ -141,6 +216,7 @@ func runNodeSeedWatch(t *testing.T, seed uint64, watch func(*seedWorld)) *nodeSe
 		return sw.finish(start)
 	}
 	sw.quietPhase()
+	counter.AddStats(s.Stats())
 	return sw.finish(start)
 }
 
@@ -158,8 +234,7 @@ func (sw *seedWorld) finish(start time.Time) *nodeSeedResult {
 	return sw.res
 }
 
-// makeUsers creates users, groups and person chats, subscribes, and
-// connects everyone.
+// makeUsers creates users, groups and person chats, and subscribes.
 func (sw *seedWorld) makeUsers(n int) {
 	for i := range n {
 		uid := fmt.Sprintf("u%d", i)
@@ -193,6 +268,10 @@ func (sw *seedWorld) makeUsers(n int) {
 		sw.members[key] = []string{a.uid, b.uid}
 		sw.channels = append(sw.channels, key)
 	}
+}
+
+// connectUsers connects everyone and starts their traffic.
+func (sw *seedWorld) connectUsers() {
 	for _, u := range sw.users {
 		u.start(time.Duration(100+sw.env.IntN(900)) * time.Millisecond)
 	}
@@ -206,22 +285,28 @@ func (u *seedUser) start(interval time.Duration) {
 			return
 		}
 		u.lastSeq = map[node.ChannelKey]uint64{}
+		u.onlineAt = u.sw.s.Now()
 		u.retryUnknown()
 	}
 	c.OnSendack = u.onSendack
 	c.OnRecv = u.onRecv
 	c.OnDisconnect = func(d *proto.Disconnect) { u.sw.fail("%s disconnected: %d %q", u.uid, d.ReasonCode, d.Reason) }
 	c.OnClosed = func(error) {
-		for _, s := range u.sends {
-			s.inflight = false
+		now := u.sw.s.Now()
+		for _, cmn := range u.order {
+			if s := u.sends[cmn]; s.inflight {
+				s.inflight = false
+				u.sw.rec.Unknown(s.op, now)
+			}
 		}
+		u.offline(now)
 		c.Loop().After(time.Duration(20+u.rng.IntN(500))*time.Millisecond, "connect")
 	}
 	c.OnTimer = func(tag any) {
 		switch tag {
 		case "connect":
 			if !c.Open {
-				c.Connect()
+				u.connect()
 			}
 		case "send":
 			if !u.sw.quiet {
@@ -235,8 +320,10 @@ func (u *seedUser) start(interval time.Duration) {
 				if c.Open {
 					u.sw.res.disconnects++
 					if u.rng.IntN(2) == 0 {
+						u.sw.counter.Fire(chaos.ClientClose)
 						c.Close()
 					} else {
+						u.sw.counter.Fire(chaos.ClientCut)
 						u.sw.s.Cut(c.Conn())
 					}
 				}
@@ -244,18 +331,46 @@ func (u *seedUser) start(interval time.Duration) {
 			}
 		}
 	}
-	c.Connect()
+	u.connect()
 	c.Loop().After(interval, "send")
 	c.Loop().After(time.Duration(1+u.rng.IntN(10))*time.Second, "drop")
+}
+
+func (u *seedUser) connect() {
+	u.sw.conns++
+	u.conn = fmt.Sprintf("%s#%d", u.uid, u.sw.conns)
+	u.onlineAt = -1
+	u.c.Connect()
+}
+
+// offline records, for the liveness check, that the connection was an
+// online subscriber of the user's channels until now.
+func (u *seedUser) offline(until time.Duration) {
+	if u.onlineAt < 0 {
+		return
+	}
+	for _, t := range u.targets {
+		u.sw.rec.Subscribed(u.conn, t.key.String(), u.onlineAt, until)
+	}
+	u.onlineAt = -1
 }
 
 func (u *seedUser) send(t target, final bool) {
 	u.n++
 	cmn := fmt.Sprintf("%s-%d", u.uid, u.n)
-	rec := &sendRec{t: t, cmn: cmn, payload: fmt.Sprintf("%s says %d 你好", u.uid, u.n), inflight: true, final: final}
+	rec := &sendRec{t: t, cmn: cmn, payload: fmt.Sprintf("%s says %d 你好", u.uid, u.n), final: final}
 	u.sends[cmn] = rec
 	u.order = append(u.order, cmn)
-	u.c.Send(t.addr, t.typ, cmn, []byte(rec.payload), 0, cmn)
+	u.attempt(rec)
+}
+
+// attempt sends rec (again), recording the attempt in the history.
+func (u *seedUser) attempt(rec *sendRec) {
+	rec.inflight = true
+	rec.attempts++
+	client := fmt.Sprintf("%s/%s/%d", u.uid, rec.cmn, rec.attempts)
+	rec.op = u.sw.rec.CallSend(u.sw.s.Now(), client, linearize.Send{Channel: rec.t.key.String(), FromUID: u.uid, ClientMsgNo: rec.cmn, Conn: u.conn})
+	u.c.Send(rec.t.addr, rec.t.typ, rec.cmn, []byte(rec.payload), 0, rec.cmn)
 }
 
 // retryUnknown resends, with the same client_msg_no, every send whose
@@ -264,8 +379,7 @@ func (u *seedUser) retryUnknown() {
 	for _, cmn := range u.order {
 		rec := u.sends[cmn]
 		if !rec.acked && !rec.inflight {
-			rec.inflight = true
-			u.c.Send(rec.t.addr, rec.t.typ, cmn, []byte(rec.payload), 0, cmn)
+			u.attempt(rec)
 		}
 	}
 }
@@ -273,10 +387,13 @@ func (u *seedUser) retryUnknown() {
 func (u *seedUser) onSendack(s *wkclient.Sent, a *proto.Sendack) {
 	rec := u.sends[s.Tag.(string)]
 	rec.inflight = false
+	now := u.sw.s.Now()
 	if a.ReasonCode != proto.ReasonSuccess {
+		u.sw.rec.Failed(rec.op, now, fmt.Sprintf("reason %d", a.ReasonCode))
 		u.sw.fail("%s send %s refused with %d", u.uid, rec.cmn, a.ReasonCode)
 		return
 	}
+	u.sw.rec.SendOK(rec.op, now, a.MessageID, a.MessageSeq)
 	if rec.acked && (rec.seq != a.MessageSeq || rec.id != a.MessageID) {
 		u.sw.fail("%s retry of %s acked as seq %d id %d, first as seq %d id %d", u.uid, rec.cmn, a.MessageSeq, a.MessageID, rec.seq, rec.id)
 	}
@@ -303,27 +420,8 @@ func (u *seedUser) onRecv(r *proto.Recv, plain []byte) {
 		u.sw.fail("%s got two message ids at %s seq %d", u.uid, key, r.MessageSeq)
 	}
 	m[r.MessageSeq] = r.MessageID
+	u.sw.rec.Received(u.sw.s.Now(), u.conn, key.String(), linearize.Message{Seq: r.MessageSeq, MessageID: r.MessageID, FromUID: r.FromUID, ClientMsgNo: r.ClientMsgNo})
 	_ = plain
-}
-
-// planCrashes schedules node crashes with restarts during the safety phase.
-func (sw *seedWorld) planCrashes() {
-	for range sw.env.IntN(4) {
-		at := time.Duration(sw.env.Int64N(int64(nodeSafety - 2*time.Second)))
-		down := time.Duration(10+sw.env.IntN(2000)) * time.Millisecond
-		keep := []int{0, 100, 1 + sw.env.IntN(99)}[sw.env.IntN(3)]
-		sw.s.At(at, "crash", func() {
-			if !sw.p.Up() {
-				return
-			}
-			sw.p.Crash(keep)
-			sw.s.After(down, "restart", func() {
-				if !sw.p.Up() {
-					sw.p.Start()
-				}
-			})
-		})
-	}
 }
 
 // quietPhase heals everything, lets everyone reconnect and settle, sends a
@@ -451,6 +549,7 @@ func (sw *seedWorld) checkStore() {
 			}
 		}
 	}
+	sw.checkHistory(stored)
 }
 
 func mapsKeys[K comparable, V any](m map[K]V) func(func(K) bool) {
@@ -460,5 +559,123 @@ func mapsKeys[K comparable, V any](m map[K]V) func(func(K) bool) {
 				return
 			}
 		}
+	}
+}
+
+// readLog reads a channel's whole log through the node, a page at a time,
+// and hands it to then — never, if the node crashes meanwhile.
+func (sw *seedWorld) readLog(ch node.ChannelKey, then func([]*node.Message)) {
+	n, login := sw.node(), sw.members[ch][0]
+	var all []*node.Message
+	var page func()
+	page = func() {
+		n.Submit(node.MessageSync{LoginUID: login, Channel: ch, PullMode: node.PullUp, Start: uint64(len(all) + 1), Limit: 1000}, func(r any, err error) {
+			if err != nil {
+				sw.fail("reading %s: %v", ch, err)
+				return
+			}
+			reply := r.(node.SyncReply)
+			all = append(all, reply.Messages...)
+			if reply.More == 1 {
+				page()
+				return
+			}
+			then(all)
+		})
+	}
+	page()
+}
+
+// readAfterRestart reads every channel right after a restart, so that the
+// checker verifies then (not only at the end) that acknowledged sends
+// survived.
+func (sw *seedWorld) readAfterRestart() {
+	at := sw.s.Now()
+	logs := make([]linearize.ChannelLog, len(sw.channels))
+	left := len(sw.channels)
+	for i, ch := range sw.channels {
+		sw.readLog(ch, func(msgs []*node.Message) {
+			logs[i] = linearize.ChannelLog{Channel: ch.String(), Messages: historyMessages(msgs)}
+			if left--; left == 0 {
+				sw.rec.Restarted(at, "n1", logs...)
+			}
+		})
+	}
+}
+
+func historyMessages(msgs []*node.Message) []linearize.Message {
+	out := make([]linearize.Message, len(msgs))
+	for i, m := range msgs {
+		out[i] = linearize.Message{Seq: m.Seq, MessageID: m.MessageID, FromUID: m.FromUID, ClientMsgNo: m.ClientMsgNo}
+	}
+	return out
+}
+
+// startReader issues history syncs and max-seq reads over the API at random
+// times, each recorded in the history.
+func (sw *seedWorld) startReader() {
+	r := rand.New(sw.s.Rand("reader"))
+	var next func()
+	next = func() {
+		if !sw.quiet {
+			sw.s.After(time.Duration(20+r.IntN(300))*time.Millisecond, "read", next)
+		}
+		if !sw.p.Up() {
+			return
+		}
+		ch := sw.channels[r.IntN(len(sw.channels))]
+		sw.reads++
+		client, n, now := fmt.Sprintf("reader/%d", sw.reads), sw.node(), sw.s.Now()
+		if r.IntN(3) == 0 {
+			op := sw.rec.CallMaxSeq(now, client, ch.String())
+			n.Submit(node.MaxSeq{Channel: ch}, func(v any, err error) {
+				if err != nil {
+					sw.rec.Failed(op, sw.s.Now(), err.Error())
+					return
+				}
+				sw.rec.MaxSeqOK(op, sw.s.Now(), v.(uint64))
+			})
+			return
+		}
+		req := node.MessageSync{LoginUID: sw.members[ch][0], Channel: ch, PullMode: r.IntN(2), Limit: 1 + r.IntN(30)}
+		if r.IntN(4) != 0 {
+			req.Start = uint64(r.IntN(120))
+		}
+		if r.IntN(3) == 0 {
+			req.End = req.Start + uint64(r.IntN(40))
+			if req.PullMode == node.PullDown {
+				req.End = uint64(r.IntN(int(req.Start) + 1))
+			}
+		}
+		mode := linearize.Up
+		if req.PullMode == node.PullDown {
+			mode = linearize.Down
+		}
+		op := sw.rec.CallSync(now, client, linearize.SyncRequest{Channel: ch.String(), Start: req.Start, End: req.End, Limit: uint64(req.Limit), Mode: mode})
+		n.Submit(req, func(v any, err error) {
+			if err != nil {
+				sw.rec.Failed(op, sw.s.Now(), err.Error())
+				return
+			}
+			sw.rec.SyncOK(op, sw.s.Now(), historyMessages(v.(node.SyncReply).Messages))
+		})
+	}
+	sw.s.After(100*time.Millisecond, "read", next)
+}
+
+// checkHistory hands the final logs to the recorder and runs the
+// linearizability check and the invariants.
+func (sw *seedWorld) checkHistory(stored map[node.ChannelKey][]*node.Message) {
+	for _, u := range sw.users {
+		u.offline(linearize.Forever)
+	}
+	for _, ch := range sw.channels {
+		sw.rec.FinalLog(ch.String(), historyMessages(stored[ch]))
+	}
+	dir := filepath.Join(os.TempDir(), "jindou-porcupine")
+	rep := sw.rec.Check(linearize.Options{Timeout: 30 * time.Second, DeliveryBound: deliveryBound, VisualizeDir: dir, Name: fmt.Sprintf("seed-%d", sw.s.Seed())})
+	sw.res.report = rep
+	if !rep.OK {
+		sw.fail("history check: %s", rep)
 	}
 }
