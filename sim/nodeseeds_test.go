@@ -103,8 +103,8 @@ func runAndReportSeed(t *testing.T, seed uint64, counter *chaos.Counter) {
 }
 
 type nodeSeedResult struct {
-	plan   chaos.Plan
-	report linearize.Report
+	plan                               chaos.Plan
+	report                             linearize.Report
 	trace                              uint64
 	users, groups                      int
 	sends, acked, unknown, disconnects int
@@ -114,11 +114,11 @@ type nodeSeedResult struct {
 }
 
 const (
-	nodeSafety   = 10 * time.Second
+	nodeSafety = 10 * time.Second
 	// deliveryBound is how soon a message acknowledged while a subscriber
 	// was online must reach it.
 	deliveryBound = 3 * time.Second
-	nodeLiveness = 15 * time.Second
+	nodeLiveness  = 15 * time.Second
 )
 
 // seedWorld is the state of one node seed.

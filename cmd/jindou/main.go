@@ -1,11 +1,16 @@
 // Command jindou is the Jindou instant-messaging server.
 //
-// Today it offers `jindou version` and `jindou run`; run refuses to pretend:
-// the node and the production runtime that serve clients are later issues.
+//	jindou run [--config FILE] [--data-dir DIR] [--log-format json] ...
+//	jindou version
+//	jindou bench connect|send ...
+//
+// `jindou run` serves one node: WKProto over TCP (default 0.0.0.0:5100)
+// and WebSocket (0.0.0.0:5200), the HTTP API (0.0.0.0:5001), data in
+// ./jindou-data. Configuration: flags > JINDOU_* environment > the YAML
+// file named by --config > embedded defaults (config.go lists every key).
 package main
 
 import (
-	"errors"
 	"fmt"
 	"os"
 
@@ -14,10 +19,6 @@ import (
 
 // version is set at build time with -ldflags "-X main.version=...".
 var version = "dev"
-
-// errNotServing is what `jindou run` says until the server exists.
-var errNotServing = errors.New("serving is not available yet: this build has the runtime boundary and the simulator, " +
-	"but not the node core or the production runtime (see docs/ARCHITECTURE.md, \"Status\")")
 
 func main() {
 	if err := rootCmd().Execute(); err != nil {
@@ -36,18 +37,11 @@ func rootCmd() *cobra.Command {
 	root.AddCommand(&cobra.Command{
 		Use:   "version",
 		Short: "Print the version",
+		Args:  cobra.NoArgs,
 		Run: func(cmd *cobra.Command, _ []string) {
 			fmt.Fprintln(cmd.OutOrStdout(), "jindou", version)
 		},
 	})
-	run := &cobra.Command{
-		Use:   "run",
-		Short: "Run a node with embedded defaults",
-		RunE: func(*cobra.Command, []string) error {
-			return errNotServing
-		},
-	}
-	run.Flags().String("data-dir", "./jindou-data", "directory for the node's data")
-	root.AddCommand(run)
+	root.AddCommand(runCmd(), benchCmd())
 	return root
 }
