@@ -6,15 +6,6 @@ import (
 	"testing"
 )
 
-func TestRunSaysItDoesNotServeYet(t *testing.T) {
-	cmd := rootCmd()
-	cmd.SetArgs([]string{"run"})
-	err := cmd.Execute()
-	if err == nil || !strings.Contains(err.Error(), "not available yet") {
-		t.Fatalf("jindou run returned %v; it must not pretend to serve", err)
-	}
-}
-
 func TestVersionPrintsTheVersion(t *testing.T) {
 	cmd := rootCmd()
 	var out bytes.Buffer
@@ -22,5 +13,14 @@ func TestVersionPrintsTheVersion(t *testing.T) {
 	cmd.SetArgs([]string{"version"})
 	if err := cmd.Execute(); err != nil || !strings.HasPrefix(out.String(), "jindou ") {
 		t.Fatalf("version: %q, %v", out.String(), err)
+	}
+}
+
+func TestRunRefusesABadConfigurationBeforeStartingAnything(t *testing.T) {
+	cmd := rootCmd()
+	cmd.SetArgs([]string{"run", "--http-addr", "localhost:99999"})
+	err := cmd.Execute()
+	if err == nil || !strings.Contains(err.Error(), "http_addr") || !strings.Contains(err.Error(), "99999") {
+		t.Fatalf("run with a bad port: %v; want an error naming http_addr and the port", err)
 	}
 }

@@ -1,0 +1,352 @@
+package main
+
+import (
+	"fmt"
+	"net"
+	"os"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/knadh/koanf/parsers/yaml"
+	"github.com/knadh/koanf/providers/confmap"
+	"github.com/knadh/koanf/providers/env/v2"
+	"github.com/knadh/koanf/v2"
+	"github.com/spf13/pflag"
+)
+
+// Config is everything `jindou run` can be told. Each field has one key,
+// the same in the YAML file (data_dir: ...), the environment
+// (JINDOU_DATA_DIR=...) and, for some, a flag (--data-dir). Precedence:
+// flags > environment > file > the defaults below.
+type Config struct {
+	NodeID       uint64
+	DataDir      string
+	Slots        int
+	SlotLoops    int
+	GatewayLoops int
+	Reactors     int
+
+	TCPAddr, WSAddr, HTTPAddr                      string
+	ExternalTCPAddr, ExternalWSAddr, ExternalWSSAddr string
+
+	ManagerToken   string
+	TokenAuth      bool
+	AllowPlaintext bool
+
+	ConnectTimeout time.Duration
+	IdleTimeout    time.Duration
+	ResendInterval time.Duration
+	ResendMax      int
+	DedupeWindow   time.Duration
+	MaxFrameSize   int
+	RequestTimeout time.Duration
+	StopTimeout    time.Duration
+
+	LogFormat string
+	LogLevel  string
+}
+
+// defaultConfig is the embedded configuration: a node of one on the
+// standard WuKongIM ports.
+func defaultConfig() Config {
+	return Config{
+		NodeID:         1,
+		DataDir:        "./jindou-data",
+		Slots:          64,
+		SlotLoops:      2,
+		GatewayLoops:   2,
+		TCPAddr:        "0.0.0.0:5100",
+		WSAddr:         "0.0.0.0:5200",
+		HTTPAddr:       "0.0.0.0:5001",
+		ConnectTimeout: 5 * time.Second,
+		IdleTimeout:    3 * time.Minute,
+		ResendInterval: 60 * time.Second,
+		ResendMax:      5,
+		DedupeWindow:   24 * time.Hour,
+		MaxFrameSize:   1 << 20,
+		RequestTimeout: 10 * time.Second,
+		StopTimeout:    10 * time.Second,
+		LogFormat:      "text",
+		LogLevel:       "info",
+	}
+}
+
+// field is one configuration key.
+type field struct {
+	key  string
+	help string
+	ptr  any // *string, *int, *uint64, *bool or *time.Duration
+}
+
+func (c *Config) fields() []field {
+	return []field{
+		{"node_id", "this node's id (not 0)", &c.NodeID},
+		{"data_dir", "directory for the node's data", &c.DataDir},
+		{"slots", "how many slots the data is split into (1-1023; fixed for a data dir)", &c.Slots},
+		{"slot_loops", "loops that own slots", &c.SlotLoops},
+		{"gateway_loops", "loops that own client connections", &c.GatewayLoops},
+		{"reactors", "epoll sub-reactors (0: one per CPU)", &c.Reactors},
+		{"tcp_addr", "WKProto over TCP listener (empty: none)", &c.TCPAddr},
+		{"ws_addr", "WKProto over WebSocket listener (empty: none)", &c.WSAddr},
+		{"http_addr", "HTTP API listener", &c.HTTPAddr},
+		{"external_tcp_addr", "TCP address /route hands to clients (default: the bound one)", &c.ExternalTCPAddr},
+		{"external_ws_addr", "WebSocket URL /route hands to clients (default: ws:// and the bound address)", &c.ExternalWSAddr},
+		{"external_wss_addr", "secure WebSocket URL /route hands to clients (default: none)", &c.ExternalWSSAddr},
+		{"manager_token", "if set, every HTTP request needs header token: <this>", &c.ManagerToken},
+		{"token_auth", "require CONNECT's token to match the one set by POST /user/token", &c.TokenAuth},
+		{"allow_plaintext", "accept SENDs with the no-encrypt setting", &c.AllowPlaintext},
+		{"connect_timeout", "how long a connection may take to send CONNECT", &c.ConnectTimeout},
+		{"idle_timeout", "close a connection that sent nothing for so long", &c.IdleTimeout},
+		{"resend_interval", "resend an unacknowledged RECV after", &c.ResendInterval},
+		{"resend_max", "resend an unacknowledged RECV at most so many times", &c.ResendMax},
+		{"dedupe_window", "how long a (from, channel, client_msg_no) is remembered", &c.DedupeWindow},
+		{"max_frame_size", "largest client frame, in bytes", &c.MaxFrameSize},
+		{"request_timeout", "HTTP request timeout", &c.RequestTimeout},
+		{"stop_timeout", "how long a graceful stop waits for HTTP requests in flight", &c.StopTimeout},
+		{"log_format", "text or json", &c.LogFormat},
+		{"log_level", "debug, info, warn or error", &c.LogLevel},
+	}
+}
+
+// flagKeys are the keys that also have a flag (--data-dir for data_dir).
+var flagKeys = []string{"data_dir", "node_id", "tcp_addr", "ws_addr", "http_addr", "token_auth", "manager_token", "log_format", "log_level"}
+
+// addFlags defines the flags of flagKeys on fs, with the defaults as
+// their documented values.
+func addFlags(fs *pflag.FlagSet) {
+	def := defaultConfig()
+	for _, f := range def.fields() {
+		if !slices.Contains(flagKeys, f.key) {
+			continue
+		}
+		name := strings.ReplaceAll(f.key, "_", "-")
+		switch p := f.ptr.(type) {
+		case *string:
+			fs.String(name, *p, f.help)
+		case *uint64:
+			fs.Uint64(name, *p, f.help)
+		case *bool:
+			fs.Bool(name, *p, f.help)
+		default:
+			panic("config: no flag kind for " + f.key)
+		}
+	}
+}
+
+// loadConfig merges the defaults, the YAML file (if path is not empty),
+// the JINDOU_* environment and the flags set on fs, in increasing
+// precedence, and checks the result.
+func loadConfig(path string, environ []string, fs *pflag.FlagSet) (Config, error) {
+	cfg := defaultConfig()
+	fields := cfg.fields()
+	known := map[string]bool{}
+	defaults := map[string]any{}
+	for _, f := range fields {
+		known[f.key] = true
+		defaults[f.key] = valueString(f.ptr)
+	}
+	k := koanf.New(".")
+	if err := k.Load(confmap.Provider(defaults, "."), nil); err != nil {
+		return cfg, err
+	}
+	if path != "" {
+		fk, err := loadFile(path, known)
+		if err != nil {
+			return cfg, err
+		}
+		if err := k.Merge(fk); err != nil {
+			return cfg, err
+		}
+	}
+	envProvider := env.Provider(".", env.Opt{
+		Prefix:        "JINDOU_",
+		EnvironFunc:   func() []string { return environ },
+		TransformFunc: envKey(known),
+	})
+	if err := k.Load(envProvider, nil); err != nil {
+		return cfg, fmt.Errorf("config: environment: %w", err)
+	}
+	if fs != nil {
+		set := map[string]any{}
+		fs.Visit(func(f *pflag.Flag) {
+			if key := strings.ReplaceAll(f.Name, "-", "_"); known[key] {
+				set[key] = f.Value.String()
+			}
+		})
+		if err := k.Load(confmap.Provider(set, "."), nil); err != nil {
+			return cfg, err
+		}
+	}
+	for _, f := range fields {
+		if err := decodeValue(f, k.Get(f.key)); err != nil {
+			return cfg, fmt.Errorf("config: %s: %w", f.key, err)
+		}
+	}
+	return cfg, cfg.validate()
+}
+
+// loadFile reads a YAML file; every key must be a known one.
+func loadFile(path string, known map[string]bool) (*koanf.Koanf, error) {
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("config: %w", err)
+	}
+	m, err := yaml.Parser().Unmarshal(raw)
+	if err != nil {
+		return nil, fmt.Errorf("config file %s: %w", path, err)
+	}
+	fk := koanf.New(".")
+	if err := fk.Load(confmap.Provider(m, "."), nil); err != nil {
+		return nil, fmt.Errorf("config file %s: %w", path, err)
+	}
+	var unknown []string
+	for _, key := range fk.Keys() {
+		if !known[key] {
+			unknown = append(unknown, strconv.Quote(key))
+		}
+	}
+	if len(unknown) > 0 {
+		slices.Sort(unknown)
+		return nil, fmt.Errorf("config file %s: unknown key %s", path, strings.Join(unknown, ", "))
+	}
+	return fk, nil
+}
+
+// envKey maps JINDOU_DATA_DIR to data_dir; other JINDOU_ variables (ones
+// tests and tools use) are not configuration and are skipped.
+func envKey(known map[string]bool) func(k, v string) (string, any) {
+	return func(k, v string) (string, any) {
+		key := strings.ToLower(strings.TrimPrefix(k, "JINDOU_"))
+		if !known[key] {
+			return "", nil
+		}
+		return key, v
+	}
+}
+
+func valueString(ptr any) string {
+	switch p := ptr.(type) {
+	case *string:
+		return *p
+	case *int:
+		return strconv.Itoa(*p)
+	case *uint64:
+		return strconv.FormatUint(*p, 10)
+	case *bool:
+		return strconv.FormatBool(*p)
+	case *time.Duration:
+		return p.String()
+	}
+	panic(fmt.Sprintf("config: unsupported kind %T", ptr))
+}
+
+// decodeValue sets f from v: a string (defaults, environment, flags) or a
+// YAML scalar.
+func decodeValue(f field, v any) error {
+	switch v.(type) {
+	case map[string]any, []any:
+		return fmt.Errorf("must be a single value, not %T", v)
+	}
+	s := fmt.Sprint(v)
+	if v == nil {
+		s = ""
+	}
+	switch p := f.ptr.(type) {
+	case *string:
+		*p = s
+	case *int:
+		n, err := strconv.Atoi(strings.TrimSpace(s))
+		if err != nil {
+			return fmt.Errorf("%q is not an integer", s)
+		}
+		*p = n
+	case *uint64:
+		n, err := strconv.ParseUint(strings.TrimSpace(s), 10, 64)
+		if err != nil {
+			return fmt.Errorf("%q is not a non-negative integer", s)
+		}
+		*p = n
+	case *bool:
+		b, err := strconv.ParseBool(strings.TrimSpace(s))
+		if err != nil {
+			return fmt.Errorf("%q is not a boolean (true or false)", s)
+		}
+		*p = b
+	case *time.Duration:
+		d, err := time.ParseDuration(strings.TrimSpace(s))
+		if err != nil {
+			return fmt.Errorf("%q is not a duration (for example 500ms, 30s, 5m)", s)
+		}
+		*p = d
+	default:
+		panic(fmt.Sprintf("config: unsupported kind %T", f.ptr))
+	}
+	return nil
+}
+
+func (c *Config) validate() error {
+	if c.NodeID == 0 {
+		return fmt.Errorf("config: node_id: must not be 0")
+	}
+	if c.DataDir == "" {
+		return fmt.Errorf("config: data_dir: must not be empty")
+	}
+	if c.Slots < 1 || c.Slots > 1023 {
+		return fmt.Errorf("config: slots: %d is not in 1..1023", c.Slots)
+	}
+	for _, v := range []struct {
+		key string
+		n   int
+		min int
+	}{{"slot_loops", c.SlotLoops, 1}, {"gateway_loops", c.GatewayLoops, 1}, {"reactors", c.Reactors, 0},
+		{"resend_max", c.ResendMax, 0}, {"max_frame_size", c.MaxFrameSize, 64}} {
+		if v.n < v.min {
+			return fmt.Errorf("config: %s: %d is below %d", v.key, v.n, v.min)
+		}
+	}
+	for _, v := range []struct {
+		key     string
+		addr    string
+		mayOmit bool
+	}{{"tcp_addr", c.TCPAddr, true}, {"ws_addr", c.WSAddr, true}, {"http_addr", c.HTTPAddr, false},
+		{"external_tcp_addr", c.ExternalTCPAddr, true}} {
+		if v.addr == "" && v.mayOmit {
+			continue
+		}
+		if err := checkListenAddr(v.addr); err != nil {
+			return fmt.Errorf("config: %s: %w", v.key, err)
+		}
+	}
+	for _, v := range []struct {
+		key string
+		d   time.Duration
+	}{{"connect_timeout", c.ConnectTimeout}, {"idle_timeout", c.IdleTimeout}, {"resend_interval", c.ResendInterval},
+		{"dedupe_window", c.DedupeWindow}, {"request_timeout", c.RequestTimeout}, {"stop_timeout", c.StopTimeout}} {
+		if v.d <= 0 {
+			return fmt.Errorf("config: %s: %v must be positive", v.key, v.d)
+		}
+	}
+	if c.LogFormat != "text" && c.LogFormat != "json" {
+		return fmt.Errorf("config: log_format: %q is neither text nor json", c.LogFormat)
+	}
+	if _, err := parseLevel(c.LogLevel); err != nil {
+		return fmt.Errorf("config: log_level: %w", err)
+	}
+	return nil
+}
+
+// checkListenAddr accepts host:port with a port in 0..65535 (0: any free
+// port).
+func checkListenAddr(addr string) error {
+	_, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return fmt.Errorf("%q is not host:port", addr)
+	}
+	n, err := strconv.Atoi(port)
+	if err != nil || n < 0 || n > 65535 {
+		return fmt.Errorf("%q: port %q is not a number in 0..65535", addr, port)
+	}
+	return nil
+}

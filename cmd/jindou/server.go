@@ -1,0 +1,196 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"strings"
+	"syscall"
+	"time"
+
+	jhttp "github.com/jindou-im/jindou/http"
+	"github.com/jindou-im/jindou/node"
+	"github.com/jindou-im/jindou/runtime"
+	"github.com/jindou-im/jindou/runtime/reactor"
+)
+
+// storeDir is the Pebble store's directory inside the data dir.
+const storeDir = "store"
+
+// server is one node's components, started in dependency order and stopped
+// in reverse (DESIGN.md, section 6).
+type server struct {
+	cfg  Config
+	log  *slog.Logger
+	host *reactor.Host
+	node *node.Node
+	http *jhttp.Server
+	// up are the components started so far, in start order.
+	up []component
+}
+
+// component is a started component and how to stop it.
+type component struct {
+	name string
+	stop func()
+}
+
+func newServer(cfg Config, log *slog.Logger) *server { return &server{cfg: cfg, log: log} }
+
+// start brings every component up. If one fails, those already started
+// are stopped again and the error names the failing one.
+func (s *server) start() error {
+	begin := time.Now()
+	steps := []struct {
+		name  string
+		start func() (stop func(), err error)
+	}{
+		// The reactor binds the client listeners, then node.Start opens
+		// the store and recovers every slot, then the loops run.
+		{"core", s.startCore},
+		{"http", s.startHTTP},
+	}
+	for _, st := range steps {
+		t0 := time.Now()
+		stop, err := st.start()
+		if err != nil {
+			s.log.Error("component failed to start", "component", st.name, "err", err)
+			s.stop("start-up failed")
+			return err
+		}
+		s.up = append(s.up, component{name: st.name, stop: stop})
+		s.log.Info("component started", "component", st.name, "took", time.Since(t0))
+	}
+	s.http.SetComponentsReady(true, "")
+	s.log.Info("serving", "node_id", s.cfg.NodeID, "tcp", addrString(s.host.TCPAddr()), "ws", addrString(s.host.WSAddr()),
+		"http", addrString(s.http.Addr()), "data_dir", s.cfg.DataDir, "token_auth", s.cfg.TokenAuth, "took", time.Since(begin))
+	return nil
+}
+
+func (s *server) startCore() (func(), error) {
+	s.node = node.New(node.Config{
+		Slots:          s.cfg.Slots,
+		SlotLoops:      s.cfg.SlotLoops,
+		GatewayLoops:   s.cfg.GatewayLoops,
+		TokenAuth:      s.cfg.TokenAuth,
+		AllowPlaintext: s.cfg.AllowPlaintext,
+		ConnectTimeout: s.cfg.ConnectTimeout,
+		IdleTimeout:    s.cfg.IdleTimeout,
+		ResendInterval: s.cfg.ResendInterval,
+		ResendMax:      s.cfg.ResendMax,
+		DedupeWindow:   s.cfg.DedupeWindow,
+		MaxFrameSize:   s.cfg.MaxFrameSize,
+		DataDir:        storeDir,
+	})
+	s.host = reactor.New(reactor.Config{
+		NodeID:   runtime.NodeID(s.cfg.NodeID),
+		TCPAddr:  s.cfg.TCPAddr,
+		WSAddr:   s.cfg.WSAddr,
+		DataDir:  s.cfg.DataDir,
+		Reactors: s.cfg.Reactors,
+		Logger:   s.log.With("component", "core"),
+	})
+	if err := s.host.Start(s.node); err != nil {
+		return nil, s.coreError(err)
+	}
+	return s.host.Stop, nil
+}
+
+// coreError names the listener that failed, with its address, or else the
+// core.
+func (s *server) coreError(err error) error {
+	msg := err.Error()
+	switch {
+	case strings.Contains(msg, "reactor: tcp listener"):
+		return listenError("tcp", s.cfg.TCPAddr, err)
+	case strings.Contains(msg, "reactor: websocket listener"):
+		return listenError("ws", s.cfg.WSAddr, err)
+	}
+	return fmt.Errorf("core: %w", err)
+}
+
+func (s *server) startHTTP() (func(), error) {
+	tcp, ws := s.externalAddrs()
+	s.http = jhttp.New(jhttp.Config{
+		Addr:           s.cfg.HTTPAddr,
+		ManagerToken:   s.cfg.ManagerToken,
+		TCPAddr:        tcp,
+		WSAddr:         ws,
+		WSSAddr:        s.cfg.ExternalWSSAddr,
+		ServerID:       s.cfg.NodeID,
+		Version:        version,
+		RequestTimeout: s.cfg.RequestTimeout,
+		Logger:         s.log, // the server adds component=http
+	}, s.node)
+	s.http.SetComponentsReady(false, "starting")
+	if err := s.http.Start(); err != nil {
+		return nil, listenError("http", s.cfg.HTTPAddr, err)
+	}
+	return func() {
+		s.http.SetComponentsReady(false, "stopping")
+		ctx, cancel := context.WithTimeout(context.Background(), s.cfg.StopTimeout)
+		defer cancel()
+		if err := s.http.Stop(ctx); err != nil {
+			s.log.Warn("http did not stop cleanly", "err", err)
+		}
+	}, nil
+}
+
+// externalAddrs are the addresses /route hands to clients: the configured
+// ones, else the bound listeners (an unspecified host becomes 127.0.0.1;
+// set external_* for clients on other machines).
+func (s *server) externalAddrs() (tcp, ws string) {
+	tcp, ws = s.cfg.ExternalTCPAddr, s.cfg.ExternalWSAddr
+	if tcp == "" && s.host.TCPAddr() != nil {
+		tcp = reachable(s.host.TCPAddr())
+	}
+	if ws == "" && s.host.WSAddr() != nil {
+		ws = "ws://" + reachable(s.host.WSAddr())
+	}
+	return tcp, ws
+}
+
+func reachable(a net.Addr) string {
+	host, port, err := net.SplitHostPort(a.String())
+	if err != nil {
+		return a.String()
+	}
+	if ip := net.ParseIP(host); ip == nil || ip.IsUnspecified() {
+		host = "127.0.0.1"
+	}
+	return net.JoinHostPort(host, port)
+}
+
+// stop stops the started components in reverse order.
+func (s *server) stop(why string) {
+	for i := len(s.up) - 1; i >= 0; i-- {
+		c := s.up[i]
+		t0 := time.Now()
+		c.stop()
+		s.log.Info("component stopped", "component", c.name, "reason", why, "took", time.Since(t0))
+	}
+	s.up = nil
+}
+
+// listenError says which component could not listen where, as in
+// "http: listen 0.0.0.0:5001: address already in use".
+func listenError(component, addr string, err error) error {
+	var errno syscall.Errno
+	if errors.As(err, &errno) {
+		return fmt.Errorf("%s: listen %s: %w", component, addr, errno)
+	}
+	var dns *net.DNSError
+	if errors.As(err, &dns) || strings.Contains(err.Error(), "listen") || strings.Contains(err.Error(), "address") {
+		return fmt.Errorf("%s: listen %s: %w", component, addr, err)
+	}
+	return fmt.Errorf("%s: %w", component, err)
+}
+
+func addrString(a net.Addr) string {
+	if a == nil {
+		return ""
+	}
+	return a.String()
+}
