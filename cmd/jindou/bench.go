@@ -390,6 +390,8 @@ func (l *latencies) summary() string {
 		return "n/a"
 	}
 	sort.Slice(l.d, func(i, j int) bool { return l.d[i] < l.d[j] })
-	q := func(f float64) time.Duration { return l.d[min(len(l.d)-1, int(f*float64(len(l.d))))].Round(10 * time.Microsecond) }
+	q := func(f float64) time.Duration {
+		return l.d[min(len(l.d)-1, int(f*float64(len(l.d))))].Round(10 * time.Microsecond)
+	}
 	return fmt.Sprintf("p50 %v p99 %v max %v", q(0.5), q(0.99), l.d[len(l.d)-1].Round(10*time.Microsecond))
 }

@@ -28,7 +28,7 @@ type Config struct {
 	GatewayLoops int
 	Reactors     int
 
-	TCPAddr, WSAddr, HTTPAddr                      string
+	TCPAddr, WSAddr, HTTPAddr                        string
 	ExternalTCPAddr, ExternalWSAddr, ExternalWSSAddr string
 
 	ManagerToken   string
