@@ -146,15 +146,19 @@ func (s *Server) systemUIDsGet(c echo.Context) error {
 
 // Channels.
 
-// channelInfoReq is the channel settings of /channel and /channel/info.
+// channelInfoReq is the body of /channel and /channel/info (which ignores
+// reset and subscribers). Not embedded anywhere: encoding/json would name
+// the embedded type in a type error's field path.
 type channelInfoReq struct {
-	ChannelID     string `json:"channel_id"`
-	ChannelType   uint8  `json:"channel_type"`
-	Large         flag   `json:"large"`
-	Ban           flag   `json:"ban"`
-	Disband       flag   `json:"disband"`
-	SendBan       flag   `json:"send_ban"`
-	AllowStranger flag   `json:"allow_stranger"`
+	ChannelID     string   `json:"channel_id"`
+	ChannelType   uint8    `json:"channel_type"`
+	Large         flag     `json:"large"`
+	Ban           flag     `json:"ban"`
+	Disband       flag     `json:"disband"`
+	SendBan       flag     `json:"send_ban"`
+	AllowStranger flag     `json:"allow_stranger"`
+	Reset         flag     `json:"reset"`
+	Subscribers   []string `json:"subscribers"`
 }
 
 func (r channelInfoReq) channel() (node.ChannelKey, error) {
@@ -179,11 +183,7 @@ func channelKey(id string, typ uint8) (node.ChannelKey, error) {
 }
 
 func (s *Server) channelUpsert(c echo.Context) error {
-	var req struct {
-		channelInfoReq
-		Reset       flag     `json:"reset"`
-		Subscribers []string `json:"subscribers"`
-	}
+	var req channelInfoReq
 	if err := decode(c, &req); err != nil {
 		return err
 	}
