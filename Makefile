@@ -39,7 +39,7 @@ unit:
 # seeds: the whole node under TEST_SEEDS seeded worlds.
 seeds:
 	@out=$$(mktemp); \
-	if $(GO) test -count=1 ./sim -run '^TestSeeds$$' -seeds=$(TEST_SEEDS) -v > $$out 2>&1; then \
+	if $(GO) test -count=1 ./sim -run '^Test(Kept)?Seeds$$' -seeds=$(TEST_SEEDS) -v > $$out 2>&1; then \
 	  echo "seeds: $$(grep -c '^seed=' $$out) seeds of the whole node passed"; tail -n 1 $$out; \
 	else grep -v '^=== RUN' $$out; rm -f $$out; exit 1; fi; rm -f $$out
 
@@ -48,9 +48,9 @@ seeds:
 determinism:
 	@tmp=$$(mktemp -d); \
 	for run in a b; do \
-	  $(GO) test -count=1 ./sim -run '^TestSeeds$$' -seeds=$(DETERMINISM_SEEDS) -v | grep -o 'seed=[0-9]* trace=[0-9a-f]*' > $$tmp/$$run; \
+	  $(GO) test -count=1 ./sim -run '^Test(Kept)?Seeds$$' -seeds=$(DETERMINISM_SEEDS) -v | grep -o 'seed=[0-9]* trace=[0-9a-f]*' > $$tmp/$$run; \
 	done; \
-	GOMAXPROCS=1 $(GO) test -count=1 ./sim -run '^TestSeeds$$' -seeds=$(DETERMINISM_SEEDS) -v | grep -o 'seed=[0-9]* trace=[0-9a-f]*' > $$tmp/p1; \
+	GOMAXPROCS=1 $(GO) test -count=1 ./sim -run '^Test(Kept)?Seeds$$' -seeds=$(DETERMINISM_SEEDS) -v | grep -o 'seed=[0-9]* trace=[0-9a-f]*' > $$tmp/p1; \
 	test -s $$tmp/a || { echo "determinism: no seed lines"; exit 1; }; \
 	if diff $$tmp/a $$tmp/b && diff $$tmp/a $$tmp/p1; then \
 	  echo "determinism: $$(wc -l < $$tmp/a) seeds gave the same trace hashes 3 times (once under GOMAXPROCS=1)"; \
