@@ -673,6 +673,9 @@ func (sw *seedWorld) checkHistory(stored map[node.ChannelKey][]*node.Message) {
 		sw.rec.FinalLog(ch.String(), historyMessages(stored[ch]))
 	}
 	dir := filepath.Join(os.TempDir(), "jindou-porcupine")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		sw.fail("visualization directory: %v", err)
+	}
 	rep := sw.rec.Check(linearize.Options{Timeout: 30 * time.Second, DeliveryBound: deliveryBound, VisualizeDir: dir, Name: fmt.Sprintf("seed-%d", sw.s.Seed())})
 	sw.res.report = rep
 	if !rep.OK {
