@@ -99,7 +99,14 @@ func login(tr transport, o Options) (*Client, error) {
 		tr.close()
 		return nil, err
 	}
-	c := &Client{tr: tr, dec: proto.NewDecoder(0), version: o.Version}
+	v, ok := proto.NegotiateVersion(o.Version)
+	if !ok {
+		tr.close()
+		return nil, fmt.Errorf("protocol version %d is not supported", o.Version)
+	}
+	c := &Client{tr: tr, dec: proto.NewDecoder(0), version: v}
+	// The server answers at min(ours, its latest): decode CONNACK so.
+	c.dec.SetVersion(v)
 	connect := &proto.Connect{Version: o.Version, DeviceFlag: o.DeviceFlag, DeviceID: o.DeviceID, UID: o.UID,
 		Token: o.Token, ClientTimestamp: time.Now().UnixMilli(), ClientKey: proto.EncodePublicKey(priv.PublicKey())}
 	if err := c.write(connect); err != nil {
@@ -121,12 +128,10 @@ func login(tr transport, o Options) (*Client, error) {
 		tr.close()
 		return nil, &ConnackError{Reason: ack.ReasonCode}
 	}
-	if ack.HasServerVersion {
+	if ack.HasServerVersion && ack.ServerVersion != c.version {
 		c.version = ack.ServerVersion
-	} else if v, ok := proto.NegotiateVersion(o.Version); ok {
-		c.version = v
+		c.dec.SetVersion(c.version)
 	}
-	c.dec.SetVersion(c.version)
 	if c.sess, err = proto.NewClientSession(priv, ack.ServerKey, ack.Salt); err != nil {
 		tr.close()
 		return nil, err
