@@ -1,13 +1,80 @@
 // Package http serves Jindou's HTTP API: WuKongIM v2's routes, field names
 // and envelopes (shared/API.md), with github.com/labstack/echo/v4. Each
-// request is decoded strictly enough to name a bad field, turned into a
-// typed command of the core (node.Request), submitted to the node and
-// answered once the node calls back, or with 503 after
-// Config.RequestTimeout.
+// request is decoded and checked, turned into a typed command of the core
+// (node.Request), submitted to the node and answered when the node calls
+// back, or with 503 after Config.RequestTimeout (never blocking forever).
 //
-// See server.go for the seam with the binary (Config, New, Start, Stop,
-// SetComponentsReady, Registry), routes.go for the API, ops.go for the
-// operational routes and metrics.go for /metrics.
+// The seam with the binary (server.go): New(Config, Submitter), Handler,
+// Start (binds, serves in the background), Addr, Stop (graceful),
+// SetComponentsReady (/readyz needs it and node.Ready) and Registry (the
+// /metrics registry). routes.go holds the API, ops.go the operational
+// routes, metrics.go the Prometheus collector, views.go the response
+// shapes.
+//
+// # Envelopes
+//
+// Success is {"status":200}, {"status":200,"data":...} (only
+// /message/send) or a bare JSON value, route by route as WuKongIM answers.
+// Errors are {"status":N,"msg":"field: what is wrong"} with HTTP N: 400 for
+// bad input (the message starts with the field's JSON name, a nested one
+// dotted like "header.red_dot"; "body" when the body is not one JSON
+// value); a send the node refused is 400 with "reason_code" (the protocol's
+// ReasonCode) added; 401 for a missing or wrong manager token; 404 and 405
+// for unknown routes and methods; 503 when the node did not answer in time
+// or has no slot leader; 500 otherwise.
+//
+// # Decisions where API.md is silent
+//
+// Matched against WuKongIM v2's internal/api and internal/types.
+//
+//   - Switches (large, ban, disband, send_ban, allow_stranger, reset,
+//     temp_subscriber, only_unread, header.no_persist/red_dot/sync_once)
+//     are 0/1 ints as WuKongIM reads and writes them; true and false are
+//     accepted too; any other value is a 400 naming the field.
+//   - Unknown request fields are ignored (WuKongIM's clients send
+//     stream_no, message_ids and the like); wrong types are not.
+//   - Message JSON is WuKongIM's MessageResp without the stream fields;
+//     "topic" is omitted when empty, as WuKongIM does; message_idstr is the
+//     decimal message_id. A person channel's channel_id is the other party
+//     as seen by login_uid (or uid); without one, the party other than the
+//     sender.
+//   - /message/send without client_msg_no gets one (32 hex digits and "0",
+//     as WuKongIM's GenUUID()+"0"), so the reply always carries one.
+//     channel_id together with subscribers is a 400 (WuKongIM refuses it
+//     too).
+//   - /channel/subscriber_add defaults channel_type 0 to a group, as
+//     WuKongIM; subscribers must be non-empty (add and remove); uids must
+//     be non-empty for *_add and *_remove, not for *_set and *_remove_all.
+//   - /user/systemuids_add and _remove with no uids answer 200 and do
+//     nothing (WuKongIM). /user/onlinestatus with [] answers [] (WuKongIM
+//     answers {"status":200}, which an array-expecting client cannot read).
+//   - GET /channel/whitelist and GET /user/systemuids answer a bare array
+//     of uids; GET /channel/blacklist is added alongside.
+//   - GET /channel/max_message_seq takes an optional login_uid, needed to
+//     name a person channel by the peer's uid.
+//   - POST /messages answers a bare [Message] as API.md says (current
+//     WuKongIM wraps it as {"messages":[...]} with zero seqs).
+//   - /conversation/sync: recents are newest first (WuKongIM reads
+//     recents[0] as the last message); version is the last message's time
+//     in Unix nanoseconds (WuKongIM: time.Unix(ts,0).UnixNano());
+//     offset_msg_seq is 0. As in WuKongIM, a conversation listed in
+//     last_msg_seqs ("id:type:seq|...", id as the client names it) is left
+//     out when the client's seq is not behind, and its recents start after
+//     that seq; version > 0 or only_unread = 1 return only conversations
+//     with unread messages, their recents starting after readed_to_msg_seq;
+//     page (from 1) and page_size (default 100, at most 500) page the
+//     result. Unlike WuKongIM, msg_count 0 still lists the conversations
+//     (with empty recents).
+//   - /conversations/setUnread: a negative unread counts as 0.
+//   - /varz follows WuKongIM's Varz: server_id is a string, uptime a
+//     duration like "1d2h3m4s" (uptime_seconds added); in_msgs/out_msgs
+//     count client frames. /connz follows WuKongIM's ConnInfo: uptime and
+//     idle are such durations, the default limit is 20, "now" is added;
+//     pending_bytes is 0 (the core reports pending_recvs, RECVs awaiting
+//     RECVACK, not output bytes).
+//   - /readyz answers {"status":"ready"} or 503 {"status":"not
+//     ready","reason":"..."}; /healthz and /health answer {"status":"ok"}.
+//     These three probes need no manager token; every other route does.
 //
 // Imports: the standard library, echo, client_golang and node's command
 // types. The core never imports this package.
