@@ -35,10 +35,9 @@ func New(cfg Config) *Node { return &Node{cfg: cfg.withDefaults()} }
 func (n *Node) Start(env runtime.Env) error {
 	n.env = env
 	db, err := pebble.Open(n.cfg.DataDir, &pebble.Options{
-		FS:                          env.Disk().FS(),
-		MemTableSize:                n.cfg.MemTableSize,
-		DisableAutomaticCompactions: true,
-		Logger:                      quietLogger{},
+		FS:           env.Disk().FS(),
+		MemTableSize: n.cfg.MemTableSize,
+		Logger:       quietLogger{},
 	})
 	if err != nil {
 		return fmt.Errorf("node: open store: %w", err)
