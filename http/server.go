@@ -162,7 +162,8 @@ func (s *Server) componentsReady() (bool, string) {
 }
 
 // Registry is the metrics registry /metrics serves; the process may add
-// its own collectors.
+// its own collectors. It already holds the node's figures (jindou_*), the
+// HTTP layer's (jindou_http_*) and the Go runtime and process collectors.
 func (s *Server) Registry() *prometheus.Registry { return s.reg }
 
 // errTimeout: the core did not answer within Config.RequestTimeout.
@@ -322,7 +323,14 @@ func (s *Server) countRequests(next echo.HandlerFunc) echo.HandlerFunc {
 		if route == "" {
 			route = "unmatched"
 		}
-		s.requests.WithLabelValues(route, c.Request().Method, strconv.Itoa(code)).Inc()
+		method := c.Request().Method
+		switch method {
+		case nethttp.MethodGet, nethttp.MethodPost, nethttp.MethodHead, nethttp.MethodPut, nethttp.MethodDelete,
+			nethttp.MethodPatch, nethttp.MethodOptions:
+		default:
+			method = "other" // bounded label values
+		}
+		s.requests.WithLabelValues(route, method, strconv.Itoa(code)).Inc()
 		return err
 	}
 }
