@@ -13,7 +13,7 @@ SEEDS   ?= 100
 TEST_SEEDS ?= 100
 DETERMINISM_SEEDS ?= 5
 
-.PHONY: all build run test lint unit seeds sim determinism vectors vectors-check deps
+.PHONY: all build run test lint unit seeds sim determinism vectors vectors-check deps e2e
 
 all: build
 
@@ -23,8 +23,17 @@ deps:
 build: deps
 	$(GO) build -ldflags "-X main.version=$(VERSION)" -o $(BIN) ./cmd/jindou
 
+# run: a single node with the embedded defaults (TCP :5100, WebSocket :5200,
+# HTTP :5001, data in ./jindou-data); ARGS passes more, e.g. ARGS="--log-format json".
 run: build
-	./$(BIN) run
+	./$(BIN) run $(ARGS)
+
+# e2e: the real binary, started as a subprocess on 127.0.0.1: the official JS
+# SDK (its pinned npm packages installed with npm ci), raw WKProto clients,
+# kill -9 durability, SIGTERM, start-up failures.
+e2e:
+	bash tools/sdke2e/build.sh --ci >/dev/null
+	$(GO) test -count=1 ./e2e/...
 
 # lint: formatting, vet, and the determinism and import rules of the core.
 lint:
@@ -68,4 +77,4 @@ vectors:
 sim:
 	$(GO) test -count=1 ./sim -run '^TestSeeds$$' -seed=$(SEED) -seeds=$(SEEDS) -v
 
-test: lint unit seeds determinism vectors-check
+test: lint unit seeds determinism vectors-check e2e
