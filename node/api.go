@@ -3,7 +3,6 @@ package node
 import (
 	"errors"
 	"fmt"
-	"slices"
 
 	"github.com/jindou-im/jindou/node/proto"
 	"github.com/jindou-im/jindou/runtime"
@@ -78,30 +77,10 @@ func (a *apiLoop) propose(slotID int, cmd *command, then func(applyResult, error
 	}})
 }
 
-// proposeAll proposes one command per slot and calls then once all have
-// applied (with the first error).
-func (a *apiLoop) proposeAll(cmds map[int]*command, then func(error)) {
-	ids := make([]int, 0, len(cmds))
-	for id := range cmds {
-		ids = append(ids, id)
-	}
-	slices.Sort(ids)
-	left := len(ids)
-	var first error
-	if left == 0 {
-		then(nil)
-		return
-	}
-	for _, id := range ids {
-		a.propose(id, cmds[id], func(_ applyResult, err error) {
-			if err != nil && first == nil {
-				first = err
-			}
-			if left--; left == 0 {
-				then(first)
-			}
-		})
-	}
+// proposeReply proposes cmd to slot and answers done with no reply, or the
+// error.
+func (a *apiLoop) proposeReply(slotID int, cmd *command, done func(any, error)) {
+	a.propose(slotID, cmd, func(_ applyResult, err error) { done(nil, err) })
 }
 
 // query runs fn on the slot loop owning slotID and hands its result to then

@@ -2,6 +2,7 @@ package node
 
 import (
 	"fmt"
+	"maps"
 	"slices"
 	"time"
 
@@ -552,12 +553,7 @@ func (g *gateway) onResend(id uint64) {
 	}
 	c.resendArmed = false
 	now := g.now()
-	ids := make([]int64, 0, len(c.pending))
-	for mid := range c.pending {
-		ids = append(ids, mid)
-	}
-	slices.Sort(ids)
-	for _, mid := range ids {
+	for _, mid := range slices.Sorted(maps.Keys(c.pending)) {
 		pr := c.pending[mid]
 		if now-pr.sentAt < g.n.cfg.ResendInterval {
 			continue
@@ -580,11 +576,7 @@ func (g *gateway) onResend(id uint64) {
 var disconnectShutdown = &proto.Disconnect{ReasonCode: proto.ReasonUnknown, Reason: "server shutting down"}
 
 func (g *gateway) sortedClients() []*client {
-	ids := make([]uint64, 0, len(g.clients))
-	for id := range g.clients {
-		ids = append(ids, id)
-	}
-	slices.Sort(ids)
+	ids := slices.Sorted(maps.Keys(g.clients))
 	out := make([]*client, len(ids))
 	for i, id := range ids {
 		out[i] = g.clients[id]

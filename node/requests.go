@@ -109,7 +109,7 @@ func (r SystemUIDs) run(a *apiLoop, done func(any, error)) {
 	if r.Op == "remove" {
 		op = opSystemRemove
 	}
-	a.propose(0, &command{Op: op, UIDs: r.UIDs}, func(_ applyResult, err error) { done(nil, err) })
+	a.proposeReply(0, &command{Op: op, UIDs: r.UIDs}, done)
 }
 
 // Channels.
@@ -138,7 +138,7 @@ func (r ChannelUpsert) run(a *apiLoop, done func(any, error)) {
 	}
 	info := r.Info
 	cmd := &command{Op: opChannel, Ch: r.Channel, Info: &info, Reset: r.Reset, UIDs: r.Subscribers}
-	a.propose(slotOfChannel(r.Channel, a.n.cfg.Slots), cmd, func(_ applyResult, err error) { done(nil, err) })
+	a.proposeReply(slotOfChannel(r.Channel, a.n.cfg.Slots), cmd, done)
 }
 
 // ChannelInfoUpdate updates a channel's info only (POST /channel/info).
@@ -155,7 +155,7 @@ func (r ChannelInfoUpdate) run(a *apiLoop, done func(any, error)) {
 	}
 	info := r.Info
 	cmd := &command{Op: opChannelInfo, Ch: r.Channel, Info: &info}
-	a.propose(slotOfChannel(r.Channel, a.n.cfg.Slots), cmd, func(_ applyResult, err error) { done(nil, err) })
+	a.proposeReply(slotOfChannel(r.Channel, a.n.cfg.Slots), cmd, done)
 }
 
 // ChannelDelete deletes a channel's info, subscribers and lists (POST
@@ -168,7 +168,7 @@ func (r ChannelDelete) run(a *apiLoop, done func(any, error)) {
 		return
 	}
 	cmd := &command{Op: opChannelDelete, Ch: r.Channel}
-	a.propose(slotOfChannel(r.Channel, a.n.cfg.Slots), cmd, func(_ applyResult, err error) { done(nil, err) })
+	a.proposeReply(slotOfChannel(r.Channel, a.n.cfg.Slots), cmd, done)
 }
 
 // Subscribers adds (Remove false) or removes subscribers (POST
@@ -198,7 +198,7 @@ func (r Subscribers) run(a *apiLoop, done func(any, error)) {
 		op = opSubRemove
 	}
 	cmd := &command{Op: op, Ch: r.Channel, Reset: r.Reset, UIDs: r.Subscribers}
-	a.propose(slotOfChannel(r.Channel, a.n.cfg.Slots), cmd, func(_ applyResult, err error) { done(nil, err) })
+	a.proposeReply(slotOfChannel(r.Channel, a.n.cfg.Slots), cmd, done)
 }
 
 // ListUpdate changes a channel's blacklist or whitelist (POST
@@ -231,7 +231,7 @@ func (r ListUpdate) run(a *apiLoop, done func(any, error)) {
 		return
 	}
 	cmd := &command{Op: opList, Ch: r.Channel, Table: table, ListOp: r.Op, UIDs: r.UIDs}
-	a.propose(slotOfChannel(r.Channel, a.n.cfg.Slots), cmd, func(_ applyResult, err error) { done(nil, err) })
+	a.proposeReply(slotOfChannel(r.Channel, a.n.cfg.Slots), cmd, done)
 }
 
 func listTable(list string) (byte, error) {
@@ -598,5 +598,5 @@ func (r ConversationUpdate) run(a *apiLoop, done func(any, error)) {
 		return
 	}
 	cmd := &command{Op: op, UID: r.UID, Ch: ch, Seq: r.Seq, Unread: r.Unread}
-	a.propose(slotOfChannel(ch, a.n.cfg.Slots), cmd, func(_ applyResult, err error) { done(nil, err) })
+	a.proposeReply(slotOfChannel(ch, a.n.cfg.Slots), cmd, done)
 }

@@ -2,6 +2,7 @@ package sim_test
 
 import (
 	"fmt"
+	"maps"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -535,7 +536,7 @@ func (sw *seedWorld) checkStore() {
 		}
 		for ch, got := range u.got {
 			msgs := stored[ch]
-			for _, seq := range slices.Sorted(mapsKeys(got)) {
+			for _, seq := range slices.Sorted(maps.Keys(got)) {
 				if seq == 0 || seq > uint64(len(msgs)) || msgs[seq-1].MessageID != got[seq] {
 					sw.fail("%s received %s seq %d id %d, not what is stored", u.uid, ch, seq, got[seq])
 				}
@@ -550,16 +551,6 @@ func (sw *seedWorld) checkStore() {
 		}
 	}
 	sw.checkHistory(stored)
-}
-
-func mapsKeys[K comparable, V any](m map[K]V) func(func(K) bool) {
-	return func(yield func(K) bool) {
-		for k := range m {
-			if !yield(k) {
-				return
-			}
-		}
-	}
 }
 
 // readLog reads a channel's whole log through the node, a page at a time,

@@ -2,6 +2,7 @@ package sim
 
 import (
 	"fmt"
+	"maps"
 	"slices"
 	"time"
 
@@ -169,11 +170,7 @@ func (inc *incarnation) NewLoop(name string, h runtime.Handler) runtime.Loop {
 }
 
 func (inc *incarnation) sortedLoops() []*loop {
-	names := make([]string, 0, len(inc.loops))
-	for n := range inc.loops {
-		names = append(names, n)
-	}
-	slices.Sort(names)
+	names := slices.Sorted(maps.Keys(inc.loops))
 	out := make([]*loop, len(names))
 	for i, n := range names {
 		out[i] = inc.loops[n]
@@ -182,11 +179,7 @@ func (inc *incarnation) sortedLoops() []*loop {
 }
 
 func (inc *incarnation) sortedConns() []*conn {
-	ids := make([]uint64, 0, len(inc.conns))
-	for id := range inc.conns {
-		ids = append(ids, id)
-	}
-	slices.Sort(ids)
+	ids := slices.Sorted(maps.Keys(inc.conns))
 	out := make([]*conn, len(ids))
 	for i, id := range ids {
 		out[i] = inc.conns[id]
