@@ -18,6 +18,10 @@ type ChannelKey struct {
 
 func (k ChannelKey) String() string { return fmt.Sprintf("%d:%s", k.Type, k.ID) }
 
+// SystemUID is the sender of messages the back end sends without a
+// from_uid, as in WuKongIM.
+const SystemUID = "____system"
+
 // Errors of identifiers.
 var (
 	ErrBadUID       = errors.New("uid must be non-empty, at most 128 bytes, without '@', '#', '&' or NUL")

@@ -2,6 +2,7 @@ package node
 
 import (
 	"fmt"
+	"time"
 
 	"github.com/cockroachdb/pebble/v2"
 	"github.com/jindou-im/jindou/runtime"
@@ -26,6 +27,8 @@ type Node struct {
 	slotOwner []int
 	// accepted counts connections; only the runtime's acceptor touches it.
 	accepted uint64
+	// startedAt is the wall time of Start.
+	startedAt time.Time
 }
 
 // New makes a node; Start brings it up.
@@ -34,6 +37,7 @@ func New(cfg Config) *Node { return &Node{cfg: cfg.withDefaults()} }
 // Start opens the store, recovers every slot and creates the loops.
 func (n *Node) Start(env runtime.Env) error {
 	n.env = env
+	n.startedAt = env.Clock().Wall()
 	db, err := pebble.Open(n.cfg.DataDir, &pebble.Options{
 		FS:           env.Disk().FS(),
 		MemTableSize: n.cfg.MemTableSize,

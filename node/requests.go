@@ -276,8 +276,9 @@ func (r ListGet) run(a *apiLoop, done func(any, error)) {
 // SendMessage sends a message as FromUID, answering once it is durable
 // (POST /message/send). A person channel is named by the recipient's uid.
 // With an empty channel id, it sends a person message to each of
-// Subscribers. An empty FromUID or a system uid bypasses permission
-// checks. Reply: SendReply (of the last message when several).
+// Subscribers. An empty FromUID sends as SystemUID; it and the system uids
+// bypass permission checks. Reply: SendReply (of the last message when
+// several).
 type SendMessage struct {
 	Header      Header
 	ClientMsgNo string
@@ -335,10 +336,13 @@ func (a *apiLoop) sendEach(r SendMessage, targets []ChannelKey, last SendReply, 
 	}
 	ch := targets[0]
 	from := r.FromUID
+	if from == "" {
+		from = SystemUID
+	}
 	if ch.Type == proto.ChannelPerson {
 		ch = ChannelKey{Type: proto.ChannelPerson, ID: PersonChannelID(from, ch.ID)}
 	}
-	req := sendRequest{ch: ch, atMs: a.wallMs(), system: from == "", cmd: sendCmd{
+	req := sendRequest{ch: ch, atMs: a.wallMs(), system: from == SystemUID, cmd: sendCmd{
 		From: from, ClientMsgNo: r.ClientMsgNo, Header: r.Header, Expire: r.Expire, Payload: r.Payload,
 	}}
 	a.n.send(req, connRef{}, func(res sendResult) {
@@ -540,8 +544,8 @@ func (r ConversationSync) inSlot(rd pebbleReader, slotID int) []Conversation {
 	prefix := conversationPrefix(slotID, r.UID)
 	scan(rd, prefix, func(k, v []byte) {
 		ch := ChannelKey{Type: proto.ChannelType(k[len(prefix)]), ID: string(k[len(prefix)+1 : len(k)-1])}
-		if slices.Contains(r.ExcludeTypes, ch.Type) {
-			return
+		if slices.Contains(r.ExcludeTypes, ch.Type) || (ch.Type == proto.ChannelPerson && ch.PeerOf(r.UID) == SystemUID) {
+			return // system notices reach users as RECVs, not as a conversation
 		}
 		var conv convRecord
 		decode(v, &conv)

@@ -31,10 +31,12 @@ type StatsReply struct {
 	Slots          int
 	LeaderSlots    int // slots this node leads
 	CaughtUpSlots  int // slots ready to serve
+	// StartedAt is when this incarnation of the node started (wall clock).
+	StartedAt time.Time
 }
 
 func (Stats) run(a *apiLoop, done func(any, error)) {
-	var out StatsReply
+	out := StatsReply{StartedAt: a.n.startedAt}
 	gatherGateways(a, func(g *gateway) StatsReply {
 		r := StatsReply{Connections: len(g.clients), Accepted: g.stats.Accepted, InMsgs: g.stats.InMsgs,
 			OutMsgs: g.stats.OutMsgs, InBytes: g.stats.InBytes, OutBytes: g.stats.OutBytes,

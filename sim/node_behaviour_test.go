@@ -433,3 +433,17 @@ func TestStatsConnzAndReadiness(t *testing.T) {
 	}
 	w.waitReady()
 }
+
+func TestBackEndPersonMessagesComeFromTheSystemUID(t *testing.T) {
+	w := newNodeWorld(t, 21, node.Config{})
+	b := w.connected("b", "1")
+	in := watch(b)
+	w.mustAPI(node.SendMessage{Channel: node.ChannelKey{Type: proto.ChannelPerson, ID: "b"}, Payload: []byte("notice")})
+	w.until("notice", func() bool { return len(in.recvs) == 1 })
+	if r := in.recvs[0]; r.FromUID != node.SystemUID || r.ChannelID != node.SystemUID {
+		t.Fatalf("a back-end notice came from %q in channel %q", r.FromUID, r.ChannelID)
+	}
+	if convs := w.mustAPI(node.ConversationSync{UID: "b"}).([]node.Conversation); len(convs) != 0 {
+		t.Fatalf("a system notice shows as a conversation: %+v", convs)
+	}
+}
