@@ -77,7 +77,11 @@ func (s *Server) varz(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	up := time.Since(s.started)
+	started := st.StartedAt
+	if started.IsZero() {
+		started = s.started
+	}
+	up := time.Since(started)
 	return c.JSON(nethttp.StatusOK, varzJSON{
 		ServerID: strconv.FormatUint(s.cfg.ServerID, 10), ServerName: "Jindou", Version: s.cfg.Version,
 		Connections: st.Connections, Online: st.Online, Uptime: humanDuration(up), UptimeSeconds: int64(up.Seconds()),

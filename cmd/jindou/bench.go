@@ -253,12 +253,14 @@ func benchIdleCmd(o *benchOpts) *cobra.Command {
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			out := cmd.OutOrStdout()
 			var base int64
+			var baseGo float64
 			if pid != 0 {
 				time.Sleep(settle)
 				var err error
 				if base, err = rssOf(pid); err != nil {
 					return err
 				}
+				baseGo = o.goMemory()
 			}
 			conns := make([]*wkclient.Client, n)
 			var failed atomic.Int64
@@ -302,6 +304,10 @@ func benchIdleCmd(o *benchOpts) *cobra.Command {
 				open := int64(n) - failed.Load()
 				fmt.Fprintf(out, "idle: server pid %d RSS %.1f MiB before, %.1f MiB with %d connections: %.1f KiB per connection\n",
 					pid, float64(base)/(1<<20), float64(after)/(1<<20), open, float64(after-base)/float64(max(open, 1))/1024)
+				if afterGo := o.goMemory(); baseGo > 0 && afterGo > 0 {
+					fmt.Fprintf(out, "idle: server Go heap in use + stacks (from /metrics) %.1f MiB before, %.1f MiB after: %.1f KiB per connection\n",
+						baseGo/(1<<20), afterGo/(1<<20), (afterGo-baseGo)/float64(max(open, 1))/1024)
+				}
 			}
 			if hold {
 				fmt.Fprintln(out, "idle: holding; end with Ctrl-C, SIGTERM or end of standard input")
@@ -346,6 +352,33 @@ func rssOf(pid int) (int64, error) {
 		}
 	}
 	return 0, fmt.Errorf("no VmRSS in /proc/%d/status", pid)
+}
+
+// goMemory reads go_memstats_heap_inuse_bytes + go_memstats_stack_inuse_bytes
+// from the node's /metrics; 0 if it cannot.
+func (o *benchOpts) goMemory() float64 {
+	req, err := http.NewRequest(http.MethodGet, strings.TrimSuffix(o.http, "/")+"/metrics", nil)
+	if err != nil {
+		return 0
+	}
+	if o.managerToken != "" {
+		req.Header.Set("token", o.managerToken)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return 0
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	var sum float64
+	for _, line := range strings.Split(string(b), "\n") {
+		f := strings.Fields(line)
+		if len(f) == 2 && (f[0] == "go_memstats_heap_inuse_bytes" || f[0] == "go_memstats_stack_inuse_bytes") {
+			v, _ := strconv.ParseFloat(f[1], 64)
+			sum += v
+		}
+	}
+	return sum
 }
 
 // post sends a JSON request to the node's HTTP API.
