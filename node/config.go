@@ -39,6 +39,9 @@ type Config struct {
 	// counted in it.
 	TickInterval                  time.Duration
 	ElectionTicks, HeartbeatTicks int
+	// CompactLogAfter is how many applied entries a slot's raft log holds
+	// before the oldest half of them is dropped.
+	CompactLogAfter int
 	// DataDir is the store's directory on the runtime's file system.
 	DataDir string
 	// MemTableSize is Pebble's memtable size in bytes.
@@ -63,6 +66,7 @@ func (c Config) withDefaults() Config {
 	set(&c.MaxFrameSize, proto.DefaultMaxFrameSize)
 	set(&c.ElectionTicks, 10)
 	set(&c.HeartbeatTicks, 1)
+	set(&c.CompactLogAfter, 10000)
 	setDur(&c.ConnectTimeout, 5*time.Second)
 	setDur(&c.IdleTimeout, 3*time.Minute)
 	setDur(&c.ResendInterval, 60*time.Second)

@@ -19,6 +19,11 @@ import (
 
 func confStateKey(slot int) []byte { return append(slotPrefix('r', slot), 'c') }
 
+// snapshotKey holds the index and term (u64 each) up to which the slot's log
+// was compacted: the entries at and below it are applied, durably, and
+// deleted.
+func snapshotKey(slot int) []byte { return append(slotPrefix('r', slot), 's') }
+
 // slotDisk is what loadSlot found on disk.
 type slotDisk struct {
 	storage *raft.MemoryStorage
@@ -40,13 +45,23 @@ func loadSlot(db *pebble.DB, slot int, voters []uint64) (slotDisk, error) {
 			return slotDisk{}, fmt.Errorf("slot %d conf state: %w", slot, err)
 		}
 	}
-	if err := ms.ApplySnapshot(&pb.Snapshot{Metadata: &pb.SnapshotMetadata{ConfState: cs}}); err != nil {
+	var snapIndex, snapTerm uint64
+	if v, ok := getValue(db, snapshotKey(slot)); ok {
+		snapIndex, snapTerm = u64(v[:8]), u64(v[8:])
+	}
+	meta := &pb.SnapshotMetadata{ConfState: cs, Index: new(snapIndex), Term: new(snapTerm)}
+	if err := ms.ApplySnapshot(&pb.Snapshot{Metadata: meta}); err != nil {
 		return slotDisk{}, err
 	}
 	if v, ok := getValue(db, hardStateKey(slot)); ok {
 		hs := &pb.HardState{}
 		if err := gproto.Unmarshal(v, hs); err != nil {
 			return slotDisk{}, fmt.Errorf("slot %d hard state: %w", slot, err)
+		}
+		// The commit index is written unsynced; a crash may leave it below
+		// the compacted prefix, which is applied and so committed.
+		if hs.GetCommit() < snapIndex {
+			hs.Commit = new(snapIndex)
 		}
 		if err := ms.SetHardState(hs); err != nil {
 			return slotDisk{}, err

@@ -40,7 +40,7 @@ type slotLoop struct {
 
 // slotStats are a slot loop's counters since start.
 type slotStats struct {
-	Proposals, Applied, MessagesStored, DiskCommits, DiskRetries int64
+	Proposals, Applied, MessagesStored, DiskCommits, DiskRetries, Compactions int64
 }
 
 // slot is one raft group and its state machine.
@@ -60,8 +60,11 @@ type slot struct {
 	pending map[uint64]pendingProposal
 	// waiting holds proposals made while the slot had no leader.
 	waiting []waitingProposal
-	// appliedTerm is the term of the last applied entry.
-	appliedTerm uint64
+	// applied and appliedTerm are the index and term of the last applied
+	// entry.
+	applied, appliedTerm uint64
+	// compacting is set while a log compaction is being made durable.
+	compacting bool
 	// caughtUp: this node leads the slot and has applied an entry of its
 	// term, so everything committed before is applied. Only then may the
 	// slot's applied state answer reads or decide a send (raft's rule for
@@ -118,6 +121,12 @@ type tickTag struct{}
 type retryTag struct{ slot int }
 type persistTag struct{ slot int }
 
+// compactTag completes a log compaction of slot up to index.
+type compactTag struct {
+	slot  int
+	index uint64
+}
+
 func (sl *slotLoop) Handle(ev runtime.Event) {
 	switch e := ev.(type) {
 	case runtime.TimerFired:
@@ -131,6 +140,10 @@ func (sl *slotLoop) Handle(ev runtime.Event) {
 			sl.persist(sl.slots[t.slot])
 		}
 	case runtime.DiskDone:
+		if c, ok := e.Tag.(compactTag); ok {
+			sl.onCompacted(sl.slots[c.slot], c.index, e.Err)
+			return
+		}
 		s := sl.slots[e.Tag.(persistTag).slot]
 		if e.Err != nil {
 			sl.stats.DiskRetries++
@@ -348,7 +361,7 @@ func (sl *slotLoop) apply(s *slot, ents []*pb.Entry, effects bool) {
 			done = append(done, applied{&cmd, res})
 		}
 	}
-	s.appliedTerm = ents[len(ents)-1].GetTerm()
+	s.applied, s.appliedTerm = ents[len(ents)-1].GetIndex(), ents[len(ents)-1].GetTerm()
 	mustSet(b, appliedKey(s.id), be64(ents[len(ents)-1].GetIndex()))
 	if err := b.Commit(pebble.NoSync); err != nil {
 		panic(fmt.Sprintf("node: apply slot %d: %v", s.id, err))
@@ -356,6 +369,7 @@ func (sl *slotLoop) apply(s *slot, ents []*pb.Entry, effects bool) {
 	if !effects {
 		return
 	}
+	sl.maybeCompact(s)
 	for _, a := range done {
 
 		sl.effects(s, a.cmd, a.res)
@@ -512,3 +526,48 @@ func (sl *slotLoop) ownSlots(ids []int) {
 }
 
 var raftLogger = &raft.DefaultLogger{Logger: log.New(io.Discard, "", 0)}
+
+// maybeCompact drops the oldest applied entries once the log holds more
+// than CompactLogAfter of them, keeping the newest half. The deletion is a
+// disk commit that first syncs the store, so that what the dropped entries
+// produced is durable before they go (the applied state is written
+// unsynced).
+func (sl *slotLoop) maybeCompact(s *slot) {
+	first, _ := s.storage.FirstIndex()
+	after := uint64(sl.n.cfg.CompactLogAfter)
+	if s.compacting || s.applied < first+after {
+		return
+	}
+	upTo := s.applied - after/2
+	term, err := s.storage.Term(upTo)
+	if err != nil {
+		return
+	}
+	b := sl.n.db.NewBatch()
+	if err := b.DeleteRange(raftEntryKey(s.id, 0), raftEntryKey(s.id, upTo+1), nil); err != nil {
+		panic(err)
+	}
+	mustSet(b, snapshotKey(s.id), append(be64(upTo), be64(term)...))
+	s.compacting = true
+	db := sl.n.db
+	sl.n.env.Disk().Commit(sl.loop, func() error {
+		if err := db.LogData(nil, pebble.Sync); err != nil {
+			return err
+		}
+		return b.Commit(pebble.Sync)
+	}, compactTag{slot: s.id, index: upTo})
+}
+
+func (sl *slotLoop) onCompacted(s *slot, upTo uint64, err error) {
+	s.compacting = false
+	if err != nil {
+		return // tried again after the next apply
+	}
+	sl.stats.Compactions++
+	if _, err := s.storage.CreateSnapshot(upTo, s.conf, nil); err != nil && !errors.Is(err, raft.ErrSnapOutOfDate) {
+		panic(fmt.Sprintf("node: slot %d snapshot at %d: %v", s.id, upTo, err))
+	}
+	if err := s.storage.Compact(upTo); err != nil && !errors.Is(err, raft.ErrCompacted) {
+		panic(fmt.Sprintf("node: slot %d compact to %d: %v", s.id, upTo, err))
+	}
+}

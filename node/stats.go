@@ -28,6 +28,7 @@ type StatsReply struct {
 	MessagesStored int64
 	DiskCommits    int64
 	DiskRetries    int64
+	Compactions    int64 // raft log compactions
 	Slots          int
 	LeaderSlots    int // slots this node leads
 	CaughtUpSlots  int // slots ready to serve
@@ -88,6 +89,7 @@ func (a *apiLoop) slotStats(out *StatsReply, done func(any, error)) {
 				out.MessagesStored += st.MessagesStored
 				out.DiskCommits += st.DiskCommits
 				out.DiskRetries += st.DiskRetries
+				out.Compactions += st.Compactions
 				out.Slots += slots
 				out.LeaderSlots += leaders
 				out.CaughtUpSlots += ready

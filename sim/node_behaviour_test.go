@@ -447,3 +447,26 @@ func TestBackEndPersonMessagesComeFromTheSystemUID(t *testing.T) {
 		t.Fatalf("a system notice shows as a conversation: %+v", convs)
 	}
 }
+
+func TestCompactedLogSurvivesCrashesWithEveryMessage(t *testing.T) {
+	for _, keep := range []int{0, 100} {
+		w := newNodeWorld(t, 22, node.Config{Slots: 2, CompactLogAfter: 8})
+		w.mustAPI(node.ChannelUpsert{Channel: g1, Subscribers: []string{"a"}})
+		for i := range 60 {
+			w.mustAPI(node.SendMessage{FromUID: "a", Channel: g1, Payload: []byte(fmt.Sprint(i))})
+		}
+		if st := w.mustAPI(node.Stats{}).(node.StatsReply); st.Compactions == 0 {
+			t.Fatal("60 entries with CompactLogAfter 8 compacted nothing")
+		}
+		w.p.Crash(keep)
+		w.p.Start()
+		msgs := syncAll(w, "a", g1)
+		if len(msgs) != 60 || string(msgs[59].Payload) != "59" {
+			t.Fatalf("keep %d%%: %d messages after the crash, want 60", keep, len(msgs))
+		}
+		r := w.mustAPI(node.SendMessage{FromUID: "a", Channel: g1, Payload: []byte("after")}).(node.SendReply)
+		if r.MessageSeq != 61 {
+			t.Fatalf("keep %d%%: seq %d after the crash, want 61", keep, r.MessageSeq)
+		}
+	}
+}

@@ -197,6 +197,8 @@ func runNodeSeedWatch(t *testing.T, seed uint64, counter *chaos.Counter, watch f
 	cfg := node.Config{
 		Slots: 1 + env.IntN(64), SlotLoops: 1 + env.IntN(3), GatewayLoops: 1 + env.IntN(3),
 		ResendInterval: time.Duration(1+env.IntN(5)) * time.Second, IdleTimeout: time.Minute,
+		// Its own stream: a new draw must not shift the rest of the world.
+		CompactLogAfter: []int{4, 16, 64, 10000}[rand.New(s.Rand("compaction")).IntN(4)],
 	}
 	w := &nodeWorld{t: t, s: s, cfg: cfg}
 	w.p = s.AddProcess(1, func() runtime.Process { return node.New(w.cfg) })
