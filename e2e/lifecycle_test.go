@@ -206,3 +206,19 @@ func TestStartFailureNamesTheComponentAndAddress(t *testing.T) {
 		})
 	}
 }
+
+// TestSecondNodeOnTheSameDataDirIsRefused: the store's lock keeps a second
+// process off a data dir in use; the first goes on serving.
+func TestSecondNodeOnTheSameDataDirIsRefused(t *testing.T) {
+	dir := t.TempDir()
+	p := startNode(t, nodeOpts{dataDir: dir})
+	q := launch(t, nodeOpts{dataDir: dir})
+	if code := q.wait(20 * time.Second); code != 1 {
+		t.Fatalf("second process: exit status %d, want 1:\n%s", code, q.Logs())
+	}
+	if want := "is another jindou running on this data dir?"; !strings.Contains(q.Logs(), "jindou: core: ") || !strings.Contains(q.Logs(), want) {
+		t.Fatalf("second process does not say the core failed and %q:\n%s", want, q.Logs())
+	}
+	a, b := dialTCP(t, p, "lock-a"), dialTCP(t, p, "lock-b")
+	exchange(t, a, b, "lock-a", "lock-b", "the first node serves on", 1)
+}

@@ -92,7 +92,7 @@ func (s *server) startCore() (func(), error) {
 		Reactors: s.cfg.Reactors,
 		Logger:   s.log.With("component", "core"),
 	})
-	if err := s.host.Start(s.node); err != nil {
+	if err := s.host.Start(timedNode{Node: s.node, log: s.log}); err != nil {
 		return nil, s.coreError(err)
 	}
 	return s.host.Stop, nil
@@ -107,6 +107,8 @@ func (s *server) coreError(err error) error {
 		return listenError("tcp", s.cfg.TCPAddr, err)
 	case strings.Contains(msg, "reactor: websocket listener"):
 		return listenError("ws", s.cfg.WSAddr, err)
+	case errors.Is(err, syscall.EAGAIN) && strings.Contains(msg, "open store"):
+		return fmt.Errorf("core: %w (the store in %s is locked: is another jindou running on this data dir?)", err, s.cfg.DataDir)
 	}
 	return fmt.Errorf("core: %w", err)
 }
@@ -193,4 +195,27 @@ func addrString(a net.Addr) string {
 		return ""
 	}
 	return a.String()
+}
+
+// timedNode logs how long the node's own Start (open the store, recover
+// every slot) and Stop (DISCONNECT every client, sync and close the store)
+// take inside the core's start and stop.
+type timedNode struct {
+	*node.Node
+	log *slog.Logger
+}
+
+func (t timedNode) Start(env runtime.Env) error {
+	t0 := time.Now()
+	err := t.Node.Start(env)
+	if err == nil {
+		t.log.Info("store opened and slots recovered", "component", "core", "took", time.Since(t0))
+	}
+	return err
+}
+
+func (t timedNode) Stop() {
+	t0 := time.Now()
+	t.Node.Stop()
+	t.log.Info("clients disconnected, store synced and closed", "component", "core", "took", time.Since(t0))
 }
