@@ -64,7 +64,10 @@ type client struct {
 	timer       runtime.Timer // the connect deadline, then the idle timer
 
 	// pending are the RECVs not yet acknowledged, by message id.
-	pending     map[int64]*pendingRecv
+	pending map[int64]*pendingRecv
+	// sending are the client_seqs of SENDs handed to a slot and not yet
+	// answered.
+	sending     map[uint32]bool
 	resendArmed bool
 
 	inMsgs, outMsgs, inBytes, outBytes int64
@@ -183,7 +186,8 @@ func (g *gateway) onMsg(m runtime.Msg) {
 
 func (g *gateway) onOpen(conn runtime.Conn) {
 	now := g.now()
-	c := &client{conn: conn, dec: proto.NewDecoder(g.n.cfg.MaxFrameSize), openedAt: now, lastInbound: now, pending: map[int64]*pendingRecv{}}
+	c := &client{conn: conn, dec: proto.NewDecoder(g.n.cfg.MaxFrameSize), openedAt: now, lastInbound: now,
+		pending: map[int64]*pendingRecv{}, sending: map[uint32]bool{}}
 	c.timer = g.loop.After(g.n.cfg.ConnectTimeout, deadlineTag{conn.ID()})
 	g.clients[conn.ID()] = c
 	g.stats.Accepted++
@@ -458,6 +462,7 @@ func (g *gateway) onSend(c *client, p *proto.Send) {
 		Setting: p.Setting &^ proto.SettingNoEncrypt, Expire: p.Expire, Topic: p.Topic, Payload: plain,
 	}}
 	id, clientSeq, gw, at := c.conn.ID(), p.ClientSeq, g.loop, g.now()
+	c.sending[clientSeq] = true
 	g.n.send(req, g.ref(c), func(r sendResult) { gw.Post(sendDone{conn: id, clientSeq: clientSeq, res: r, sentAt: at}) })
 }
 
@@ -467,6 +472,7 @@ func (g *gateway) onSendDone(m sendDone) {
 	if c == nil || c.state != stateReady {
 		return
 	}
+	delete(c.sending, m.clientSeq)
 	g.write(c, &proto.Sendack{MessageID: m.res.MessageID, ClientSeq: m.clientSeq, MessageSeq: m.res.Seq, ReasonCode: m.res.Reason})
 }
 
@@ -574,6 +580,21 @@ func (g *gateway) onResend(id uint64) {
 }
 
 var disconnectShutdown = &proto.Disconnect{ReasonCode: proto.ReasonUnknown, Reason: "server shutting down"}
+
+// shutdown answers every SEND still in flight with SystemError (a retry
+// with the same client_msg_no is deduplicated if it did land), says
+// DISCONNECT and closes every connection.
+func (g *gateway) shutdown() {
+	for _, c := range g.sortedClients() {
+		if c.state == stateReady {
+			for _, seq := range slices.Sorted(maps.Keys(c.sending)) {
+				g.write(c, &proto.Sendack{ClientSeq: seq, ReasonCode: proto.ReasonSystemError})
+			}
+		}
+		g.write(c, disconnectShutdown)
+		g.close(c)
+	}
+}
 
 func (g *gateway) sortedClients() []*client {
 	ids := slices.Sorted(maps.Keys(g.clients))

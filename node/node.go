@@ -106,14 +106,11 @@ func (n *Node) Accept(info runtime.ConnInfo) runtime.Loop {
 	return n.gateways[int(n.accepted%uint64(len(n.gateways)))].loop
 }
 
-// Stop disconnects every client, syncs the store and closes it. The runtime
-// calls it when no loop is running.
+// Stop fails every SEND still in flight, disconnects every client, syncs
+// the store and closes it. The runtime calls it when no loop is running.
 func (n *Node) Stop() {
 	for _, g := range n.gateways {
-		for _, c := range g.sortedClients() {
-			g.write(c, disconnectShutdown)
-			g.close(c)
-		}
+		g.shutdown()
 	}
 	_ = n.db.LogData(nil, pebble.Sync)
 	_ = n.db.Close()

@@ -9,6 +9,7 @@ import (
 	"github.com/jindou-im/jindou/node"
 	"github.com/jindou-im/jindou/node/proto"
 	"github.com/jindou-im/jindou/runtime"
+	"github.com/jindou-im/jindou/sim"
 )
 
 var g1 = node.ChannelKey{Type: proto.ChannelGroup, ID: "g1"}
@@ -468,5 +469,23 @@ func TestCompactedLogSurvivesCrashesWithEveryMessage(t *testing.T) {
 		if r.MessageSeq != 61 {
 			t.Fatalf("keep %d%%: seq %d after the crash, want 61", keep, r.MessageSeq)
 		}
+	}
+}
+
+func TestGracefulStopFailsPendingSendsAndDisconnects(t *testing.T) {
+	w := newNodeWorld(t, 23, node.Config{})
+	a := w.connected("a", "1")
+	in := watch(a)
+	w.p.SetDisk(sim.DiskConfig{LatencyMin: time.Second, LatencyMax: time.Second})
+	a.Send("b", proto.ChannelPerson, "slow", []byte("x"), 0, nil)
+	w.s.RunFor(100 * time.Millisecond)
+	w.p.Stop()
+	w.until("goodbye", func() bool { return len(in.acks) == 1 && len(in.discon) == 1 })
+	if in.acks[0].ReasonCode != proto.ReasonSystemError {
+		t.Fatalf("a send pending at stop got reason %d, want 15", in.acks[0].ReasonCode)
+	}
+	w.p.Start()
+	if msgs := syncAll(w, "a", node.ChannelKey{Type: proto.ChannelPerson, ID: "b"}); len(msgs) > 1 {
+		t.Fatalf("%d messages stored", len(msgs))
 	}
 }
