@@ -167,7 +167,7 @@ func benchSendCmd(o *benchOpts) *cobra.Command {
 			wg.Wait()
 			el := time.Since(start)
 			fmt.Fprintf(cmd.OutOrStdout(), "send: %s, mode %s, %d clients x %d sends, window %d, payload %d B: "+
-				"%d acked with a seq (%d refused) in %v: %.0f acked sends/s; %d RECVs (%.0f/s); ack latency %s\n",
+				"%d acked with a seq (%d refused) in %v: %.0f acked sends/s; %d RECVs received while sending (%.0f/s); ack latency %s\n",
 				o.transport(), mode, clients, perClient, window, len(payload), acked.Load(), refused.Load(),
 				el.Round(time.Millisecond), float64(acked.Load())/el.Seconds(), recvs.Load(),
 				float64(recvs.Load())/el.Seconds(), lat.summary())
