@@ -1,10 +1,14 @@
 // Package scenarios runs named, scripted scenarios — text files under
-// testdata/ in the style of etcd raft's datadriven interaction tests (add
-// nodes, connect clients, send, partition, crash, heal, check) — in the
-// simulator, and against a real cluster of jindou processes.
+// testdata/ in the datadriven format of etcd raft's interaction tests —
+// against a Jindou node in the simulator. A scenario reads top-down as a
+// story (start a node, connect clients, send, crash, restart, read back),
+// and under each command stands what every client and the API observed, in
+// virtual time order; `go test ./scenarios -rewrite` regenerates that
+// output, and a change in behaviour shows as a diff in review.
 //
-// Status: not built yet; the simulator it drives is in package sim.
+// Each command is handled in a file of its own (cmd_*.go). Running the same
+// scripts against a real cluster of jindou processes is future work.
 //
-// Imports: the standard library, sim, node and linearize (test code may
-// import anything).
+// Imports: the standard library, datadriven, node (its command interface and
+// proto), sim, runtime and internal/wkclient. Nothing imports this package.
 package scenarios

@@ -1,0 +1,18 @@
+package scenarios
+
+import (
+	"testing"
+	"testing/cryptotest"
+
+	"github.com/cockroachdb/datadriven"
+)
+
+// TestScenarios runs every scenario under testdata/ in the simulator;
+// -rewrite regenerates their expected output.
+func TestScenarios(t *testing.T) {
+	datadriven.Walk(t, "testdata", func(t *testing.T, path string) {
+		cryptotest.SetGlobalRandom(t, 1)
+		e := NewEnv(1)
+		datadriven.RunTestAny(t, path, e.Handle)
+	})
+}
