@@ -42,8 +42,9 @@ lint:
 	$(GO) vet ./...
 	$(GO) test -count=1 ./internal/lint/
 
+# unit: every package but the end-to-end tests (the e2e target runs those).
 unit:
-	$(GO) test -count=1 ./...
+	$(GO) test -count=1 $$($(GO) list ./... | grep -v /e2e)
 
 # seeds: the whole node under TEST_SEEDS seeded worlds.
 seeds:
