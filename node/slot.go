@@ -441,13 +441,14 @@ func (sl *slotLoop) checkSend(slotID int, r sendRequest) proto.ReasonCode {
 	if !supportedChannelType(ch.Type) {
 		return checkSend(f)
 	}
-	f.info = readChannel(db, slotID, ch).Info
 	if ch.Type == proto.ChannelGroup {
+		rec := readChannel(db, slotID, ch)
+		f.info, f.whitelistSet = rec.Info, rec.WhitelistSize > 0
 		_, f.subscriber = getValue(db, memberKey(slotID, tblSubscriber, ch, r.cmd.From))
 		_, f.blacklisted = getValue(db, memberKey(slotID, tblBlacklist, ch, r.cmd.From))
-		rec := readChannel(db, slotID, ch)
-		f.whitelistSet = rec.WhitelistSize > 0
-		_, f.whitelisted = getValue(db, memberKey(slotID, tblWhitelist, ch, r.cmd.From))
+		if f.whitelistSet {
+			_, f.whitelisted = getValue(db, memberKey(slotID, tblWhitelist, ch, r.cmd.From))
+		}
 		return checkSend(f)
 	}
 	// A person chat: the peer's own lists (channel_id = the protected uid).
