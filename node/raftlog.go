@@ -2,6 +2,7 @@ package node
 
 import (
 	"encoding/binary"
+	"errors"
 	"fmt"
 
 	"github.com/cockroachdb/pebble/v2"
@@ -128,7 +129,25 @@ func mustSet(b *pebble.Batch, k, v []byte) {
 	}
 }
 
-func unmarshalRaft(b []byte, m *pb.Message) error { return gproto.Unmarshal(b, m) }
+// A raft message between nodes is its slot (u16) followed by the message.
+
+func encodeRaftMsg(slot int, m *pb.Message) []byte {
+	return append(binary.BigEndian.AppendUint16(nil, uint16(slot)), marshal(m)...)
+}
+
+// errShortRaftMsg is a peer message too short to name its slot.
+var errShortRaftMsg = errors.New("node: raft message without its slot")
+
+func decodeRaftMsg(b []byte) (slot int, m *pb.Message, err error) {
+	if len(b) < 2 {
+		return 0, nil, errShortRaftMsg
+	}
+	m = &pb.Message{}
+	if err := gproto.Unmarshal(b[2:], m); err != nil {
+		return 0, nil, err
+	}
+	return int(binary.BigEndian.Uint16(b)), m, nil
+}
 
 func unmarshalConfChange(e *pb.Entry, cc *pb.ConfChangeV2) error {
 	if e.GetType() == pb.EntryType_EntryConfChangeV2 {

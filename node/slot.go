@@ -218,13 +218,12 @@ func (sl *slotLoop) serve(m runtime.Msg) {
 }
 
 func (sl *slotLoop) onPeer(e runtime.PeerMsg) {
-	var m pb.Message
-	if err := unmarshalRaft(e.Data, &m); err != nil {
+	slotID, m, err := decodeRaftMsg(e.Data)
+	if err != nil {
 		return // a corrupt peer message is dropped; raft retries
 	}
-	slotID := int(m.GetContext()[0])<<8 | int(m.GetContext()[1])
 	if s := sl.slots[slotID]; s != nil {
-		_ = s.rn.Step(&m)
+		_ = s.rn.Step(m)
 	}
 }
 
@@ -320,8 +319,7 @@ func (sl *slotLoop) onPersisted(s *slot) {
 }
 
 func (sl *slotLoop) sendRaft(s *slot, m *pb.Message) {
-	m.Context = []byte{byte(s.id >> 8), byte(s.id)}
-	sl.n.env.Transport().Send(runtime.NodeID(m.GetTo()), sl.loop.Name(), marshal(m))
+	sl.n.env.Transport().Send(runtime.NodeID(m.GetTo()), sl.loop.Name(), encodeRaftMsg(s.id, m))
 }
 
 // apply applies committed entries to the state machine in one unsynced
