@@ -1,6 +1,7 @@
 package node
 
 import (
+	"crypto/subtle"
 	"fmt"
 	"maps"
 	"slices"
@@ -352,7 +353,8 @@ func (g *gateway) checkToken(c *client, p *proto.Connect) {
 		if ok {
 			decode(v, &rec)
 		}
-		gw.Post(authDone{conn: id, ok: ok && token != "" && rec.Token == token, level: proto.DeviceLevel(rec.Level)})
+		match := subtle.ConstantTimeCompare([]byte(rec.Token), []byte(token)) == 1
+		gw.Post(authDone{conn: id, ok: ok && token != "" && match, level: proto.DeviceLevel(rec.Level)})
 	}})
 }
 
