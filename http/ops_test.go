@@ -7,6 +7,7 @@ import (
 	"io"
 	"net"
 	nethttp "net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -255,5 +256,24 @@ func TestStartServesOnTheBoundAddressAndStopShutsDown(t *testing.T) {
 	}
 	if _, err := nethttp.Get(fmt.Sprintf("http://%s/healthz", addr)); err == nil {
 		t.Fatal("still serving after Stop")
+	}
+}
+
+func TestProfilerIsServedBehindTheManagerToken(t *testing.T) {
+	h := New(Config{ManagerToken: "m"}, stuck{}).Handler()
+	get := func(token string) int {
+		req := httptest.NewRequest(nethttp.MethodGet, "/debug/pprof/", nil)
+		if token != "" {
+			req.Header.Set("token", token)
+		}
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		return rec.Code
+	}
+	if code := get(""); code != nethttp.StatusUnauthorized {
+		t.Fatalf("the profiler without the manager token: %d, want 401", code)
+	}
+	if code := get("m"); code != nethttp.StatusOK {
+		t.Fatalf("the profiler with the manager token: %d, want 200", code)
 	}
 }
