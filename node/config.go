@@ -46,6 +46,8 @@ type Config struct {
 	DataDir string
 	// MemTableSize is Pebble's memtable size in bytes.
 	MemTableSize uint64
+	// CacheSize is Pebble's block cache in bytes.
+	CacheSize int64
 }
 
 func (c Config) withDefaults() Config {
@@ -77,6 +79,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.MemTableSize == 0 {
 		c.MemTableSize = 32 << 20
+	}
+	if c.CacheSize == 0 {
+		c.CacheSize = 64 << 20
 	}
 	if c.Slots > 1023 {
 		panic("node: at most 1023 slots")

@@ -25,11 +25,38 @@ type applyResult struct {
 }
 
 // fsm applies commands of one slot to an indexed batch, reading its own
-// writes. It owns nothing across calls.
+// writes. It owns nothing across calls but the slot's cache, if given.
 type fsm struct {
 	slot           int
 	b              *pebble.Batch
 	dedupeWindowMs int64
+	// cache, if set, is the slot's cache of hot records (see slotCache).
+	cache *slotCache
+}
+
+// slotCache keeps a slot's hot records in memory: channel records and the
+// message id generator's state. Only the loop that owns the slot uses it,
+// and records are written only by the state machine, through it, so it
+// always equals what the store holds (a restart begins empty). Reads that
+// miss fill it.
+type slotCache struct {
+	channels map[ChannelKey]channelRecord
+	meta     *slotMeta
+}
+
+// maxCachedChannels bounds a slot's cache; past it the cache starts over.
+const maxCachedChannels = 4096
+
+func (c *slotCache) channel(ch ChannelKey) (channelRecord, bool) {
+	rec, ok := c.channels[ch]
+	return rec, ok
+}
+
+func (c *slotCache) setChannel(ch ChannelKey, rec channelRecord) {
+	if c.channels == nil || len(c.channels) >= maxCachedChannels {
+		c.channels = map[ChannelKey]channelRecord{}
+	}
+	c.channels[ch] = rec
 }
 
 func (f *fsm) apply(c *command) applyResult {
@@ -174,24 +201,25 @@ func (f *fsm) applySend(c *command) applyResult {
 		FromUID: s.From, Channel: c.Ch, Timestamp: rec.LastTimestamp, Header: s.Header,
 		Setting: s.Setting, Expire: s.Expire, Topic: s.Topic, Payload: s.Payload,
 	}
+	// A person chat's conversations appear with its first message.
+	if c.Ch.Type != 2 && !rec.Convs {
+		for _, uid := range c.Ch.personMembers() {
+			if uid != s.From && !f.has(conversationKey(f.slot, uid, c.Ch)) {
+				f.put(conversationKey(f.slot, uid, c.Ch), encode(convRecord{}))
+			}
+		}
+		rec.Convs = true
+	}
 	f.putChannel(c.Ch, rec)
 	f.put(messageKey(f.slot, c.Ch, m.Seq), encode(m))
 	if s.ClientMsgNo != "" {
 		f.put(dkey, encode(dedupeRecord{Seq: m.Seq, MessageID: m.MessageID, AtMs: c.AtMs}))
 	}
 	res := applyResult{Msg: m, Recipients: f.recipients(c.Ch)}
-	// The sender has read everything up to its own message; a person chat's
-	// conversations appear with its first message.
+	// The sender has read everything up to its own message.
 	conv := f.conversation(s.From, c.Ch)
 	conv.ReadSeq = m.Seq
 	f.put(conversationKey(f.slot, s.From, c.Ch), encode(conv))
-	if c.Ch.Type != 2 {
-		for _, uid := range c.Ch.personMembers() {
-			if uid != s.From && !f.has(conversationKey(f.slot, uid, c.Ch)) {
-				f.put(conversationKey(f.slot, uid, c.Ch), encode(convRecord{}))
-			}
-		}
-	}
 	return res
 }
 
@@ -214,7 +242,9 @@ const messageIDEpochMs = 1704067200000
 func (f *fsm) nextMessageID(atMs int64) int64 {
 	atMs = max(atMs-messageIDEpochMs, 0)
 	var meta slotMeta
-	if v, ok := f.get(slotMetaKey(f.slot)); ok {
+	if f.cache != nil && f.cache.meta != nil {
+		meta = *f.cache.meta
+	} else if v, ok := f.get(slotMetaKey(f.slot)); ok {
 		decode(v, &meta)
 	}
 	switch {
@@ -226,6 +256,9 @@ func (f *fsm) nextMessageID(atMs int64) int64 {
 		meta.IDMs, meta.IDN = meta.IDMs+1, 0
 	}
 	f.put(slotMetaKey(f.slot), encode(meta))
+	if f.cache != nil {
+		f.cache.meta = &meta
+	}
 	return meta.IDMs<<22 | int64(f.slot)<<12 | meta.IDN
 }
 
@@ -271,10 +304,23 @@ func (f *fsm) deleteRange(prefix []byte) {
 	}
 }
 
-func (f *fsm) channel(ch ChannelKey) channelRecord { return readChannel(f.b, f.slot, ch) }
+func (f *fsm) channel(ch ChannelKey) channelRecord {
+	if f.cache == nil {
+		return readChannel(f.b, f.slot, ch)
+	}
+	if rec, ok := f.cache.channel(ch); ok {
+		return rec
+	}
+	rec := readChannel(f.b, f.slot, ch)
+	f.cache.setChannel(ch, rec)
+	return rec
+}
 
 func (f *fsm) putChannel(ch ChannelKey, rec channelRecord) {
 	f.put(channelKey(f.slot, ch), encode(rec))
+	if f.cache != nil {
+		f.cache.setChannel(ch, rec)
+	}
 }
 
 func (f *fsm) conversation(uid string, ch ChannelKey) convRecord {

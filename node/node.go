@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/cockroachdb/pebble/v2"
+	"github.com/cockroachdb/pebble/v2/bloom"
 	"github.com/jindou-im/jindou/runtime"
 )
 
@@ -38,11 +39,17 @@ func New(cfg Config) *Node { return &Node{cfg: cfg.withDefaults()} }
 func (n *Node) Start(env runtime.Env) error {
 	n.env = env
 	n.startedAt = env.Clock().Wall()
-	db, err := pebble.Open(n.cfg.DataDir, &pebble.Options{
+	opts := &pebble.Options{
 		FS:           env.Disk().FS(),
 		MemTableSize: n.cfg.MemTableSize,
+		CacheSize:    n.cfg.CacheSize,
 		Logger:       quietLogger{},
-	})
+	}
+	// Most point lookups miss (a new client_msg_no's dedupe key, blacklist
+	// and whitelist checks): bloom filters answer those without reading
+	// every level. L0's policy is inherited by the levels below.
+	opts.Levels[0].FilterPolicy = bloom.FilterPolicy(10)
+	db, err := pebble.Open(n.cfg.DataDir, opts)
 	if err != nil {
 		return fmt.Errorf("node: open store: %w", err)
 	}

@@ -29,6 +29,8 @@ type channelRecord struct {
 	LastTimestamp int32 `json:"last_ts,omitempty"`
 	// WhitelistSize counts the whitelist's members (0: no allowlist).
 	WhitelistSize int `json:"wl,omitempty"`
+	// Convs: a person channel's conversations exist for both users.
+	Convs bool `json:"convs,omitempty"`
 }
 
 // Header is the message header of the API (and of the frame flags).

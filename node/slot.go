@@ -65,6 +65,8 @@ type slot struct {
 	applied, appliedTerm uint64
 	// compacting is set while a log compaction is being made durable.
 	compacting bool
+	// cache holds the slot's hot records (see slotCache).
+	cache slotCache
 	// caughtUp: this node leads the slot and has applied an entry of its
 	// term, so everything committed before is applied. Only then may the
 	// slot's applied state answer reads or decide a send (raft's rule for
@@ -118,8 +120,11 @@ func (slotQuery) Kind() string     { return "slot-query" }
 func (systemChanged) Kind() string { return "system-changed" }
 
 type tickTag struct{}
-type retryTag struct{ slot int }
-type persistTag struct{ slot int }
+
+// persistTag completes (and retryTag retries) the group commit of the
+// Readies of slots.
+type persistTag struct{ slots []int }
+type retryTag struct{ slots []int }
 
 // compactTag completes a log compaction of slot up to index.
 type compactTag struct {
@@ -137,21 +142,23 @@ func (sl *slotLoop) Handle(ev runtime.Event) {
 			}
 			sl.loop.After(sl.n.cfg.TickInterval, tickTag{})
 		case retryTag:
-			sl.persist(sl.slots[t.slot])
+			sl.persist(t.slots)
 		}
 	case runtime.DiskDone:
 		if c, ok := e.Tag.(compactTag); ok {
 			sl.onCompacted(sl.slots[c.slot], c.index, e.Err)
 			return
 		}
-		s := sl.slots[e.Tag.(persistTag).slot]
+		ids := e.Tag.(persistTag).slots
 		if e.Err != nil {
 			sl.stats.DiskRetries++
-			// Not durable, or not known to be: write the same Ready again.
-			sl.loop.After(10*time.Millisecond, retryTag{s.id})
+			// Not durable, or not known to be: write the same Readies again.
+			sl.loop.After(10*time.Millisecond, retryTag{ids})
 			return
 		}
-		sl.onPersisted(s)
+		for _, id := range ids {
+			sl.onPersisted(sl.slots[id])
+		}
 	case runtime.Posted:
 		sl.onMsg(e.Msg)
 	case runtime.PeerMsg:
@@ -248,9 +255,11 @@ func (sl *slotLoop) propose(s *slot, cmd *command, except connRef, done func(app
 	s.pending[sl.nextProp] = pendingProposal{done: done, except: except}
 }
 
-// drive turns every slot's Ready into work: a synced write of its entries
-// and HardState, then (on completion) messages, apply and Advance.
+// drive turns the slots' Readies into work: one synced write of all their
+// entries and HardStates (a group commit: one fsync for every slot of the
+// loop), then, on its completion, each slot's messages, apply and Advance.
 func (sl *slotLoop) drive() {
+	var group []int
 	for _, id := range sl.slotIDs {
 		s := sl.slots[id]
 		st := s.rn.BasicStatus()
@@ -267,35 +276,58 @@ func (sl *slotLoop) drive() {
 		}
 		s.rd = s.rn.Ready()
 		s.persisting = true
-		sl.persist(s)
+		group = append(group, id)
+	}
+	if len(group) > 0 {
+		sl.persist(group)
 	}
 	sl.serveDeferred()
 }
 
-// persist makes s.rd's entries and HardState durable, asynchronously; a
-// Ready with nothing to persist goes straight on.
+// persist makes the Readies of slots durable in one batch, asynchronously.
 //
-// A Ready whose only change is the commit index needs no sync (raft's
-// MustSync): a lost commit index is learned again. It is written unsynced.
-func (sl *slotLoop) persist(s *slot) {
-	rd := &s.rd
-	hs := rd.HardState
-	if hs == nil {
-		hs = &pb.HardState{}
-	}
-	prev, _, _ := s.storage.InitialState()
-	b := sl.n.db.NewBatch()
-	prevLast, _ := s.storage.LastIndex()
-	persistReady(b, s.id, rd, prevLast, s.fresh, s.conf)
-	if !s.fresh && !raft.MustSync(hs, prev, len(rd.Entries)) {
-		if err := b.Commit(pebble.NoSync); err != nil {
-			panic(fmt.Sprintf("node: slot %d hard state: %v", s.id, err))
+// When no Ready needs a sync (raft's MustSync: only commit indexes moved,
+// and a lost commit index is learned again) the batch is written unsynced
+// and the slots go on at once.
+//
+// Committed entries are applied first, before the new entries are synced:
+// raft guarantees they were appended to stable storage in an earlier Ready
+// (etcd raft's Ready.CommittedEntries contract), so their acknowledgements
+// need not wait for this Ready's fsync. Acknowledging a message thus costs
+// one fsync, not two.
+func (sl *slotLoop) persist(slots []int) {
+	for _, id := range slots {
+		s := sl.slots[id]
+		if len(s.rd.CommittedEntries) > 0 {
+			sl.apply(s, s.rd.CommittedEntries, true)
+			s.rd.CommittedEntries = nil // applied once, even if this write is retried
 		}
-		sl.onPersisted(s)
+	}
+	b := sl.n.db.NewBatch()
+	sync := false
+	for _, id := range slots {
+		s := sl.slots[id]
+		rd := &s.rd
+		hs := rd.HardState
+		if hs == nil {
+			hs = &pb.HardState{}
+		}
+		prev, _, _ := s.storage.InitialState()
+		prevLast, _ := s.storage.LastIndex()
+		persistReady(b, s.id, rd, prevLast, s.fresh, s.conf)
+		sync = sync || s.fresh || raft.MustSync(hs, prev, len(rd.Entries))
+	}
+	if !sync {
+		if err := b.Commit(pebble.NoSync); err != nil {
+			panic(fmt.Sprintf("node: hard states of slots %v: %v", slots, err))
+		}
+		for _, id := range slots {
+			sl.onPersisted(sl.slots[id])
+		}
 		return
 	}
 	sl.stats.DiskCommits++
-	sl.n.env.Disk().Commit(sl.loop, func() error { return b.Commit(pebble.Sync) }, persistTag{s.id})
+	sl.n.env.Disk().Commit(sl.loop, func() error { return b.Commit(pebble.Sync) }, persistTag{slots})
 }
 
 func (sl *slotLoop) onPersisted(s *slot) {
@@ -330,7 +362,7 @@ func (sl *slotLoop) apply(s *slot, ents []*pb.Entry, effects bool) {
 		return
 	}
 	b := sl.n.db.NewIndexedBatch()
-	f := fsm{slot: s.id, b: b, dedupeWindowMs: sl.n.cfg.DedupeWindow.Milliseconds()}
+	f := fsm{slot: s.id, b: b, dedupeWindowMs: sl.n.cfg.DedupeWindow.Milliseconds(), cache: &s.cache}
 	type applied struct {
 		cmd *command
 		res applyResult
@@ -440,7 +472,7 @@ func (sl *slotLoop) checkSend(slotID int, r sendRequest) proto.ReasonCode {
 		return checkSend(f)
 	}
 	if ch.Type == proto.ChannelGroup {
-		rec := readChannel(db, slotID, ch)
+		rec := sl.channel(slotID, ch)
 		f.info, f.whitelistSet = rec.Info, rec.WhitelistSize > 0
 		_, f.subscriber = getValue(db, memberKey(slotID, tblSubscriber, ch, r.cmd.From))
 		_, f.blacklisted = getValue(db, memberKey(slotID, tblBlacklist, ch, r.cmd.From))
@@ -454,9 +486,11 @@ func (sl *slotLoop) checkSend(slotID int, r sendRequest) proto.ReasonCode {
 	own := ChannelKey{Type: proto.ChannelPerson, ID: peer}
 	ps := slotOfChannel(own, sl.n.cfg.Slots)
 	_, f.blacklisted = getValue(db, memberKey(ps, tblBlacklist, own, r.cmd.From))
-	prec := readChannel(db, ps, own)
+	prec := sl.channel(ps, own)
 	f.whitelistSet = prec.WhitelistSize > 0
-	_, f.whitelisted = getValue(db, memberKey(ps, tblWhitelist, own, r.cmd.From))
+	if f.whitelistSet {
+		_, f.whitelisted = getValue(db, memberKey(ps, tblWhitelist, own, r.cmd.From))
+	}
 	f.info = prec.Info
 	f.info.Exists = true
 	return checkSend(f)
@@ -569,4 +603,19 @@ func (sl *slotLoop) onCompacted(s *slot, upTo uint64, err error) {
 	if err := s.storage.Compact(upTo); err != nil && !errors.Is(err, raft.ErrCompacted) {
 		panic(fmt.Sprintf("node: slot %d compact to %d: %v", s.id, upTo, err))
 	}
+}
+
+// channel reads a channel record, through the slot's cache when this loop
+// owns the slot.
+func (sl *slotLoop) channel(slotID int, ch ChannelKey) channelRecord {
+	s := sl.slots[slotID]
+	if s == nil {
+		return readChannel(sl.n.db, slotID, ch)
+	}
+	if rec, ok := s.cache.channel(ch); ok {
+		return rec
+	}
+	rec := readChannel(sl.n.db, slotID, ch)
+	s.cache.setChannel(ch, rec)
+	return rec
 }
