@@ -2,6 +2,7 @@ package node
 
 import (
 	"fmt"
+	"log/slog"
 	"time"
 
 	"github.com/cockroachdb/pebble/v2"
@@ -43,7 +44,7 @@ func (n *Node) Start(env runtime.Env) error {
 		FS:           env.Disk().FS(),
 		MemTableSize: n.cfg.MemTableSize,
 		CacheSize:    n.cfg.CacheSize,
-		Logger:       quietLogger{},
+		Logger:       pebbleLogger{env.Log()},
 	}
 	// Most point lookups miss (a new client_msg_no's dedupe key, blacklist
 	// and whitelist checks): bloom filters answer those without reading
@@ -155,12 +156,20 @@ func (n *Node) broadcastSlotLoops(m runtime.Msg) {
 	}
 }
 
-// quietLogger keeps Pebble's informational chatter out of the output.
-type quietLogger struct{}
+// pebbleLogger routes Pebble's log lines to the runtime's logger: its
+// chatter at debug level, its errors as errors.
+type pebbleLogger struct{ log *slog.Logger }
 
-func (quietLogger) Infof(string, ...any) {}
-func (quietLogger) Errorf(format string, args ...any) {
-	// Errors matter, but the core may not print: they surface through
-	// failed operations instead.
+func (l pebbleLogger) Infof(format string, args ...any) {
+	l.log.Debug("pebble: " + fmt.Sprintf(format, args...))
 }
-func (quietLogger) Fatalf(format string, args ...any) { panic(fmt.Sprintf(format, args...)) }
+
+func (l pebbleLogger) Errorf(format string, args ...any) {
+	l.log.Error("pebble: " + fmt.Sprintf(format, args...))
+}
+
+func (l pebbleLogger) Fatalf(format string, args ...any) {
+	msg := fmt.Sprintf(format, args...)
+	l.log.Error("pebble: fatal: " + msg)
+	panic("pebble: " + msg)
+}

@@ -3,8 +3,7 @@ package node
 import (
 	"errors"
 	"fmt"
-	"io"
-	"log"
+	"log/slog"
 	"slices"
 	"time"
 
@@ -527,7 +526,7 @@ func (sl *slotLoop) newSlot(id int, voters []uint64) (*slot, error) {
 	rn, err := raft.NewRawNode(&raft.Config{
 		ID: uint64(sl.n.env.Node()), ElectionTick: sl.n.cfg.ElectionTicks, HeartbeatTick: sl.n.cfg.HeartbeatTicks,
 		Storage: d.storage, Applied: max(d.applied, commit), MaxSizePerMsg: 1 << 20, MaxInflightMsgs: 256,
-		MaxUncommittedEntriesSize: 64 << 20, CheckQuorum: true, PreVote: true, Logger: raftLogger,
+		MaxUncommittedEntriesSize: 64 << 20, CheckQuorum: true, PreVote: true, Logger: raftLogger{sl.n.env.Log().With("slot", id)},
 	})
 	if err != nil {
 		return nil, fmt.Errorf("slot %d raft: %w", id, err)
@@ -558,7 +557,32 @@ func (sl *slotLoop) ownSlots(ids []int) {
 	sl.slotIDs = slices.Sorted(slices.Values(ids))
 }
 
-var raftLogger = &raft.DefaultLogger{Logger: log.New(io.Discard, "", 0)}
+// raftLogger routes etcd raft's log lines to the runtime's logger: its
+// chatter at debug level, its warnings and errors as such.
+type raftLogger struct{ log *slog.Logger }
+
+func (l raftLogger) Debug(v ...any)                 { l.log.Debug(fmt.Sprint(v...)) }
+func (l raftLogger) Debugf(format string, v ...any) { l.log.Debug(fmt.Sprintf(format, v...)) }
+func (l raftLogger) Info(v ...any)                  { l.log.Debug(fmt.Sprint(v...)) }
+func (l raftLogger) Infof(format string, v ...any)  { l.log.Debug(fmt.Sprintf(format, v...)) }
+func (l raftLogger) Warning(v ...any)               { l.log.Warn(fmt.Sprint(v...)) }
+func (l raftLogger) Warningf(format string, v ...any) {
+	l.log.Warn(fmt.Sprintf(format, v...))
+}
+func (l raftLogger) Error(v ...any)                 { l.log.Error(fmt.Sprint(v...)) }
+func (l raftLogger) Errorf(format string, v ...any) { l.log.Error(fmt.Sprintf(format, v...)) }
+func (l raftLogger) Fatal(v ...any)                 { l.Panic(v...) }
+func (l raftLogger) Fatalf(format string, v ...any) { l.Panicf(format, v...) }
+func (l raftLogger) Panic(v ...any) {
+	msg := fmt.Sprint(v...)
+	l.log.Error(msg)
+	panic(msg)
+}
+func (l raftLogger) Panicf(format string, v ...any) {
+	msg := fmt.Sprintf(format, v...)
+	l.log.Error(msg)
+	panic(msg)
+}
 
 // maybeCompact drops the oldest applied entries once the log holds more
 // than CompactLogAfter of them, keeping the newest half. The deletion is a

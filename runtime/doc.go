@@ -11,7 +11,7 @@
 // through the interfaces below; it never blocks, never starts goroutines,
 // never reads the real clock.
 //
-// Imports: the standard library (time, io) and github.com/cockroachdb/pebble/v2/vfs.
+// Imports: the standard library (time, io, log/slog) and github.com/cockroachdb/pebble/v2/vfs.
 // This package must not import node/, sim/ or any other package of this module,
 // so that both sides of the boundary can depend on it.
 package runtime

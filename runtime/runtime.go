@@ -2,6 +2,7 @@ package runtime
 
 import (
 	"io"
+	"log/slog"
 	"time"
 
 	"github.com/cockroachdb/pebble/v2/vfs"
@@ -53,6 +54,10 @@ type Env interface {
 	// shifts another; in production streams are seeded from crypto/rand.
 	// A stream belongs to the loop that uses it.
 	Rand(name string) Rand
+	// Log is where the process reports what operators must see (storage
+	// errors, recoveries). The simulator discards it unless a test gives
+	// it a sink; the core never logs any other way.
+	Log() *slog.Logger
 }
 
 // Clock tells time. Monotonic time never goes backwards; wall time may jump.

@@ -2,6 +2,8 @@ package sim_test
 
 import (
 	"fmt"
+	"log/slog"
+	"strings"
 	"testing"
 	"time"
 
@@ -487,5 +489,17 @@ func TestGracefulStopFailsPendingSendsAndDisconnects(t *testing.T) {
 	w.p.Start()
 	if msgs := syncAll(w, "a", node.ChannelKey{Type: proto.ChannelPerson, ID: "b"}); len(msgs) > 1 {
 		t.Fatalf("%d messages stored", len(msgs))
+	}
+}
+
+func TestCoreLogsOnlyThroughTheRuntimesLogger(t *testing.T) {
+	var buf strings.Builder
+	s := sim.New(sim.Config{Seed: 1, Log: slog.New(slog.NewTextHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug}))})
+	w := &nodeWorld{t: t, s: s, cfg: node.Config{Slots: 2}}
+	w.p = s.AddProcess(1, func() runtime.Process { return node.New(w.cfg) })
+	w.p.Start()
+	w.waitReady()
+	if out := buf.String(); !strings.Contains(out, "pebble:") || !strings.Contains(out, "node=1") {
+		t.Fatalf("the core's storage log did not reach the runtime's logger:\n%s", out)
 	}
 }

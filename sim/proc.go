@@ -2,6 +2,7 @@ package sim
 
 import (
 	"fmt"
+	"log/slog"
 	"maps"
 	"slices"
 	"time"
@@ -152,6 +153,9 @@ type incarnation struct {
 func (inc *incarnation) Node() runtime.NodeID { return inc.p.id }
 func (inc *incarnation) Clock() runtime.Clock { return &inc.p.clock }
 func (inc *incarnation) Disk() runtime.Disk   { return incDisk{inc} }
+func (inc *incarnation) Log() *slog.Logger {
+	return inc.p.s.log.With("node", uint64(inc.p.id), "incarnation", inc.n)
+}
 func (inc *incarnation) Transport() runtime.Transport {
 	return transport{inc}
 }

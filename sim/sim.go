@@ -4,6 +4,7 @@ import (
 	"container/heap"
 	"errors"
 	"fmt"
+	"log/slog"
 	"time"
 
 	"github.com/jindou-im/jindou/runtime"
@@ -21,6 +22,8 @@ type Config struct {
 	MaxEvents int64
 	// Epoch is the wall time at virtual time 0; zero means 2026-01-01 UTC.
 	Epoch time.Time
+	// Log receives what hosted processes log; nil discards it.
+	Log *slog.Logger
 }
 
 // Sim is one simulated world. All its methods must be called from the
@@ -29,6 +32,7 @@ type Sim struct {
 	seed      uint64
 	maxEvents int64
 	epoch     time.Time
+	log       *slog.Logger
 
 	// now is virtual time; it only moves forward, to each event's time.
 	now time.Duration
@@ -76,6 +80,7 @@ func New(cfg Config) *Sim {
 		seed:        cfg.Seed,
 		maxEvents:   cfg.MaxEvents,
 		epoch:       cfg.Epoch,
+		log:         cfg.Log,
 		trace:       newTracer(),
 		procs:       map[runtime.NodeID]*Proc{},
 		links:       map[linkKey]*link{},
@@ -85,6 +90,9 @@ func New(cfg Config) *Sim {
 	}
 	if s.maxEvents == 0 {
 		s.maxEvents = 50_000_000
+	}
+	if s.log == nil {
+		s.log = slog.New(slog.DiscardHandler)
 	}
 	if s.epoch.IsZero() {
 		s.epoch = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)

@@ -40,6 +40,16 @@ var allowedOS = map[string]bool{
 	"PathError": true, "FileInfo": true,
 }
 
+// bannedLog are the functions of log and log/slog that print to the
+// process's stderr or set its default logger; the core logs only through
+// runtime.Env's logger.
+var bannedLog = map[string]bool{
+	"Print": true, "Printf": true, "Println": true, "Fatal": true, "Fatalf": true, "Fatalln": true,
+	"Panic": true, "Panicf": true, "Panicln": true, "Output": true, "Default": true, "SetDefault": true,
+	"SetOutput": true, "Debug": true, "Info": true, "Warn": true, "Error": true, "Log": true, "LogAttrs": true,
+	"DebugContext": true, "InfoContext": true, "WarnContext": true, "ErrorContext": true,
+}
+
 // CheckFile parses one Go source file and returns where it breaks the
 // determinism rules of the core.
 func CheckFile(fset *token.FileSet, path string, src any) ([]Violation, error) {
@@ -107,6 +117,10 @@ func checkSelector(pkg, name string, report func(string)) {
 	case "os":
 		if !allowedOS[name] {
 			report("os." + name + ": files and process state belong to the runtime")
+		}
+	case "log", "log/slog":
+		if bannedLog[name] {
+			report(pkg + "." + name + ": the core logs only through runtime.Env.Log")
 		}
 	}
 }

@@ -3,6 +3,7 @@ package reactor
 import (
 	crand "crypto/rand"
 	"fmt"
+	"log/slog"
 	"math/rand/v2"
 	"time"
 
@@ -16,6 +17,7 @@ func (e env) Node() runtime.NodeID         { return e.h.cfg.NodeID }
 func (e env) Clock() runtime.Clock         { return clock{e.h.start} }
 func (e env) Transport() runtime.Transport { return e.h.tr }
 func (e env) Disk() runtime.Disk           { return disk{e.h} }
+func (e env) Log() *slog.Logger            { return e.h.log }
 func (e env) NewLoop(name string, h runtime.Handler) runtime.Loop {
 	return e.h.newLoop(name, h)
 }

@@ -3,6 +3,8 @@ package bad
 import (
 	"crypto/ecdh"
 	crand "crypto/rand"
+	"log"
+	"log/slog"
 	"math/rand"
 	"net" // want: imports net
 	"os"
