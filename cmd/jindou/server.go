@@ -102,11 +102,10 @@ func (s *server) startCore() (func(), error) {
 // core.
 func (s *server) coreError(err error) error {
 	msg := err.Error()
+	var le *reactor.ListenError
 	switch {
-	case strings.Contains(msg, "reactor: tcp listener"):
-		return listenError("tcp", s.cfg.TCPAddr, err)
-	case strings.Contains(msg, "reactor: websocket listener"):
-		return listenError("ws", s.cfg.WSAddr, err)
+	case errors.As(err, &le):
+		return listenError(le.Listener, le.Addr, le.Err)
 	case errors.Is(err, syscall.EAGAIN) && strings.Contains(msg, "open store"):
 		return fmt.Errorf("core: %w (the store in %s is locked: is another jindou running on this data dir?)", err, s.cfg.DataDir)
 	}

@@ -202,6 +202,19 @@ func (h *Host) Start(p runtime.Process) (err error) {
 }
 
 // bind opens every listener and the pollers without serving yet.
+// ListenError is a listener that could not be bound.
+type ListenError struct {
+	Listener string // "tcp", "ws" or "peer"
+	Addr     string
+	Err      error
+}
+
+func (e *ListenError) Error() string {
+	return fmt.Sprintf("reactor: %s listener on %s: %v", e.Listener, e.Addr, e.Err)
+}
+
+func (e *ListenError) Unwrap() error { return e.Err }
+
 func (h *Host) bind() error {
 	for range h.cfg.Reactors {
 		p, err := newPoller(h)
@@ -213,20 +226,20 @@ func (h *Host) bind() error {
 	if h.cfg.TCPAddr != "" {
 		a, err := listenTCP(h, h.cfg.TCPAddr)
 		if err != nil {
-			return fmt.Errorf("reactor: tcp listener: %w", err)
+			return &ListenError{Listener: "tcp", Addr: h.cfg.TCPAddr, Err: err}
 		}
 		h.tcp = a
 	}
 	if h.cfg.WSAddr != "" {
 		w, err := listenWS(h, h.cfg.WSAddr)
 		if err != nil {
-			return fmt.Errorf("reactor: websocket listener: %w", err)
+			return &ListenError{Listener: "ws", Addr: h.cfg.WSAddr, Err: err}
 		}
 		h.ws = w
 	}
 	if h.cfg.PeerAddr != "" {
 		if err := h.tr.listen(h.cfg.PeerAddr); err != nil {
-			return fmt.Errorf("reactor: peer listener: %w", err)
+			return &ListenError{Listener: "peer", Addr: h.cfg.PeerAddr, Err: err}
 		}
 	}
 	return nil

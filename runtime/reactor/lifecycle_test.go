@@ -1,6 +1,7 @@
 package reactor
 
 import (
+	"errors"
 	"fmt"
 	goruntime "runtime"
 	"strings"
@@ -277,8 +278,9 @@ func TestStartFailureReleasesEverything(t *testing.T) {
 	cfg.WSAddr = busy.WSAddr().String()
 	p := &testProc{on: func(*testProc, int, runtime.Event) {}}
 	err := New(cfg).Start(p)
-	if err == nil || !strings.Contains(err.Error(), "websocket listener") {
-		t.Fatalf("Start: %v, want a websocket listener error", err)
+	var le *ListenError
+	if !errors.As(err, &le) || le.Listener != "ws" || le.Addr != cfg.WSAddr {
+		t.Fatalf("Start: %v, want a ListenError naming the ws listener and %s", err, cfg.WSAddr)
 	}
 	if p.env != nil {
 		t.Fatal("the process was started although a listener failed")
