@@ -18,10 +18,15 @@ type pebbleReader = pebble.Reader
 type Node struct {
 	cfg Config
 	env runtime.Env
-	// db is the node's store. Slot loops write it; any loop may read it
+	// db is the applied state. Slot loops write it; any loop may read it
 	// (Pebble is safe for that), but only slot loops read applied state
 	// on which decisions are taken.
-	db        *pebble.DB
+	db *pebble.DB
+	// raftDB holds the slots' raft logs, HardStates and configurations.
+	// It is a store of its own because Pebble publishes commits in order:
+	// in one store, every unsynced apply would wait behind the synced log
+	// write in flight, and the slot loops would stall for each fsync.
+	raftDB    *pebble.DB
 	api       *apiLoop
 	gateways  []*gateway
 	slotLoops []*slotLoop
@@ -50,13 +55,21 @@ func (n *Node) Start(env runtime.Env) error {
 	// and whitelist checks): bloom filters answer those without reading
 	// every level. L0's policy is inherited by the levels below.
 	opts.Levels[0].FilterPolicy = bloom.FilterPolicy(10)
-	db, err := pebble.Open(n.cfg.DataDir, opts)
+	fs := env.Disk().FS()
+	db, err := pebble.Open(fs.PathJoin(n.cfg.DataDir, "state"), opts)
 	if err != nil {
 		return fmt.Errorf("node: open store: %w", err)
 	}
-	n.db = db
+	raftOpts := *opts
+	raftDB, err := pebble.Open(fs.PathJoin(n.cfg.DataDir, "raft"), &raftOpts)
+	if err != nil {
+		_ = db.Close()
+		return fmt.Errorf("node: open raft log: %w", err)
+	}
+	n.db, n.raftDB = db, raftDB
 	if err := n.startSlotLoops(); err != nil {
 		_ = db.Close()
+		_ = raftDB.Close()
 		return err
 	}
 	for i := range n.cfg.GatewayLoops {
@@ -122,11 +135,15 @@ func (n *Node) Stop() {
 	}
 	_ = n.db.LogData(nil, pebble.Sync)
 	_ = n.db.Close()
+	_ = n.raftDB.Close()
 }
 
 // Kill closes the store after a crash; the runtime has already discarded
 // everything this incarnation would do.
-func (n *Node) Kill() { _ = n.db.Close() }
+func (n *Node) Kill() {
+	_ = n.db.Close()
+	_ = n.raftDB.Close()
+}
 
 func (n *Node) slotLoopOf(slotID int) *slotLoop { return n.slotLoops[n.slotOwner[slotID]] }
 

@@ -11,9 +11,10 @@ import (
 	gproto "google.golang.org/protobuf/proto"
 )
 
-// A slot's raft state on disk: its HardState, its entries, the applied
-// index (written with the applied state, unsynced: it can always be
-// recomputed from the log) and its configuration.
+// A slot's raft state on disk, in the raft store: its HardState, its
+// entries and its configuration; and in the state store, the applied index
+// (written with the applied state, unsynced: it can always be recomputed
+// from the log).
 //
 // Only entries and the HardState are synced before anything depends on
 // them; that is the durability every acknowledgement rests on.
@@ -35,7 +36,8 @@ type slotDisk struct {
 
 // loadSlot rebuilds a slot's raft storage from the store, or makes a fresh
 // one whose configuration is voters.
-func loadSlot(db *pebble.DB, slot int, voters []uint64) (slotDisk, error) {
+func loadSlot(raftDB, stateDB *pebble.DB, slot int, voters []uint64) (slotDisk, error) {
+	db := raftDB
 	ms := raft.NewMemoryStorage()
 	cs := &pb.ConfState{Voters: voters}
 	v, ok := getValue(db, confStateKey(slot))
@@ -54,19 +56,9 @@ func loadSlot(db *pebble.DB, slot int, voters []uint64) (slotDisk, error) {
 	if err := ms.ApplySnapshot(&pb.Snapshot{Metadata: meta}); err != nil {
 		return slotDisk{}, err
 	}
-	if v, ok := getValue(db, hardStateKey(slot)); ok {
-		hs := &pb.HardState{}
-		if err := gproto.Unmarshal(v, hs); err != nil {
-			return slotDisk{}, fmt.Errorf("slot %d hard state: %w", slot, err)
-		}
-		// The commit index is written unsynced; a crash may leave it below
-		// the compacted prefix, which is applied and so committed.
-		if hs.GetCommit() < snapIndex {
-			hs.Commit = new(snapIndex)
-		}
-		if err := ms.SetHardState(hs); err != nil {
-			return slotDisk{}, err
-		}
+	var applied uint64
+	if v, ok := getValue(stateDB, appliedKey(slot)); ok {
+		applied = u64(v)
 	}
 	var ents []*pb.Entry
 	var bad error
@@ -84,9 +76,23 @@ func loadSlot(db *pebble.DB, slot int, voters []uint64) (slotDisk, error) {
 	if err := ms.Append(ents); err != nil {
 		return slotDisk{}, fmt.Errorf("slot %d entries: %w", slot, err)
 	}
-	var applied uint64
-	if v, ok := getValue(db, appliedKey(slot)); ok {
-		applied = u64(v)
+	if v, ok := getValue(db, hardStateKey(slot)); ok {
+		hs := &pb.HardState{}
+		if err := gproto.Unmarshal(v, hs); err != nil {
+			return slotDisk{}, fmt.Errorf("slot %d hard state: %w", slot, err)
+		}
+		// The commit index is written unsynced, and the applied state lives
+		// in another store: a crash may leave the commit index below the
+		// compacted prefix or below what was applied. Both are committed
+		// (only committed entries are applied, and they are in the synced
+		// log), so the commit index is raised to them.
+		last, _ := ms.LastIndex()
+		if c := min(max(hs.GetCommit(), snapIndex, applied), last); c > hs.GetCommit() {
+			hs.Commit = new(c)
+		}
+		if err := ms.SetHardState(hs); err != nil {
+			return slotDisk{}, err
+		}
 	}
 	return slotDisk{storage: ms, applied: applied, fresh: fresh}, nil
 }

@@ -302,7 +302,7 @@ func (sl *slotLoop) persist(slots []int) {
 			s.rd.CommittedEntries = nil // applied once, even if this write is retried
 		}
 	}
-	b := sl.n.db.NewBatch()
+	b := sl.n.raftDB.NewBatch()
 	sync := false
 	for _, id := range slots {
 		s := sl.slots[id]
@@ -375,7 +375,9 @@ func (sl *slotLoop) apply(s *slot, ents []*pb.Entry, effects bool) {
 				panic(err)
 			}
 			s.conf = s.rn.ApplyConfChange(&cc)
-			mustSet(b, confStateKey(s.id), marshal(s.conf))
+			if err := sl.n.raftDB.Set(confStateKey(s.id), marshal(s.conf), pebble.NoSync); err != nil {
+				panic(fmt.Sprintf("node: slot %d conf state: %v", s.id, err))
+			}
 		case pb.EntryType_EntryNormal:
 			if len(e.GetData()) == 0 {
 				continue // a new leader's empty entry
@@ -506,7 +508,7 @@ func loadSystemUIDs(r pebble.Reader) map[string]bool {
 // newSlot loads slot id from the store, replays what was committed but not
 // applied (without effects: nobody waits for it), and starts its raft node.
 func (sl *slotLoop) newSlot(id int, voters []uint64) (*slot, error) {
-	d, err := loadSlot(sl.n.db, id, voters)
+	d, err := loadSlot(sl.n.raftDB, sl.n.db, id, voters)
 	if err != nil {
 		return nil, err
 	}
@@ -600,15 +602,16 @@ func (sl *slotLoop) maybeCompact(s *slot) {
 	if err != nil {
 		return
 	}
-	b := sl.n.db.NewBatch()
+	b := sl.n.raftDB.NewBatch()
 	if err := b.DeleteRange(raftEntryKey(s.id, 0), raftEntryKey(s.id, upTo+1), nil); err != nil {
 		panic(err)
 	}
 	mustSet(b, snapshotKey(s.id), append(be64(upTo), be64(term)...))
 	s.compacting = true
-	db := sl.n.db
+	state := sl.n.db
 	sl.n.env.Disk().Commit(sl.loop, func() error {
-		if err := db.LogData(nil, pebble.Sync); err != nil {
+		// The applied state first (it is written unsynced), then the log.
+		if err := state.LogData(nil, pebble.Sync); err != nil {
 			return err
 		}
 		return b.Commit(pebble.Sync)
