@@ -254,7 +254,11 @@ func benchIdleCmd(o *benchOpts) *cobra.Command {
 			out := cmd.OutOrStdout()
 			var base int64
 			var baseGo float64
+			gcNote := "settled"
 			if pid != 0 {
+				if o.serverGC() {
+					gcNote = "after GC"
+				}
 				time.Sleep(settle)
 				var err error
 				if base, err = rssOf(pid); err != nil {
@@ -296,14 +300,15 @@ func benchIdleCmd(o *benchOpts) *cobra.Command {
 			fmt.Fprintf(out, "idle: %s: %d connections logged in (%d failed) in %v\n", o.transport(),
 				int64(n)-failed.Load(), failed.Load(), time.Since(start).Round(time.Millisecond))
 			if pid != 0 {
+				o.serverGC()
 				time.Sleep(settle)
 				after, err := rssOf(pid)
 				if err != nil {
 					return err
 				}
 				open := int64(n) - failed.Load()
-				fmt.Fprintf(out, "idle: server pid %d RSS %.1f MiB before, %.1f MiB with %d connections: %.1f KiB per connection\n",
-					pid, float64(base)/(1<<20), float64(after)/(1<<20), open, float64(after-base)/float64(max(open, 1))/1024)
+				fmt.Fprintf(out, "idle: server pid %d RSS (%s) %.1f MiB before, %.1f MiB with %d connections: %.1f KiB per connection\n",
+					pid, gcNote, float64(base)/(1<<20), float64(after)/(1<<20), open, float64(after-base)/float64(max(open, 1))/1024)
 				if afterGo := o.goMemory(); baseGo > 0 && afterGo > 0 {
 					fmt.Fprintf(out, "idle: server Go heap in use + stacks (from /metrics) %.1f MiB before, %.1f MiB after: %.1f KiB per connection\n",
 						baseGo/(1<<20), afterGo/(1<<20), (afterGo-baseGo)/float64(max(open, 1))/1024)
@@ -352,6 +357,26 @@ func rssOf(pid int) (int64, error) {
 		}
 	}
 	return 0, fmt.Errorf("no VmRSS in /proc/%d/status", pid)
+}
+
+// serverGC asks the node to collect garbage (its profiler's heap endpoint
+// runs a GC first), so that RSS is read after GC; it reports whether the
+// node did.
+func (o *benchOpts) serverGC() bool {
+	req, err := http.NewRequest(http.MethodGet, strings.TrimSuffix(o.http, "/")+"/debug/pprof/heap?gc=1", nil)
+	if err != nil {
+		return false
+	}
+	if o.managerToken != "" {
+		req.Header.Set("token", o.managerToken)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return false
+	}
+	defer resp.Body.Close()
+	_, _ = io.Copy(io.Discard, resp.Body)
+	return resp.StatusCode == http.StatusOK
 }
 
 // goMemory reads go_memstats_heap_inuse_bytes + go_memstats_stack_inuse_bytes
