@@ -76,7 +76,9 @@ type Handler interface {
 
 // Loop is a single-threaded owner of work. Everything posted to a loop, and
 // every timer it arms, comes back to its Handler as an Event, one at a time.
-// All methods may be called from any loop of the same process.
+// Post may be called from any loop of the same process and, in production,
+// from any goroutine (the HTTP layer's handlers submit requests that way);
+// After only from the loop itself.
 type Loop interface {
 	// Name is the loop's name within its process.
 	Name() string
