@@ -14,9 +14,11 @@ import (
 // API loop, with the reply or an error. Nothing is shared: requests travel
 // as messages and so do their answers.
 
-// Request is a command of the HTTP API.
+// Request is a command of the HTTP API. run checks the request and sets it
+// going; an error it returns (a bad field) is the answer, and done is not
+// called. Otherwise done is called once, later, on the API loop.
 type Request interface {
-	run(a *apiLoop, done func(reply any, err error))
+	run(a *apiLoop, done func(reply any, err error)) error
 }
 
 // BadRequest is a request's invalid field; the HTTP layer answers 400.
@@ -61,7 +63,9 @@ func (a *apiLoop) Handle(ev runtime.Event) {
 	}
 	switch m := p.Msg.(type) {
 	case apiCall:
-		m.req.run(a, m.done)
+		if err := m.req.run(a, m.done); err != nil {
+			m.done(nil, err)
+		}
 	case apiStep:
 		m.fn()
 	}

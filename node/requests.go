@@ -19,10 +19,9 @@ type UserToken struct {
 	DeviceLevel uint8
 }
 
-func (r UserToken) run(a *apiLoop, done func(any, error)) {
+func (r UserToken) run(a *apiLoop, done func(any, error)) error {
 	if err := checkUID("uid", r.UID); err != nil {
-		done(nil, err)
-		return
+		return err
 	}
 	slotID := slotOfUser(r.UID, a.n.cfg.Slots)
 	cmd := &command{Op: opToken, UID: r.UID, Flag: int(r.DeviceFlag), Token: r.Token, Level: r.DeviceLevel}
@@ -32,6 +31,7 @@ func (r UserToken) run(a *apiLoop, done func(any, error)) {
 		}
 		done(nil, err)
 	})
+	return nil
 }
 
 // DeviceQuit clears a user's token of a device flag (-1: all) and
@@ -41,16 +41,16 @@ type DeviceQuit struct {
 	DeviceFlag int
 }
 
-func (r DeviceQuit) run(a *apiLoop, done func(any, error)) {
+func (r DeviceQuit) run(a *apiLoop, done func(any, error)) error {
 	if err := checkUID("uid", r.UID); err != nil {
-		done(nil, err)
-		return
+		return err
 	}
 	cmd := &command{Op: opTokenClear, UID: r.UID, Flag: r.DeviceFlag}
 	a.propose(slotOfUser(r.UID, a.n.cfg.Slots), cmd, func(_ applyResult, err error) {
 		a.n.broadcastGateways(kickMsg{uid: r.UID, flag: r.DeviceFlag, reason: "device quit"})
 		done(nil, err)
 	})
+	return nil
 }
 
 // OnlineConn is one online connection.
@@ -64,7 +64,7 @@ type OnlineConn struct {
 // /user/onlinestatus). Reply: []OnlineConn.
 type OnlineStatus struct{ UIDs []string }
 
-func (r OnlineStatus) run(a *apiLoop, done func(any, error)) {
+func (r OnlineStatus) run(a *apiLoop, done func(any, error)) error {
 	gatherGateways(a, func(g *gateway) []OnlineConn {
 		var out []OnlineConn
 		for _, uid := range r.UIDs {
@@ -80,6 +80,7 @@ func (r OnlineStatus) run(a *apiLoop, done func(any, error)) {
 		}
 		done(out, nil)
 	})
+	return nil
 }
 
 // SystemUIDs changes or lists the system accounts (POST
@@ -90,7 +91,7 @@ type SystemUIDs struct {
 	UIDs []string
 }
 
-func (r SystemUIDs) run(a *apiLoop, done func(any, error)) {
+func (r SystemUIDs) run(a *apiLoop, done func(any, error)) error {
 	if r.Op == "" {
 		query(a, 0, func(rd pebbleReader, _ *slotLoop) []string {
 			uids := readMembers(rd, tableKey(0, tblSystemUID))
@@ -99,17 +100,17 @@ func (r SystemUIDs) run(a *apiLoop, done func(any, error)) {
 			}
 			return uids
 		}, func(u []string) { done(u, nil) })
-		return
+		return nil
 	}
 	if err := checkUIDs("uids", r.UIDs); err != nil {
-		done(nil, err)
-		return
+		return err
 	}
 	op := opSystemAdd
 	if r.Op == "remove" {
 		op = opSystemRemove
 	}
 	a.proposeReply(0, &command{Op: op, UIDs: r.UIDs}, done)
+	return nil
 }
 
 // Channels.
@@ -123,22 +124,20 @@ type ChannelUpsert struct {
 	Subscribers []string
 }
 
-func (r ChannelUpsert) run(a *apiLoop, done func(any, error)) {
+func (r ChannelUpsert) run(a *apiLoop, done func(any, error)) error {
 	if err := checkChannel(r.Channel); err != nil {
-		done(nil, err)
-		return
+		return err
 	}
 	if r.Channel.Type == proto.ChannelPerson && len(r.Subscribers) > 0 {
-		done(nil, errNoSubscribersForPerson)
-		return
+		return errNoSubscribersForPerson
 	}
 	if err := checkUIDs("subscribers", r.Subscribers); err != nil {
-		done(nil, err)
-		return
+		return err
 	}
 	info := r.Info
 	cmd := &command{Op: opChannel, Ch: r.Channel, Info: &info, Reset: r.Reset, UIDs: r.Subscribers}
 	a.proposeReply(slotOfChannel(r.Channel, a.n.cfg.Slots), cmd, done)
+	return nil
 }
 
 // ChannelInfoUpdate updates a channel's info only (POST /channel/info).
@@ -148,27 +147,27 @@ type ChannelInfoUpdate struct {
 	Info    ChannelInfo
 }
 
-func (r ChannelInfoUpdate) run(a *apiLoop, done func(any, error)) {
+func (r ChannelInfoUpdate) run(a *apiLoop, done func(any, error)) error {
 	if err := checkChannel(r.Channel); err != nil {
-		done(nil, err)
-		return
+		return err
 	}
 	info := r.Info
 	cmd := &command{Op: opChannelInfo, Ch: r.Channel, Info: &info}
 	a.proposeReply(slotOfChannel(r.Channel, a.n.cfg.Slots), cmd, done)
+	return nil
 }
 
 // ChannelDelete deletes a channel's info, subscribers and lists (POST
 // /channel/delete). Reply: nil.
 type ChannelDelete struct{ Channel ChannelKey }
 
-func (r ChannelDelete) run(a *apiLoop, done func(any, error)) {
+func (r ChannelDelete) run(a *apiLoop, done func(any, error)) error {
 	if err := checkChannel(r.Channel); err != nil {
-		done(nil, err)
-		return
+		return err
 	}
 	cmd := &command{Op: opChannelDelete, Ch: r.Channel}
 	a.proposeReply(slotOfChannel(r.Channel, a.n.cfg.Slots), cmd, done)
+	return nil
 }
 
 // Subscribers adds (Remove false) or removes subscribers (POST
@@ -180,18 +179,15 @@ type Subscribers struct {
 	Subscribers []string
 }
 
-func (r Subscribers) run(a *apiLoop, done func(any, error)) {
+func (r Subscribers) run(a *apiLoop, done func(any, error)) error {
 	if err := checkChannel(r.Channel); err != nil {
-		done(nil, err)
-		return
+		return err
 	}
 	if r.Channel.Type == proto.ChannelPerson {
-		done(nil, errNoSubscribersForPerson)
-		return
+		return errNoSubscribersForPerson
 	}
 	if err := checkUIDs("subscribers", r.Subscribers); err != nil {
-		done(nil, err)
-		return
+		return err
 	}
 	op := opSubAdd
 	if r.Remove {
@@ -199,6 +195,7 @@ func (r Subscribers) run(a *apiLoop, done func(any, error)) {
 	}
 	cmd := &command{Op: op, Ch: r.Channel, Reset: r.Reset, UIDs: r.Subscribers}
 	a.proposeReply(slotOfChannel(r.Channel, a.n.cfg.Slots), cmd, done)
+	return nil
 }
 
 // ListUpdate changes a channel's blacklist or whitelist (POST
@@ -212,26 +209,23 @@ type ListUpdate struct {
 	UIDs    []string
 }
 
-func (r ListUpdate) run(a *apiLoop, done func(any, error)) {
+func (r ListUpdate) run(a *apiLoop, done func(any, error)) error {
 	if err := checkChannel(r.Channel); err != nil {
-		done(nil, err)
-		return
+		return err
 	}
 	table, err := listTable(r.List)
 	if err != nil {
-		done(nil, err)
-		return
+		return err
 	}
 	if !slices.Contains([]string{listAdd, listSet, listRemove, listRemoveAll}, r.Op) {
-		done(nil, &BadRequest{Field: "op", Msg: "must be add, set, remove or remove_all"})
-		return
+		return &BadRequest{Field: "op", Msg: "must be add, set, remove or remove_all"}
 	}
 	if err := checkUIDs("uids", r.UIDs); err != nil {
-		done(nil, err)
-		return
+		return err
 	}
 	cmd := &command{Op: opList, Ch: r.Channel, Table: table, ListOp: r.Op, UIDs: r.UIDs}
 	a.proposeReply(slotOfChannel(r.Channel, a.n.cfg.Slots), cmd, done)
+	return nil
 }
 
 func listTable(list string) (byte, error) {
@@ -251,15 +245,13 @@ type ListGet struct {
 	List    string
 }
 
-func (r ListGet) run(a *apiLoop, done func(any, error)) {
+func (r ListGet) run(a *apiLoop, done func(any, error)) error {
 	if err := checkChannel(r.Channel); err != nil {
-		done(nil, err)
-		return
+		return err
 	}
 	table, err := listTable(r.List)
 	if err != nil {
-		done(nil, err)
-		return
+		return err
 	}
 	slotID := slotOfChannel(r.Channel, a.n.cfg.Slots)
 	query(a, slotID, func(rd pebbleReader, _ *slotLoop) []string {
@@ -269,6 +261,7 @@ func (r ListGet) run(a *apiLoop, done func(any, error)) {
 		}
 		return uids
 	}, func(u []string) { done(u, nil) })
+	return nil
 }
 
 // Messages.
@@ -296,36 +289,32 @@ type SendReply struct {
 	MessageSeq  uint64 `json:"message_seq"`
 }
 
-func (r SendMessage) run(a *apiLoop, done func(any, error)) {
+func (r SendMessage) run(a *apiLoop, done func(any, error)) error {
 	if r.FromUID != "" {
 		if err := checkUID("from_uid", r.FromUID); err != nil {
-			done(nil, err)
-			return
+			return err
 		}
 	}
 	if len(r.Payload) == 0 {
-		done(nil, &BadRequest{Field: "payload", Msg: "must be non-empty base64"})
-		return
+		return &BadRequest{Field: "payload", Msg: "must be non-empty base64"}
 	}
 	targets := []ChannelKey{r.Channel}
 	if r.Channel.ID == "" {
 		if len(r.Subscribers) == 0 {
-			done(nil, &BadRequest{Field: "channel_id", Msg: "required (or subscribers for person messages)"})
-			return
+			return &BadRequest{Field: "channel_id", Msg: "required (or subscribers for person messages)"}
 		}
 		if err := checkUIDs("subscribers", r.Subscribers); err != nil {
-			done(nil, err)
-			return
+			return err
 		}
 		targets = nil
 		for _, uid := range r.Subscribers {
 			targets = append(targets, ChannelKey{Type: proto.ChannelPerson, ID: uid})
 		}
 	} else if err := checkChannel(r.Channel); err != nil {
-		done(nil, err)
-		return
+		return err
 	}
 	a.sendEach(r, targets, SendReply{}, done)
+	return nil
 }
 
 // sendEach sends r to each target in turn.
@@ -375,10 +364,9 @@ type SendBatchReply struct {
 	Reasons  []string `json:"reason"`
 }
 
-func (r SendBatch) run(a *apiLoop, done func(any, error)) {
+func (r SendBatch) run(a *apiLoop, done func(any, error)) error {
 	if err := checkUIDs("subscribers", r.Subscribers); err != nil {
-		done(nil, err)
-		return
+		return err
 	}
 	reply := SendBatchReply{FailUIDs: []string{}, Reasons: []string{}}
 	var next func(i int)
@@ -388,15 +376,19 @@ func (r SendBatch) run(a *apiLoop, done func(any, error)) {
 			return
 		}
 		one := SendMessage{Header: r.Header, FromUID: r.FromUID, Channel: ChannelKey{Type: proto.ChannelPerson, ID: r.Subscribers[i]}, Payload: r.Payload}
-		one.run(a, func(_ any, err error) {
+		sent := func(_ any, err error) {
 			if err != nil {
 				reply.FailUIDs = append(reply.FailUIDs, r.Subscribers[i])
 				reply.Reasons = append(reply.Reasons, err.Error())
 			}
 			next(i + 1)
-		})
+		}
+		if err := one.run(a, sent); err != nil {
+			sent(nil, err)
+		}
 	}
 	next(0)
+	return nil
 }
 
 // MessageSync reads a range of a channel's messages (POST
@@ -417,15 +409,13 @@ type SyncReply struct {
 	Messages []*Message `json:"messages"`
 }
 
-func (r MessageSync) run(a *apiLoop, done func(any, error)) {
+func (r MessageSync) run(a *apiLoop, done func(any, error)) error {
 	ch, err := viewChannel(r.LoginUID, r.Channel)
 	if err != nil {
-		done(nil, err)
-		return
+		return err
 	}
 	if r.PullMode != PullDown && r.PullMode != PullUp {
-		done(nil, &BadRequest{Field: "pull_mode", Msg: "must be 0 (down) or 1 (up)"})
-		return
+		return &BadRequest{Field: "pull_mode", Msg: "must be 0 (down) or 1 (up)"}
 	}
 	limit := r.Limit
 	if limit <= 0 || limit > 10000 {
@@ -444,6 +434,7 @@ func (r MessageSync) run(a *apiLoop, done func(any, error)) {
 		}
 		return reply
 	}, func(s SyncReply) { done(s, nil) })
+	return nil
 }
 
 // MaxSeq reads a channel's last seq (GET /channel/max_message_seq).
@@ -453,16 +444,16 @@ type MaxSeq struct {
 	Channel  ChannelKey
 }
 
-func (r MaxSeq) run(a *apiLoop, done func(any, error)) {
+func (r MaxSeq) run(a *apiLoop, done func(any, error)) error {
 	ch, err := viewChannel(r.LoginUID, r.Channel)
 	if err != nil {
-		done(nil, err)
-		return
+		return err
 	}
 	slotID := slotOfChannel(ch, a.n.cfg.Slots)
 	query(a, slotID, func(rd pebbleReader, _ *slotLoop) uint64 {
 		return readChannel(rd, slotID, ch).LastSeq
 	}, func(seq uint64) { done(seq, nil) })
+	return nil
 }
 
 // MessagesBySeq reads given messages of a channel (POST /messages).
@@ -473,11 +464,10 @@ type MessagesBySeq struct {
 	Seqs     []uint64
 }
 
-func (r MessagesBySeq) run(a *apiLoop, done func(any, error)) {
+func (r MessagesBySeq) run(a *apiLoop, done func(any, error)) error {
 	ch, err := viewChannel(r.LoginUID, r.Channel)
 	if err != nil {
-		done(nil, err)
-		return
+		return err
 	}
 	slotID := slotOfChannel(ch, a.n.cfg.Slots)
 	query(a, slotID, func(rd pebbleReader, _ *slotLoop) []*Message {
@@ -489,6 +479,7 @@ func (r MessagesBySeq) run(a *apiLoop, done func(any, error)) {
 		}
 		return out
 	}, func(ms []*Message) { done(ms, nil) })
+	return nil
 }
 
 // Conversations.
@@ -513,10 +504,9 @@ type ConversationSync struct {
 	ExcludeTypes []proto.ChannelType
 }
 
-func (r ConversationSync) run(a *apiLoop, done func(any, error)) {
+func (r ConversationSync) run(a *apiLoop, done func(any, error)) error {
 	if err := checkUID("uid", r.UID); err != nil {
-		done(nil, err)
-		return
+		return err
 	}
 	gatherSlotLoops(a, func(rd pebbleReader, sl *slotLoop) []Conversation {
 		var out []Conversation
@@ -537,6 +527,7 @@ func (r ConversationSync) run(a *apiLoop, done func(any, error)) {
 		})
 		done(out, nil)
 	})
+	return nil
 }
 
 func (r ConversationSync) inSlot(rd pebbleReader, slotID int) []Conversation {
@@ -585,22 +576,20 @@ type ConversationUpdate struct {
 	Unread  uint64
 }
 
-func (r ConversationUpdate) run(a *apiLoop, done func(any, error)) {
+func (r ConversationUpdate) run(a *apiLoop, done func(any, error)) error {
 	if err := checkUID("uid", r.UID); err != nil {
-		done(nil, err)
-		return
+		return err
 	}
 	ch, err := viewChannel(r.UID, r.Channel)
 	if err != nil {
-		done(nil, err)
-		return
+		return err
 	}
 	ops := map[string]string{"clear": opConvClear, "set_unread": opConvSetUnread, "delete": opConvDelete}
 	op, ok := ops[r.Op]
 	if !ok {
-		done(nil, &BadRequest{Field: "op", Msg: "must be clear, set_unread or delete"})
-		return
+		return &BadRequest{Field: "op", Msg: "must be clear, set_unread or delete"}
 	}
 	cmd := &command{Op: op, UID: r.UID, Ch: ch, Seq: r.Seq, Unread: r.Unread}
 	a.proposeReply(slotOfChannel(ch, a.n.cfg.Slots), cmd, done)
+	return nil
 }

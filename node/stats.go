@@ -36,7 +36,7 @@ type StatsReply struct {
 	StartedAt time.Time
 }
 
-func (Stats) run(a *apiLoop, done func(any, error)) {
+func (Stats) run(a *apiLoop, done func(any, error)) error {
 	out := StatsReply{StartedAt: a.n.startedAt}
 	gatherGateways(a, func(g *gateway) StatsReply {
 		r := StatsReply{Connections: len(g.clients), Accepted: g.stats.Accepted, InMsgs: g.stats.InMsgs,
@@ -66,6 +66,7 @@ func (Stats) run(a *apiLoop, done func(any, error)) {
 		}
 		a.slotStats(&out, done)
 	})
+	return nil
 }
 
 // slotStats adds the slot loops' counters. It does not wait for slots to
@@ -137,10 +138,9 @@ type ConnzReply struct {
 	Total       int
 }
 
-func (r Connz) run(a *apiLoop, done func(any, error)) {
+func (r Connz) run(a *apiLoop, done func(any, error)) error {
 	if r.Offset < 0 || r.Limit < 0 {
-		done(nil, &BadRequest{Field: "offset", Msg: "offset and limit must not be negative"})
-		return
+		return &BadRequest{Field: "offset", Msg: "offset and limit must not be negative"}
 	}
 	gatherGateways(a, func(g *gateway) []ConnInfo {
 		now := g.now()
@@ -170,6 +170,7 @@ func (r Connz) run(a *apiLoop, done func(any, error)) {
 		hi := min(lo+limit, len(all))
 		done(ConnzReply{Connections: slices.Clone(all[lo:hi]), Total: len(all)}, nil)
 	})
+	return nil
 }
 
 // Ready reports whether every slot has caught up and can serve (for
@@ -182,8 +183,8 @@ type ReadyReply struct {
 	Reason string
 }
 
-func (Ready) run(a *apiLoop, done func(any, error)) {
-	Stats{}.run(a, func(v any, _ error) {
+func (Ready) run(a *apiLoop, done func(any, error)) error {
+	return Stats{}.run(a, func(v any, _ error) {
 		st := v.(StatsReply)
 		if st.CaughtUpSlots < st.Slots {
 			done(ReadyReply{Reason: "slots catching up: " + itoa(st.CaughtUpSlots) + " of " + itoa(st.Slots) + " ready"}, nil)
