@@ -363,38 +363,39 @@ func rssOf(pid int) (int64, error) {
 // runs a GC first), so that RSS is read after GC; it reports whether the
 // node did.
 func (o *benchOpts) serverGC() bool {
-	req, err := http.NewRequest(http.MethodGet, strings.TrimSuffix(o.http, "/")+"/debug/pprof/heap?gc=1", nil)
+	status, _, err := o.call(http.MethodGet, "/debug/pprof/heap?gc=1", nil)
+	return err == nil && status == http.StatusOK
+}
+
+// call sends a request to the node's HTTP API, with the manager token if
+// there is one, and returns the status and body.
+func (o *benchOpts) call(method, path string, body io.Reader) (int, []byte, error) {
+	req, err := http.NewRequest(method, strings.TrimSuffix(o.http, "/")+path, body)
 	if err != nil {
-		return false
+		return 0, nil, err
+	}
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
 	}
 	if o.managerToken != "" {
 		req.Header.Set("token", o.managerToken)
 	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
-		return false
+		return 0, nil, err
 	}
 	defer resp.Body.Close()
-	_, _ = io.Copy(io.Discard, resp.Body)
-	return resp.StatusCode == http.StatusOK
+	b, err := io.ReadAll(resp.Body)
+	return resp.StatusCode, b, err
 }
 
 // goMemory reads go_memstats_heap_inuse_bytes + go_memstats_stack_inuse_bytes
 // from the node's /metrics; 0 if it cannot.
 func (o *benchOpts) goMemory() float64 {
-	req, err := http.NewRequest(http.MethodGet, strings.TrimSuffix(o.http, "/")+"/metrics", nil)
+	_, b, err := o.call(http.MethodGet, "/metrics", nil)
 	if err != nil {
 		return 0
 	}
-	if o.managerToken != "" {
-		req.Header.Set("token", o.managerToken)
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return 0
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
 	var sum float64
 	for _, line := range strings.Split(string(b), "\n") {
 		f := strings.Fields(line)
@@ -408,23 +409,16 @@ func (o *benchOpts) goMemory() float64 {
 
 // post sends a JSON request to the node's HTTP API.
 func (o *benchOpts) post(path string, body any) error {
-	b, _ := json.Marshal(body)
-	req, err := http.NewRequest(http.MethodPost, strings.TrimSuffix(o.http, "/")+path, bytes.NewReader(b))
+	b, err := json.Marshal(body)
 	if err != nil {
 		return err
 	}
-	req.Header.Set("Content-Type", "application/json")
-	if o.managerToken != "" {
-		req.Header.Set("token", o.managerToken)
-	}
-	resp, err := http.DefaultClient.Do(req)
+	status, rb, err := o.call(http.MethodPost, path, bytes.NewReader(b))
 	if err != nil {
 		return err
 	}
-	defer resp.Body.Close()
-	rb, _ := io.ReadAll(resp.Body)
-	if resp.StatusCode != http.StatusOK {
-		return fmt.Errorf("POST %s: %s: %s", path, resp.Status, rb)
+	if status != http.StatusOK {
+		return fmt.Errorf("POST %s: HTTP %d: %s", path, status, rb)
 	}
 	return nil
 }
