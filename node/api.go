@@ -96,21 +96,27 @@ func query[T any](a *apiLoop, slotID int, fn func(r pebbleReader, sl *slotLoop) 
 	}})
 }
 
-// gatherSlotLoops runs fn on every slot loop and hands the results, in
+// gatherSlotLoops runs fn on every slot loop — once all its slots have
+// caught up if wait is set, at once otherwise — and hands the results, in
 // slot loop order, to then.
-func gatherSlotLoops[T any](a *apiLoop, fn func(r pebbleReader, sl *slotLoop) T, then func([]T)) {
+func gatherSlotLoops[T any](a *apiLoop, wait bool, fn func(sl *slotLoop) T, then func([]T)) {
 	out := make([]T, len(a.n.slotLoops))
 	left := len(out)
 	for i, sl := range a.n.slotLoops {
-		sl.loop.Post(slotQuery{slot: -1, fn: func(r pebbleReader, sl *slotLoop) {
-			v := fn(r, sl)
+		run := func(sl *slotLoop) {
+			v := fn(sl)
 			a.back(func() {
 				out[i] = v
 				if left--; left == 0 {
 					then(out)
 				}
 			})
-		}})
+		}
+		if wait {
+			sl.loop.Post(slotQuery{slot: -1, fn: func(_ pebbleReader, sl *slotLoop) { run(sl) }})
+		} else {
+			sl.loop.Post(slotQueryNow{fn: run})
+		}
 	}
 }
 

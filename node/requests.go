@@ -508,10 +508,10 @@ func (r ConversationSync) run(a *apiLoop, done func(any, error)) error {
 	if err := checkUID("uid", r.UID); err != nil {
 		return err
 	}
-	gatherSlotLoops(a, func(rd pebbleReader, sl *slotLoop) []Conversation {
+	gatherSlotLoops(a, true, func(sl *slotLoop) []Conversation {
 		var out []Conversation
 		for _, slotID := range sl.slotIDs {
-			out = append(out, r.inSlot(rd, slotID)...)
+			out = append(out, r.inSlot(sl.n.db, slotID)...)
 		}
 		return out
 	}, func(parts [][]Conversation) {

@@ -167,8 +167,8 @@ func (sl *slotLoop) Handle(ev runtime.Event) {
 }
 
 func (sl *slotLoop) onMsg(m runtime.Msg) {
-	if q, ok := m.(slotStatsQuery); ok {
-		q.fn(sl) // stats answer at once, caught up or not
+	if q, ok := m.(slotQueryNow); ok {
+		q.fn(sl) // at once, caught up or not
 		return
 	}
 	if !sl.canServe(m) || len(sl.deferred) > 0 {
@@ -216,8 +216,6 @@ func (sl *slotLoop) serve(m runtime.Msg) {
 		m.fn(sl.n.db, sl)
 	case systemChanged:
 		sl.system = loadSystemUIDs(sl.n.db)
-	case slotStatsQuery:
-		m.fn(sl)
 	default:
 		panic(fmt.Sprintf("node: slot loop got %T", m))
 	}

@@ -72,40 +72,41 @@ func (Stats) run(a *apiLoop, done func(any, error)) error {
 // slotStats adds the slot loops' counters. It does not wait for slots to
 // catch up: stats must answer while a node recovers.
 func (a *apiLoop) slotStats(out *StatsReply, done func(any, error)) {
-	left := len(a.n.slotLoops)
-	for _, sl := range a.n.slotLoops {
-		sl.loop.Post(slotStatsQuery{fn: func(sl *slotLoop) {
-			st, slots, leaders, ready := sl.stats, len(sl.slotIDs), 0, 0
-			for _, id := range sl.slotIDs {
-				if sl.isLeader(sl.slots[id]) {
-					leaders++
-				}
-				if sl.slots[id].caughtUp {
-					ready++
-				}
-			}
-			a.back(func() {
-				out.Proposals += st.Proposals
-				out.Applied += st.Applied
-				out.MessagesStored += st.MessagesStored
-				out.DiskCommits += st.DiskCommits
-				out.DiskRetries += st.DiskRetries
-				out.Compactions += st.Compactions
-				out.Slots += slots
-				out.LeaderSlots += leaders
-				out.CaughtUpSlots += ready
-				if left--; left == 0 {
-					done(*out, nil)
-				}
-			})
-		}})
+	type loopStats struct {
+		slotStats
+		slots, leaders, ready int
 	}
+	gatherSlotLoops(a, false, func(sl *slotLoop) loopStats {
+		ls := loopStats{slotStats: sl.stats, slots: len(sl.slotIDs)}
+		for _, id := range sl.slotIDs {
+			if sl.isLeader(sl.slots[id]) {
+				ls.leaders++
+			}
+			if sl.slots[id].caughtUp {
+				ls.ready++
+			}
+		}
+		return ls
+	}, func(parts []loopStats) {
+		for _, p := range parts {
+			out.Proposals += p.Proposals
+			out.Applied += p.Applied
+			out.MessagesStored += p.MessagesStored
+			out.DiskCommits += p.DiskCommits
+			out.DiskRetries += p.DiskRetries
+			out.Compactions += p.Compactions
+			out.Slots += p.slots
+			out.LeaderSlots += p.leaders
+			out.CaughtUpSlots += p.ready
+		}
+		done(*out, nil)
+	})
 }
 
-// slotStatsQuery runs fn on a slot loop at once, caught up or not.
-type slotStatsQuery struct{ fn func(sl *slotLoop) }
+// slotQueryNow runs fn on a slot loop at once, caught up or not.
+type slotQueryNow struct{ fn func(sl *slotLoop) }
 
-func (slotStatsQuery) Kind() string { return "slot-stats" }
+func (slotQueryNow) Kind() string { return "slot-query-now" }
 
 // ConnInfo describes one client connection (for /connz).
 type ConnInfo struct {
