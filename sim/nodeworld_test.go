@@ -110,10 +110,6 @@ func watch(c *wkclient.Client) *inbox {
 	return in
 }
 
-type nopHandler struct{}
-
-func (nopHandler) Handle(runtime.Event) {}
-
 // waitReady polls node.Ready until the node serves.
 func (w *nodeWorld) waitReady() {
 	w.t.Helper()
