@@ -60,8 +60,7 @@ func (n *Node) Start(env runtime.Env) error {
 	if err != nil {
 		return fmt.Errorf("node: open store: %w", err)
 	}
-	raftOpts := *opts
-	raftDB, err := pebble.Open(fs.PathJoin(n.cfg.DataDir, "raft"), &raftOpts)
+	raftDB, err := pebble.Open(fs.PathJoin(n.cfg.DataDir, "raft"), opts) // Open clones opts
 	if err != nil {
 		_ = db.Close()
 		return fmt.Errorf("node: open raft log: %w", err)
