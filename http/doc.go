@@ -1,5 +1,5 @@
 // Package http serves Jindou's HTTP API: WuKongIM v2's routes, field names
-// and envelopes (shared/API.md), with github.com/labstack/echo/v4. Each
+// and envelopes (docs/API.md), with github.com/labstack/echo/v4. Each
 // request is decoded and checked, turned into a typed command of the core
 // (node.Request), submitted to the node and answered when the node calls
 // back, or with 503 after Config.RequestTimeout (never blocking forever).

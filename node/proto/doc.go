@@ -25,7 +25,7 @@
 //   - keys.go, salt.go, session.go, msgkey.go: the X25519 handshake, the
 //     AES session and the msg_key.
 //
-// The wire format is the one in shared/PROTOCOL.md. Where the reference
+// The wire format is the one in docs/PROTOCOL.md. Where the reference
 // JavaScript SDK (wukongimjssdk 1.0.4, protocol version 2) differs from that
 // document, the SDK wins for version 2, and the difference is noted where it
 // is handled; testdata/sdk holds vectors produced by the SDK's own code
