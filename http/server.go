@@ -263,7 +263,7 @@ func classify(err error) errorBody {
 			Msg: fmt.Sprintf("send refused: reason %d (%s)", code, reasonName(ref.Reason))}
 	case errors.Is(err, node.ErrUnknownList):
 		return errorBody{Status: nethttp.StatusBadRequest, Msg: "list: " + err.Error()}
-	case errors.Is(err, errTimeout), errors.Is(err, node.ErrNotLeader):
+	case errors.Is(err, errTimeout), errors.Is(err, node.ErrNotLeader), errors.Is(err, node.ErrTimeout), errors.Is(err, node.ErrOverloaded):
 		return errorBody{Status: nethttp.StatusServiceUnavailable, Msg: err.Error()}
 	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
 		return errorBody{Status: nethttp.StatusServiceUnavailable, Msg: "request abandoned: " + err.Error()}

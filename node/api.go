@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/jindou-im/jindou/node/proto"
+	"github.com/jindou-im/jindou/node/state"
 	"github.com/jindou-im/jindou/runtime"
 )
 
@@ -33,107 +34,167 @@ type Refused struct{ Reason proto.ReasonCode }
 
 func (e *Refused) Error() string { return fmt.Sprintf("send refused: reason %d", e.Reason) }
 
+// ErrTimeout: the loops an API request asked did not answer within
+// Config.RequestTimeout.
+var ErrTimeout = errors.New("node: request timed out")
+
 // Submit runs req on the node; done runs on the node's API loop.
 func (n *Node) Submit(req Request, done func(reply any, err error)) {
 	n.api.loop.Post(apiCall{req: req, done: done})
 }
 
-// apiLoop coordinates API requests: it fans out to slot and gateway loops
-// and gathers their answers.
+// apiLoop coordinates API requests: it sends requests to the slot and
+// gateway loops that own the data and keeps, for each, the continuation
+// that the answer resumes, keyed by request id, with a deadline.
 type apiLoop struct {
 	n    *Node
 	loop runtime.Loop
+	// nextReq numbers requests; waiting holds their continuations.
+	nextReq uint64
+	waiting map[uint64]*apiWait
 }
 
-type apiCall struct {
-	req  Request
-	done func(any, error)
+// apiWait is a continuation waiting for the answer to one request.
+type apiWait struct {
+	then  func(answer runtime.Msg, err error)
+	timer runtime.Timer
 }
-
-// apiStep continues a request on the API loop.
-type apiStep struct{ fn func() }
-
-func (apiCall) Kind() string { return "api-call" }
-func (apiStep) Kind() string { return "api-step" }
 
 func (a *apiLoop) Handle(ev runtime.Event) {
-	p, ok := ev.(runtime.Posted)
-	if !ok {
-		return
+	switch e := ev.(type) {
+	case runtime.TimerFired:
+		if t, ok := e.Tag.(requestTimeout); ok {
+			a.resume(t.req, nil, ErrTimeout)
+		}
+	case runtime.Posted:
+		a.onMsg(e.Msg)
 	}
-	switch m := p.Msg.(type) {
+}
+
+func (a *apiLoop) onMsg(m runtime.Msg) {
+	switch m := m.(type) {
 	case apiCall:
 		if err := m.req.run(a, m.done); err != nil {
 			m.done(nil, err)
 		}
-	case apiStep:
-		m.fn()
+	case sendDone:
+		a.resume(m.Reply.Req, m, nil)
+	case proposeDone:
+		a.resume(m.Reply.Req, m, nil)
+	case readDone:
+		a.resume(m.Reply.Req, m, nil)
+	default:
+		panic(fmt.Sprintf("node: api loop got %T", m))
 	}
 }
 
-// back returns a function that runs fn back on the API loop.
-func (a *apiLoop) back(fn func()) { a.loop.Post(apiStep{fn: fn}) }
+// await keeps then until the answer to a new request arrives, or until
+// RequestTimeout (then with ErrTimeout), and returns the request's reply
+// address.
+func (a *apiLoop) await(then func(answer runtime.Msg, err error)) replyTo {
+	a.nextReq++
+	id := a.nextReq
+	a.waiting[id] = &apiWait{then: then, timer: a.loop.After(a.n.cfg.RequestTimeout, requestTimeout{id})}
+	return replyTo{addr: a.n.self(apiLoopName), Req: id}
+}
 
-// propose proposes cmd to slot and calls then on the API loop.
-func (a *apiLoop) propose(slotID int, cmd *command, then func(applyResult, error)) {
-	a.n.slotLoopOf(slotID).loop.Post(slotPropose{slot: slotID, cmd: cmd, done: func(r applyResult, err error) {
-		a.back(func() { then(r, err) })
-	}})
+// resume runs the continuation of request id, once: a late answer after a
+// timeout finds none.
+func (a *apiLoop) resume(id uint64, answer runtime.Msg, err error) {
+	w := a.waiting[id]
+	if w == nil {
+		return
+	}
+	delete(a.waiting, id)
+	w.timer.Stop()
+	w.then(answer, err)
+}
+
+// propose proposes cmd to slot and calls then once it is applied.
+func (a *apiLoop) propose(slotID int, cmd *state.Command, then func(error)) {
+	reply := a.await(func(m runtime.Msg, err error) {
+		if err == nil {
+			err = m.(proposeDone).Err
+		}
+		then(err)
+	})
+	a.n.post(a.n.slotAddr(slotID), slotPropose{Slot: slotID, Cmd: cmd, Reply: reply})
 }
 
 // proposeReply proposes cmd to slot and answers done with no reply, or the
 // error.
-func (a *apiLoop) proposeReply(slotID int, cmd *command, done func(any, error)) {
-	a.propose(slotID, cmd, func(_ applyResult, err error) { done(nil, err) })
+func (a *apiLoop) proposeReply(slotID int, cmd *state.Command, done func(any, error)) {
+	a.propose(slotID, cmd, func(err error) { done(nil, err) })
 }
 
-// query runs fn on the slot loop owning slotID and hands its result to then
-// on the API loop.
-func query[T any](a *apiLoop, slotID int, fn func(r pebbleReader, sl *slotLoop) T, then func(T)) {
-	a.n.slotLoopOf(slotID).loop.Post(slotQuery{slot: slotID, fn: func(r pebbleReader, sl *slotLoop) {
-		v := fn(r, sl)
-		a.back(func() { then(v) })
-	}})
+// send sends a message to its channel's slot and calls then with the
+// outcome.
+func (a *apiLoop) send(req sendRequest, then func(sendResult)) {
+	reply := a.await(func(m runtime.Msg, err error) {
+		if err != nil {
+			then(sendResult{Reason: proto.ReasonSystemError, Err: err})
+			return
+		}
+		then(m.(sendDone).Res)
+	})
+	slotID := state.SlotOfChannel(req.Ch, a.n.cfg.Slots)
+	a.n.post(a.n.slotAddr(slotID), slotSend{Slot: slotID, Req: req, Reply: reply})
 }
 
-// gatherSlotLoops runs fn on every slot loop — once all its slots have
-// caught up if wait is set, at once otherwise — and hands the results, in
-// slot loop order, to then.
-func gatherSlotLoops[T any](a *apiLoop, wait bool, fn func(sl *slotLoop) T, then func([]T)) {
-	out := make([]T, len(a.n.slotLoops))
-	left := len(out)
-	for i, sl := range a.n.slotLoops {
-		run := func(sl *slotLoop) {
-			v := fn(sl)
-			a.back(func() {
-				out[i] = v
-				if left--; left == 0 {
-					then(out)
-				}
-			})
-		}
-		if wait {
-			sl.loop.Post(slotQuery{slot: -1, fn: func(_ pebbleReader, sl *slotLoop) { run(sl) }})
-		} else {
-			sl.loop.Post(slotQueryNow{fn: run})
-		}
+// read reads one slot once it has caught up.
+func (a *apiLoop) read(slotID int, q slotQuery, then func(readResult, error)) {
+	reply := a.await(readThen(then))
+	a.n.post(a.n.slotAddr(slotID), slotRead{Slot: slotID, Query: q, Reply: reply})
+}
+
+// gatherSlotLoops reads every slot loop — once all its slots have caught
+// up, or at once if now is set — and hands the results, in loop order, to
+// then.
+func (a *apiLoop) gatherSlotLoops(q slotQuery, now bool, then func([]readResult, error)) {
+	a.gather(len(a.n.slotLoops), func(i int, reply replyTo) {
+		a.n.post(a.n.self(slotLoopName(i)), slotRead{Slot: allSlots, Query: q, Now: now, Reply: reply})
+	}, then)
+}
+
+// gatherGateways reads every gateway loop; see gatherSlotLoops.
+func (a *apiLoop) gatherGateways(q gatewayQuery, then func([]readResult, error)) {
+	a.gather(len(a.n.gateways), func(i int, reply replyTo) {
+		a.n.post(a.n.self(gatewayName(i)), gatewayRead{Query: q, Reply: reply})
+	}, then)
+}
+
+// gather asks k loops (ask posts the i-th request) and calls then with
+// their results in order once all have answered, or with the first error.
+func (a *apiLoop) gather(k int, ask func(i int, reply replyTo), then func([]readResult, error)) {
+	out := make([]readResult, k)
+	left, failed := k, false
+	for i := range k {
+		ask(i, a.await(readThen(func(r readResult, err error) {
+			if failed {
+				return
+			}
+			if err != nil {
+				failed = true
+				then(nil, err)
+				return
+			}
+			out[i] = r
+			if left--; left == 0 {
+				then(out, nil)
+			}
+		})))
 	}
 }
 
-// gatherGateways runs fn on every gateway loop; see gatherSlotLoops.
-func gatherGateways[T any](a *apiLoop, fn func(g *gateway) T, then func([]T)) {
-	out := make([]T, len(a.n.gateways))
-	left := len(out)
-	for i, g := range a.n.gateways {
-		g.loop.Post(gatewayQuery{fn: func(g *gateway) {
-			v := fn(g)
-			a.back(func() {
-				out[i] = v
-				if left--; left == 0 {
-					then(out)
-				}
-			})
-		}})
+// readThen adapts a read's continuation to the answer it waits for.
+func readThen(then func(readResult, error)) func(runtime.Msg, error) {
+	return func(m runtime.Msg, err error) {
+		if err != nil {
+			then(nil, err)
+			return
+		}
+		d := m.(readDone)
+		then(d.Result, d.Err)
 	}
 }
 
@@ -142,7 +203,7 @@ func (a *apiLoop) wallMs() int64 { return a.n.env.Clock().Wall().UnixMilli() }
 // Validation helpers.
 
 func checkUID(field, uid string) error {
-	if err := ValidUID(uid); err != nil {
+	if err := state.ValidUID(uid); err != nil {
 		return &BadRequest{Field: field, Msg: err.Error()}
 	}
 	return nil
@@ -159,10 +220,10 @@ func checkUIDs(field string, uids []string) error {
 
 // checkChannel validates a channel named directly (not through a peer).
 func checkChannel(ch ChannelKey) error {
-	if !supportedChannelType(ch.Type) {
+	if !state.SupportedChannelType(ch.Type) {
 		return &BadRequest{Field: "channel_type", Msg: fmt.Sprintf("unsupported channel type %d (1 person, 2 group)", ch.Type)}
 	}
-	if err := validChannelID(ch.ID); err != nil {
+	if err := state.ValidChannelID(ch.ID); err != nil {
 		return &BadRequest{Field: "channel_id", Msg: err.Error()}
 	}
 	return nil
@@ -177,13 +238,13 @@ func viewChannel(uid string, ch ChannelKey) (ChannelKey, error) {
 	if ch.Type != proto.ChannelPerson {
 		return ch, nil
 	}
-	if _, _, ok := PersonUIDs(ch.ID); ok {
+	if _, _, ok := state.PersonUIDs(ch.ID); ok {
 		return ch, nil
 	}
 	if err := checkUID("login_uid", uid); err != nil {
 		return ChannelKey{}, err
 	}
-	return ChannelKey{Type: proto.ChannelPerson, ID: PersonChannelID(uid, ch.ID)}, nil
+	return ChannelKey{Type: proto.ChannelPerson, ID: state.PersonChannelID(uid, ch.ID)}, nil
 }
 
 var errNoSubscribersForPerson = &BadRequest{Field: "subscribers", Msg: "a person channel has no subscribers"}

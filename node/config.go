@@ -1,14 +1,17 @@
 package node
 
 import (
+	"fmt"
 	"time"
 
 	"github.com/jindou-im/jindou/node/proto"
+	"github.com/jindou-im/jindou/node/state"
 )
 
 // Config sets a node. The zero value of every field means its default.
 type Config struct {
-	// Slots is how many slots the data is split into (at most 1023); every
+	// Slots is how many slots the data is split into (at most
+	// state.MaxSlots, the room the message id layout has); every
 	// node of a cluster must agree on it.
 	Slots int
 	// SlotLoops and GatewayLoops are how many loops own slots and client
@@ -32,6 +35,13 @@ type Config struct {
 	// DedupeWindow is how long a (from, channel, client_msg_no) is
 	// remembered.
 	DedupeWindow time.Duration
+	// SendTimeout is how long a client's SEND waits for its slot's answer
+	// before the gateway answers SENDACK SystemError (retryable: a retry
+	// with the same client_msg_no is deduplicated if the first landed).
+	SendTimeout time.Duration
+	// RequestTimeout is how long an API request waits for the loops it
+	// asked before it fails with ErrTimeout.
+	RequestTimeout time.Duration
 	// MaxFrameSize bounds a client frame.
 	MaxFrameSize int
 
@@ -74,6 +84,8 @@ func (c Config) withDefaults() Config {
 	setDur(&c.ResendInterval, 60*time.Second)
 	setDur(&c.DedupeWindow, 24*time.Hour)
 	setDur(&c.TickInterval, 100*time.Millisecond)
+	setDur(&c.SendTimeout, 10*time.Second)
+	setDur(&c.RequestTimeout, 10*time.Second)
 	if c.DataDir == "" {
 		c.DataDir = "data"
 	}
@@ -83,8 +95,40 @@ func (c Config) withDefaults() Config {
 	if c.CacheSize == 0 {
 		c.CacheSize = 64 << 20
 	}
-	if c.Slots > 1023 {
-		panic("node: at most 1023 slots")
+	if c.Slots > state.MaxSlots {
+		panic(fmt.Sprintf("node: at most %d slots", state.MaxSlots))
 	}
 	return c
 }
+
+// Limits of the core that are not settings. Each says why it is what it is.
+const (
+	// maxWaitingProposals bounds the proposals a slot keeps while it has no
+	// leader here; past it a proposal fails at once (ErrNotLeader) rather
+	// than queueing without end during a long election.
+	maxWaitingProposals = 10_000
+	// maxDeferred bounds the sends and reads a slot loop keeps while its
+	// slots catch up after a start; past it they are refused at once with
+	// ErrOverloaded (retryable), so a flood during recovery cannot exhaust
+	// memory. Its high-water mark is in Stats.
+	maxDeferred = 100_000
+	// maxPendingRecvs bounds the RECVs tracked per connection; past it the
+	// oldest are forgotten (the client catches up through sync), so one
+	// client that never acknowledges costs bounded memory.
+	maxPendingRecvs = 4096
+	// maxSyncLimit is the largest page of /channel/messagesync; a larger or
+	// missing limit asks for defaultSyncLimit.
+	maxSyncLimit, defaultSyncLimit = 10_000, 100
+	// defaultConnzLimit is /connz's page size when none is asked.
+	defaultConnzLimit = 1024
+	// diskRetryDelay is how long a slot loop waits before it writes a group
+	// commit again after a disk error: long enough not to spin on a failing
+	// disk, short against an election timeout.
+	diskRetryDelay = 10 * time.Millisecond
+	// Raft's flow control per slot: the largest append message, how many
+	// may be in flight to one follower, and how many bytes of proposals
+	// may wait uncommitted (past it raft refuses proposals: backpressure).
+	raftMaxMsgBytes         = 1 << 20
+	raftMaxInflightMsgs     = 256
+	raftMaxUncommittedBytes = 64 << 20
+)

@@ -1,18 +1,29 @@
-// Package node is Jindou's deterministic core: everything that decides
-// anything about connections, channels, messages and the cluster, written as
-// single-threaded state machines that react to runtime.Events on their loops
-// and act only through the runtime interfaces. The same code runs under the
-// simulator (package sim) and the production runtime.
+// Package node is Jindou's deterministic core: the loops of one server —
+// an API loop, gateway loops that own client connections, slot loops that
+// own the slots' raft groups — written as single-threaded state machines
+// that react to runtime.Events and act only through the runtime interfaces.
+// The same code runs under the simulator (package sim) and the production
+// runtime (runtime/reactor).
+//
+// Loops talk only by posting the typed messages of msgs.go to each other's
+// addresses; a request carries a reply address, and the waiting loop keeps
+// the continuation. What a command does to the store lives in node/state,
+// the replicated state machine.
+//
+// Files, by loop and concern: node.go (start, stop, routing), msgs.go (the
+// vocabulary), api.go and requests*.go (the API loop and its requests),
+// gateway*.go and delivery.go (connections, SEND, RECV), slotloop.go and
+// slot_serve.go (the slot loop, its sends and reads), ready.go (Ready
+// handling and apply), recovery.go, compaction.go, raftstore.go,
+// stats.go, logging.go, config.go (settings and named limits).
 //
 // Rules (enforced by internal/lint): no goroutines, no real clock, no
 // sockets, no files but through the runtime's vfs.FS, no global randomness,
-// no multi-case select, and no map iteration order reaching output.
+// no multi-case select, no function carried by a message between loops.
 //
 // Imports: the standard library (minus the above), package runtime (the
-// interfaces only, none of its implementations), its own subpackages, and
-// the libraries of the core's stack (Pebble, etcd raft). Never sim/, chaos/,
-// linearize/, http/ or runtime's subpackages.
-//
-// Subpackages: proto (the WKProto codec and crypto). The server core itself
-// is built in later issues.
+// interfaces only, none of its implementations), its own subpackages
+// (proto, state, internal/invariant), and the libraries of the core's
+// stack (Pebble, etcd raft). Never sim/, chaos/, linearize/, http/ or
+// runtime's subpackages.
 package node

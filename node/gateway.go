@@ -1,13 +1,13 @@
 package node
 
 import (
-	"crypto/subtle"
 	"fmt"
 	"maps"
 	"slices"
 	"time"
 
 	"github.com/jindou-im/jindou/node/proto"
+	"github.com/jindou-im/jindou/node/state"
 	"github.com/jindou-im/jindou/runtime"
 )
 
@@ -15,7 +15,7 @@ import (
 // session, their frames, their presence, and the RECVs pushed to them.
 type gateway struct {
 	n    *Node
-	idx  int
+	name string
 	loop runtime.Loop
 	rnd  runtime.Rand
 	// clients are the open connections, by connection id.
@@ -66,10 +66,13 @@ type client struct {
 
 	// pending are the RECVs not yet acknowledged, by message id.
 	pending map[int64]*pendingRecv
-	// sending are the client_seqs of SENDs handed to a slot and not yet
-	// answered.
-	sending     map[uint32]bool
+	// sending are the SENDs handed to a slot and not yet answered: the
+	// continuation of each, keyed by client_seq, is its arrival time (for
+	// the latency histogram and the SendTimeout deadline).
+	sending     map[uint32]time.Duration
 	resendArmed bool
+	// sendTimerArmed: a sendTimeoutTag is armed while SENDs wait.
+	sendTimerArmed bool
 
 	inMsgs, outMsgs, inBytes, outBytes int64
 }
@@ -82,63 +85,9 @@ type pendingRecv struct {
 	sends  int
 }
 
-// maxPendingRecvs bounds the RECVs tracked per connection; past it the
-// oldest are forgotten (the client catches up through sync).
-const maxPendingRecvs = 4096
-
-// connRef names a connection across loops; the zero value names none.
-type connRef struct {
-	gw int
-	id uint64
-	ok bool
+func newGateway(n *Node, name string, rnd runtime.Rand) *gateway {
+	return &gateway{n: n, name: name, rnd: rnd, clients: map[uint64]*client{}, online: map[string][]*client{}}
 }
-
-// Messages a gateway handles.
-
-type sendDone struct {
-	conn      uint64
-	clientSeq uint32
-	res       sendResult
-	// sentAt is when the SEND arrived, for the latency histogram.
-	sentAt time.Duration
-}
-
-type authDone struct {
-	conn  uint64
-	ok    bool
-	level proto.DeviceLevel
-}
-
-// deliverMsg pushes a new message to the online recipients.
-type deliverMsg struct {
-	msg        *Message
-	recipients []string
-	except     connRef
-}
-
-// kickMsg disconnects a uid's connections of a device flag (all flags if
-// flag < 0) whose device id differs from keepDevice, except one.
-type kickMsg struct {
-	uid        string
-	flag       int
-	keepDevice string
-	except     connRef
-	reason     string
-}
-
-// gatewayQuery runs fn on the gateway loop.
-type gatewayQuery struct{ fn func(g *gateway) }
-
-func (sendDone) Kind() string     { return "send-done" }
-func (authDone) Kind() string     { return "auth-done" }
-func (deliverMsg) Kind() string   { return "deliver" }
-func (kickMsg) Kind() string      { return "kick" }
-func (gatewayQuery) Kind() string { return "gateway-query" }
-
-func (m deliverMsg) Digest() uint64 { return uint64(m.msg.MessageID) ^ m.msg.Seq }
-
-type deadlineTag struct{ conn uint64 }
-type resendTag struct{ conn uint64 }
 
 func (g *gateway) now() time.Duration { return g.n.env.Clock().Now() }
 
@@ -162,6 +111,8 @@ func (g *gateway) Handle(ev runtime.Event) {
 			g.onDeadline(t.conn)
 		case resendTag:
 			g.onResend(t.conn)
+		case sendTimeoutTag:
+			g.onSendTimeout(t.conn)
 		}
 	case runtime.Posted:
 		g.onMsg(e.Msg)
@@ -172,14 +123,14 @@ func (g *gateway) onMsg(m runtime.Msg) {
 	switch m := m.(type) {
 	case sendDone:
 		g.onSendDone(m)
-	case authDone:
+	case readDone:
 		g.onAuthDone(m)
 	case deliverMsg:
 		g.onDeliver(m)
 	case kickMsg:
 		g.onKick(m)
-	case gatewayQuery:
-		m.fn(g)
+	case gatewayRead:
+		g.n.answer(m.Reply, readDone{Reply: m.Reply, Result: g.query(m.Query)})
 	default:
 		panic(fmt.Sprintf("node: gateway got %T", m))
 	}
@@ -188,7 +139,7 @@ func (g *gateway) onMsg(m runtime.Msg) {
 func (g *gateway) onOpen(conn runtime.Conn) {
 	now := g.now()
 	c := &client{conn: conn, dec: proto.NewDecoder(g.n.cfg.MaxFrameSize), openedAt: now, lastInbound: now,
-		pending: map[int64]*pendingRecv{}, sending: map[uint32]bool{}}
+		pending: map[int64]*pendingRecv{}, sending: map[uint32]time.Duration{}}
 	c.timer = g.loop.After(g.n.cfg.ConnectTimeout, deadlineTag{conn.ID()})
 	g.clients[conn.ID()] = c
 	g.stats.Accepted++
@@ -321,7 +272,7 @@ func (g *gateway) onConnect(c *client, p *proto.Connect) {
 	}
 	c.version = v
 	c.dec.SetVersion(v)
-	if ValidUID(p.UID) != nil {
+	if state.ValidUID(p.UID) != nil {
 		g.refuse(c, proto.ReasonAuthFail)
 		return
 	}
@@ -343,32 +294,28 @@ func (g *gateway) onConnect(c *client, p *proto.Connect) {
 	g.checkToken(c, p)
 }
 
-// checkToken asks the user's slot for the token of (uid, device flag).
+// checkToken asks the user's slot to check the token of (uid, device
+// flag); the connection waits in stateAuth (its connect deadline still
+// runs) for the readDone that names it.
 func (g *gateway) checkToken(c *client, p *proto.Connect) {
-	slotID := slotOfUser(p.UID, g.n.cfg.Slots)
-	id, uid, flag, token, gw := c.conn.ID(), p.UID, uint8(p.DeviceFlag), p.Token, g.loop
-	g.n.slotLoopOf(slotID).loop.Post(slotQuery{slot: slotID, fn: func(r pebbleReader, _ *slotLoop) {
-		var rec tokenRecord
-		v, ok := getValue(r, tokenKey(slotID, uid, flag))
-		if ok {
-			decode(v, &rec)
-		}
-		match := subtle.ConstantTimeCompare([]byte(rec.Token), []byte(token)) == 1
-		gw.Post(authDone{conn: id, ok: ok && token != "" && match, level: proto.DeviceLevel(rec.Level)})
-	}})
+	slotID := state.SlotOfUser(p.UID, g.n.cfg.Slots)
+	reply := replyTo{addr: g.n.self(g.name), Conn: c.conn.ID()}
+	q := queryToken{UID: p.UID, Flag: uint8(p.DeviceFlag), Token: p.Token}
+	g.n.post(g.n.slotAddr(slotID), slotRead{Slot: slotID, Query: q, Reply: reply})
 }
 
-func (g *gateway) onAuthDone(m authDone) {
-	c := g.clients[m.conn]
+func (g *gateway) onAuthDone(m readDone) {
+	c := g.clients[m.Reply.Conn]
 	if c == nil || c.state != stateAuth {
 		return
 	}
-	if !m.ok {
+	auth, _ := m.Result.(authResult)
+	if m.Err != nil || !auth.OK {
 		g.refuse(c, proto.ReasonAuthFail)
 		return
 	}
 	c.state = stateConnecting // accept moves it to ready
-	g.accept(c, m.level)
+	g.accept(c, auth.Level)
 	g.process(c)
 }
 
@@ -399,185 +346,23 @@ func (g *gateway) accept(c *client, level proto.DeviceLevel) {
 	c.timer = g.loop.After(g.n.cfg.IdleTimeout, deadlineTag{c.conn.ID()})
 	g.online[c.uid] = append(g.online[c.uid], c)
 	if level == proto.DeviceMaster {
-		g.n.broadcastGateways(kickMsg{uid: c.uid, flag: int(c.flag), keepDevice: c.device, except: g.ref(c), reason: "login in other device"})
+		g.n.broadcastGateways(kickMsg{UID: c.uid, Flag: int(c.flag), KeepDevice: c.device, Except: g.ref(c), Reason: "login in other device"})
 	}
 	g.write(c, g.connack(c, proto.ReasonSuccess))
 }
 
-func (g *gateway) ref(c *client) connRef { return connRef{gw: g.idx, id: c.conn.ID(), ok: true} }
+// ref names c across loops.
+func (g *gateway) ref(c *client) connAddr {
+	return connAddr{Node: g.n.env.Node(), Gateway: g.name, Conn: c.conn.ID()}
+}
 
 func (g *gateway) onKick(m kickMsg) {
-	for _, c := range slices.Clone(g.online[m.uid]) {
-		if (m.flag >= 0 && int(c.flag) != m.flag) || g.ref(c) == m.except || (m.keepDevice != "" && c.device == m.keepDevice) {
+	for _, c := range slices.Clone(g.online[m.UID]) {
+		if (m.Flag >= 0 && int(c.flag) != m.Flag) || g.ref(c) == m.Except || (m.KeepDevice != "" && c.device == m.KeepDevice) {
 			continue
 		}
-		g.write(c, &proto.Disconnect{ReasonCode: proto.ReasonConnectKick, Reason: m.reason})
+		g.write(c, &proto.Disconnect{ReasonCode: proto.ReasonConnectKick, Reason: m.Reason})
 		g.close(c)
-	}
-}
-
-// Sending.
-
-// sendRequest is a message on its way to its channel's slot.
-type sendRequest struct {
-	ch   ChannelKey
-	cmd  sendCmd
-	atMs int64
-	// system bypasses permission checks (API sends by system accounts).
-	system bool
-}
-
-// sendResult is the outcome of a send.
-type sendResult struct {
-	Reason    proto.ReasonCode
-	MessageID int64
-	Seq       uint64
-	Duplicate bool
-	Err       error
-}
-
-func (g *gateway) onSend(c *client, p *proto.Send) {
-	ack := func(reason proto.ReasonCode) {
-		g.write(c, &proto.Sendack{ClientSeq: p.ClientSeq, ReasonCode: reason})
-	}
-	var plain []byte
-	if p.Setting&proto.SettingNoEncrypt != 0 && g.n.cfg.AllowPlaintext {
-		plain = slices.Clone(p.Payload)
-	} else {
-		var err error
-		if plain, err = c.sess.OpenSend(nil, p); err != nil {
-			ack(proto.ReasonPayloadDecodeError)
-			return
-		}
-	}
-	if !supportedChannelType(p.ChannelType) {
-		ack(proto.ReasonNotSupportChannelType)
-		return
-	}
-	ch, err := resolveChannel(c.uid, p.ChannelID, p.ChannelType)
-	if err != nil {
-		ack(proto.ReasonChannelIDError)
-		return
-	}
-	req := sendRequest{ch: ch, atMs: g.n.env.Clock().Wall().UnixMilli(), cmd: sendCmd{
-		From: c.uid, ClientMsgNo: p.ClientMsgNo, Header: headerOf(p.Flags),
-		Setting: p.Setting &^ proto.SettingNoEncrypt, Expire: p.Expire, Topic: p.Topic, Payload: plain,
-	}}
-	id, clientSeq, gw, at := c.conn.ID(), p.ClientSeq, g.loop, g.now()
-	c.sending[clientSeq] = true
-	g.n.send(req, g.ref(c), func(r sendResult) { gw.Post(sendDone{conn: id, clientSeq: clientSeq, res: r, sentAt: at}) })
-}
-
-func (g *gateway) onSendDone(m sendDone) {
-	g.observeSendLatency(g.now() - m.sentAt)
-	c := g.clients[m.conn]
-	if c == nil || c.state != stateReady {
-		return
-	}
-	delete(c.sending, m.clientSeq)
-	g.write(c, &proto.Sendack{MessageID: m.res.MessageID, ClientSeq: m.clientSeq, MessageSeq: m.res.Seq, ReasonCode: m.res.Reason})
-}
-
-// Delivery.
-
-func (g *gateway) onDeliver(m deliverMsg) {
-	for _, uid := range m.recipients {
-		for _, c := range g.online[uid] {
-			if c.state != stateReady || g.ref(c) == m.except {
-				continue
-			}
-			g.push(c, m.msg)
-		}
-	}
-}
-
-// push writes a RECV of msg to c, encrypted for c, and tracks it until
-// RECVACK.
-func (g *gateway) push(c *client, msg *Message) {
-	r := &proto.Recv{
-		Flags: msg.Header.flags(), Setting: msg.Setting, FromUID: msg.FromUID,
-		ChannelID: msg.Channel.PeerOf(c.uid), ChannelType: msg.Channel.Type, Expire: msg.Expire,
-		ClientMsgNo: msg.ClientMsgNo, MessageID: msg.MessageID, MessageSeq: msg.Seq,
-		Timestamp: msg.Timestamp, Topic: msg.Topic,
-	}
-	c.sess.SealRecv(r, msg.Payload)
-	frame := g.write(c, r)
-	if len(c.pending) >= maxPendingRecvs {
-		g.forgetOldest(c)
-	}
-	c.pending[msg.MessageID] = &pendingRecv{frame: frame, seq: msg.Seq, sentAt: g.now(), sends: 1}
-	if !c.resendArmed {
-		c.resendArmed = true
-		g.loop.After(g.n.cfg.ResendInterval, resendTag{c.conn.ID()})
-	}
-}
-
-func (g *gateway) forgetOldest(c *client) {
-	var oldest int64
-	first := true
-	for id := range c.pending {
-		if first || id < oldest {
-			oldest, first = id, false
-		}
-	}
-	delete(c.pending, oldest)
-}
-
-func (g *gateway) onRecvack(c *client, p *proto.Recvack) {
-	if _, ok := c.pending[p.MessageID]; ok {
-		delete(c.pending, p.MessageID)
-		return
-	}
-	// The JS SDK writes message ids through a double and may ack a
-	// neighbouring id: take the nearest pending id with that seq.
-	best, found := int64(0), false
-	for id, pr := range c.pending {
-		if pr.seq != p.MessageSeq || absDiff(id, p.MessageID) >= 1<<12 {
-			continue
-		}
-		if !found || absDiff(id, p.MessageID) < absDiff(best, p.MessageID) ||
-			(absDiff(id, p.MessageID) == absDiff(best, p.MessageID) && id < best) {
-			best, found = id, true
-		}
-	}
-	if found {
-		delete(c.pending, best)
-	}
-}
-
-func absDiff(a, b int64) int64 {
-	if a > b {
-		return a - b
-	}
-	return b - a
-}
-
-// onResend resends every RECV unacknowledged for a resend interval, up to
-// the maximum count, in message id order.
-func (g *gateway) onResend(id uint64) {
-	c := g.clients[id]
-	if c == nil {
-		return
-	}
-	c.resendArmed = false
-	now := g.now()
-	for _, mid := range slices.Sorted(maps.Keys(c.pending)) {
-		pr := c.pending[mid]
-		if now-pr.sentAt < g.n.cfg.ResendInterval {
-			continue
-		}
-		if pr.sends > g.n.cfg.ResendMax {
-			delete(c.pending, mid)
-			continue
-		}
-		pr.frame[0] |= byte(proto.FlagDup)
-		c.conn.Write(pr.frame)
-		c.outMsgs++
-		pr.sentAt, pr.sends = now, pr.sends+1
-	}
-	if len(c.pending) > 0 {
-		c.resendArmed = true
-		g.loop.After(g.n.cfg.ResendInterval, resendTag{id})
 	}
 }
 

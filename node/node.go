@@ -2,19 +2,19 @@ package node
 
 import (
 	"fmt"
-	"log/slog"
 	"time"
 
 	"github.com/cockroachdb/pebble/v2"
 	"github.com/cockroachdb/pebble/v2/bloom"
+	"github.com/jindou-im/jindou/node/internal/invariant"
+	"github.com/jindou-im/jindou/node/state"
 	"github.com/jindou-im/jindou/runtime"
 )
 
-type pebbleReader = pebble.Reader
-
 // Node is one Jindou server: a runtime.Process made of an API loop, gateway
 // loops that own client connections, and slot loops that own the slots'
-// raft groups and state. Loops share nothing mutable; they post messages.
+// raft groups and state. Loops share nothing mutable; they post messages
+// (msgs.go) to each other's addresses.
 type Node struct {
 	cfg Config
 	env runtime.Env
@@ -30,8 +30,8 @@ type Node struct {
 	api       *apiLoop
 	gateways  []*gateway
 	slotLoops []*slotLoop
-	// slotOwner maps a slot to the index of the slot loop that owns it.
-	slotOwner []int
+	// loops are every loop of the node by name: the local half of routing.
+	loops map[string]runtime.Loop
 	// accepted counts connections; only the runtime's acceptor touches it.
 	accepted uint64
 	// startedAt is the wall time of Start.
@@ -41,21 +41,41 @@ type Node struct {
 // New makes a node; Start brings it up.
 func New(cfg Config) *Node { return &Node{cfg: cfg.withDefaults()} }
 
-// Start opens the store, recovers every slot and creates the loops.
+// Start opens the stores, recovers every slot and creates the loops.
 func (n *Node) Start(env runtime.Env) error {
 	n.env = env
 	n.startedAt = env.Clock().Wall()
+	n.loops = map[string]runtime.Loop{}
+	if err := n.openStores(); err != nil {
+		return err
+	}
+	if err := n.startSlotLoops(); err != nil {
+		n.closeStores()
+		return err
+	}
+	for i := range n.cfg.GatewayLoops {
+		name := gatewayName(i)
+		g := newGateway(n, name, env.Rand(name))
+		g.loop = n.newLoop(name, g)
+		n.gateways = append(n.gateways, g)
+	}
+	n.api = &apiLoop{n: n, waiting: map[uint64]*apiWait{}}
+	n.api.loop = n.newLoop(apiLoopName, n.api)
+	return nil
+}
+
+func (n *Node) openStores() error {
 	opts := &pebble.Options{
-		FS:           env.Disk().FS(),
+		FS:           n.env.Disk().FS(),
 		MemTableSize: n.cfg.MemTableSize,
 		CacheSize:    n.cfg.CacheSize,
-		Logger:       pebbleLogger{env.Log()},
+		Logger:       pebbleLogger{n.env.Log()},
 	}
 	// Most point lookups miss (a new client_msg_no's dedupe key, blacklist
 	// and whitelist checks): bloom filters answer those without reading
 	// every level. L0's policy is inherited by the levels below.
 	opts.Levels[0].FilterPolicy = bloom.FilterPolicy(10)
-	fs := env.Disk().FS()
+	fs := n.env.Disk().FS()
 	db, err := pebble.Open(fs.PathJoin(n.cfg.DataDir, "state"), opts)
 	if err != nil {
 		return fmt.Errorf("node: open store: %w", err)
@@ -66,49 +86,49 @@ func (n *Node) Start(env runtime.Env) error {
 		return fmt.Errorf("node: open raft log: %w", err)
 	}
 	n.db, n.raftDB = db, raftDB
-	if err := n.startSlotLoops(); err != nil {
-		_ = db.Close()
-		_ = raftDB.Close()
-		return err
-	}
-	for i := range n.cfg.GatewayLoops {
-		g := &gateway{n: n, idx: i, clients: map[uint64]*client{}, online: map[string][]*client{}}
-		name := fmt.Sprintf("gw-%d", i)
-		g.rnd = env.Rand(name)
-		g.loop = env.NewLoop(name, g)
-		n.gateways = append(n.gateways, g)
-	}
-	n.api = &apiLoop{n: n}
-	n.api.loop = env.NewLoop("api", n.api)
 	return nil
 }
 
+func (n *Node) closeStores() {
+	_ = n.db.Close()
+	_ = n.raftDB.Close()
+}
+
+// startSlotLoops recovers every slot, replaying what was committed but not
+// applied, then hands each loop the system uids — read only after the
+// replay, which may have added or removed some.
 func (n *Node) startSlotLoops() error {
 	owned := make([][]int, n.cfg.SlotLoops)
-	n.slotOwner = make([]int, n.cfg.Slots)
 	for id := range n.cfg.Slots {
-		n.slotOwner[id] = id % n.cfg.SlotLoops
 		owned[id%n.cfg.SlotLoops] = append(owned[id%n.cfg.SlotLoops], id)
 	}
-	system := loadSystemUIDs(n.db)
 	for i := range n.cfg.SlotLoops {
-		name := fmt.Sprintf("slots-%d", i)
-		sl := &slotLoop{n: n, slots: map[int]*slot{}, system: system, nonce: n.env.Rand(name).Uint64()}
-		sl.loop = n.env.NewLoop(name, sl)
-		sl.ownSlots(owned[i])
+		name := slotLoopName(i)
+		sl := newSlotLoop(n, name, n.env.Rand(name).Uint64())
 		for _, id := range owned[i] {
-			s, err := sl.newSlot(id, n.replicas(id))
-			if err != nil {
+			if err := sl.recoverSlot(id, n.replicas(id)); err != nil {
 				return fmt.Errorf("node: recover: %w", err)
 			}
-			sl.slots[id] = s
 		}
-		sl.loop.After(n.cfg.TickInterval, tickTag{})
 		n.slotLoops = append(n.slotLoops, sl)
+	}
+	system := loadSystemUIDs(n.db)
+	for _, sl := range n.slotLoops {
+		sl.system = system
+		sl.loop = n.newLoop(sl.name, sl)
+		sl.loop.After(n.cfg.TickInterval, tickTag{})
 		// Campaigns made at start produce Readies: handle them on the loop.
-		sl.loop.Post(slotQuery{slot: -1, fn: func(pebbleReader, *slotLoop) {}})
+		sl.loop.Post(wake{})
 	}
 	return nil
+}
+
+func loadSystemUIDs(r pebble.Reader) map[string]bool {
+	set := map[string]bool{}
+	for _, uid := range state.SystemUIDs(r) {
+		set[uid] = true
+	}
+	return set
 }
 
 // replicas are the voters of slot id.
@@ -133,31 +153,51 @@ func (n *Node) Stop() {
 		g.shutdown()
 	}
 	_ = n.db.LogData(nil, pebble.Sync)
-	_ = n.db.Close()
-	_ = n.raftDB.Close()
+	n.closeStores()
 }
 
 // Kill closes the store after a crash; the runtime has already discarded
 // everything this incarnation would do.
-func (n *Node) Kill() {
-	_ = n.db.Close()
-	_ = n.raftDB.Close()
+func (n *Node) Kill() { n.closeStores() }
+
+// Routing.
+
+// Loop names. A slot is owned by loop slotLoopName(slot % SlotLoops).
+const apiLoopName = "api"
+
+func gatewayName(i int) string  { return fmt.Sprintf("gw-%d", i) }
+func slotLoopName(i int) string { return fmt.Sprintf("slots-%d", i) }
+
+func (n *Node) newLoop(name string, h runtime.Handler) runtime.Loop {
+	l := n.env.NewLoop(name, h)
+	n.loops[name] = l
+	return l
 }
 
-func (n *Node) slotLoopOf(slotID int) *slotLoop { return n.slotLoops[n.slotOwner[slotID]] }
+func (n *Node) self(loop string) addr { return addr{Node: n.env.Node(), Loop: loop} }
 
-// send routes a send to its channel's slot; done runs on the slot loop.
-func (n *Node) send(req sendRequest, from connRef, done func(sendResult)) {
-	slotID := slotOfChannel(req.ch, n.cfg.Slots)
-	n.slotLoopOf(slotID).loop.Post(slotSend{slot: slotID, req: req, except: from, done: done})
+// slotAddr is the loop that owns slot.
+func (n *Node) slotAddr(slot int) addr { return n.self(slotLoopName(slot % n.cfg.SlotLoops)) }
+
+// post delivers m to the loop at to. Every requester is on this node today
+// (a cluster forwards between nodes in a later step, through the same
+// call), so an address of another node is a bug.
+func (n *Node) post(to addr, m runtime.Msg) {
+	invariant.Always(to.Node == n.env.Node(), "%s for %s posted to node %d from node %d", m.Kind(), to.Loop, to.Node, n.env.Node())
+	l, ok := n.loops[to.Loop]
+	invariant.Always(ok, "%s posted to unknown loop %q", m.Kind(), to.Loop)
+	l.Post(m)
 }
 
-// deliver pushes a message to every gateway loop.
-func (n *Node) deliver(msg *Message, recipients []string, except connRef) {
+// answer posts an answer to the requester named in its reply address.
+func (n *Node) answer(to replyTo, m runtime.Msg) { n.post(to.addr, m) }
+
+// deliver pushes a new message to every gateway loop.
+func (n *Node) deliver(msg *state.Message, recipients []string, except connAddr) {
 	if len(recipients) == 0 {
 		return
 	}
-	n.broadcastGateways(deliverMsg{msg: msg, recipients: recipients, except: except})
+	n.broadcastGateways(deliverMsg{Msg: msg, Recipients: recipients, Except: except})
 }
 
 func (n *Node) broadcastGateways(m runtime.Msg) {
@@ -170,22 +210,4 @@ func (n *Node) broadcastSlotLoops(m runtime.Msg) {
 	for _, sl := range n.slotLoops {
 		sl.loop.Post(m)
 	}
-}
-
-// pebbleLogger routes Pebble's log lines to the runtime's logger: its
-// chatter at debug level, its errors as errors.
-type pebbleLogger struct{ log *slog.Logger }
-
-func (l pebbleLogger) Infof(format string, args ...any) {
-	l.log.Debug("pebble: " + fmt.Sprintf(format, args...))
-}
-
-func (l pebbleLogger) Errorf(format string, args ...any) {
-	l.log.Error("pebble: " + fmt.Sprintf(format, args...))
-}
-
-func (l pebbleLogger) Fatalf(format string, args ...any) {
-	msg := fmt.Sprintf(format, args...)
-	l.log.Error("pebble: fatal: " + msg)
-	panic("pebble: " + msg)
 }

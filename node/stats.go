@@ -2,6 +2,7 @@ package node
 
 import (
 	"cmp"
+	"fmt"
 	"slices"
 	"strconv"
 	"time"
@@ -29,40 +30,28 @@ type StatsReply struct {
 	DiskCommits    int64
 	DiskRetries    int64
 	Compactions    int64 // raft log compactions
-	Slots          int
-	LeaderSlots    int // slots this node leads
-	CaughtUpSlots  int // slots ready to serve
+	// Deferred are the requests waiting now for slots to catch up;
+	// DeferredHigh the most that ever waited in one slot loop (bounded by
+	// maxDeferred); Overloaded those refused past it.
+	Deferred      int
+	DeferredHigh  int64
+	Overloaded    int64
+	Slots         int
+	LeaderSlots   int // slots this node leads
+	CaughtUpSlots int // slots ready to serve
 	// StartedAt is when this incarnation of the node started (wall clock).
 	StartedAt time.Time
 }
 
 func (Stats) run(a *apiLoop, done func(any, error)) error {
 	out := StatsReply{StartedAt: a.n.startedAt}
-	gatherGateways(a, func(g *gateway) StatsReply {
-		r := StatsReply{Connections: len(g.clients), Accepted: g.stats.Accepted, InMsgs: g.stats.InMsgs,
-			OutMsgs: g.stats.OutMsgs, InBytes: g.stats.InBytes, OutBytes: g.stats.OutBytes,
-			SendLatency: g.stats.SendLatency, SendLatencySum: g.stats.SendLatencySum}
-		for _, c := range g.clients {
-			r.RetryQueue += len(c.pending)
-			if c.state == stateReady {
-				r.Online++
-			}
+	a.gatherGateways(queryGatewayStats{}, func(parts []readResult, err error) {
+		if err != nil {
+			done(nil, err)
+			return
 		}
-		return r
-	}, func(parts []StatsReply) {
 		for _, p := range parts {
-			out.Connections += p.Connections
-			out.Online += p.Online
-			out.Accepted += p.Accepted
-			out.InMsgs += p.InMsgs
-			out.OutMsgs += p.OutMsgs
-			out.InBytes += p.InBytes
-			out.OutBytes += p.OutBytes
-			out.RetryQueue += p.RetryQueue
-			out.SendLatencySum += p.SendLatencySum
-			for i, n := range p.SendLatency {
-				out.SendLatency[i] += n
-			}
+			out.addGateway(p.(gatewayLoopStats))
 		}
 		a.slotStats(&out, done)
 	})
@@ -72,41 +61,102 @@ func (Stats) run(a *apiLoop, done func(any, error)) error {
 // slotStats adds the slot loops' counters. It does not wait for slots to
 // catch up: stats must answer while a node recovers.
 func (a *apiLoop) slotStats(out *StatsReply, done func(any, error)) {
-	type loopStats struct {
-		slotStats
-		slots, leaders, ready int
-	}
-	gatherSlotLoops(a, false, func(sl *slotLoop) loopStats {
-		ls := loopStats{slotStats: sl.stats, slots: len(sl.slotIDs)}
-		for _, id := range sl.slotIDs {
-			if sl.isLeader(sl.slots[id]) {
-				ls.leaders++
-			}
-			if sl.slots[id].caughtUp {
-				ls.ready++
-			}
+	a.gatherSlotLoops(querySlotStats{}, true, func(parts []readResult, err error) {
+		if err != nil {
+			done(nil, err)
+			return
 		}
-		return ls
-	}, func(parts []loopStats) {
 		for _, p := range parts {
-			out.Proposals += p.Proposals
-			out.Applied += p.Applied
-			out.MessagesStored += p.MessagesStored
-			out.DiskCommits += p.DiskCommits
-			out.DiskRetries += p.DiskRetries
-			out.Compactions += p.Compactions
-			out.Slots += p.slots
-			out.LeaderSlots += p.leaders
-			out.CaughtUpSlots += p.ready
+			out.addSlotLoop(p.(slotLoopStats))
 		}
 		done(*out, nil)
 	})
 }
 
-// slotQueryNow runs fn on a slot loop at once, caught up or not.
-type slotQueryNow struct{ fn func(sl *slotLoop) }
+// gatewayLoopStats are one gateway loop's figures.
+type gatewayLoopStats struct {
+	gatewayStats
+	connections, online, retryQueue int
+}
 
-func (slotQueryNow) Kind() string { return "slot-query-now" }
+func (g *gateway) loopStats() gatewayLoopStats {
+	r := gatewayLoopStats{gatewayStats: g.stats, connections: len(g.clients)}
+	for _, c := range g.clients {
+		r.retryQueue += len(c.pending)
+		if c.state == stateReady {
+			r.online++
+		}
+	}
+	return r
+}
+
+func (out *StatsReply) addGateway(p gatewayLoopStats) {
+	out.Connections += p.connections
+	out.Online += p.online
+	out.Accepted += p.Accepted
+	out.InMsgs += p.InMsgs
+	out.OutMsgs += p.OutMsgs
+	out.InBytes += p.InBytes
+	out.OutBytes += p.OutBytes
+	out.RetryQueue += p.retryQueue
+	out.SendLatencySum += p.SendLatencySum
+	for i, n := range p.SendLatency {
+		out.SendLatency[i] += n
+	}
+}
+
+// slotLoopStats are one slot loop's figures.
+type slotLoopStats struct {
+	slotStats
+	slots, leaders, ready, deferred int
+}
+
+func (sl *slotLoop) loopStats() slotLoopStats {
+	ls := slotLoopStats{slotStats: sl.stats, slots: len(sl.slotIDs), deferred: len(sl.deferred)}
+	for _, id := range sl.slotIDs {
+		if sl.isLeader(sl.slots[id]) {
+			ls.leaders++
+		}
+		if sl.slots[id].caughtUp {
+			ls.ready++
+		}
+	}
+	return ls
+}
+
+func (out *StatsReply) addSlotLoop(p slotLoopStats) {
+	out.Proposals += p.Proposals
+	out.Applied += p.Applied
+	out.MessagesStored += p.MessagesStored
+	out.DiskCommits += p.DiskCommits
+	out.DiskRetries += p.DiskRetries
+	out.Compactions += p.Compactions
+	out.Slots += p.slots
+	out.LeaderSlots += p.leaders
+	out.CaughtUpSlots += p.ready
+	out.Deferred += p.deferred
+	out.DeferredHigh = max(out.DeferredHigh, p.DeferredHigh)
+	out.Overloaded += p.Overloaded
+}
+
+// query answers a gatewayRead.
+func (g *gateway) query(q gatewayQuery) readResult {
+	switch q := q.(type) {
+	case queryOnline:
+		var out onlineResult
+		for _, uid := range q.UIDs {
+			for _, c := range g.online[uid] {
+				out = append(out, OnlineConn{UID: uid, DeviceFlag: uint8(c.flag), Online: 1})
+			}
+		}
+		return out
+	case queryConnz:
+		return g.connz(q.UID)
+	case queryGatewayStats:
+		return g.loopStats()
+	}
+	panic(fmt.Sprintf("node: gateway query %T", q))
+}
 
 // ConnInfo describes one client connection (for /connz).
 type ConnInfo struct {
@@ -143,35 +193,42 @@ func (r Connz) run(a *apiLoop, done func(any, error)) error {
 	if r.Offset < 0 || r.Limit < 0 {
 		return &BadRequest{Field: "offset", Msg: "offset and limit must not be negative"}
 	}
-	gatherGateways(a, func(g *gateway) []ConnInfo {
-		now := g.now()
-		var out []ConnInfo
-		for _, c := range g.sortedClients() {
-			if r.UID != "" && c.uid != r.UID {
-				continue
-			}
-			info := c.conn.Info()
-			out = append(out, ConnInfo{ID: c.conn.ID(), UID: c.uid, Addr: info.RemoteAddr, Listener: info.Listener,
-				DeviceFlag: uint8(c.flag), DeviceID: c.device, Version: c.version, Uptime: now - c.openedAt,
-				Idle: now - c.lastInbound, InMsgs: c.inMsgs, OutMsgs: c.outMsgs, InBytes: c.inBytes, OutBytes: c.outBytes,
-				PendingRecvs: len(c.pending)})
+	a.gatherGateways(queryConnz{UID: r.UID}, func(parts []readResult, err error) {
+		if err != nil {
+			done(nil, err)
+			return
 		}
-		return out
-	}, func(parts [][]ConnInfo) {
 		var all []ConnInfo
 		for _, p := range parts {
-			all = append(all, p...)
+			all = append(all, p.(connzResult)...)
 		}
 		slices.SortFunc(all, func(x, y ConnInfo) int { return cmp.Compare(x.ID, y.ID) })
 		limit := r.Limit
 		if limit == 0 {
-			limit = 1024
+			limit = defaultConnzLimit
 		}
 		lo := min(r.Offset, len(all))
 		hi := min(lo+limit, len(all))
 		done(ConnzReply{Connections: slices.Clone(all[lo:hi]), Total: len(all)}, nil)
 	})
 	return nil
+}
+
+// connz lists the loop's connections (of uid, if set) in id order.
+func (g *gateway) connz(uid string) connzResult {
+	now := g.now()
+	var out connzResult
+	for _, c := range g.sortedClients() {
+		if uid != "" && c.uid != uid {
+			continue
+		}
+		info := c.conn.Info()
+		out = append(out, ConnInfo{ID: c.conn.ID(), UID: c.uid, Addr: info.RemoteAddr, Listener: info.Listener,
+			DeviceFlag: uint8(c.flag), DeviceID: c.device, Version: c.version, Uptime: now - c.openedAt,
+			Idle: now - c.lastInbound, InMsgs: c.inMsgs, OutMsgs: c.outMsgs, InBytes: c.inBytes, OutBytes: c.outBytes,
+			PendingRecvs: len(c.pending)})
+	}
+	return out
 }
 
 // Ready reports whether every slot has caught up and can serve (for

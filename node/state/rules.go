@@ -1,4 +1,4 @@
-package node
+package state
 
 import "github.com/jindou-im/jindou/node/proto"
 
@@ -19,11 +19,11 @@ type sendFacts struct {
 	whitelistSet, whitelisted bool
 }
 
-// checkSend decides whether a send may proceed: ReasonSuccess or the
+// sendRule decides whether a send may proceed: ReasonSuccess or the
 // reason it is refused.
-func checkSend(f sendFacts) proto.ReasonCode {
+func sendRule(f sendFacts) proto.ReasonCode {
 	switch {
-	case !supportedChannelType(f.channelType):
+	case !SupportedChannelType(f.channelType):
 		return proto.ReasonNotSupportChannelType
 	case f.channelType == proto.ChannelGroup && !f.info.Exists:
 		return proto.ReasonChannelNotExist
@@ -67,7 +67,7 @@ const (
 	PullUp   = 1
 )
 
-// syncRange computes which seqs a /channel/messagesync request returns
+// SyncRange computes which seqs a /channel/messagesync request returns
 // against a channel whose last seq is maxSeq: the inclusive range [lo, hi]
 // (empty when lo > hi), and whether limit cut it.
 //
@@ -76,7 +76,7 @@ const (
 //   - down: the newest limit messages at or below start (start included, as
 //     WuKongIM does; 0 = from the newest) and above end (exclusive; 0 = no
 //     bound).
-func syncRange(start, end uint64, limit int, mode int, maxSeq uint64) (lo, hi uint64, more bool) {
+func SyncRange(start, end uint64, limit int, mode int, maxSeq uint64) (lo, hi uint64, more bool) {
 	if limit <= 0 {
 		limit = 100
 	}

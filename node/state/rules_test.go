@@ -1,4 +1,4 @@
-package node
+package state
 
 import (
 	"fmt"
@@ -72,8 +72,8 @@ func TestCheckSendReasonsAndPrecedence(t *testing.T) {
 		{"person not in whitelist", sendFacts{channelType: person, whitelistSet: true}, proto.ReasonNotInWhitelist},
 		{"person whitelisted", sendFacts{channelType: person, whitelistSet: true, whitelisted: true}, proto.ReasonSuccess},
 	} {
-		if got := checkSend(c.f); got != c.want {
-			t.Errorf("%s: checkSend(%+v) = %d, want %d", c.name, c.f, got, c.want)
+		if got := sendRule(c.f); got != c.want {
+			t.Errorf("%s: sendRule(%+v) = %d, want %d", c.name, c.f, got, c.want)
 		}
 	}
 }
@@ -120,8 +120,8 @@ func TestCheckSendMatchesRuleOverAllFacts(t *testing.T) {
 				subscriber: b(5), blacklisted: b(6), whitelistSet: b(7), whitelisted: b(8),
 			}
 			f.info.Large = b(9)
-			if got, want := checkSend(f), checkSendModel(f); got != want {
-				t.Fatalf("checkSend(%+v) = %d, want %d", f, got, want)
+			if got, want := sendRule(f), checkSendModel(f); got != want {
+				t.Fatalf("sendRule(%+v) = %d, want %d", f, got, want)
 			}
 		}
 	}
@@ -173,7 +173,7 @@ func TestUnreadIsLastMinusReadNeverNegative(t *testing.T) {
 }
 
 // syncModel computes, by brute force, the seqs a messagesync request
-// returns, as documented on syncRange.
+// returns, as documented on SyncRange.
 func syncModel(start, end uint64, limit, mode int, maxSeq uint64) (seqs []uint64, more bool) {
 	if limit <= 0 {
 		limit = 100
@@ -221,7 +221,7 @@ func TestSyncRangeMatchesModel(t *testing.T) {
 		mode := rapid.SampledFrom([]int{PullDown, PullUp}).Draw(t, "mode")
 
 		want, wantMore := syncModel(start, end, limit, mode, maxSeq)
-		lo, hi, more := syncRange(start, end, limit, mode, maxSeq)
+		lo, hi, more := SyncRange(start, end, limit, mode, maxSeq)
 		var got []uint64
 		for s := lo; s <= hi && lo <= hi; s++ {
 			got = append(got, s)
@@ -230,7 +230,7 @@ func TestSyncRangeMatchesModel(t *testing.T) {
 			}
 		}
 		if fmt.Sprint(got) != fmt.Sprint(want) || more != wantMore {
-			t.Fatalf("syncRange(start=%d, end=%d, limit=%d, mode=%d, max=%d) = [%d, %d] more=%v: %v\nwant %v more=%v",
+			t.Fatalf("SyncRange(start=%d, end=%d, limit=%d, mode=%d, max=%d) = [%d, %d] more=%v: %v\nwant %v more=%v",
 				start, end, limit, mode, maxSeq, lo, hi, more, got, want, wantMore)
 		}
 	})
@@ -263,7 +263,7 @@ func TestSyncRangeFixedCases(t *testing.T) {
 		{2, 6, 4, PullUp, 10, 2, 5, false},      // exactly limit up
 		{2, 7, 4, PullUp, 10, 2, 5, true},       // limit+1 up
 	} {
-		lo, hi, more := syncRange(c.start, c.end, c.limit, c.mode, c.max)
+		lo, hi, more := SyncRange(c.start, c.end, c.limit, c.mode, c.max)
 		if lo > hi && c.lo > c.hi {
 			if more != c.more {
 				t.Errorf("%+v: empty but more=%v", c, more)
@@ -271,7 +271,7 @@ func TestSyncRangeFixedCases(t *testing.T) {
 			continue
 		}
 		if lo != c.lo || hi != c.hi || more != c.more {
-			t.Errorf("syncRange(%d, %d, %d, %d, %d) = %d, %d, %v; want %d, %d, %v", c.start, c.end, c.limit, c.mode, c.max, lo, hi, more, c.lo, c.hi, c.more)
+			t.Errorf("SyncRange(%d, %d, %d, %d, %d) = %d, %d, %v; want %d, %d, %v", c.start, c.end, c.limit, c.mode, c.max, lo, hi, more, c.lo, c.hi, c.more)
 		}
 	}
 }

@@ -1,4 +1,4 @@
-package node
+package state
 
 import (
 	"encoding/json"
@@ -19,8 +19,8 @@ type ChannelInfo struct {
 	AllowStranger bool `json:"allow_stranger,omitempty"`
 }
 
-// channelRecord is a channel's stored state.
-type channelRecord struct {
+// ChannelRecord is a channel's stored state.
+type ChannelRecord struct {
 	Info ChannelInfo `json:"info"`
 	// LastSeq is the seq of the newest stored message; seqs are 1..LastSeq
 	// without gaps.
@@ -40,7 +40,8 @@ type Header struct {
 	SyncOnce  bool `json:"sync_once"`
 }
 
-func (h Header) flags() proto.Flags {
+// Flags are the header as a frame's flag bits.
+func (h Header) Flags() proto.Flags {
 	var f proto.Flags
 	if h.NoPersist {
 		f |= proto.FlagNoPersist
@@ -54,7 +55,8 @@ func (h Header) flags() proto.Flags {
 	return f
 }
 
-func headerOf(f proto.Flags) Header {
+// HeaderOf reads a header from a frame's flag bits.
+func HeaderOf(f proto.Flags) Header {
 	return Header{NoPersist: f&proto.FlagNoPersist != 0, RedDot: f&proto.FlagRedDot != 0, SyncOnce: f&proto.FlagSyncOnce != 0}
 }
 
@@ -97,10 +99,9 @@ type tokenRecord struct {
 
 // slotMeta is per-slot state of the state machine.
 type slotMeta struct {
-	// IDMs and IDN are the last message id's millisecond and counter, so
-	// that ids are unique and increase within the slot.
-	IDMs int64 `json:"ms"`
-	IDN  int64 `json:"n"`
+	// LastID is the last message id the slot applied: the next one is
+	// above it (NextMessageID).
+	LastID int64 `json:"last"`
 }
 
 func encode(v any) []byte {

@@ -1,4 +1,4 @@
-package node
+package state
 
 import (
 	"fmt"
@@ -63,8 +63,8 @@ func (m *memFSM) close() {
 	m.db.Close()
 }
 
-func (m *memFSM) send(ch ChannelKey, from, cmn string, atMs int64) applyResult {
-	return m.f.apply(&command{Op: opSend, AtMs: atMs, Ch: ch, Send: &sendCmd{From: from, ClientMsgNo: cmn, Payload: []byte(from + "/" + cmn)}})
+func (m *memFSM) send(ch ChannelKey, from, cmn string, atMs int64) Result {
+	return m.f.apply(&Command{Op: OpSend, AtMs: atMs, Ch: ch, Send: &SendCmd{From: from, ClientMsgNo: cmn, Payload: []byte(from + "/" + cmn)}})
 }
 
 var (
@@ -80,7 +80,7 @@ func (m *memFSM) checkSeqsWithoutGaps(t failer, ch ChannelKey, want uint64) {
 	if rec.LastSeq != want {
 		t.Fatalf("%v: LastSeq %d, want %d", ch, rec.LastSeq, want)
 	}
-	msgs := readMessages(m.f.b, m.f.slot, ch, 0, want+5)
+	msgs := ReadMessages(m.f.b, m.f.slot, ch, 0, want+5)
 	if uint64(len(msgs)) != want {
 		t.Fatalf("%v: %d stored messages, want %d", ch, len(msgs), want)
 	}
@@ -189,7 +189,7 @@ func TestDuplicateStoresNothing(t *testing.T) {
 		t.Fatalf("a duplicate wrote %d records", m.f.b.Count())
 	}
 	// Another sender, another channel, or no client_msg_no: not a repeat.
-	for _, r := range []applyResult{
+	for _, r := range []Result{
 		m.send(testGroup, "u2", "c1", 5999),
 		m.send(testPerson, "u1", "c1", 5999),
 		m.send(testGroup, "u1", "", 5999),
@@ -260,8 +260,8 @@ func TestMessageIDsStayPositiveAfter2039(t *testing.T) {
 	}
 }
 
-func (m *memFSM) subAdd(ch ChannelKey, reset bool, uids ...string) applyResult {
-	return m.f.apply(&command{Op: opSubAdd, Ch: ch, Reset: reset, UIDs: uids})
+func (m *memFSM) subAdd(ch ChannelKey, reset bool, uids ...string) Result {
+	return m.f.apply(&Command{Op: OpSubAdd, Ch: ch, Reset: reset, UIDs: uids})
 }
 
 func TestSubscriberAddWithResetReplacesTheSet(t *testing.T) {
@@ -288,12 +288,12 @@ func TestSubscriberAddWithResetReplacesTheSet(t *testing.T) {
 	if got := m.send(testGroup, "u2", "", 1000).Recipients; !slices.Equal(got, []string{"u2", "u4"}) {
 		t.Fatalf("recipients after reset: %q", got)
 	}
-	m.f.apply(&command{Op: opSubRemove, Ch: testGroup, UIDs: []string{"u4", "nobody"}})
+	m.f.apply(&Command{Op: OpSubRemove, Ch: testGroup, UIDs: []string{"u4", "nobody"}})
 	if got := m.f.members(tblSubscriber, testGroup); !slices.Equal(got, []string{"u2"}) {
 		t.Fatalf("after remove: %q", got)
 	}
-	// opChannel with reset and info.
-	m.f.apply(&command{Op: opChannel, Ch: testGroup, Info: &ChannelInfo{Ban: true}, Reset: true, UIDs: []string{"u9"}})
+	// OpChannel with reset and info.
+	m.f.apply(&Command{Op: OpChannel, Ch: testGroup, Info: &ChannelInfo{Ban: true}, Reset: true, UIDs: []string{"u9"}})
 	if got := m.f.members(tblSubscriber, testGroup); !slices.Equal(got, []string{"u9"}) {
 		t.Fatalf("after channel reset: %q", got)
 	}
@@ -313,7 +313,7 @@ func TestNewSubscribersConversationStartsReadAtLastSeq(t *testing.T) {
 		m.send(testGroup, "u1", "", 1000)
 	}
 	m.subAdd(testGroup, false, "u2")
-	m.f.apply(&command{Op: opChannel, Ch: testGroup, UIDs: []string{"u3"}})
+	m.f.apply(&Command{Op: OpChannel, Ch: testGroup, UIDs: []string{"u3"}})
 	for _, u := range []string{"u2", "u3"} {
 		if c := m.f.conversation(u, testGroup); c.ReadSeq != 3 || unread(3, c.ReadSeq) != 0 {
 			t.Fatalf("new member %s: read cursor %d, want 3", u, c.ReadSeq)
@@ -330,8 +330,8 @@ func TestNewSubscribersConversationStartsReadAtLastSeq(t *testing.T) {
 	}
 	// A member who left and comes back starts read at the current last seq
 	// and sees a deleted conversation again.
-	m.f.apply(&command{Op: opConvDelete, Ch: testGroup, UID: "u3"})
-	m.f.apply(&command{Op: opSubRemove, Ch: testGroup, UIDs: []string{"u3"}})
+	m.f.apply(&Command{Op: OpConvDelete, Ch: testGroup, UID: "u3"})
+	m.f.apply(&Command{Op: OpSubRemove, Ch: testGroup, UIDs: []string{"u3"}})
 	m.send(testGroup, "u1", "", 1000)
 	m.subAdd(testGroup, false, "u3")
 	if c := m.f.conversation("u3", testGroup); c.ReadSeq != 5 || c.DeletedSeq != 0 {
@@ -361,7 +361,7 @@ func TestConversationReadCursors(t *testing.T) {
 	}
 	conv := func(op string, seq, n uint64) convRecord {
 		t.Helper()
-		m.f.apply(&command{Op: op, Ch: testGroup, UID: "u2", Seq: seq, Unread: n})
+		m.f.apply(&Command{Op: op, Ch: testGroup, UID: "u2", Seq: seq, Unread: n})
 		return m.f.conversation("u2", testGroup)
 	}
 	if c := m.f.conversation("u1", testGroup); c.ReadSeq != 5 {
@@ -377,14 +377,14 @@ func TestConversationReadCursors(t *testing.T) {
 		wantRead  uint64
 		wantDelSq uint64
 	}{
-		{"clear with seq", opConvClear, 2, 0, 2, 0},
-		{"clear without seq", opConvClear, 0, 0, 5, 0},
-		{"clear with seq moves back", opConvClear, 1, 0, 1, 0},
-		{"clear with seq past last", opConvClear, 99, 0, 5, 0},
-		{"set unread 2", opConvSetUnread, 0, 2, 3, 0},
-		{"set unread 0", opConvSetUnread, 0, 0, 5, 0},
-		{"set unread above last", opConvSetUnread, 0, 7, 0, 0},
-		{"delete", opConvDelete, 0, 0, 0, 5},
+		{"clear with seq", OpConvClear, 2, 0, 2, 0},
+		{"clear without seq", OpConvClear, 0, 0, 5, 0},
+		{"clear with seq moves back", OpConvClear, 1, 0, 1, 0},
+		{"clear with seq past last", OpConvClear, 99, 0, 5, 0},
+		{"set unread 2", OpConvSetUnread, 0, 2, 3, 0},
+		{"set unread 0", OpConvSetUnread, 0, 0, 5, 0},
+		{"set unread above last", OpConvSetUnread, 0, 7, 0, 0},
+		{"delete", OpConvDelete, 0, 0, 0, 5},
 	} {
 		got := conv(c.op, c.seq, c.n)
 		if got.ReadSeq != c.wantRead || got.DeletedSeq != c.wantDelSq {
@@ -411,7 +411,7 @@ func TestPersonChannelFirstMessageCreatesBothConversations(t *testing.T) {
 		t.Fatal("conversations before any message")
 	}
 	r := m.send(testPerson, "u1", "", 1000)
-	if want := testPerson.personMembers(); !slices.Equal(r.Recipients, want) {
+	if want := testPerson.PersonMembers(); !slices.Equal(r.Recipients, want) {
 		t.Fatalf("recipients %q, want %q", r.Recipients, want)
 	}
 	if !has("u1") || !has("u2") {
@@ -423,7 +423,7 @@ func TestPersonChannelFirstMessageCreatesBothConversations(t *testing.T) {
 	if c := m.f.conversation("u2", testPerson); unread(1, c.ReadSeq) != 1 {
 		t.Fatalf("peer unread %d, want 1", unread(1, c.ReadSeq))
 	}
-	m.f.apply(&command{Op: opConvClear, Ch: testPerson, UID: "u2"})
+	m.f.apply(&Command{Op: OpConvClear, Ch: testPerson, UID: "u2"})
 	m.send(testPerson, "u1", "", 1000)
 	if c := m.f.conversation("u2", testPerson); unread(2, c.ReadSeq) != 1 {
 		t.Fatalf("a later message reset the peer's cursor: unread %d, want 1", unread(2, c.ReadSeq))
@@ -450,18 +450,18 @@ func TestListOpsMatchModel(t *testing.T) {
 		t.Repeat(map[string]func(*rapid.T){
 			"list": func(t *rapid.T) {
 				tbl := rapid.SampledFrom([]byte{tblBlacklist, tblWhitelist}).Draw(t, "table")
-				op := rapid.SampledFrom([]string{listAdd, listSet, listRemove, listRemoveAll}).Draw(t, "op")
+				op := rapid.SampledFrom([]string{ListAdd, ListSet, ListRemove, ListRemoveAll}).Draw(t, "op")
 				us := rapid.SliceOfN(rapid.SampledFrom(uids), 0, 4).Draw(t, "uids")
-				m.f.apply(&command{Op: opList, Ch: ch, Table: tbl, ListOp: op, UIDs: us})
+				m.f.apply(&Command{Op: OpList, Ch: ch, Table: tbl, ListOp: op, UIDs: us})
 				set := model[tbl]
-				if op == listSet || op == listRemoveAll {
+				if op == ListSet || op == ListRemoveAll {
 					clear(set)
 				}
 				for _, u := range us {
 					switch op {
-					case listAdd, listSet:
+					case ListAdd, ListSet:
 						set[u] = true
-					case listRemove:
+					case ListRemove:
 						delete(set, u)
 					}
 				}
@@ -492,13 +492,13 @@ func TestListOpsMatchModel(t *testing.T) {
 func TestChannelDeleteDropsMembersAndListsButKeepsMessages(t *testing.T) {
 	m := newMemFSM(t, openMemDB(t), 0, 1000)
 	defer m.close()
-	m.f.apply(&command{Op: opChannel, Ch: testGroup, Info: &ChannelInfo{SendBan: true}, UIDs: []string{"u1", "u2"}})
-	m.f.apply(&command{Op: opList, Ch: testGroup, Table: tblWhitelist, ListOp: listAdd, UIDs: []string{"u1"}})
-	m.f.apply(&command{Op: opList, Ch: testGroup, Table: tblBlacklist, ListOp: listAdd, UIDs: []string{"u2"}})
+	m.f.apply(&Command{Op: OpChannel, Ch: testGroup, Info: &ChannelInfo{SendBan: true}, UIDs: []string{"u1", "u2"}})
+	m.f.apply(&Command{Op: OpList, Ch: testGroup, Table: tblWhitelist, ListOp: ListAdd, UIDs: []string{"u1"}})
+	m.f.apply(&Command{Op: OpList, Ch: testGroup, Table: tblBlacklist, ListOp: ListAdd, UIDs: []string{"u2"}})
 	m.send(testGroup, "u1", "", 1000)
 	m.send(testGroup, "u1", "", 1000)
 	m.commit(t)
-	if r := m.f.apply(&command{Op: opChannelDelete, Ch: testGroup}); !r.MembersChanged {
+	if r := m.f.apply(&Command{Op: OpChannelDelete, Ch: testGroup}); !r.MembersChanged {
 		t.Fatal("delete: MembersChanged not set")
 	}
 	rec := m.f.channel(testGroup)
@@ -523,8 +523,8 @@ func TestChannelInfoUpdatesOnlyTheInfo(t *testing.T) {
 	defer m.close()
 	m.subAdd(testGroup, false, "u1")
 	m.send(testGroup, "u1", "", 1000)
-	m.f.apply(&command{Op: opList, Ch: testGroup, Table: tblWhitelist, ListOp: listAdd, UIDs: []string{"u1"}})
-	m.f.apply(&command{Op: opChannelInfo, Ch: testGroup, Info: &ChannelInfo{Disband: true}})
+	m.f.apply(&Command{Op: OpList, Ch: testGroup, Table: tblWhitelist, ListOp: ListAdd, UIDs: []string{"u1"}})
+	m.f.apply(&Command{Op: OpChannelInfo, Ch: testGroup, Info: &ChannelInfo{Disband: true}})
 	rec := m.f.channel(testGroup)
 	if rec.Info != (ChannelInfo{Exists: true, Disband: true}) || rec.LastSeq != 1 || rec.WhitelistSize != 1 {
 		t.Fatalf("after channel_info: %+v", rec)
@@ -545,30 +545,30 @@ func TestTokensAndSystemUIDs(t *testing.T) {
 		}
 		return r, ok
 	}
-	m.f.apply(&command{Op: opToken, UID: "u1", Flag: 0, Token: "t0", Level: 1})
-	m.f.apply(&command{Op: opToken, UID: "u1", Flag: 1, Token: "t1"})
-	m.f.apply(&command{Op: opToken, UID: "u1x", Flag: 0, Token: "other"})
+	m.f.apply(&Command{Op: OpToken, UID: "u1", Flag: 0, Token: "t0", Level: 1})
+	m.f.apply(&Command{Op: OpToken, UID: "u1", Flag: 1, Token: "t1"})
+	m.f.apply(&Command{Op: OpToken, UID: "u1x", Flag: 0, Token: "other"})
 	if r, ok := tok("u1", 0); !ok || r != (tokenRecord{Token: "t0", Level: 1}) {
 		t.Fatalf("token u1/0 = %+v %v", r, ok)
 	}
-	m.f.apply(&command{Op: opTokenClear, UID: "u1", Flag: 1})
+	m.f.apply(&Command{Op: OpTokenClear, UID: "u1", Flag: 1})
 	if _, ok := tok("u1", 1); ok {
 		t.Fatal("token u1/1 survived its clear")
 	}
 	if _, ok := tok("u1", 0); !ok {
 		t.Fatal("clearing flag 1 cleared flag 0")
 	}
-	m.f.apply(&command{Op: opTokenClear, UID: "u1", Flag: -1})
+	m.f.apply(&Command{Op: OpTokenClear, UID: "u1", Flag: -1})
 	if _, ok := tok("u1", 0); ok {
 		t.Fatal("token u1/0 survived clearing every flag")
 	}
 	if r, ok := tok("u1x", 0); !ok || r.Token != "other" {
 		t.Fatal("clearing u1 cleared u1x")
 	}
-	if r := m.f.apply(&command{Op: opSystemAdd, UIDs: []string{"sys", "sys2"}}); !r.SystemChanged {
+	if r := m.f.apply(&Command{Op: OpSystemAdd, UIDs: []string{"sys", "sys2"}}); !r.SystemChanged {
 		t.Fatal("sysuid_add: SystemChanged not set")
 	}
-	m.f.apply(&command{Op: opSystemRemove, UIDs: []string{"sys2"}})
+	m.f.apply(&Command{Op: OpSystemRemove, UIDs: []string{"sys2"}})
 	if got := readMembers(m.f.b, tableKey(0, tblSystemUID)); !slices.Equal(got, []string{"sys"}) {
 		t.Fatalf("system uids %q", got)
 	}
@@ -582,5 +582,5 @@ func TestUnknownCommandPanics(t *testing.T) {
 			t.Fatal("no panic")
 		}
 	}()
-	m.f.apply(&command{Op: "nope"})
+	m.f.apply(&Command{Op: "nope"})
 }

@@ -1,4 +1,4 @@
-package node
+package state
 
 import (
 	"errors"
@@ -36,7 +36,7 @@ func ValidUID(uid string) error {
 	return nil
 }
 
-func validChannelID(id string) error {
+func ValidChannelID(id string) error {
 	if id == "" || len(id) > 256 || strings.ContainsRune(id, 0) {
 		return ErrBadChannelID
 	}
@@ -76,7 +76,7 @@ func (k ChannelKey) PeerOf(uid string) string {
 }
 
 // Members of a person channel are its two uids.
-func (k ChannelKey) personMembers() []string {
+func (k ChannelKey) PersonMembers() []string {
 	a, b, ok := PersonUIDs(k.ID)
 	if !ok {
 		return nil
@@ -87,23 +87,23 @@ func (k ChannelKey) personMembers() []string {
 	return []string{a, b}
 }
 
-// resolveChannel turns the channel a client addresses into the stored key:
+// ResolveChannel turns the channel a client addresses into the stored key:
 // a person channel is addressed by the peer's uid.
-func resolveChannel(fromUID, id string, typ proto.ChannelType) (ChannelKey, error) {
+func ResolveChannel(fromUID, id string, typ proto.ChannelType) (ChannelKey, error) {
 	if typ == proto.ChannelPerson {
 		if err := ValidUID(id); err != nil {
 			return ChannelKey{}, fmt.Errorf("person channel_id (the peer's uid): %w", err)
 		}
 		return ChannelKey{Type: typ, ID: PersonChannelID(fromUID, id)}, nil
 	}
-	if err := validChannelID(id); err != nil {
+	if err := ValidChannelID(id); err != nil {
 		return ChannelKey{}, err
 	}
 	return ChannelKey{Type: typ, ID: id}, nil
 }
 
-// supportedChannelType reports whether Jindou serves channels of typ.
-func supportedChannelType(typ proto.ChannelType) bool {
+// SupportedChannelType reports whether Jindou serves channels of typ.
+func SupportedChannelType(typ proto.ChannelType) bool {
 	return typ == proto.ChannelPerson || typ == proto.ChannelGroup
 }
 
@@ -112,8 +112,8 @@ func SlotOf(key string, slots int) int {
 	return int(crc32.ChecksumIEEE([]byte(key)) % uint32(slots))
 }
 
-// slotOfChannel is the slot that owns channel k.
-func slotOfChannel(k ChannelKey, slots int) int { return SlotOf("c:"+k.String(), slots) }
+// SlotOfChannel is the slot that owns channel k.
+func SlotOfChannel(k ChannelKey, slots int) int { return SlotOf("c:"+k.String(), slots) }
 
-// slotOfUser is the slot that owns user uid's tokens.
-func slotOfUser(uid string, slots int) int { return SlotOf("u:"+uid, slots) }
+// SlotOfUser is the slot that owns user uid's tokens.
+func SlotOfUser(uid string, slots int) int { return SlotOf("u:"+uid, slots) }

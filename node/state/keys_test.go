@@ -1,9 +1,8 @@
-package node
+package state
 
 import (
 	"bytes"
 	"fmt"
-	pb "go.etcd.io/raft/v3/raftpb"
 	"slices"
 	"testing"
 
@@ -162,9 +161,9 @@ func TestKeySpacesOfSlotsAndTablesAreDisjoint(t *testing.T) {
 	}
 	for _, slot := range []int{0, 1, 0xff, 0x100, 1022} {
 		s := fmt.Sprint(slot)
-		add("hardState "+s, hardStateKey(slot))
-		add("raftEntry "+s, raftEntryKey(slot, 1))
-		add("applied "+s, appliedKey(slot))
+		add("hardState "+s, HardStateKey(slot))
+		add("raftEntry "+s, RaftEntryKey(slot, 1))
+		add("applied "+s, AppliedKey(slot))
 		add("channel "+s, channelKey(slot, k))
 		add("member s "+s, memberKey(slot, tblSubscriber, k, "u"))
 		add("member b "+s, memberKey(slot, tblBlacklist, k, "u"))
@@ -227,24 +226,11 @@ func TestScanningAPrefixReturnsOnlyItsOwnKeys(t *testing.T) {
 	for _, u := range []string{"a", "ab", "b"} {
 		var chans []ChannelKey
 		p := conversationPrefix(slot, u)
-		scan(db, p, func(k, _ []byte) {
+		Scan(db, p, func(k, _ []byte) {
 			chans = append(chans, ChannelKey{Type: proto.ChannelType(k[len(p)]), ID: string(k[len(p)+1 : len(k)-1])})
 		})
 		if !slices.Equal(chans, []ChannelKey{g, g1}) {
 			t.Fatalf("conversations of %q = %v", u, chans)
-		}
-	}
-}
-
-func TestRaftMessagesCarryTheirSlotAndGarbageIsRefused(t *testing.T) {
-	m := &pb.Message{Type: pb.MessageType_MsgHeartbeat.Enum(), To: new(uint64(2)), From: new(uint64(1)), Term: new(uint64(7))}
-	slot, got, err := decodeRaftMsg(encodeRaftMsg(513, m))
-	if err != nil || slot != 513 || got.GetTerm() != 7 || got.GetTo() != 2 {
-		t.Fatalf("round trip: slot %d, %v, %v", slot, got, err)
-	}
-	for _, bad := range [][]byte{nil, {1}, {0, 1, 0xff, 0xff, 0xff}} {
-		if _, _, err := decodeRaftMsg(bad); err == nil {
-			t.Fatalf("%x decoded as a raft message", bad)
 		}
 	}
 }

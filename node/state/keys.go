@@ -1,20 +1,27 @@
-package node
+package state
 
 import "encoding/binary"
 
-// The Pebble key space. Every key starts with a one-byte space and the
-// owning slot, so that a slot's data can later be moved or snapshotted as a
-// range.
+// The Pebble key space, of both stores. Every key starts with a one-byte
+// space and the owning slot, so that a slot's data can later be moved or
+// snapshotted as a range.
+//
+// The raft store (<data_dir>/raft):
 //
 //	'r' slot 'h'                 raft HardState of the slot
 //	'r' slot 'e' index           raft entry
+//	'r' slot 'c'                 the slot's raft configuration (ConfState)
+//	'r' slot 's'                 index and term up to which the log was compacted
+//
+// The state store (<data_dir>/state):
+//
 //	'a' slot                     applied index of the slot
 //	'd' slot table ...           applied state, tables below
 //
 // Identifiers (uids, channel ids) never contain NUL (ValidUID,
-// validChannelID), so NUL terminates them inside keys.
+// ValidChannelID), so NUL terminates them inside keys.
 const (
-	tblChannel      = 'i' // chkey → channelRecord
+	tblChannel      = 'i' // chkey → ChannelRecord
 	tblSubscriber   = 's' // chkey uid → ""
 	tblBlacklist    = 'b' // chkey uid → ""
 	tblWhitelist    = 'w' // chkey uid → ""
@@ -30,13 +37,17 @@ func slotPrefix(space byte, slot int) []byte {
 	return binary.BigEndian.AppendUint16([]byte{space}, uint16(slot))
 }
 
-func hardStateKey(slot int) []byte { return append(slotPrefix('r', slot), 'h') }
+// HardStateKey holds the slot's raft HardState.
+func HardStateKey(slot int) []byte { return append(slotPrefix('r', slot), 'h') }
 
-func raftEntryKey(slot int, index uint64) []byte {
-	return binary.BigEndian.AppendUint64(append(slotPrefix('r', slot), 'e'), index)
+// RaftEntryKey holds the slot's raft entry at index.
+func RaftEntryKey(slot int, index uint64) []byte {
+	return binary.BigEndian.AppendUint64(RaftEntryPrefix(slot), index)
 }
 
-func appliedKey(slot int) []byte { return slotPrefix('a', slot) }
+// AppliedKey holds the index of the slot's last applied entry (in the
+// state store, written with the applied state).
+func AppliedKey(slot int) []byte { return slotPrefix('a', slot) }
 
 func tableKey(slot int, table byte) []byte { return append(slotPrefix('d', slot), table) }
 
@@ -96,3 +107,30 @@ func prefixEnd(prefix []byte) []byte {
 	}
 	return nil
 }
+
+// RaftEntryPrefix is the prefix of every raft entry key of slot.
+func RaftEntryPrefix(slot int) []byte { return append(slotPrefix('r', slot), 'e') }
+
+// ConfStateKey holds the slot's raft configuration.
+func ConfStateKey(slot int) []byte { return append(slotPrefix('r', slot), 'c') }
+
+// SnapshotKey holds the index and term (u64 each) up to which the slot's
+// log was compacted: the entries at and below it are applied, durably, and
+// deleted.
+func SnapshotKey(slot int) []byte { return append(slotPrefix('r', slot), 's') }
+
+// EncodeSnapshot and DecodeSnapshot are SnapshotKey's value.
+func EncodeSnapshot(index, term uint64) []byte {
+	return binary.BigEndian.AppendUint64(binary.BigEndian.AppendUint64(nil, index), term)
+}
+
+// DecodeSnapshot is the inverse of EncodeSnapshot.
+func DecodeSnapshot(v []byte) (index, term uint64) {
+	return binary.BigEndian.Uint64(v[:8]), binary.BigEndian.Uint64(v[8:])
+}
+
+// EncodeIndex and DecodeIndex are AppliedKey's value.
+func EncodeIndex(index uint64) []byte { return binary.BigEndian.AppendUint64(nil, index) }
+
+// DecodeIndex is the inverse of EncodeIndex.
+func DecodeIndex(v []byte) uint64 { return binary.BigEndian.Uint64(v) }

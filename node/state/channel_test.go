@@ -1,4 +1,4 @@
-package node
+package state
 
 import (
 	"errors"
@@ -134,17 +134,17 @@ func TestPeerOfGivesTheOtherPartyFromBothSides(t *testing.T) {
 		if got := k.PeerOf(b); got != a {
 			t.Fatalf("%v.PeerOf(%q) = %q, want %q", k, b, got, a)
 		}
-		// resolveChannel from either side addresses the same stored key.
-		ka, err := resolveChannel(a, b, proto.ChannelPerson)
+		// ResolveChannel from either side addresses the same stored key.
+		ka, err := ResolveChannel(a, b, proto.ChannelPerson)
 		if err != nil {
 			t.Fatal(err)
 		}
-		kb, err := resolveChannel(b, a, proto.ChannelPerson)
+		kb, err := ResolveChannel(b, a, proto.ChannelPerson)
 		if err != nil {
 			t.Fatal(err)
 		}
 		if ka != k || kb != k {
-			t.Fatalf("resolveChannel: %v from %q, %v from %q, want %v", ka, a, kb, b, k)
+			t.Fatalf("ResolveChannel: %v from %q, %v from %q, want %v", ka, a, kb, b, k)
 		}
 	})
 	g := ChannelKey{Type: proto.ChannelGroup, ID: "x@y"}
@@ -158,9 +158,9 @@ func TestPersonMembers(t *testing.T) {
 		id   string
 		want []string
 	}{{"a@b", []string{"a", "b"}}, {"a@a", []string{"a"}}, {"ab", nil}} {
-		got := ChannelKey{Type: proto.ChannelPerson, ID: c.id}.personMembers()
+		got := ChannelKey{Type: proto.ChannelPerson, ID: c.id}.PersonMembers()
 		if fmt.Sprint(got) != fmt.Sprint(c.want) {
-			t.Errorf("personMembers(%q) = %q, want %q", c.id, got, c.want)
+			t.Errorf("PersonMembers(%q) = %q, want %q", c.id, got, c.want)
 		}
 	}
 }
@@ -189,18 +189,18 @@ func TestResolveChannelRejectsBadIdentifiers(t *testing.T) {
 		{"group with @#&", "g@#&", proto.ChannelGroup, nil},
 		{"other type empty", "", proto.ChannelLive, ErrBadChannelID},
 	} {
-		k, err := resolveChannel("alice", c.id, c.typ)
+		k, err := ResolveChannel("alice", c.id, c.typ)
 		if c.want == nil {
 			if err != nil {
-				t.Errorf("%s: resolveChannel(%q, %d) = %v", c.name, c.id, c.typ, err)
+				t.Errorf("%s: ResolveChannel(%q, %d) = %v", c.name, c.id, c.typ, err)
 			}
 			continue
 		}
 		if !errors.Is(err, c.want) {
-			t.Errorf("%s: resolveChannel(%q, %d) = %v, %v; want %v", c.name, c.id, c.typ, k, err, c.want)
+			t.Errorf("%s: ResolveChannel(%q, %d) = %v, %v; want %v", c.name, c.id, c.typ, k, err, c.want)
 		}
 	}
-	k, err := resolveChannel("alice", "g1", proto.ChannelGroup)
+	k, err := ResolveChannel("alice", "g1", proto.ChannelGroup)
 	if err != nil || k != (ChannelKey{Type: proto.ChannelGroup, ID: "g1"}) {
 		t.Fatalf("group resolve = %v, %v", k, err)
 	}
@@ -222,8 +222,8 @@ func TestValidUIDRejectsEveryForbiddenByte(t *testing.T) {
 func TestSupportedChannelTypesArePersonAndGroup(t *testing.T) {
 	for typ := range 256 {
 		want := typ == 1 || typ == 2
-		if got := supportedChannelType(proto.ChannelType(typ)); got != want {
-			t.Errorf("supportedChannelType(%d) = %v", typ, got)
+		if got := SupportedChannelType(proto.ChannelType(typ)); got != want {
+			t.Errorf("SupportedChannelType(%d) = %v", typ, got)
 		}
 	}
 }

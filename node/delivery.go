@@ -1,0 +1,113 @@
+package node
+
+import (
+	"maps"
+	"slices"
+
+	"github.com/jindou-im/jindou/node/proto"
+	"github.com/jindou-im/jindou/node/state"
+)
+
+// Delivery: RECVs pushed to a gateway's online connections, tracked until
+// RECVACK and resent with DUP.
+
+func (g *gateway) onDeliver(m deliverMsg) {
+	for _, uid := range m.Recipients {
+		for _, c := range g.online[uid] {
+			if c.state != stateReady || g.ref(c) == m.Except {
+				continue
+			}
+			g.push(c, m.Msg)
+		}
+	}
+}
+
+// push writes a RECV of msg to c, encrypted for c, and tracks it until
+// RECVACK.
+func (g *gateway) push(c *client, msg *state.Message) {
+	r := &proto.Recv{
+		Flags: msg.Header.Flags(), Setting: msg.Setting, FromUID: msg.FromUID,
+		ChannelID: msg.Channel.PeerOf(c.uid), ChannelType: msg.Channel.Type, Expire: msg.Expire,
+		ClientMsgNo: msg.ClientMsgNo, MessageID: msg.MessageID, MessageSeq: msg.Seq,
+		Timestamp: msg.Timestamp, Topic: msg.Topic,
+	}
+	c.sess.SealRecv(r, msg.Payload)
+	frame := g.write(c, r)
+	if len(c.pending) >= maxPendingRecvs {
+		g.forgetOldest(c)
+	}
+	c.pending[msg.MessageID] = &pendingRecv{frame: frame, seq: msg.Seq, sentAt: g.now(), sends: 1}
+	if !c.resendArmed {
+		c.resendArmed = true
+		g.loop.After(g.n.cfg.ResendInterval, resendTag{c.conn.ID()})
+	}
+}
+
+func (g *gateway) forgetOldest(c *client) {
+	var oldest int64
+	first := true
+	for id := range c.pending {
+		if first || id < oldest {
+			oldest, first = id, false
+		}
+	}
+	delete(c.pending, oldest)
+}
+
+func (g *gateway) onRecvack(c *client, p *proto.Recvack) {
+	if _, ok := c.pending[p.MessageID]; ok {
+		delete(c.pending, p.MessageID)
+		return
+	}
+	// The JS SDK writes message ids through a double and may ack a
+	// neighbouring id: take the nearest pending id with that seq.
+	best, found := int64(0), false
+	for id, pr := range c.pending {
+		if pr.seq != p.MessageSeq || absDiff(id, p.MessageID) >= 1<<12 {
+			continue
+		}
+		if !found || absDiff(id, p.MessageID) < absDiff(best, p.MessageID) ||
+			(absDiff(id, p.MessageID) == absDiff(best, p.MessageID) && id < best) {
+			best, found = id, true
+		}
+	}
+	if found {
+		delete(c.pending, best)
+	}
+}
+
+func absDiff(a, b int64) int64 {
+	if a > b {
+		return a - b
+	}
+	return b - a
+}
+
+// onResend resends every RECV unacknowledged for a resend interval, up to
+// the maximum count, in message id order.
+func (g *gateway) onResend(id uint64) {
+	c := g.clients[id]
+	if c == nil {
+		return
+	}
+	c.resendArmed = false
+	now := g.now()
+	for _, mid := range slices.Sorted(maps.Keys(c.pending)) {
+		pr := c.pending[mid]
+		if now-pr.sentAt < g.n.cfg.ResendInterval {
+			continue
+		}
+		if pr.sends > g.n.cfg.ResendMax {
+			delete(c.pending, mid)
+			continue
+		}
+		pr.frame[0] |= byte(proto.FlagDup)
+		c.conn.Write(pr.frame)
+		c.outMsgs++
+		pr.sentAt, pr.sends = now, pr.sends+1
+	}
+	if len(c.pending) > 0 {
+		c.resendArmed = true
+		g.loop.After(g.n.cfg.ResendInterval, resendTag{id})
+	}
+}

@@ -1,0 +1,90 @@
+package node
+
+import (
+	"maps"
+	"slices"
+
+	"github.com/jindou-im/jindou/node/proto"
+	"github.com/jindou-im/jindou/node/state"
+)
+
+// Sending: a client's SEND leaves the gateway as a slotSend addressed to
+// its channel's slot loop; the answer, a sendDone, names the connection and
+// client_seq, and the connection's sending map holds the continuation.
+
+func (g *gateway) onSend(c *client, p *proto.Send) {
+	ack := func(reason proto.ReasonCode) {
+		g.write(c, &proto.Sendack{ClientSeq: p.ClientSeq, ReasonCode: reason})
+	}
+	var plain []byte
+	if p.Setting&proto.SettingNoEncrypt != 0 && g.n.cfg.AllowPlaintext {
+		plain = slices.Clone(p.Payload)
+	} else {
+		var err error
+		if plain, err = c.sess.OpenSend(nil, p); err != nil {
+			ack(proto.ReasonPayloadDecodeError)
+			return
+		}
+	}
+	if !state.SupportedChannelType(p.ChannelType) {
+		ack(proto.ReasonNotSupportChannelType)
+		return
+	}
+	ch, err := state.ResolveChannel(c.uid, p.ChannelID, p.ChannelType)
+	if err != nil {
+		ack(proto.ReasonChannelIDError)
+		return
+	}
+	req := sendRequest{Ch: ch, AtMs: g.n.env.Clock().Wall().UnixMilli(), Cmd: state.SendCmd{
+		From: c.uid, ClientMsgNo: p.ClientMsgNo, Header: state.HeaderOf(p.Flags),
+		Setting: p.Setting &^ proto.SettingNoEncrypt, Expire: p.Expire, Topic: p.Topic, Payload: plain,
+	}}
+	c.sending[p.ClientSeq] = g.now()
+	g.armSendTimeout(c)
+	slotID := state.SlotOfChannel(ch, g.n.cfg.Slots)
+	reply := replyTo{addr: g.n.self(g.name), Conn: c.conn.ID(), ClientSeq: p.ClientSeq}
+	g.n.post(g.n.slotAddr(slotID), slotSend{Slot: slotID, Req: req, Reply: reply})
+}
+
+// onSendDone writes the SENDACK of an answered SEND, unless the connection
+// is gone or the SEND already timed out.
+func (g *gateway) onSendDone(m sendDone) {
+	c := g.clients[m.Reply.Conn]
+	if c == nil || c.state != stateReady {
+		return
+	}
+	sentAt, ok := c.sending[m.Reply.ClientSeq]
+	if !ok {
+		return // answered already (SendTimeout)
+	}
+	delete(c.sending, m.Reply.ClientSeq)
+	g.observeSendLatency(g.now() - sentAt)
+	g.write(c, &proto.Sendack{MessageID: m.Res.MessageID, ClientSeq: m.Reply.ClientSeq, MessageSeq: m.Res.Seq, ReasonCode: m.Res.Reason})
+}
+
+func (g *gateway) armSendTimeout(c *client) {
+	if !c.sendTimerArmed {
+		c.sendTimerArmed = true
+		g.loop.After(g.n.cfg.SendTimeout, sendTimeoutTag{c.conn.ID()})
+	}
+}
+
+// onSendTimeout answers SystemError (retryable) to every SEND of the
+// connection that waited SendTimeout; a late answer is then dropped.
+func (g *gateway) onSendTimeout(id uint64) {
+	c := g.clients[id]
+	if c == nil {
+		return
+	}
+	c.sendTimerArmed = false
+	now := g.now()
+	for _, seq := range slices.Sorted(maps.Keys(c.sending)) {
+		if now-c.sending[seq] >= g.n.cfg.SendTimeout {
+			delete(c.sending, seq)
+			g.write(c, &proto.Sendack{ClientSeq: seq, ReasonCode: proto.ReasonSystemError})
+		}
+	}
+	if len(c.sending) > 0 {
+		g.armSendTimeout(c)
+	}
+}

@@ -1,0 +1,294 @@
+package node
+
+import (
+	"github.com/jindou-im/jindou/node/proto"
+	"github.com/jindou-im/jindou/node/state"
+	"github.com/jindou-im/jindou/runtime"
+)
+
+// The vocabulary between loops: every message one loop posts to another,
+// in one place. Requests carry a reply address; answers carry it back, so
+// that the requester matches them to the continuation it keeps, keyed by
+// request id, on its own loop. No message carries a function (the lint
+// test checks every type below), so a request to a loop of another node is
+// a change of address, not of code. Within a process messages stay values;
+// between nodes they will be serialized.
+//
+// The one exception is apiCall, the entry from outside the node (HTTP
+// handlers, test drivers): it carries the caller's completion, which the API
+// loop calls on itself and which never travels on.
+
+// addr is a loop of a node.
+type addr struct {
+	Node runtime.NodeID
+	Loop string
+}
+
+// replyTo is where an answer goes, and what the requester matches it by.
+type replyTo struct {
+	addr
+	// Conn and ClientSeq name a client's SEND (a gateway requester); Conn
+	// alone, a connection whose token is being checked. Connection ids
+	// start at 1: 0 names none.
+	Conn      uint64
+	ClientSeq uint32
+	// Req is the requester's request id (the API loop's requests).
+	Req uint64
+}
+
+// client is the connection a request came from, if any.
+func (r replyTo) client() connAddr {
+	if r.Conn == 0 {
+		return connAddr{}
+	}
+	return connAddr{Node: r.Node, Gateway: r.Loop, Conn: r.Conn}
+}
+
+// connAddr names a client connection in the cluster; the zero value names
+// none.
+type connAddr struct {
+	Node    runtime.NodeID
+	Gateway string
+	Conn    uint64
+}
+
+// Requests to a slot loop.
+
+// slotSend asks the slot to check a send and store it (or, no_persist,
+// deliver it at once). Answer: sendDone.
+type slotSend struct {
+	Slot  int
+	Req   sendRequest
+	Reply replyTo
+}
+
+// sendRequest is a message on its way to its channel's slot.
+type sendRequest struct {
+	Ch   state.ChannelKey
+	Cmd  state.SendCmd
+	AtMs int64
+	// System bypasses permission checks (API sends by system accounts).
+	System bool
+}
+
+// slotPropose asks the slot to replicate and apply a command. The
+// requester hands Cmd over and does not touch it again. Answer:
+// proposeDone.
+type slotPropose struct {
+	Slot  int
+	Cmd   *state.Command
+	Reply replyTo
+}
+
+// slotRead asks for a read of the applied state of one slot, or of every
+// slot of the loop (Slot == allSlots), once they have caught up — or at
+// once when Now is set (stats must answer while a node recovers). Answer:
+// readDone.
+type slotRead struct {
+	Slot  int
+	Query slotQuery
+	Now   bool
+	Reply replyTo
+}
+
+// allSlots in slotRead.Slot: every slot of the loop.
+const allSlots = -1
+
+// systemChanged tells a slot loop to reload the system uids.
+type systemChanged struct{}
+
+// wake makes a loop look at its slots (the Readies of campaigns made at
+// start).
+type wake struct{}
+
+// slotQuery is what a slotRead reads; each query's result type is named on
+// it.
+type slotQuery interface{ isSlotQuery() }
+
+type (
+	// queryToken checks a CONNECT's token. Result: authResult.
+	queryToken struct {
+		UID   string
+		Flag  uint8
+		Token string
+	}
+	// querySystemUIDs lists the system uids (slot 0). Result: uidsResult.
+	querySystemUIDs struct{}
+	// queryList lists a channel's blacklist or whitelist. Result: uidsResult.
+	queryList struct {
+		Ch   state.ChannelKey
+		List byte
+	}
+	// querySync reads a range of a channel's log. Result: syncResult.
+	querySync struct {
+		Ch          state.ChannelKey
+		Start, End  uint64
+		Limit, Mode int
+	}
+	// queryMaxSeq reads a channel's last seq. Result: seqResult.
+	queryMaxSeq struct{ Ch state.ChannelKey }
+	// queryMessagesAt reads given messages of a channel. Result:
+	// messagesResult.
+	queryMessagesAt struct {
+		Ch   state.ChannelKey
+		Seqs []uint64
+	}
+	// queryConversations lists a user's conversations in every slot of the
+	// loop. Result: conversationsResult.
+	queryConversations struct{ Q state.ConversationQuery }
+	// querySlotStats reads the loop's counters. Result: slotLoopStats.
+	querySlotStats struct{}
+)
+
+// Requests to a gateway loop.
+
+// deliverMsg pushes a new message to the loop's online recipients.
+type deliverMsg struct {
+	Msg        *state.Message
+	Recipients []string
+	Except     connAddr
+}
+
+// kickMsg disconnects a uid's connections of a device flag (all flags if
+// Flag < 0) whose device id differs from KeepDevice, except one.
+type kickMsg struct {
+	UID        string
+	Flag       int
+	KeepDevice string
+	Except     connAddr
+	Reason     string
+}
+
+// gatewayRead asks a gateway loop about its connections. Answer: readDone.
+type gatewayRead struct {
+	Query gatewayQuery
+	Reply replyTo
+}
+
+// gatewayQuery is what a gatewayRead reads.
+type gatewayQuery interface{ isGatewayQuery() }
+
+type (
+	// queryOnline lists the online connections of uids. Result:
+	// onlineResult.
+	queryOnline struct{ UIDs []string }
+	// queryConnz lists connections (of one uid if set). Result:
+	// connzResult.
+	queryConnz struct{ UID string }
+	// queryGatewayStats reads the loop's counters. Result: gatewayLoopStats.
+	queryGatewayStats struct{}
+)
+
+// Answers.
+
+// sendDone answers slotSend.
+type sendDone struct {
+	Reply replyTo
+	Res   sendResult
+}
+
+// sendResult is the outcome of a send.
+type sendResult struct {
+	Reason    proto.ReasonCode
+	MessageID int64
+	Seq       uint64
+	Duplicate bool
+	Err       error
+}
+
+// proposeDone answers slotPropose: nil once the command is applied.
+type proposeDone struct {
+	Reply replyTo
+	Err   error
+}
+
+// readDone answers slotRead and gatewayRead.
+type readDone struct {
+	Reply  replyTo
+	Result readResult
+	// Err, if set, is why there is no result (ErrOverloaded).
+	Err error
+}
+
+// readResult is a query's result.
+type readResult interface{ isReadResult() }
+
+type (
+	authResult struct {
+		OK    bool
+		Level proto.DeviceLevel
+	}
+	uidsResult []string
+	syncResult struct {
+		Messages []*state.Message
+		More     bool
+	}
+	seqResult           uint64
+	messagesResult      []*state.Message
+	conversationsResult []state.Conversation
+	onlineResult        []OnlineConn
+	connzResult         []ConnInfo
+)
+
+// The API loop's entry from outside the node.
+
+// apiCall runs a Request; done is the outside caller's completion (see the
+// vocabulary's one exception above).
+type apiCall struct {
+	req  Request
+	done func(any, error)
+}
+
+// Timer tags, each handled by the loop that armed it.
+type (
+	tickTag    struct{}
+	persistTag struct{ slots []int } // completes the group commit of slots' Readies
+	retryTag   struct{ slots []int } // retries it after a disk error
+	compactTag struct {              // completes a log compaction of slot up to index
+		slot  int
+		index uint64
+	}
+	deadlineTag    struct{ conn uint64 } // a connection's connect or idle deadline
+	resendTag      struct{ conn uint64 } // a connection's unacknowledged RECVs
+	sendTimeoutTag struct{ conn uint64 } // a connection's SENDs awaiting answers
+	requestTimeout struct{ req uint64 }  // an API request awaiting answers
+)
+
+func (slotSend) Kind() string      { return "slot-send" }
+func (slotPropose) Kind() string   { return "slot-propose" }
+func (slotRead) Kind() string      { return "slot-read" }
+func (systemChanged) Kind() string { return "system-changed" }
+func (wake) Kind() string          { return "wake" }
+func (deliverMsg) Kind() string    { return "deliver" }
+func (kickMsg) Kind() string       { return "kick" }
+func (gatewayRead) Kind() string   { return "gateway-read" }
+func (sendDone) Kind() string      { return "send-done" }
+func (proposeDone) Kind() string   { return "propose-done" }
+func (readDone) Kind() string      { return "read-done" }
+func (apiCall) Kind() string       { return "api-call" }
+
+func (m deliverMsg) Digest() uint64 { return uint64(m.Msg.MessageID) ^ m.Msg.Seq }
+
+func (queryToken) isSlotQuery()         {}
+func (querySystemUIDs) isSlotQuery()    {}
+func (queryList) isSlotQuery()          {}
+func (querySync) isSlotQuery()          {}
+func (queryMaxSeq) isSlotQuery()        {}
+func (queryMessagesAt) isSlotQuery()    {}
+func (queryConversations) isSlotQuery() {}
+func (querySlotStats) isSlotQuery()     {}
+
+func (queryOnline) isGatewayQuery()       {}
+func (queryConnz) isGatewayQuery()        {}
+func (queryGatewayStats) isGatewayQuery() {}
+
+func (authResult) isReadResult()          {}
+func (uidsResult) isReadResult()          {}
+func (syncResult) isReadResult()          {}
+func (seqResult) isReadResult()           {}
+func (messagesResult) isReadResult()      {}
+func (conversationsResult) isReadResult() {}
+func (onlineResult) isReadResult()        {}
+func (connzResult) isReadResult()         {}
+func (slotLoopStats) isReadResult()       {}
+func (gatewayLoopStats) isReadResult()    {}

@@ -1,0 +1,205 @@
+package node
+
+import (
+	"fmt"
+
+	"github.com/cockroachdb/pebble/v2"
+	"github.com/jindou-im/jindou/node/internal/invariant"
+	"github.com/jindou-im/jindou/node/state"
+	"github.com/jindou-im/jindou/runtime"
+	"go.etcd.io/raft/v3"
+	pb "go.etcd.io/raft/v3/raftpb"
+)
+
+// Ready handling: how a slot loop turns its raft groups' Readies into
+// durable log writes, applied state, answers and deliveries.
+
+// drive turns the slots' Readies into work: one synced write of all their
+// entries and HardStates (a group commit: one fsync for every slot of the
+// loop), then, on its completion, each slot's messages, apply and Advance.
+func (sl *slotLoop) drive() {
+	var group []int
+	for _, id := range sl.slotIDs {
+		s := sl.slots[id]
+		leader := sl.isLeader(s)
+		s.caughtUp = leader && s.appliedTerm == s.rn.BasicStatus().HardState.GetTerm()
+		if len(s.waiting) > 0 && leader {
+			w := s.waiting
+			s.waiting = nil
+			for _, p := range w {
+				sl.propose(s, p.cmd, p.p)
+			}
+		}
+		if s.persisting || !s.rn.HasReady() {
+			continue
+		}
+		s.rd = s.rn.Ready()
+		s.persisting = true
+		group = append(group, id)
+	}
+	if len(group) > 0 {
+		sl.persist(group)
+	}
+	sl.serveDeferred()
+}
+
+// persist makes the Readies of slots durable in one batch, asynchronously.
+//
+// When no Ready needs a sync (raft's MustSync: only commit indexes moved,
+// and a lost commit index is learned again) the batch is written unsynced
+// and the slots go on at once.
+//
+// Committed entries are applied first, before the new entries are synced:
+// raft guarantees they were appended to stable storage in an earlier Ready
+// (etcd raft's Ready.CommittedEntries contract), so their acknowledgements
+// need not wait for this Ready's fsync. Acknowledging a message thus costs
+// one fsync, not two.
+func (sl *slotLoop) persist(slots []int) {
+	for _, id := range slots {
+		s := sl.slots[id]
+		if len(s.rd.CommittedEntries) > 0 {
+			sl.apply(s, s.rd.CommittedEntries, true)
+			s.rd.CommittedEntries = nil // applied once, even if this write is retried
+		}
+	}
+	b := sl.n.raftDB.NewBatch()
+	sync := false
+	for _, id := range slots {
+		s := sl.slots[id]
+		hs := s.rd.HardState
+		if hs == nil {
+			hs = &pb.HardState{}
+		}
+		prev, _, _ := s.storage.InitialState()
+		prevLast, _ := s.storage.LastIndex()
+		persistReady(b, s.id, &s.rd, prevLast, s.fresh, s.conf)
+		sync = sync || s.fresh || raft.MustSync(hs, prev, len(s.rd.Entries))
+	}
+	if !sync {
+		if err := b.Commit(pebble.NoSync); err != nil {
+			panic(fmt.Sprintf("node: hard states of slots %v: %v", slots, err))
+		}
+		for _, id := range slots {
+			sl.onPersisted(sl.slots[id])
+		}
+		return
+	}
+	sl.stats.DiskCommits++
+	sl.n.env.Disk().Commit(sl.loop, func() error { return b.Commit(pebble.Sync) }, persistTag{slots})
+}
+
+// onPersisted completes a slot's durable Ready: its entries join the raft
+// storage, its messages go out, and raft is advanced.
+func (sl *slotLoop) onPersisted(s *slot) {
+	rd := s.rd
+	s.fresh = false
+	if rd.HardState != nil && !raft.IsEmptyHardState(rd.HardState) {
+		if err := s.storage.SetHardState(rd.HardState); err != nil {
+			panic(err)
+		}
+	}
+	if err := s.storage.Append(rd.Entries); err != nil {
+		panic(err)
+	}
+	for _, m := range rd.Messages {
+		sl.sendRaft(s, m)
+	}
+	sl.apply(s, rd.CommittedEntries, true)
+	s.rn.Advance(rd)
+	s.persisting = false
+	s.rd = raft.Ready{}
+	if !s.rn.HasReady() {
+		commit := s.rn.BasicStatus().HardState.GetCommit()
+		invariant.Always(s.applied >= commit, "slot %d: committed index %d left unapplied (applied %d) after its Ready", s.id, commit, s.applied)
+	}
+}
+
+func (sl *slotLoop) sendRaft(s *slot, m *pb.Message) {
+	sl.n.env.Transport().Send(runtime.NodeID(m.GetTo()), sl.loop.Name(), encodeRaftMsg(s.id, m))
+}
+
+// applied is one applied command and what it produced.
+type applied struct {
+	cmd *state.Command
+	res state.Result
+}
+
+// apply applies committed entries to the state machine in one unsynced
+// batch (the log is the durable truth), then completes proposals and
+// delivers new messages when effects is set. Entries must follow the last
+// applied one without a gap; each index is applied once.
+func (sl *slotLoop) apply(s *slot, ents []*pb.Entry, effects bool) {
+	if len(ents) == 0 {
+		return
+	}
+	b := sl.n.db.NewIndexedBatch()
+	var done []applied
+	for _, e := range ents {
+		invariant.Always(e.GetIndex() == s.applied+1, "slot %d: entry %d applied after %d", s.id, e.GetIndex(), s.applied)
+		s.applied = e.GetIndex()
+		switch e.GetType() {
+		case pb.EntryType_EntryConfChange, pb.EntryType_EntryConfChangeV2:
+			if effects { // at start-up the configuration comes from the raft store
+				sl.applyConfChange(s, e)
+			}
+		case pb.EntryType_EntryNormal:
+			if len(e.GetData()) == 0 {
+				continue // a new leader's empty entry
+			}
+			cmd := state.DecodeCommand(e.GetData())
+			res := s.m.Apply(b, cmd)
+			sl.stats.Applied++
+			if cmd.Op == state.OpSend && res.Msg != nil && !res.Duplicate {
+				sl.stats.MessagesStored++
+			}
+			done = append(done, applied{cmd, res})
+		}
+	}
+	s.appliedTerm = ents[len(ents)-1].GetTerm()
+	if err := b.Set(state.AppliedKey(s.id), state.EncodeIndex(s.applied), nil); err != nil {
+		panic(fmt.Sprintf("node: batch set: %v", err))
+	}
+	if err := b.Commit(pebble.NoSync); err != nil {
+		panic(fmt.Sprintf("node: apply slot %d: %v", s.id, err))
+	}
+	if invariant.Enabled {
+		s.m.CheckCache(sl.n.db)
+	}
+	if !effects {
+		return
+	}
+	sl.maybeCompact(s)
+	for _, a := range done {
+		sl.effects(s, a.cmd, a.res)
+	}
+}
+
+func (sl *slotLoop) applyConfChange(s *slot, e *pb.Entry) {
+	var cc pb.ConfChangeV2
+	if err := unmarshalConfChange(e, &cc); err != nil {
+		panic(err)
+	}
+	s.conf = s.rn.ApplyConfChange(&cc)
+	if err := sl.n.raftDB.Set(state.ConfStateKey(s.id), marshal(s.conf), pebble.NoSync); err != nil {
+		panic(fmt.Sprintf("node: slot %d conf state: %v", s.id, err))
+	}
+}
+
+// effects answers the proposer of an applied command (if it is this
+// incarnation of this loop) and pushes a new message out.
+func (sl *slotLoop) effects(s *slot, cmd *state.Command, res state.Result) {
+	var except connAddr
+	if cmd.Prop.Node == uint64(sl.n.env.Node()) && cmd.Prop.Nonce == sl.nonce {
+		if p, ok := s.pending[cmd.Prop.N]; ok {
+			delete(s.pending, cmd.Prop.N)
+			except = p.reply.client()
+			sl.complete(p, res, nil)
+		}
+	}
+	if res.SystemChanged {
+		sl.n.broadcastSlotLoops(systemChanged{})
+	}
+	if cmd.Op == state.OpSend && res.Msg != nil && !res.Duplicate && sl.isLeader(s) {
+		sl.n.deliver(res.Msg, res.Recipients, except)
+	}
+}

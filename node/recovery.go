@@ -1,0 +1,140 @@
+package node
+
+import (
+	"fmt"
+	"slices"
+
+	"github.com/cockroachdb/pebble/v2"
+	"github.com/jindou-im/jindou/node/state"
+	"go.etcd.io/raft/v3"
+	pb "go.etcd.io/raft/v3/raftpb"
+	gproto "google.golang.org/protobuf/proto"
+)
+
+// Recovery: how a slot comes back from the stores at start-up. Only the
+// raft log and HardState are synced before anything depends on them; the
+// applied state and applied index are written unsynced and rebuilt from the
+// log, so a crash that keeps any share of unsynced writes recovers the same
+// state.
+
+// recoverSlot loads slot id from the stores, replays what was committed
+// but not applied (without effects: nobody waits for it), and starts its
+// raft node.
+func (sl *slotLoop) recoverSlot(id int, voters []uint64) error {
+	d, err := loadSlot(sl.n.raftDB, sl.n.db, id, voters)
+	if err != nil {
+		return err
+	}
+	hs, cs, err := d.storage.InitialState()
+	if err != nil {
+		return err
+	}
+	s := &slot{id: id, m: state.NewMachine(id, sl.n.cfg.DedupeWindow), storage: d.storage, fresh: d.fresh,
+		conf: cs, pending: map[uint64]pendingProposal{}, applied: d.applied}
+	s.appliedTerm, _ = d.storage.Term(d.applied)
+	if commit := hs.GetCommit(); d.applied < commit {
+		ents, err := d.storage.Entries(d.applied+1, commit+1, 1<<62)
+		if err != nil {
+			return fmt.Errorf("slot %d replay: %w", id, err)
+		}
+		sl.apply(s, ents, false)
+	}
+	rn, err := raft.NewRawNode(&raft.Config{
+		ID: uint64(sl.n.env.Node()), ElectionTick: sl.n.cfg.ElectionTicks, HeartbeatTick: sl.n.cfg.HeartbeatTicks,
+		Storage: d.storage, Applied: s.applied, MaxSizePerMsg: raftMaxMsgBytes, MaxInflightMsgs: raftMaxInflightMsgs,
+		MaxUncommittedEntriesSize: raftMaxUncommittedBytes, CheckQuorum: true, PreVote: true,
+		Logger: raftLogger{sl.n.env.Log().With("slot", id)},
+	})
+	if err != nil {
+		return fmt.Errorf("slot %d raft: %w", id, err)
+	}
+	s.rn = rn
+	if len(cs.GetVoters()) == 1 && cs.GetVoters()[0] == uint64(sl.n.env.Node()) {
+		_ = rn.Campaign()
+	}
+	sl.slots[id] = s
+	sl.slotIDs = append(sl.slotIDs, id)
+	slices.Sort(sl.slotIDs)
+	return nil
+}
+
+// slotDisk is what loadSlot found on disk.
+type slotDisk struct {
+	storage *raft.MemoryStorage
+	applied uint64
+	// fresh: nothing was stored; the slot starts with the given voters.
+	fresh bool
+}
+
+// loadSlot rebuilds a slot's raft storage from the stores, or makes a fresh
+// one whose configuration is voters.
+func loadSlot(raftDB, stateDB *pebble.DB, slot int, voters []uint64) (slotDisk, error) {
+	ms := raft.NewMemoryStorage()
+	cs := &pb.ConfState{Voters: voters}
+	v, ok := state.GetValue(raftDB, state.ConfStateKey(slot))
+	fresh := !ok
+	if ok {
+		cs = &pb.ConfState{}
+		if err := gproto.Unmarshal(v, cs); err != nil {
+			return slotDisk{}, fmt.Errorf("slot %d conf state: %w", slot, err)
+		}
+	}
+	var snapIndex, snapTerm uint64
+	if v, ok := state.GetValue(raftDB, state.SnapshotKey(slot)); ok {
+		snapIndex, snapTerm = state.DecodeSnapshot(v)
+	}
+	meta := &pb.SnapshotMetadata{ConfState: cs, Index: new(snapIndex), Term: new(snapTerm)}
+	if err := ms.ApplySnapshot(&pb.Snapshot{Metadata: meta}); err != nil {
+		return slotDisk{}, err
+	}
+	var applied uint64
+	if v, ok := state.GetValue(stateDB, state.AppliedKey(slot)); ok {
+		applied = state.DecodeIndex(v)
+	}
+	ents, err := loadEntries(raftDB, slot)
+	if err != nil {
+		return slotDisk{}, err
+	}
+	if err := ms.Append(ents); err != nil {
+		return slotDisk{}, fmt.Errorf("slot %d entries: %w", slot, err)
+	}
+	if err := loadHardState(raftDB, ms, slot, max(snapIndex, applied)); err != nil {
+		return slotDisk{}, err
+	}
+	return slotDisk{storage: ms, applied: applied, fresh: fresh}, nil
+}
+
+func loadEntries(raftDB *pebble.DB, slot int) ([]*pb.Entry, error) {
+	var ents []*pb.Entry
+	var bad error
+	state.Scan(raftDB, state.RaftEntryPrefix(slot), func(_, v []byte) {
+		e := &pb.Entry{}
+		if err := gproto.Unmarshal(v, e); err != nil && bad == nil {
+			bad = fmt.Errorf("slot %d entry: %w", slot, err)
+		}
+		ents = append(ents, e)
+	})
+	return ents, bad
+}
+
+// loadHardState sets the slot's HardState from the raft store. The commit
+// index is written unsynced, and the applied state lives in another store:
+// a crash may leave the commit index below the compacted prefix or below
+// what was applied. Both are committed (only committed entries are
+// applied, and they are in the synced log), so the commit index is raised
+// to them (to atLeast, capped at the log's end).
+func loadHardState(raftDB *pebble.DB, ms *raft.MemoryStorage, slot int, atLeast uint64) error {
+	v, ok := state.GetValue(raftDB, state.HardStateKey(slot))
+	if !ok {
+		return nil
+	}
+	hs := &pb.HardState{}
+	if err := gproto.Unmarshal(v, hs); err != nil {
+		return fmt.Errorf("slot %d hard state: %w", slot, err)
+	}
+	last, _ := ms.LastIndex()
+	if c := min(max(hs.GetCommit(), atLeast), last); c > hs.GetCommit() {
+		hs.Commit = new(c)
+	}
+	return ms.SetHardState(hs)
+}

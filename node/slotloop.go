@@ -1,0 +1,287 @@
+package node
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/jindou-im/jindou/node/internal/invariant"
+	"github.com/jindou-im/jindou/node/proto"
+	"github.com/jindou-im/jindou/node/state"
+	"github.com/jindou-im/jindou/runtime"
+	"go.etcd.io/raft/v3"
+	pb "go.etcd.io/raft/v3/raftpb"
+)
+
+// Errors a slot loop answers with.
+var (
+	// ErrNotLeader: the slot has no leader here to take the proposal.
+	ErrNotLeader = errors.New("node: slot leader unavailable")
+	// ErrOverloaded: too many requests wait for the slot loop's slots to
+	// catch up (maxDeferred); retry later.
+	ErrOverloaded = errors.New("node: slot loop overloaded while recovering")
+)
+
+// slotLoop owns a set of slots: their raft groups, their state machines,
+// and every read of their applied state.
+type slotLoop struct {
+	n    *Node
+	name string
+	loop runtime.Loop
+	// nonce tells this incarnation's proposals from earlier ones.
+	nonce    uint64
+	nextProp uint64
+	slots    map[int]*slot
+	slotIDs  []int // sorted, for deterministic iteration
+	// system is the set of system uids, kept from slot 0's state.
+	system map[string]bool
+	// lookup reads channel records for the send rule (sl.channel, bound
+	// once so that a send allocates no method value).
+	lookup state.ChannelLookup
+	// deferred are sends and reads that wait for their slot to catch up,
+	// in arrival order (at most maxDeferred).
+	deferred []runtime.Msg
+	stats    slotStats
+}
+
+// slotStats are a slot loop's counters since start.
+type slotStats struct {
+	Proposals, Applied, MessagesStored, DiskCommits, DiskRetries, Compactions int64
+	// DeferredHigh is the most requests that waited at once for slots to
+	// catch up; Overloaded counts those refused past maxDeferred.
+	DeferredHigh, Overloaded int64
+}
+
+// slot is one raft group and its state machine.
+type slot struct {
+	id      int
+	m       *state.Machine
+	rn      *raft.RawNode
+	storage *raft.MemoryStorage
+	// fresh: the slot's configuration is not on disk yet; it goes with
+	// the first persisted Ready.
+	fresh bool
+	conf  *pb.ConfState
+	// persisting is set while the Ready in rd is being made durable; raft
+	// gives no other Ready until it is advanced.
+	persisting bool
+	rd         raft.Ready
+	// pending are this incarnation's proposals not yet applied, by N.
+	pending map[uint64]pendingProposal
+	// waiting holds proposals made while the slot had no leader (at most
+	// maxWaitingProposals).
+	waiting []waitingProposal
+	// applied and appliedTerm are the index and term of the last applied
+	// entry.
+	applied, appliedTerm uint64
+	// compacting is set while a log compaction is being made durable.
+	compacting bool
+	// caughtUp: this node leads the slot and has applied an entry of its
+	// term, so everything committed before is applied. Only then may the
+	// slot's applied state answer reads or decide a send (raft's rule for
+	// reads; after a crash the commit index on disk may lag).
+	caughtUp bool
+}
+
+// pendingProposal is who waits for a proposal to apply: the requester's
+// address, and whether it asked for a send (answered with sendDone) or a
+// command (proposeDone).
+type pendingProposal struct {
+	reply replyTo
+	send  bool
+}
+
+type waitingProposal struct {
+	cmd *state.Command
+	p   pendingProposal
+}
+
+func newSlotLoop(n *Node, name string, nonce uint64) *slotLoop {
+	sl := &slotLoop{n: n, name: name, slots: map[int]*slot{}, nonce: nonce}
+	sl.lookup = sl.channel
+	return sl
+}
+
+func (sl *slotLoop) Handle(ev runtime.Event) {
+	switch e := ev.(type) {
+	case runtime.TimerFired:
+		sl.onTimer(e.Tag)
+	case runtime.DiskDone:
+		sl.onDiskDone(e)
+	case runtime.Posted:
+		sl.onMsg(e.Msg)
+	case runtime.PeerMsg:
+		sl.onPeer(e)
+	}
+	sl.drive()
+}
+
+func (sl *slotLoop) onTimer(tag any) {
+	switch t := tag.(type) {
+	case tickTag:
+		for _, id := range sl.slotIDs {
+			sl.slots[id].rn.Tick()
+		}
+		sl.loop.After(sl.n.cfg.TickInterval, tickTag{})
+	case retryTag:
+		sl.persist(t.slots)
+	}
+}
+
+func (sl *slotLoop) onDiskDone(e runtime.DiskDone) {
+	if c, ok := e.Tag.(compactTag); ok {
+		sl.onCompacted(sl.slots[c.slot], c.index, e.Err)
+		return
+	}
+	ids := e.Tag.(persistTag).slots
+	if e.Err != nil {
+		sl.stats.DiskRetries++
+		// Not durable, or not known to be: write the same Readies again.
+		sl.loop.After(diskRetryDelay, retryTag{ids})
+		return
+	}
+	for _, id := range ids {
+		sl.onPersisted(sl.slots[id])
+	}
+}
+
+// onMsg serves a request now, or defers it (in order) until its slot has
+// caught up; reads marked Now are served at once.
+func (sl *slotLoop) onMsg(m runtime.Msg) {
+	if r, ok := m.(slotRead); ok && r.Now {
+		sl.serve(m)
+		return
+	}
+	if sl.canServe(m) && len(sl.deferred) == 0 {
+		sl.serve(m)
+		return
+	}
+	if len(sl.deferred) >= maxDeferred {
+		sl.refuse(m, ErrOverloaded)
+		return
+	}
+	sl.deferred = append(sl.deferred, m)
+	sl.stats.DeferredHigh = max(sl.stats.DeferredHigh, int64(len(sl.deferred)))
+}
+
+// canServe reports whether m's slot has caught up (see slot.caughtUp).
+func (sl *slotLoop) canServe(m runtime.Msg) bool {
+	switch m := m.(type) {
+	case slotSend:
+		return sl.slots[m.Slot].caughtUp
+	case slotRead:
+		if m.Slot != allSlots {
+			return sl.slots[m.Slot].caughtUp
+		}
+		for _, id := range sl.slotIDs {
+			if !sl.slots[id].caughtUp {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// serveDeferred serves the deferred messages that can now be served, in
+// order, stopping at the first that still has to wait.
+func (sl *slotLoop) serveDeferred() {
+	for len(sl.deferred) > 0 && sl.canServe(sl.deferred[0]) {
+		m := sl.deferred[0]
+		sl.deferred = sl.deferred[1:]
+		sl.serve(m)
+	}
+}
+
+func (sl *slotLoop) serve(m runtime.Msg) {
+	switch m := m.(type) {
+	case slotPropose:
+		sl.propose(sl.slots[m.Slot], m.Cmd, pendingProposal{reply: m.Reply})
+	case slotSend:
+		sl.send(m)
+	case slotRead:
+		sl.read(m)
+	case systemChanged:
+		sl.system = loadSystemUIDs(sl.n.db)
+	case wake:
+	default:
+		panic(fmt.Sprintf("node: slot loop got %T", m))
+	}
+}
+
+// refuse answers a request that cannot wait with err.
+func (sl *slotLoop) refuse(m runtime.Msg, err error) {
+	sl.stats.Overloaded++
+	switch m := m.(type) {
+	case slotSend:
+		sl.n.answer(m.Reply, sendDone{Reply: m.Reply, Res: sendResult{Reason: proto.ReasonSystemError, Err: err}})
+	case slotRead:
+		sl.n.answer(m.Reply, readDone{Reply: m.Reply, Err: err})
+	case slotPropose:
+		sl.n.answer(m.Reply, proposeDone{Reply: m.Reply, Err: err})
+	default:
+		sl.deferred = append(sl.deferred, m) // internal messages are never refused
+	}
+}
+
+func (sl *slotLoop) onPeer(e runtime.PeerMsg) {
+	slotID, m, err := decodeRaftMsg(e.Data)
+	if err != nil {
+		return // a corrupt peer message is dropped; raft retries
+	}
+	if s := sl.slots[slotID]; s != nil {
+		_ = s.rn.Step(m)
+	}
+}
+
+// propose hands cmd to the slot's raft group, or keeps it until the slot
+// has a leader here.
+func (sl *slotLoop) propose(s *slot, cmd *state.Command, p pendingProposal) {
+	if !sl.isLeader(s) {
+		if len(s.waiting) >= maxWaitingProposals {
+			sl.complete(p, state.Result{}, ErrNotLeader)
+			return
+		}
+		s.waiting = append(s.waiting, waitingProposal{cmd: cmd, p: p})
+		return
+	}
+	sl.nextProp++
+	cmd.Prop = state.Proposal{Node: uint64(sl.n.env.Node()), Nonce: sl.nonce, N: sl.nextProp}
+	sl.stats.Proposals++
+	if err := s.rn.Propose(state.EncodeCommand(cmd)); err != nil {
+		sl.complete(p, state.Result{}, fmt.Errorf("%w: %v", ErrNotLeader, err))
+		return
+	}
+	s.pending[sl.nextProp] = p
+}
+
+// complete answers the requester of an applied (or failed) proposal.
+func (sl *slotLoop) complete(p pendingProposal, res state.Result, err error) {
+	if !p.send {
+		sl.n.answer(p.reply, proposeDone{Reply: p.reply, Err: err})
+		return
+	}
+	r := sendResult{Reason: proto.ReasonSuccess}
+	if err != nil {
+		r = sendResult{Reason: proto.ReasonSystemError, Err: err}
+	} else {
+		r.MessageID, r.Seq, r.Duplicate = res.Msg.MessageID, res.Msg.Seq, res.Duplicate
+	}
+	sl.n.answer(p.reply, sendDone{Reply: p.reply, Res: r})
+}
+
+func (sl *slotLoop) isLeader(s *slot) bool {
+	return s.rn.BasicStatus().SoftState.RaftState == raft.StateLeader
+}
+
+// mustServe asserts the caught-up rule for a request about to be served.
+func (sl *slotLoop) mustServe(s *slot) {
+	invariant.Always(s.caughtUp && sl.isLeader(s), "slot %d served while not caught up (caughtUp=%v leader=%v)", s.id, s.caughtUp, sl.isLeader(s))
+}
+
+// channel reads a channel record, through the slot's machine when this
+// loop owns the slot.
+func (sl *slotLoop) channel(slotID int, ch state.ChannelKey) state.ChannelRecord {
+	if s := sl.slots[slotID]; s != nil {
+		return s.m.Channel(sl.n.db, ch)
+	}
+	return state.ReadChannel(sl.n.db, slotID, ch)
+}

@@ -1,0 +1,286 @@
+package state
+
+import (
+	"fmt"
+	"slices"
+
+	"github.com/jindou-im/jindou/node/internal/invariant"
+)
+
+func (f *fsm) apply(c *Command) Result {
+	switch c.Op {
+	case OpChannel:
+		rec := f.channel(c.Ch)
+		if c.Info != nil {
+			rec.Info = *c.Info
+		}
+		rec.Info.Exists = true
+		f.putChannel(c.Ch, rec)
+		f.setSubscribers(c.Ch, rec, c.UIDs, c.Reset)
+		return Result{MembersChanged: true}
+	case OpChannelInfo:
+		rec := f.channel(c.Ch)
+		if c.Info != nil {
+			rec.Info = *c.Info
+		}
+		rec.Info.Exists = true
+		f.putChannel(c.Ch, rec)
+	case OpChannelDelete:
+		rec := f.channel(c.Ch)
+		rec.Info = ChannelInfo{}
+		rec.WhitelistSize = 0
+		f.putChannel(c.Ch, rec)
+		for _, t := range []byte{tblSubscriber, tblBlacklist, tblWhitelist} {
+			f.deleteRange(memberPrefix(f.slot, t, c.Ch))
+		}
+		return Result{MembersChanged: true}
+	case OpSubAdd:
+		rec := f.channel(c.Ch)
+		if !rec.Info.Exists {
+			rec.Info.Exists = true
+			f.putChannel(c.Ch, rec)
+		}
+		f.setSubscribers(c.Ch, rec, c.UIDs, c.Reset)
+		return Result{MembersChanged: true}
+	case OpSubRemove:
+		for _, uid := range c.UIDs {
+			f.del(memberKey(f.slot, tblSubscriber, c.Ch, uid))
+		}
+		return Result{MembersChanged: true}
+	case OpList:
+		f.applyList(c)
+	case OpSend:
+		return f.applySend(c)
+	case OpToken:
+		f.put(tokenKey(f.slot, c.UID, uint8(c.Flag)), encode(tokenRecord{Token: c.Token, Level: c.Level}))
+	case OpTokenClear:
+		for flag := 0; flag < 256; flag++ {
+			if c.Flag < 0 || c.Flag == flag {
+				f.del(tokenKey(f.slot, c.UID, uint8(flag)))
+			}
+		}
+	case OpSystemAdd:
+		for _, uid := range c.UIDs {
+			f.put(systemUIDKey(uid), nil)
+		}
+		return Result{SystemChanged: true}
+	case OpSystemRemove:
+		for _, uid := range c.UIDs {
+			f.del(systemUIDKey(uid))
+		}
+		return Result{SystemChanged: true}
+	case OpConvClear, OpConvSetUnread, OpConvDelete:
+		f.applyConv(c)
+	default:
+		panic(fmt.Sprintf("node: unknown Command %q in slot %d", c.Op, f.slot))
+	}
+	return Result{}
+}
+
+// setSubscribers adds uids to the channel's subscribers; with reset, the
+// subscribers not among uids are removed first. Members who stay keep their
+// conversation as it is.
+func (f *fsm) setSubscribers(ch ChannelKey, rec ChannelRecord, uids []string, reset bool) {
+	if reset {
+		for _, old := range f.members(tblSubscriber, ch) {
+			if !slices.Contains(uids, old) {
+				f.del(memberKey(f.slot, tblSubscriber, ch, old))
+			}
+		}
+	}
+	f.addSubscribers(ch, rec, uids)
+}
+
+func (f *fsm) addSubscribers(ch ChannelKey, rec ChannelRecord, uids []string) {
+	for _, uid := range uids {
+		key := memberKey(f.slot, tblSubscriber, ch, uid)
+		if f.has(key) {
+			continue
+		}
+		f.put(key, nil)
+		// A new member's conversation starts read up to the current last seq.
+		conv := f.conversation(uid, ch)
+		conv.ReadSeq = max(conv.ReadSeq, rec.LastSeq)
+		conv.DeletedSeq = 0
+		f.put(conversationKey(f.slot, uid, ch), encode(conv))
+	}
+}
+
+func (f *fsm) applyList(c *Command) {
+	rec := f.channel(c.Ch)
+	prefix := memberPrefix(f.slot, c.Table, c.Ch)
+	if c.ListOp == ListSet || c.ListOp == ListRemoveAll {
+		f.deleteRange(prefix)
+	}
+	for _, uid := range c.UIDs {
+		switch c.ListOp {
+		case ListAdd, ListSet:
+			f.put(memberKey(f.slot, c.Table, c.Ch, uid), nil)
+		case ListRemove:
+			f.del(memberKey(f.slot, c.Table, c.Ch, uid))
+		}
+	}
+	if c.Table == tblWhitelist {
+		rec.WhitelistSize = f.count(prefix)
+		f.putChannel(c.Ch, rec)
+	}
+}
+
+// applySend stores a message at the channel's next seq, unless it repeats a
+// stored one within the dedupe window.
+func (f *fsm) applySend(c *Command) Result {
+	s := c.Send
+	dkey := dedupeKey(f.slot, c.Ch, s.From, s.ClientMsgNo)
+	if s.ClientMsgNo != "" {
+		if v, ok := f.get(dkey); ok {
+			var d dedupeRecord
+			decode(v, &d)
+			if dedupeWindowHit(d.AtMs, c.AtMs, f.dedupeWindowMs) {
+				m := f.message(c.Ch, d.Seq)
+				return Result{Msg: m, Duplicate: true}
+			}
+		}
+	}
+	rec := f.channel(c.Ch)
+	rec.LastSeq++
+	rec.LastTimestamp = int32(c.AtMs / 1000)
+	m := &Message{
+		MessageID: f.nextMessageID(s.ID, c.AtMs), Seq: rec.LastSeq, ClientMsgNo: s.ClientMsgNo,
+		FromUID: s.From, Channel: c.Ch, Timestamp: rec.LastTimestamp, Header: s.Header,
+		Setting: s.Setting, Expire: s.Expire, Topic: s.Topic, Payload: s.Payload,
+	}
+	// A person chat's conversations appear with its first message.
+	if c.Ch.Type != 2 && !rec.Convs {
+		for _, uid := range c.Ch.PersonMembers() {
+			if uid != s.From && !f.has(conversationKey(f.slot, uid, c.Ch)) {
+				f.put(conversationKey(f.slot, uid, c.Ch), encode(convRecord{}))
+			}
+		}
+		rec.Convs = true
+	}
+	f.putChannel(c.Ch, rec)
+	f.put(messageKey(f.slot, c.Ch, m.Seq), encode(m))
+	if s.ClientMsgNo != "" {
+		f.put(dkey, encode(dedupeRecord{Seq: m.Seq, MessageID: m.MessageID, AtMs: c.AtMs}))
+	}
+	res := Result{Msg: m, Recipients: f.recipients(c.Ch)}
+	// The sender has read everything up to its own message.
+	conv := f.conversation(s.From, c.Ch)
+	conv.ReadSeq = m.Seq
+	f.put(conversationKey(f.slot, s.From, c.Ch), encode(conv))
+	return res
+}
+
+// recipients are the uids a message of channel ch goes to, sorted.
+func (f *fsm) recipients(ch ChannelKey) []string {
+	if ch.Type != 2 {
+		return ch.PersonMembers()
+	}
+	return f.members(tblSubscriber, ch)
+}
+
+func (f *fsm) applyConv(c *Command) {
+	rec := f.channel(c.Ch)
+	key := conversationKey(f.slot, c.UID, c.Ch)
+	conv := f.conversation(c.UID, c.Ch)
+	switch c.Op {
+	case OpConvClear:
+		conv.ReadSeq = rec.LastSeq
+		if c.Seq != 0 {
+			conv.ReadSeq = min(c.Seq, rec.LastSeq)
+		}
+	case OpConvSetUnread:
+		conv.ReadSeq = rec.LastSeq - min(c.Unread, rec.LastSeq)
+	case OpConvDelete:
+		conv.DeletedSeq = rec.LastSeq
+	}
+	f.put(key, encode(conv))
+}
+
+// Reading and writing through the batch.
+
+func (f *fsm) get(key []byte) ([]byte, bool) { return GetValue(f.b, key) }
+
+func (f *fsm) has(key []byte) bool { _, ok := f.get(key); return ok }
+
+func (f *fsm) put(key, value []byte) {
+	if err := f.b.Set(key, value, nil); err != nil {
+		panic(fmt.Sprintf("node: batch set: %v", err))
+	}
+}
+
+func (f *fsm) del(key []byte) {
+	if err := f.b.Delete(key, nil); err != nil {
+		panic(fmt.Sprintf("node: batch delete: %v", err))
+	}
+}
+
+func (f *fsm) deleteRange(prefix []byte) {
+	if err := f.b.DeleteRange(prefix, prefixEnd(prefix), nil); err != nil {
+		panic(fmt.Sprintf("node: batch delete range: %v", err))
+	}
+}
+
+func (f *fsm) channel(ch ChannelKey) ChannelRecord {
+	if f.cache == nil {
+		return ReadChannel(f.b, f.slot, ch)
+	}
+	if rec, ok := f.cache.channel(ch); ok {
+		return rec
+	}
+	rec := ReadChannel(f.b, f.slot, ch)
+	f.cache.setChannel(ch, rec)
+	return rec
+}
+
+func (f *fsm) putChannel(ch ChannelKey, rec ChannelRecord) {
+	f.put(channelKey(f.slot, ch), encode(rec))
+	if f.cache != nil {
+		f.cache.setChannel(ch, rec)
+	}
+}
+
+func (f *fsm) conversation(uid string, ch ChannelKey) convRecord {
+	var c convRecord
+	if v, ok := f.get(conversationKey(f.slot, uid, ch)); ok {
+		decode(v, &c)
+	}
+	return c
+}
+
+func (f *fsm) message(ch ChannelKey, seq uint64) *Message {
+	return ReadMessage(f.b, f.slot, ch, seq)
+}
+
+func (f *fsm) members(table byte, ch ChannelKey) []string {
+	return readMembers(f.b, memberPrefix(f.slot, table, ch))
+}
+
+func (f *fsm) count(prefix []byte) int { return len(readMembers(f.b, prefix)) }
+
+// nextMessageID assigns a new message its id: the one its proposer gave
+// (SendCmd.ID) when that is above every id the slot has applied, else the
+// successor of the last one. Either way ids increase within the slot in log
+// order, and every replica assigns the same.
+func (f *fsm) nextMessageID(proposed, atMs int64) int64 {
+	meta := f.meta()
+	id := proposed
+	if id <= meta.LastID {
+		id = NextMessageID(meta.LastID, f.slot, atMs)
+	}
+	invariant.Always(id > meta.LastID && SlotOfMessageID(id) == f.slot,
+		"slot %d: message id %d after %d (slot field %d)", f.slot, id, meta.LastID, SlotOfMessageID(id))
+	meta.LastID = id
+	f.put(slotMetaKey(f.slot), encode(meta))
+	if f.cache != nil {
+		f.cache.meta = &meta
+	}
+	return id
+}
+
+func (f *fsm) meta() slotMeta {
+	if f.cache != nil && f.cache.meta != nil {
+		return *f.cache.meta
+	}
+	return readMeta(f.b, f.slot)
+}

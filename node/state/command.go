@@ -1,0 +1,92 @@
+package state
+
+import "github.com/jindou-im/jindou/node/proto"
+
+// Operations of the replicated state machine. Each raft entry holds one
+// Command; applying it is deterministic, so every replica of a slot ends in
+// the same state and assigns the same seqs.
+const (
+	OpChannel       = "channel"        // create or update a channel, add subscribers
+	OpChannelInfo   = "channel_info"   // update the info only
+	OpChannelDelete = "channel_delete" // drop info, subscribers and lists (messages stay)
+	OpSubAdd        = "sub_add"
+	OpSubRemove     = "sub_remove"
+	OpList          = "list" // blacklist / whitelist operations
+	OpSend          = "send"
+	OpToken         = "token"
+	OpTokenClear    = "token_clear"
+	OpSystemAdd     = "sysuid_add"
+	OpSystemRemove  = "sysuid_remove"
+	OpConvClear     = "conv_clear"
+	OpConvSetUnread = "conv_set_unread"
+	OpConvDelete    = "conv_delete"
+)
+
+// List operations.
+const (
+	ListAdd       = "add"
+	ListSet       = "set"
+	ListRemove    = "remove"
+	ListRemoveAll = "remove_all"
+)
+
+// Proposal identifies who proposed an entry, so that the proposer (and only
+// it) can complete the request when the entry is applied. Nonce is drawn
+// fresh for every incarnation of a slot loop, so entries of an earlier
+// incarnation, re-applied after a restart, complete nothing.
+type Proposal struct {
+	Node  uint64 `json:"n,omitempty"`
+	Nonce uint64 `json:"o,omitempty"`
+	N     uint64 `json:"i,omitempty"`
+}
+
+// Command is one state machine operation; which fields matter depends on Op.
+type Command struct {
+	Op   string   `json:"op"`
+	Prop Proposal `json:"prop"`
+	// AtMs is the proposer's wall clock (unix ms): message timestamps, ids
+	// and the dedupe window use it, never the applier's clock.
+	AtMs  int64        `json:"at"`
+	Ch    ChannelKey   `json:"ch"`
+	Info  *ChannelInfo `json:"info,omitempty"`
+	UIDs  []string     `json:"uids,omitempty"`
+	Reset bool         `json:"reset,omitempty"`
+	// Table is tblBlacklist or tblWhitelist for OpList; ListOp says what to do.
+	Table  byte     `json:"tbl,omitempty"`
+	ListOp string   `json:"lop,omitempty"`
+	Send   *SendCmd `json:"send,omitempty"`
+	// Token fields.
+	UID   string `json:"uid,omitempty"`
+	Flag  int    `json:"flag,omitempty"` // -1: every flag (token_clear)
+	Token string `json:"token,omitempty"`
+	Level uint8  `json:"level,omitempty"`
+	// Conversation fields.
+	Seq    uint64 `json:"seq,omitempty"`
+	Unread uint64 `json:"unread,omitempty"`
+}
+
+// SendCmd is a message to store.
+type SendCmd struct {
+	// ID is the message id the proposing leader gave out
+	// (Machine.NextMessageID); apply keeps it when it is above the slot's
+	// last applied id.
+	ID          int64         `json:"id,omitempty"`
+	From        string        `json:"from"`
+	ClientMsgNo string        `json:"cmn"`
+	Header      Header        `json:"h"`
+	Setting     proto.Setting `json:"set,omitempty"`
+	Expire      uint32        `json:"exp,omitempty"`
+	Topic       string        `json:"topic,omitempty"`
+	Payload     []byte        `json:"p"`
+}
+
+// EncodeCommand is a command as a raft entry's data.
+func EncodeCommand(c *Command) []byte { return encode(c) }
+
+// DecodeCommand is the inverse of EncodeCommand; a corrupt entry panics
+// (the log is checksummed by Pebble: corruption there is not input).
+func DecodeCommand(data []byte) *Command {
+	var c Command
+	decode(data, &c)
+	return &c
+}

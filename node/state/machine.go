@@ -1,0 +1,104 @@
+package state
+
+import (
+	"time"
+
+	"github.com/cockroachdb/pebble/v2"
+	"github.com/jindou-im/jindou/node/internal/invariant"
+)
+
+// Machine is the replicated state machine of one slot: it applies the
+// slot's committed commands to the state store and keeps the slot's hot
+// records in memory. Every replica applies the same commands in the same
+// order and so reaches the same state, seqs and message ids. One loop owns
+// a Machine; nothing in it is safe to share.
+type Machine struct {
+	slot           int
+	dedupeWindowMs int64
+	cache          cache
+	// givenID is the last message id this node gave out as the slot's
+	// leader (NextMessageID); 0 until it gives one.
+	givenID int64
+}
+
+// NewMachine makes the state machine of slot; dedupeWindow is how long a
+// (sender, channel, client_msg_no) is remembered.
+func NewMachine(slot int, dedupeWindow time.Duration) *Machine {
+	return &Machine{slot: slot, dedupeWindowMs: dedupeWindow.Milliseconds()}
+}
+
+// Slot is the slot the machine applies.
+func (m *Machine) Slot() int { return m.slot }
+
+// Apply applies c to b, an indexed batch over the state store, reading its
+// own writes; the caller commits b. It returns what c produced.
+func (m *Machine) Apply(b *pebble.Batch, c *Command) Result {
+	f := fsm{slot: m.slot, b: b, dedupeWindowMs: m.dedupeWindowMs, cache: &m.cache}
+	return f.apply(c)
+}
+
+// NextMessageID gives out the id of a message that this node, as the
+// slot's leader, proposes (carried in SendCmd.ID) or delivers without
+// storing it (no_persist): one generator and one layout for every message.
+// Ids it gives increase, and start above every id the slot has applied.
+func (m *Machine) NextMessageID(r pebble.Reader, atMs int64) int64 {
+	last := max(m.givenID, m.meta(r).LastID)
+	m.givenID = NextMessageID(last, m.slot, atMs)
+	return m.givenID
+}
+
+// Channel reads a channel record of the slot, through the cache.
+func (m *Machine) Channel(r pebble.Reader, ch ChannelKey) ChannelRecord {
+	if rec, ok := m.cache.channel(ch); ok {
+		return rec
+	}
+	rec := ReadChannel(r, m.slot, ch)
+	m.cache.setChannel(ch, rec)
+	return rec
+}
+
+func (m *Machine) meta(r pebble.Reader) slotMeta {
+	if m.cache.meta == nil {
+		meta := readMeta(r, m.slot)
+		m.cache.meta = &meta
+	}
+	return *m.cache.meta
+}
+
+// Result is what applying one Command produced.
+type Result struct {
+	// Msg is the stored (or, for a duplicate, the original) message of a
+	// send; nil otherwise.
+	Msg *Message
+	// Duplicate: the send repeated a stored one within the dedupe window.
+	Duplicate bool
+	// Recipients are the uids a new message is delivered to.
+	Recipients []string
+	// MembersChanged: the channel's subscribers changed.
+	MembersChanged bool
+	// SystemChanged: the system uid set changed.
+	SystemChanged bool
+}
+
+// fsm applies commands of one slot to an indexed batch, reading its own
+// writes. It owns nothing across calls but the slot's cache, if given.
+type fsm struct {
+	slot           int
+	b              *pebble.Batch
+	dedupeWindowMs int64
+	// cache, if set, is the slot's cache of hot records.
+	cache *cache
+}
+
+// CheckCache asserts that the cache equals the store it caches (an
+// expensive invariant: callers run it under invariant.Enabled).
+func (m *Machine) CheckCache(r pebble.Reader) {
+	for ch, rec := range m.cache.channels {
+		stored := ReadChannel(r, m.slot, ch)
+		invariant.Always(stored == rec, "slot %d: cached record of %s is %+v, stored %+v", m.slot, ch, rec, stored)
+	}
+	if m.cache.meta != nil {
+		stored := readMeta(r, m.slot)
+		invariant.Always(stored == *m.cache.meta, "slot %d: cached meta %+v, stored %+v", m.slot, *m.cache.meta, stored)
+	}
+}
