@@ -1,7 +1,7 @@
 // Package e2e tests the real jindou binary: it is built once (TestMain),
 // started as a subprocess on 127.0.0.1 with port 0 listeners and a
-// temporary data dir, and driven by raw WKProto clients (e2e/wkclient), the
-// official JS SDK (tools/sdke2e) and its HTTP API.
+// temporary data dir, and driven by raw WKProto clients
+// (wkclient.NetClient), the official JS SDK (tools/sdke2e) and its HTTP API.
 package e2e
 
 import (

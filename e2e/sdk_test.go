@@ -13,8 +13,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/jindou-im/jindou/e2e/wkclient"
 	"github.com/jindou-im/jindou/node/proto"
+	"github.com/jindou-im/jindou/wkclient"
 )
 
 // sdkScript builds tools/sdke2e once (installing its pinned npm packages

@@ -8,11 +8,11 @@ import (
 	"testing"
 	"time"
 
-	"github.com/jindou-im/jindou/e2e/wkclient"
 	"github.com/jindou-im/jindou/node/proto"
+	"github.com/jindou-im/jindou/wkclient"
 )
 
-func dialTCP(t *testing.T, p *proc, uid string) *wkclient.Client {
+func dialTCP(t *testing.T, p *proc, uid string) *wkclient.NetClient {
 	t.Helper()
 	c, err := wkclient.DialTCP(p.TCP, wkclient.Options{UID: uid, DeviceFlag: proto.DeviceApp})
 	if err != nil {
@@ -24,7 +24,7 @@ func dialTCP(t *testing.T, p *proc, uid string) *wkclient.Client {
 
 // next returns the next packet of type T, skipping none: anything else
 // fails the test.
-func next[T proto.Packet](t *testing.T, c *wkclient.Client, what string) T {
+func next[T proto.Packet](t *testing.T, c *wkclient.NetClient, what string) T {
 	t.Helper()
 	p, err := c.Next(time.Now().Add(10 * time.Second))
 	if err != nil {
@@ -40,7 +40,7 @@ func next[T proto.Packet](t *testing.T, c *wkclient.Client, what string) T {
 
 // exchange: from sends text to its peer over a person channel; from gets
 // SENDACK with seq, to gets the RECV, opens it and acknowledges it.
-func exchange(t *testing.T, from, to *wkclient.Client, fromUID, toUID, text string, seq uint64) {
+func exchange(t *testing.T, from, to *wkclient.NetClient, fromUID, toUID, text string, seq uint64) {
 	t.Helper()
 	cseq, err := from.Send(toUID, proto.ChannelPerson, "", []byte(text))
 	if err != nil {

@@ -17,8 +17,8 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/jindou-im/jindou/e2e/wkclient"
 	"github.com/jindou-im/jindou/node/proto"
+	"github.com/jindou-im/jindou/wkclient"
 	"github.com/spf13/cobra"
 )
 
@@ -48,7 +48,7 @@ func benchCmd() *cobra.Command {
 	return cmd
 }
 
-func (o *benchOpts) dial(uid string) (*wkclient.Client, error) {
+func (o *benchOpts) dial(uid string) (*wkclient.NetClient, error) {
 	opts := wkclient.Options{UID: uid, Token: "t-" + uid, DeviceFlag: proto.DeviceApp}
 	if o.ws != "" {
 		return wkclient.DialWS(o.ws, opts)
@@ -138,7 +138,7 @@ func benchSendCmd(o *benchOpts) *cobra.Command {
 			default:
 				return fmt.Errorf("--mode %q: person or group", mode)
 			}
-			conns := make([]*wkclient.Client, clients)
+			conns := make([]*wkclient.NetClient, clients)
 			for i, uid := range uids {
 				c, err := o.dial(uid)
 				if err != nil {
@@ -187,7 +187,7 @@ func benchSendCmd(o *benchOpts) *cobra.Command {
 
 // sendLoop keeps window sends in flight on c until n are acknowledged,
 // acknowledging every RECV it gets.
-func sendLoop(c *wkclient.Client, to string, typ proto.ChannelType, payload []byte, n, window int, deadline time.Time,
+func sendLoop(c *wkclient.NetClient, to string, typ proto.ChannelType, payload []byte, n, window int, deadline time.Time,
 	acked, refused, recvs *atomic.Int64, lat *latencies) {
 	slots := make(chan struct{}, window)
 	var mu sync.Mutex
@@ -266,7 +266,7 @@ func benchIdleCmd(o *benchOpts) *cobra.Command {
 				}
 				baseGo = o.goMemory()
 			}
-			conns := make([]*wkclient.Client, n)
+			conns := make([]*wkclient.NetClient, n)
 			var failed atomic.Int64
 			start := time.Now()
 			work := make(chan int)
