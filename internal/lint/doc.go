@@ -1,9 +1,16 @@
-// Package lint holds the rules that keep Jindou's core deterministic, as
-// ordinary Go tests: no goroutines, clocks, sockets, files, global
-// randomness or multi-case selects in node/ and everything of this module
-// it imports, and an import graph that only points the right way (node/
-// never imports the simulator, the checkers, the HTTP layer or the
-// production runtime; sim/ never imports node/).
+// Package lint holds the rules that keep Jindou's core deterministic and its
+// shape intact, as ordinary Go tests:
+//
+//   - no goroutines, clocks, sockets, files, global randomness or
+//     multi-case selects in node/ and everything of this module it imports;
+//   - no function carried by a message between the core's loops (msgs.go);
+//   - an import graph that only points the right way: node/ never imports
+//     the simulator, the checkers, the HTTP layer or the production runtime;
+//     the simulator's kernel (package sim) never imports node/; the
+//     replicated state machine (node/state) is a leaf; production code
+//     (cmd/, http/, runtime/reactor/) imports no test package.
+//
+// Each rule is tested on planted violations (testdata/).
 //
 // Imports: the standard library only (go/ast, go/parser, and `go list` run
 // as a command by the tests).

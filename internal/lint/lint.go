@@ -132,12 +132,21 @@ type Package struct {
 	Deps       []string
 }
 
-// ImportRule forbids packages under From to depend, directly or not, on
-// packages under any of To.
+// ImportRule forbids packages under From (only From itself, with Only) to
+// depend, directly or not, on packages under any of To.
 type ImportRule struct {
 	From string
+	Only bool
 	To   []string
 	Why  string
+}
+
+// LeafRule allows the packages under Pkg to import directly only the
+// standard library and the packages under Allowed.
+type LeafRule struct {
+	Pkg     string
+	Allowed []string
+	Why     string
 }
 
 // under reports whether path is pkg or inside it; a pkg ending in "/" means
@@ -154,13 +163,33 @@ func CheckImports(pkgs []Package, rules []ImportRule) []string {
 	var out []string
 	for _, p := range pkgs {
 		for _, r := range rules {
-			if !under(p.ImportPath, r.From) {
+			if !under(p.ImportPath, r.From) || (r.Only && p.ImportPath != r.From) {
 				continue
 			}
 			for _, dep := range p.Deps {
 				if slices.ContainsFunc(r.To, func(to string) bool { return under(dep, to) }) {
 					out = append(out, fmt.Sprintf("%s depends on %s: %s", p.ImportPath, dep, r.Why))
 				}
+			}
+		}
+	}
+	return out
+}
+
+// CheckLeaves returns a line for every import that breaks a leaf rule.
+func CheckLeaves(pkgs []Package, rules []LeafRule) []string {
+	var out []string
+	for _, p := range pkgs {
+		for _, r := range rules {
+			if !under(p.ImportPath, r.Pkg) {
+				continue
+			}
+			for _, imp := range p.Imports {
+				std := !strings.Contains(strings.SplitN(imp, "/", 2)[0], ".")
+				if std || slices.ContainsFunc(r.Allowed, func(a string) bool { return under(imp, a) }) {
+					continue
+				}
+				out = append(out, fmt.Sprintf("%s imports %s: %s", p.ImportPath, imp, r.Why))
 			}
 		}
 	}

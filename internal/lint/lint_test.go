@@ -4,25 +4,47 @@ import (
 	"bufio"
 	"bytes"
 	"encoding/json"
+	"go/ast"
+	"go/parser"
 	"go/token"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 )
 
 const module = "github.com/jindou-im/jindou"
 
-// importRules is the project's import graph, as DESIGN.md section 2 and 3
-// lay it out.
+// importRules is the project's import graph (docs/ARCHITECTURE.md): the
+// core sees only the runtime's interfaces; the simulator's kernel and the
+// runtime boundary know nothing of the core; production code imports no
+// test package.
 var importRules = []ImportRule{
 	{From: module + "/node", To: []string{module + "/sim", module + "/chaos", module + "/linearize", module + "/http", module + "/runtime/"},
 		Why: "the core sees only the runtime interfaces, never a runtime, checker or transport"},
-	{From: module + "/sim", To: []string{module + "/node"},
-		Why: "the simulator hosts any runtime.Process and is tested on its own"},
+	{From: module + "/sim", Only: true, To: []string{module + "/node"},
+		Why: "the simulator's kernel hosts any runtime.Process and is tested on its own (sim/world builds the core's world on it)"},
 	{From: module + "/runtime", To: []string{module + "/node", module + "/sim"},
 		Why: "the boundary does not depend on either side of it"},
+}
+
+// testPackages are the packages that exist for tests only.
+var testPackages = []string{module + "/e2e", module + "/internal/toy", module + "/internal/wkclient", module + "/sim", module + "/scenarios"}
+
+// productionRules keep test packages out of the binary: what cmd/, http/ and
+// the production runtime depend on ships.
+var productionRules = []ImportRule{
+	{From: module + "/cmd", To: testPackages, Why: "production code imports no test package"},
+	{From: module + "/http", To: testPackages, Why: "production code imports no test package"},
+	{From: module + "/runtime/reactor", To: testPackages, Why: "production code imports no test package"},
+}
+
+// leafRules keep the replicated state machine a leaf.
+var leafRules = []LeafRule{
+	{Pkg: module + "/node/state", Allowed: []string{"github.com/cockroachdb/pebble/v2", module + "/node/proto", module + "/node/internal/invariant"},
+		Why: "the state machine is a leaf: the standard library, Pebble, node/proto and the invariants only"},
 }
 
 type listedPackage struct {
@@ -107,6 +129,106 @@ func TestImportGraphPointsTheRightWay(t *testing.T) {
 	}
 	for _, line := range CheckImports(pkgs, importRules) {
 		t.Error(line)
+	}
+}
+
+func TestProductionImportsNoTestPackage(t *testing.T) {
+	var pkgs []Package
+	for _, p := range listModule(t) {
+		pkgs = append(pkgs, p.Package)
+	}
+	for _, line := range CheckImports(pkgs, productionRules) {
+		t.Error(line)
+	}
+}
+
+func TestStateMachineIsALeaf(t *testing.T) {
+	var pkgs []Package
+	found := false
+	for _, p := range listModule(t) {
+		pkgs = append(pkgs, p.Package)
+		found = found || p.ImportPath == module+"/node/state"
+	}
+	if !found {
+		t.Fatal("no package node/state to check")
+	}
+	for _, line := range CheckLeaves(pkgs, leafRules) {
+		t.Error(line)
+	}
+}
+
+func TestPlantedImportsOfALeafAndOfProductionAreCaught(t *testing.T) {
+	leaf := []Package{
+		{ImportPath: module + "/node/state", Imports: []string{"fmt", "github.com/cockroachdb/pebble/v2/vfs", module + "/node/proto", module + "/runtime", "go.etcd.io/raft/v3"}},
+	}
+	if got := CheckLeaves(leaf, leafRules); len(got) != 2 {
+		t.Fatalf("want 2 violations (node/state → runtime, → raft), got %q", got)
+	}
+	prod := []Package{
+		{ImportPath: module + "/cmd/jindou", Deps: []string{module + "/node", module + "/e2e"}},
+		{ImportPath: module + "/http", Deps: []string{module + "/sim/world"}},
+		{ImportPath: module + "/runtime/reactor", Deps: []string{module + "/internal/toy"}},
+		{ImportPath: module + "/sim/world", Deps: []string{module + "/node"}},
+		{ImportPath: module + "/wkclient", Deps: []string{module + "/node/proto"}},
+	}
+	if got := CheckImports(prod, append(productionRules, importRules...)); len(got) != 3 {
+		t.Fatalf("want 3 violations (cmd → e2e, http → sim/world, reactor → toy) and sim/world → node allowed, got %q", got)
+	}
+}
+
+// parseDir parses the non-test Go files of one directory.
+func parseDir(t *testing.T, fset *token.FileSet, dir string, files []string) []*ast.File {
+	t.Helper()
+	var out []*ast.File
+	for _, name := range files {
+		f, err := parser.ParseFile(fset, filepath.Join(dir, name), nil, parser.SkipObjectResolution)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, f)
+	}
+	return out
+}
+
+// msgExempt are the messages allowed to carry a function: apiCall, the
+// node's entry from outside (an HTTP handler's or a test's completion, run
+// by the API loop on itself and never passed on).
+var msgExempt = []string{"apiCall"}
+
+func TestMessagesBetweenLoopsCarryNoFunction(t *testing.T) {
+	fset := token.NewFileSet()
+	byPath := map[string]listedPackage{}
+	for _, p := range listModule(t) {
+		byPath[p.ImportPath] = p
+	}
+	core := byPath[module+"/node"]
+	pkg := Source{Path: core.ImportPath, Files: parseDir(t, fset, core.Dir, core.GoFiles)}
+	var deps []Source
+	for _, d := range core.Deps {
+		if p, ok := byPath[d]; ok {
+			deps = append(deps, Source{Path: d, Files: parseDir(t, fset, p.Dir, p.GoFiles)})
+		}
+	}
+	for _, v := range CheckMessages(fset, pkg, deps, msgExempt) {
+		t.Error(v)
+	}
+}
+
+func TestPlantedFunctionsInMessagesAreCaught(t *testing.T) {
+	fset := token.NewFileSet()
+	path := filepath.Join("testdata", "msgs", "msgs.go")
+	pkg := Source{Path: "example.com/msgs", Files: parseDir(t, fset, filepath.Dir(path), []string{filepath.Base(path)})}
+	got := CheckMessages(fset, pkg, nil, []string{"exempt"})
+	want := wantComments(t, path)
+	for line, rule := range want {
+		if !slices.ContainsFunc(got, func(v Violation) bool { return v.Pos.Line == line && strings.Contains(v.Rule, rule) }) {
+			t.Errorf("line %d: the planted %q went unreported (got %v)", line, rule, got)
+		}
+	}
+	for _, v := range got {
+		if _, planted := want[v.Pos.Line]; !planted {
+			t.Errorf("unexpected report: %s", v)
+		}
 	}
 }
 
