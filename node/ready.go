@@ -110,7 +110,9 @@ func (sl *slotLoop) onPersisted(s *slot) {
 	s.rd = raft.Ready{}
 	if !s.rn.HasReady() {
 		commit := s.rn.BasicStatus().HardState.GetCommit()
-		invariant.Always(s.applied >= commit, "slot %d: committed index %d left unapplied (applied %d) after its Ready", s.id, commit, s.applied)
+		if !(s.applied >= commit) {
+			invariant.Fail("slot %d: committed index %d left unapplied (applied %d) after its Ready", s.id, commit, s.applied)
+		}
 	}
 }
 
@@ -135,7 +137,9 @@ func (sl *slotLoop) apply(s *slot, ents []*pb.Entry, effects bool) {
 	b := sl.n.db.NewIndexedBatch()
 	var done []applied
 	for _, e := range ents {
-		invariant.Always(e.GetIndex() == s.applied+1, "slot %d: entry %d applied after %d", s.id, e.GetIndex(), s.applied)
+		if !(e.GetIndex() == s.applied+1) {
+			invariant.Fail("slot %d: entry %d applied after %d", s.id, e.GetIndex(), s.applied)
+		}
 		s.applied = e.GetIndex()
 		switch e.GetType() {
 		case pb.EntryType_EntryConfChange, pb.EntryType_EntryConfChangeV2:

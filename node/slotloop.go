@@ -274,7 +274,9 @@ func (sl *slotLoop) isLeader(s *slot) bool {
 
 // mustServe asserts the caught-up rule for a request about to be served.
 func (sl *slotLoop) mustServe(s *slot) {
-	invariant.Always(s.caughtUp && sl.isLeader(s), "slot %d served while not caught up (caughtUp=%v leader=%v)", s.id, s.caughtUp, sl.isLeader(s))
+	if !(s.caughtUp && sl.isLeader(s)) {
+		invariant.Fail("slot %d served while not caught up (caughtUp=%v leader=%v)", s.id, s.caughtUp, sl.isLeader(s))
+	}
 }
 
 // channel reads a channel record, through the slot's machine when this

@@ -268,8 +268,9 @@ func (f *fsm) nextMessageID(proposed, atMs int64) int64 {
 	if id <= meta.LastID {
 		id = NextMessageID(meta.LastID, f.slot, atMs)
 	}
-	invariant.Always(id > meta.LastID && SlotOfMessageID(id) == f.slot,
-		"slot %d: message id %d after %d (slot field %d)", f.slot, id, meta.LastID, SlotOfMessageID(id))
+	if id <= meta.LastID || SlotOfMessageID(id) != f.slot {
+		invariant.Fail("slot %d: message id %d after %d (slot field %d)", f.slot, id, meta.LastID, SlotOfMessageID(id))
+	}
 	meta.LastID = id
 	f.put(slotMetaKey(f.slot), encode(meta))
 	if f.cache != nil {
