@@ -8,6 +8,9 @@ VERSION ?= $(shell git describe --always --dirty 2>/dev/null || echo dev)
 # Seeds for `make sim`: SEEDS consecutive seeds from SEED.
 SEED    ?= 1
 SEEDS   ?= 100
+# Tests build with the expensive invariants of the core on (node/internal/
+# invariant); the binary and the benchmarks build without them.
+TESTTAGS ?= invariants
 # How many seeds `make test` runs, and how many of them again to recheck
 # determinism.
 TEST_SEEDS ?= 100
@@ -40,16 +43,17 @@ lint:
 	@unformatted=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go' -not -path './tools/*')); \
 	  if [ -n "$$unformatted" ]; then echo "gofmt needed: $$unformatted"; exit 1; fi
 	$(GO) vet ./...
+	$(GO) vet -tags $(TESTTAGS) ./...
 	$(GO) test -count=1 ./internal/lint/
 
 # unit: every package but the end-to-end tests (the e2e target runs those).
 unit:
-	$(GO) test -count=1 $$($(GO) list ./... | grep -v /e2e)
+	$(GO) test -tags $(TESTTAGS) -count=1 $$($(GO) list ./... | grep -v /e2e)
 
 # seeds: the whole node under TEST_SEEDS seeded worlds.
 seeds:
 	@out=$$(mktemp); \
-	if $(GO) test -count=1 ./sim -run '^Test(Kept)?Seeds$$' -seeds=$(TEST_SEEDS) -v > $$out 2>&1; then \
+	if $(GO) test -tags $(TESTTAGS) -count=1 ./sim -run '^Test(Kept)?Seeds$$' -seeds=$(TEST_SEEDS) -v > $$out 2>&1; then \
 	  echo "seeds: $$(grep -c '^seed=' $$out) seeds of the whole node passed"; tail -n 1 $$out; \
 	else grep -v '^=== RUN' $$out; rm -f $$out; exit 1; fi; rm -f $$out
 
@@ -58,9 +62,9 @@ seeds:
 determinism:
 	@tmp=$$(mktemp -d); \
 	for run in a b; do \
-	  $(GO) test -count=1 ./sim -run '^Test(Kept)?Seeds$$' -seeds=$(DETERMINISM_SEEDS) -v | grep -o 'seed=[0-9]* trace=[0-9a-f]*' > $$tmp/$$run; \
+	  $(GO) test -tags $(TESTTAGS) -count=1 ./sim -run '^Test(Kept)?Seeds$$' -seeds=$(DETERMINISM_SEEDS) -v | grep -o 'seed=[0-9]* trace=[0-9a-f]*' > $$tmp/$$run; \
 	done; \
-	GOMAXPROCS=1 $(GO) test -count=1 ./sim -run '^Test(Kept)?Seeds$$' -seeds=$(DETERMINISM_SEEDS) -v | grep -o 'seed=[0-9]* trace=[0-9a-f]*' > $$tmp/p1; \
+	GOMAXPROCS=1 $(GO) test -tags $(TESTTAGS) -count=1 ./sim -run '^Test(Kept)?Seeds$$' -seeds=$(DETERMINISM_SEEDS) -v | grep -o 'seed=[0-9]* trace=[0-9a-f]*' > $$tmp/p1; \
 	test -s $$tmp/a || { echo "determinism: no seed lines"; exit 1; }; \
 	if diff $$tmp/a $$tmp/b && diff $$tmp/a $$tmp/p1; then \
 	  echo "determinism: $$(wc -l < $$tmp/a) seeds gave the same trace hashes 3 times (once under GOMAXPROCS=1)"; \
@@ -76,6 +80,6 @@ vectors:
 	bash tools/sdkvectors/gen.sh
 
 sim:
-	$(GO) test -count=1 ./sim -run '^TestSeeds$$' -seed=$(SEED) -seeds=$(SEEDS) -v
+	$(GO) test -tags $(TESTTAGS) -count=1 ./sim -run '^TestSeeds$$' -seed=$(SEED) -seeds=$(SEEDS) -v
 
 test: lint unit seeds determinism vectors-check e2e
