@@ -26,7 +26,8 @@ type ClientSpec struct {
 	Flag proto.DeviceFlag
 	// Version is the protocol version it announces (zero: the latest).
 	Version uint8
-	// Node is the node it dials (zero: the lowest id).
+	// Node is the node it dials (zero: the lowest id added when it dials;
+	// node 1 if there is none, which refuses the connection).
 	Node runtime.NodeID
 }
 
@@ -45,12 +46,9 @@ func (w *World) NewClient(spec ClientSpec) *Client {
 	if spec.Version == 0 {
 		spec.Version = proto.LatestVersion
 	}
-	if spec.Node == 0 {
-		spec.Node = w.first()
-	}
 	c := wkclient.New(spec.UID, spec.Device, spec.Flag, spec.Version, w.Sim.Rand("client/"+spec.Name))
 	loop := w.Sim.NewActor(spec.Name, c)
-	c.Attach(loop, func() runtime.Conn { return w.Sim.Dial(loop, spec.Node, "tcp") })
+	c.Attach(loop, func() runtime.Conn { return w.Sim.Dial(loop, w.dialed(spec.Node), "tcp") })
 	return c
 }
 

@@ -98,10 +98,14 @@ func (w *World) Nodes() []*Node {
 	return out
 }
 
-// first is the node clients dial by default.
-func (w *World) first() runtime.NodeID {
-	if len(w.nodeIDs) == 0 {
-		w.t.Fatal("world: no node to dial")
+// dialed is the node a client asking for id dials: id, or by default the
+// lowest id added (1 before any).
+func (w *World) dialed(id runtime.NodeID) runtime.NodeID {
+	switch {
+	case id != 0:
+		return id
+	case len(w.nodeIDs) == 0:
+		return 1
 	}
 	return slices.Min(w.nodeIDs)
 }
