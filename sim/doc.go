@@ -20,4 +20,7 @@
 // Imports: the standard library, package runtime and Pebble's vfs. Never
 // node/ (the lint test checks it): sim hosts whatever implements
 // runtime.Process, and its own tests use the toy process in internal/toy.
+// The worlds of Jindou nodes that the seeds, the behaviour tests and the
+// scenarios run are built by the subpackage sim/world, which does import
+// node.
 package sim
