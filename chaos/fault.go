@@ -42,7 +42,8 @@ type Fault interface {
 
 // Hooks let a run react to faults.
 type Hooks struct {
-	// AfterRestart runs right after a crashed node is started again.
+	// AfterRestart runs right after a crashed node is started again (not
+	// if its start failed).
 	AfterRestart func(node runtime.NodeID)
 }
 
@@ -81,8 +82,8 @@ func (c Crash) schedule(s *sim.Sim, h Hooks, fired func(Class)) {
 			if p.Up() {
 				return
 			}
-			p.Start()
-			if h.AfterRestart != nil {
+			// A failed start leaves the node down; the run reports it.
+			if p.Start() == nil && h.AfterRestart != nil {
 				h.AfterRestart(c.Node)
 			}
 		})

@@ -1,6 +1,7 @@
 package scenarios
 
 import (
+	"errors"
 	"fmt"
 	"strconv"
 	"testing"
@@ -135,16 +136,8 @@ func (e *Env) printConversations(uid string, r any) {
 
 // call runs a request to completion on the node.
 func (e *Env) call(req node.Request) (any, error) {
-	n := e.node()
-	if n == nil {
-		return nil, fmt.Errorf("the node is down")
+	if e.n == nil {
+		return nil, errors.New("there is no node")
 	}
-	var reply any
-	var rerr error
-	done := false
-	e.s.After(0, "api", func() { n.Submit(req, func(r any, err error) { reply, rerr, done = r, err, true }) })
-	if err := e.until(10*time.Second, func() bool { return done }); err != nil {
-		return nil, err
-	}
-	return reply, rerr
+	return e.n.Call(req)
 }

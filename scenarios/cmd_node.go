@@ -8,66 +8,58 @@ import (
 
 	"github.com/cockroachdb/datadriven"
 	"github.com/jindou-im/jindou/node"
-	"github.com/jindou-im/jindou/runtime"
 )
 
 // node [slots=N] [token-auth] [idle=DURATION] [resend=DURATION]
 //
 // Starts the node and waits until it serves.
 func (e *Env) cmdNode(t testing.TB, td *datadriven.TestData) error {
-	if e.p != nil {
+	if e.n != nil {
 		return errors.New("the node exists already")
 	}
 	slots, err := strconv.Atoi(arg(td, "slots", "8"))
 	if err != nil {
 		return fmt.Errorf("slots: %w", err)
 	}
-	e.cfg = node.Config{Slots: slots, TokenAuth: hasArg(td, "token-auth")}
-	if e.cfg.IdleTimeout, err = duration(td, "idle", "3m"); err != nil {
+	cfg := node.Config{Slots: slots, TokenAuth: hasArg(td, "token-auth")}
+	if cfg.IdleTimeout, err = duration(td, "idle", "3m"); err != nil {
 		return err
 	}
-	if e.cfg.ResendInterval, err = duration(td, "resend", "60s"); err != nil {
+	if cfg.ResendInterval, err = duration(td, "resend", "60s"); err != nil {
 		return err
 	}
-	e.p = e.s.AddProcess(1, func() runtime.Process { return node.New(e.cfg) })
-	e.p.Start()
+	e.n = e.w.AddNode(1, cfg)
 	return e.waitReady()
 }
 
 // waitReady runs until the node's slots have caught up.
 func (e *Env) waitReady() error {
-	ready := false
-	for i := 0; !ready && i < 100; i++ {
-		r, err := e.call(node.Ready{})
-		if err != nil {
-			return err
-		}
-		if ready = r.(node.ReadyReply).Ready; !ready {
-			if err := e.runFor(10e6); err != nil {
-				return err
-			}
-		}
+	if err := e.n.AwaitReady(); err != nil {
+		return err
 	}
-	if !ready {
-		return errors.New("the node never became ready")
-	}
-	e.printf("%s node ready", fmtTime(e.s.Now()))
+	e.printf("%s node ready", fmtTime(e.w.Now()))
 	return nil
 }
 
 // crash [keep=PCT]
 //
 // Crashes the node, keeping PCT percent of its unsynced writes (default 0).
+// Disk commits held by hold-disk are lost with it.
 func (e *Env) cmdCrash(t testing.TB, td *datadriven.TestData) error {
 	keep, err := strconv.Atoi(arg(td, "keep", "0"))
 	if err != nil {
 		return fmt.Errorf("keep: %w", err)
 	}
-	if e.node() == nil {
+	if !e.up() {
 		return errors.New("the node is down")
 	}
-	e.p.Crash(keep)
-	e.printf("%s node crashed, %d%% of unsynced writes kept", fmtTime(e.s.Now()), keep)
+	held, waiting := e.n.Proc().DiskHeld()
+	e.n.Crash(keep)
+	lost := ""
+	if held {
+		lost = fmt.Sprintf(", held disk commits lost: %d", waiting)
+	}
+	e.printf("%s node crashed, %d%% of unsynced writes kept%s", fmtTime(e.w.Now()), keep, lost)
 	return e.runFor(10e6)
 }
 
@@ -75,10 +67,12 @@ func (e *Env) cmdCrash(t testing.TB, td *datadriven.TestData) error {
 //
 // Starts the node again on its disk and waits until it serves.
 func (e *Env) cmdRestart(t testing.TB, td *datadriven.TestData) error {
-	if e.node() != nil {
+	if e.n == nil || e.n.Up() {
 		return errors.New("the node is up")
 	}
-	e.p.Start()
+	if err := e.n.Start(); err != nil {
+		return err
+	}
 	return e.waitReady()
 }
 
@@ -86,10 +80,39 @@ func (e *Env) cmdRestart(t testing.TB, td *datadriven.TestData) error {
 //
 // Stops the node gracefully.
 func (e *Env) cmdStop(t testing.TB, td *datadriven.TestData) error {
-	if e.node() == nil {
+	if !e.up() {
 		return errors.New("the node is down")
 	}
-	e.p.Stop()
-	e.printf("%s node stopped", fmtTime(e.s.Now()))
+	e.n.Stop()
+	e.printf("%s node stopped", fmtTime(e.w.Now()))
 	return e.runFor(10e6)
+}
+
+// hold-disk
+//
+// Holds the node's disk commits, as a stuck fsync would: a commit the node
+// submits from now on neither runs nor completes until release-disk (or a
+// crash, which loses it). Nothing that waits for such a commit (a SENDACK)
+// is answered meanwhile.
+func (e *Env) cmdHoldDisk(t testing.TB, td *datadriven.TestData) error {
+	if !e.up() {
+		return errors.New("the node is down")
+	}
+	e.n.HoldDisk()
+	e.printf("%s node disk held", fmtTime(e.w.Now()))
+	return nil
+}
+
+// release-disk
+//
+// Lets the held disk commits complete, then runs 100ms.
+func (e *Env) cmdReleaseDisk(t testing.TB, td *datadriven.TestData) error {
+	if !e.up() {
+		return errors.New("the node is down")
+	}
+	if held, _ := e.n.Proc().DiskHeld(); !held {
+		return errors.New("the disk is not held")
+	}
+	e.printf("%s node disk released, held commits: %d", fmtTime(e.w.Now()), e.n.ReleaseDisk())
+	return e.runFor(100e6)
 }

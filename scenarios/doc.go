@@ -9,6 +9,9 @@
 // Each command is handled in a file of its own (cmd_*.go). Running the same
 // scripts against a real cluster of jindou processes is future work.
 //
+// The world itself (simulator, node, clients, API driver) is sim/world's,
+// the construction the simulator's seeds and behaviour tests use too.
+//
 // Imports: the standard library, datadriven, node (its command interface and
-// proto), sim, runtime and internal/wkclient. Nothing imports this package.
+// proto) and sim/world. Nothing imports this package.
 package scenarios

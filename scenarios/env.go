@@ -8,19 +8,16 @@ import (
 	"time"
 
 	"github.com/cockroachdb/datadriven"
-	"github.com/jindou-im/jindou/internal/wkclient"
-	"github.com/jindou-im/jindou/node"
 	"github.com/jindou-im/jindou/node/proto"
-	"github.com/jindou-im/jindou/runtime"
-	"github.com/jindou-im/jindou/sim"
+	"github.com/jindou-im/jindou/sim/world"
 )
 
 // Env is one scenario's world: a simulated node, named clients, and what
 // they observed since the last command's output.
 type Env struct {
-	s       *sim.Sim
-	p       *sim.Proc
-	cfg     node.Config
+	w *world.World
+	// n is the node, nil until the node command.
+	n       *world.Node
 	clients map[string]*client
 	out     strings.Builder
 }
@@ -28,14 +25,15 @@ type Env struct {
 // client is a named WKProto connection of a user.
 type client struct {
 	name string
-	c    *wkclient.Client
+	c    *world.Client
 	// dialEnded: the current connection attempt closed.
 	dialEnded bool
 }
 
-// NewEnv makes an empty world whose randomness derives from seed.
-func NewEnv(seed uint64) *Env {
-	return &Env{s: sim.New(sim.Config{Seed: seed}), clients: map[string]*client{}}
+// NewEnv makes an empty world whose randomness derives from seed; a
+// command waits at most 10s of virtual time for what it waits for.
+func NewEnv(t testing.TB, seed uint64) *Env {
+	return &Env{w: world.New(t, seed, world.WithPatience(10*time.Second)), clients: map[string]*client{}}
 }
 
 // Handle runs one command of a scenario and returns its output.
@@ -43,6 +41,7 @@ func (e *Env) Handle(t testing.TB, td *datadriven.TestData) string {
 	e.out.Reset()
 	handlers := map[string]func(testing.TB, *datadriven.TestData) error{
 		"node": e.cmdNode, "crash": e.cmdCrash, "restart": e.cmdRestart, "stop": e.cmdStop,
+		"hold-disk": e.cmdHoldDisk, "release-disk": e.cmdReleaseDisk,
 		"connect": e.cmdConnect, "disconnect": e.cmdDisconnect, "send": e.cmdSend, "raw": e.cmdRaw,
 		"run": e.cmdRun, "api": e.cmdAPI,
 	}
@@ -62,40 +61,27 @@ func (e *Env) printf(format string, args ...any) {
 
 // observe prints what happens to a client, stamped with virtual time.
 func (e *Env) observe(name, format string, args ...any) {
-	e.printf("%s %s: %s", fmtTime(e.s.Now()), name, fmt.Sprintf(format, args...))
+	e.printf("%s %s: %s", fmtTime(e.w.Now()), name, fmt.Sprintf(format, args...))
 }
 
 func fmtTime(d time.Duration) string { return fmt.Sprintf("%.3fs", d.Seconds()) }
 
 // runFor runs the world for d of virtual time.
-func (e *Env) runFor(d time.Duration) error { return e.s.RunFor(d) }
+func (e *Env) runFor(d time.Duration) error { return e.w.Sim.RunFor(d) }
 
 // until runs the world until cond holds, for at most limit.
 func (e *Env) until(limit time.Duration, cond func() bool) error {
-	deadline := e.s.Now() + limit
-	for !cond() {
-		if e.s.Now() >= deadline {
-			return fmt.Errorf("not within %v of virtual time", limit)
-		}
-		if err := e.s.RunFor(time.Millisecond); err != nil {
-			return err
-		}
-	}
-	return nil
+	return e.w.Await(limit, time.Millisecond, cond)
 }
 
-func (e *Env) node() *node.Node {
-	if e.p == nil || !e.p.Up() {
-		return nil
-	}
-	return e.p.Process().(*node.Node)
-}
+// up reports whether the node exists and runs.
+func (e *Env) up() bool { return e.n != nil && e.n.Up() }
 
 // attach wires a client's callbacks to the output.
 func (e *Env) attach(cl *client) {
 	c, name := cl.c, cl.name
 	c.OnConnack = func(p *proto.Connack) { e.observe(name, "CONNACK %s", reason(p.ReasonCode)) }
-	c.OnSendack = func(s *wkclient.Sent, a *proto.Sendack) {
+	c.OnSendack = func(s *world.Sent, a *proto.Sendack) {
 		e.observe(name, "SENDACK %s seq=%d %s", s.ClientMsgNo, a.MessageSeq, reason(a.ReasonCode))
 	}
 	c.OnRecv = func(r *proto.Recv, plain []byte) {
@@ -117,9 +103,7 @@ func (e *Env) attach(cl *client) {
 }
 
 func (e *Env) newClient(name, uid, device string, flag proto.DeviceFlag, version uint8) *client {
-	c := wkclient.New(uid, device, flag, version, e.s.Rand("client/"+name))
-	loop := e.s.NewActor(name, c)
-	c.Attach(loop, func() runtime.Conn { return e.s.Dial(loop, 1, "tcp") })
+	c := e.w.NewClient(world.ClientSpec{Name: name, UID: uid, Device: device, Flag: flag, Version: version})
 	cl := &client{name: name, c: c}
 	e.attach(cl)
 	e.clients[name] = cl

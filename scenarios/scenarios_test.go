@@ -2,7 +2,6 @@ package scenarios
 
 import (
 	"testing"
-	"testing/cryptotest"
 
 	"github.com/cockroachdb/datadriven"
 )
@@ -11,8 +10,7 @@ import (
 // -rewrite regenerates their expected output.
 func TestScenarios(t *testing.T) {
 	datadriven.Walk(t, "testdata", func(t *testing.T, path string) {
-		cryptotest.SetGlobalRandom(t, 1)
-		e := NewEnv(1)
+		e := NewEnv(t, 1)
 		datadriven.RunTestAny(t, path, e.Handle)
 	})
 }

@@ -4,9 +4,9 @@ import (
 	"fmt"
 	"testing"
 
-	"github.com/jindou-im/jindou/internal/wkclient"
 	"github.com/jindou-im/jindou/node"
 	"github.com/jindou-im/jindou/node/proto"
+	"github.com/jindou-im/jindou/sim/world"
 )
 
 // BenchmarkAckedPersonSends measures the core's cost per acknowledged,
@@ -14,17 +14,18 @@ import (
 // raft, Pebble, delivery; the simulator's own share is small). 50 clients
 // keep up to 16 sends each in flight to a peer.
 func BenchmarkAckedPersonSends(b *testing.B) {
-	w := newNodeWorld(b, 1, node.Config{})
+	w := world.New(b, 1)
+	w.AddNode(1, node.Config{})
 	const n = 50
-	clients := make([]*wkclient.Client, n)
+	clients := make([]*world.Client, n)
 	for i := range clients {
-		clients[i] = w.connected(fmt.Sprintf("u%d", i), "1")
+		clients[i] = w.Connected(fmt.Sprintf("u%d", i), "1")
 	}
 	acked, sent := 0, 0
 	payload := []byte("a benchmark message of a typical chat length, with some 中文 text")
 	for i, c := range clients {
 		peer := fmt.Sprintf("u%d", (i+1)%n)
-		c.OnSendack = func(*wkclient.Sent, *proto.Sendack) {
+		c.OnSendack = func(*world.Sent, *proto.Sendack) {
 			acked++
 			if sent < b.N {
 				sent++
@@ -42,5 +43,5 @@ func BenchmarkAckedPersonSends(b *testing.B) {
 			}
 		}
 	}
-	w.until("acks", func() bool { return acked >= b.N })
+	w.Until("acks", func() bool { return acked >= b.N })
 }

@@ -41,6 +41,19 @@ type disk struct {
 	// submission order, so each completes no earlier than the one before.
 	last time.Duration
 	rng  *rand.Rand
+	// held: commits submitted now wait in queue until ReleaseDisk.
+	held  bool
+	queue []heldCommit
+}
+
+// heldCommit is a commit submitted while the disk was held, with what was
+// drawn for it at submission.
+type heldCommit struct {
+	l                 *loop
+	fn                func() error
+	tag               any
+	latency           time.Duration
+	fail, applyAnyway bool
 }
 
 func newDisk(p *Proc) disk {
@@ -61,28 +74,72 @@ func (d incDisk) Commit(from runtime.Loop, fn func() error, tag any) {
 	}
 	l := from.(*loop)
 	dk := &d.inc.p.disk
-	s := d.inc.p.s
-	s.stats.DiskCommits++
-	at := max(s.now+time.Duration(between(dk.rng, int64(dk.cfg.LatencyMin), int64(dk.cfg.LatencyMax))), dk.last)
+	dk.p.s.stats.DiskCommits++
+	hc := heldCommit{l: l, fn: fn, tag: tag, latency: time.Duration(between(dk.rng, int64(dk.cfg.LatencyMin), int64(dk.cfg.LatencyMax)))}
+	hc.fail = dk.cfg.ErrorPct > 0 && dk.rng.IntN(100) < dk.cfg.ErrorPct
+	hc.applyAnyway = hc.fail && dk.rng.IntN(2) == 0
+	if dk.held {
+		dk.queue = append(dk.queue, hc)
+		return
+	}
+	dk.schedule(hc)
+}
+
+// schedule arranges a commit's completion, after its latency and after the
+// commit submitted before it.
+func (dk *disk) schedule(hc heldCommit) {
+	s, l := dk.p.s, hc.l
+	at := max(s.now+hc.latency, dk.last)
 	dk.last = at
-	fail := dk.cfg.ErrorPct > 0 && dk.rng.IntN(100) < dk.cfg.ErrorPct
-	applyAnyway := fail && dk.rng.IntN(2) == 0
 	s.schedule(&event{
-		at: at, node: l.node, loop: l.name, kind: "disk-done", digest: digestValue(tag),
+		at: at, node: l.node, loop: l.name, kind: "disk-done", digest: digestValue(hc.tag),
 		alive: l.alive,
 		fn: func() {
 			var err error
-			if !fail || applyAnyway {
-				err = fn()
+			if !hc.fail || hc.applyAnyway {
+				err = hc.fn()
 			}
-			if fail {
+			if hc.fail {
 				s.stats.DiskErrors++
 				err = ErrDiskInjected
 			}
-			l.handle(runtime.DiskDone{Tag: tag, Err: err})
+			l.handle(runtime.DiskDone{Tag: hc.tag, Err: err})
 		},
 	})
 }
+
+// HoldDisk holds the process's disk commits, as a stuck fsync would: a
+// commit submitted from now on neither runs nor completes until
+// ReleaseDisk; commits submitted before complete as usual. What a process
+// wrote unsynced before submitting a held commit stays unsynced, so a crash
+// while held (Crash with keepPct 0) loses it. A crash or stop ends the
+// hold, and the held commits are lost with the incarnation that submitted
+// them.
+func (p *Proc) HoldDisk() {
+	p.s.trace.add(int64(p.s.now), p.id, "", "disk-hold", 0)
+	p.disk.held = true
+}
+
+// ReleaseDisk ends a hold: the held commits complete in submission order,
+// each its drawn latency from now (and no earlier than the one before). It
+// returns how many commits were held.
+func (p *Proc) ReleaseDisk() int {
+	dk := &p.disk
+	n := len(dk.queue)
+	p.s.trace.add(int64(p.s.now), p.id, "", "disk-release", uint64(n))
+	q := dk.queue
+	dk.held, dk.queue = false, nil
+	for _, hc := range q {
+		dk.schedule(hc)
+	}
+	return n
+}
+
+// DiskHeld reports whether the disk is held, and how many commits wait.
+func (p *Proc) DiskHeld() (held bool, waiting int) { return p.disk.held, len(p.disk.queue) }
+
+// endHold drops a hold and its commits, whose incarnation is gone.
+func (dk *disk) endHold() { dk.held, dk.queue = false, nil }
 
 // crashClone returns the file system as it could be after a power failure
 // now: everything synced survives, and keepPct percent of the unsynced data.

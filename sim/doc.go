@@ -13,10 +13,14 @@
 // timers; client connections as byte streams with latency that can be cut;
 // node-to-node links with latency, loss, duplication, reordering and one-way
 // partitions; a disk per process on Pebble's crashable in-memory file system
-// with commits that complete after a simulated latency (or fail), and
-// crashes that keep a seeded choice of the unsynced data.
+// with commits that complete after a simulated latency (or fail) and can be
+// held (a stuck fsync) until released, and crashes that keep a seeded choice
+// of the unsynced data.
 //
 // Imports: the standard library, package runtime and Pebble's vfs. Never
 // node/ (the lint test checks it): sim hosts whatever implements
 // runtime.Process, and its own tests use the toy process in internal/toy.
+// The worlds of Jindou nodes that the seeds, the behaviour tests and the
+// scenarios run are built by the subpackage sim/world, which does import
+// node.
 package sim

@@ -2,23 +2,21 @@ package sim_test
 
 import (
 	"fmt"
-	"maps"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
-	"slices"
+	"runtime/debug"
 	"strings"
 	"testing"
-	"testing/cryptotest"
 	"time"
 
 	"github.com/jindou-im/jindou/chaos"
-	"github.com/jindou-im/jindou/internal/wkclient"
 	"github.com/jindou-im/jindou/linearize"
 	"github.com/jindou-im/jindou/node"
 	"github.com/jindou-im/jindou/node/proto"
 	"github.com/jindou-im/jindou/runtime"
 	"github.com/jindou-im/jindou/sim"
+	"github.com/jindou-im/jindou/sim/world"
 )
 
 // TestSeeds runs the whole node under one seeded world per seed: the seed
@@ -34,7 +32,7 @@ func TestSeeds(t *testing.T) {
 	first, n := seedRange()
 	counter := chaos.NewCounter()
 	for seed := first; seed < first+uint64(n); seed++ {
-		runAndReportSeed(t, seed, counter)
+		runAndReportSeed(t, t, seed, counter, nil)
 	}
 	// A fault class that never fired in a set of seeds means a fault was
 	// switched off by mistake: the seeds would prove nothing about it.
@@ -50,7 +48,7 @@ func TestSeeds(t *testing.T) {
 func TestKeptSeeds(t *testing.T) {
 	counter := chaos.NewCounter()
 	for _, seed := range keptSeeds(t) {
-		runAndReportSeed(t, seed, counter)
+		runAndReportSeed(t, t, seed, counter, nil)
 	}
 }
 
@@ -80,27 +78,37 @@ func keptSeeds(t *testing.T) []uint64 {
 	return seeds
 }
 
-func runAndReportSeed(t *testing.T, seed uint64, counter *chaos.Counter) {
-	cryptotest.SetGlobalRandom(t, seed)
-	r := runNodeSeed(t, seed, counter)
+// seedReporter is where a seed's failures go: the test, or a test of the
+// harness itself.
+type seedReporter interface {
+	Errorf(format string, args ...any)
+}
+
+// runAndReportSeed runs one seed and reports its failures to rep: every
+// failure, the fault plan and the command that replays the seed. A seed
+// that fails, even by a panic, never stops the seeds after it. watch, if
+// set, sees the world before it runs.
+func runAndReportSeed(t *testing.T, rep seedReporter, seed uint64, counter *chaos.Counter, watch func(*seedWorld)) *nodeSeedResult {
+	r := runNodeSeed(t, seed, counter, watch)
 	fmt.Printf("seed=%d trace=%016x users=%d groups=%d ops=%d sends=%d acked=%d unknown=%d crashes=%d restarts=%d disconnects=%d faults=%d events=%d virtual=%v wall=%v check=%v\n",
 		seed, r.trace, r.users, r.groups, r.report.Ops, r.sends, r.acked, r.unknown, r.stats.Crashes, r.stats.Restarts,
 		r.disconnects, len(r.plan), r.stats.Events, r.virtual, r.wall.Round(time.Millisecond), r.report.CheckDuration.Round(time.Millisecond))
 	if len(r.failures) == 0 {
-		return
+		return r
 	}
 	for i, f := range r.failures {
 		if i == 20 {
-			t.Errorf("seed %d: ... %d more", seed, len(r.failures)-20)
+			rep.Errorf("seed %d: ... %d more", seed, len(r.failures)-20)
 			break
 		}
-		t.Errorf("seed %d: %s", seed, f)
+		rep.Errorf("seed %d: %s", seed, f)
 	}
-	t.Errorf("seed %d fault plan:\n%s", seed, r.plan)
+	rep.Errorf("seed %d fault plan:\n%s", seed, r.plan)
 	if r.report.Visualization != "" {
-		t.Errorf("seed %d: porcupine visualization: %s", seed, r.report.Visualization)
+		rep.Errorf("seed %d: porcupine visualization: %s", seed, r.report.Visualization)
 	}
-	t.Errorf("replay: go test ./sim -run '^TestSeeds$' -seed=%d -v", seed)
+	rep.Errorf("replay: go test ./sim -run '^TestSeeds$' -seed=%d -v", seed)
+	return r
 }
 
 type nodeSeedResult struct {
@@ -124,7 +132,8 @@ const (
 
 // seedWorld is the state of one node seed.
 type seedWorld struct {
-	*nodeWorld
+	*world.World
+	n     *world.Node
 	env   *rand.Rand
 	users []*seedUser
 	// members of each stored channel.
@@ -132,7 +141,6 @@ type seedWorld struct {
 	channels []node.ChannelKey
 	quiet    bool
 	res      *nodeSeedResult
-	rec      *linearize.Recorder
 	counter  *chaos.Counter
 	// conns numbers client connections for the history.
 	conns int
@@ -140,14 +148,14 @@ type seedWorld struct {
 }
 
 func (sw *seedWorld) fail(format string, args ...any) {
-	sw.res.failures = append(sw.res.failures, fmt.Sprintf("at %v: ", sw.s.Now())+fmt.Sprintf(format, args...))
+	sw.res.failures = append(sw.res.failures, fmt.Sprintf("at %v: ", sw.Now())+fmt.Sprintf(format, args...))
 }
 
 // seedUser is one user with one connection at a time.
 type seedUser struct {
 	sw  *seedWorld
 	uid string
-	c   *wkclient.Client
+	c   *world.Client
 	rng *rand.Rand
 	// targets are what the user may send to: its groups, and peers.
 	targets []target
@@ -185,46 +193,56 @@ type sendRec struct {
 	attempts int
 }
 
-func runNodeSeed(t *testing.T, seed uint64, counter *chaos.Counter) *nodeSeedResult {
-	return runNodeSeedWatch(t, seed, counter, nil)
-}
-
-func runNodeSeedWatch(t *testing.T, seed uint64, counter *chaos.Counter, watch func(*seedWorld)) *nodeSeedResult {
+// runNodeSeed runs one seed. A panic during the run (a node's invariant
+// assertion, a bug of the harness) is recovered as the seed's failure.
+func runNodeSeed(t *testing.T, seed uint64, counter *chaos.Counter, watch func(*seedWorld)) (res *nodeSeedResult) {
 	start := time.Now()
-	res := &nodeSeedResult{}
-	s := sim.New(sim.Config{Seed: seed})
-	env := rand.New(s.Rand("world"))
+	w := world.New(t, seed)
+	env := rand.New(w.Sim.Rand("world"))
+	sw := &seedWorld{World: w, env: env, members: map[node.ChannelKey][]string{}, res: &nodeSeedResult{}, counter: counter}
+	defer func() {
+		if p := recover(); p != nil {
+			sw.fail("panic: %v\n%s", p, panicStack())
+			res = sw.finish(start)
+		}
+	}()
 	cfg := node.Config{
 		Slots: 1 + env.IntN(64), SlotLoops: 1 + env.IntN(3), GatewayLoops: 1 + env.IntN(3),
 		ResendInterval: time.Duration(1+env.IntN(5)) * time.Second, IdleTimeout: time.Minute,
 		// Its own stream: a new draw must not shift the rest of the world.
-		CompactLogAfter: []int{4, 16, 64, 10000}[rand.New(s.Rand("compaction")).IntN(4)],
+		CompactLogAfter: []int{4, 16, 64, 10000}[rand.New(w.Sim.Rand("compaction")).IntN(4)],
 	}
-	w := &nodeWorld{t: t, s: s, cfg: cfg}
-	w.p = s.AddProcess(1, func() runtime.Process { return node.New(w.cfg) })
-	sw := &seedWorld{nodeWorld: w, env: env, members: map[node.ChannelKey][]string{}, res: res,
-		rec: linearize.NewRecorder(), counter: counter}
-	w.p.Start()
+	sw.n = w.AddNode(1, cfg)
 	sw.makeUsers(12 + env.IntN(30))
 	// The faults start once the channels exist.
-	res.plan = chaos.DrawSingleNode(rand.New(s.Rand("faults")), chaos.PlanConfig{Node: 1, Duration: nodeSafety - 2*time.Second, MaxCrash: 3})
-	res.plan.Schedule(s, chaos.Hooks{AfterRestart: func(runtime.NodeID) { sw.readAfterRestart() }}, counter)
+	sw.res.plan = chaos.DrawSingleNode(rand.New(w.Sim.Rand("faults")), chaos.PlanConfig{Node: 1, Duration: nodeSafety - 2*time.Second, MaxCrash: 3})
+	sw.res.plan.Schedule(w.Sim, chaos.Hooks{AfterRestart: func(runtime.NodeID) { sw.readAfterRestart() }}, counter)
 	sw.connectUsers()
 	sw.startReader()
 	if watch != nil {
 		watch(sw)
 	}
-	if err := s.Run(nodeSafety); err != nil {
+	if err := w.Sim.Run(nodeSafety); err != nil {
 		sw.fail("safety phase: %v", err)
 		return sw.finish(start)
 	}
 	sw.quietPhase()
-	counter.AddStats(s.Stats())
+	counter.AddStats(w.Sim.Stats())
 	return sw.finish(start)
 }
 
+// panicStack is the stack of a recovered panic (the panicking frames are
+// below the deferred call), cut to its first 40 lines.
+func panicStack() string {
+	lines := strings.Split(string(debug.Stack()), "\n")
+	if len(lines) > 40 {
+		lines = append(lines[:40], "\t...")
+	}
+	return strings.Join(lines, "\n")
+}
+
 func (sw *seedWorld) finish(start time.Time) *nodeSeedResult {
-	sw.res.trace, sw.res.stats, sw.res.virtual, sw.res.wall = sw.s.TraceHash(), sw.s.Stats(), sw.s.Now(), time.Since(start)
+	sw.res.trace, sw.res.stats, sw.res.virtual, sw.res.wall = sw.Sim.TraceHash(), sw.Sim.Stats(), sw.Now(), time.Since(start)
 	sw.res.users = len(sw.users)
 	for _, u := range sw.users {
 		for _, cmn := range u.order {
@@ -241,9 +259,9 @@ func (sw *seedWorld) finish(start time.Time) *nodeSeedResult {
 func (sw *seedWorld) makeUsers(n int) {
 	for i := range n {
 		uid := fmt.Sprintf("u%d", i)
-		u := &seedUser{sw: sw, uid: uid, rng: rand.New(sw.s.Rand("user/" + uid)), sends: map[string]*sendRec{},
+		u := &seedUser{sw: sw, uid: uid, rng: rand.New(sw.Sim.Rand("user/" + uid)), sends: map[string]*sendRec{},
 			got: map[node.ChannelKey]map[uint64]int64{}}
-		u.c = sw.clientAs(uid, "d", proto.DeviceFlag(sw.env.IntN(3)), uint8(2+sw.env.IntN(5)))
+		u.c = sw.NewClient(world.ClientSpec{UID: uid, Device: "d", Flag: proto.DeviceFlag(sw.env.IntN(3)), Version: uint8(2 + sw.env.IntN(5))})
 		sw.users = append(sw.users, u)
 	}
 	sw.res.groups = 1 + sw.env.IntN(5)
@@ -256,7 +274,9 @@ func (sw *seedWorld) makeUsers(n int) {
 				u.targets = append(u.targets, target{addr: key.ID, typ: proto.ChannelGroup, key: key})
 			}
 		}
-		sw.mustAPI(node.ChannelUpsert{Channel: key, Subscribers: uids})
+		if _, err := sw.n.Call(node.ChannelUpsert{Channel: key, Subscribers: uids}); err != nil {
+			sw.fail("creating %s: %v", key, err)
+		}
 		sw.members[key] = uids
 		sw.channels = append(sw.channels, key)
 	}
@@ -288,18 +308,18 @@ func (u *seedUser) start(interval time.Duration) {
 			return
 		}
 		u.lastSeq = map[node.ChannelKey]uint64{}
-		u.onlineAt = u.sw.s.Now()
+		u.onlineAt = u.sw.Now()
 		u.retryUnknown()
 	}
 	c.OnSendack = u.onSendack
 	c.OnRecv = u.onRecv
 	c.OnDisconnect = func(d *proto.Disconnect) { u.sw.fail("%s disconnected: %d %q", u.uid, d.ReasonCode, d.Reason) }
 	c.OnClosed = func(error) {
-		now := u.sw.s.Now()
+		now := u.sw.Now()
 		for _, cmn := range u.order {
 			if s := u.sends[cmn]; s.inflight {
 				s.inflight = false
-				u.sw.rec.Unknown(s.op, now)
+				u.sw.History.Unknown(s.op, now)
 			}
 		}
 		u.offline(now)
@@ -327,7 +347,7 @@ func (u *seedUser) start(interval time.Duration) {
 						c.Close()
 					} else {
 						u.sw.counter.Fire(chaos.ClientCut)
-						u.sw.s.Cut(c.Conn())
+						u.sw.Cut(c)
 					}
 				}
 				c.Loop().After(time.Duration(1+u.rng.IntN(10))*time.Second, "drop")
@@ -353,7 +373,7 @@ func (u *seedUser) offline(until time.Duration) {
 		return
 	}
 	for _, t := range u.targets {
-		u.sw.rec.Subscribed(u.conn, t.key.String(), u.onlineAt, until)
+		u.sw.History.Subscribed(u.conn, t.key.String(), u.onlineAt, until)
 	}
 	u.onlineAt = -1
 }
@@ -372,7 +392,7 @@ func (u *seedUser) attempt(rec *sendRec) {
 	rec.inflight = true
 	rec.attempts++
 	client := fmt.Sprintf("%s/%s/%d", u.uid, rec.cmn, rec.attempts)
-	rec.op = u.sw.rec.CallSend(u.sw.s.Now(), client, linearize.Send{Channel: rec.t.key.String(), FromUID: u.uid, ClientMsgNo: rec.cmn, Conn: u.conn})
+	rec.op = u.sw.History.CallSend(u.sw.Now(), client, linearize.Send{Channel: rec.t.key.String(), FromUID: u.uid, ClientMsgNo: rec.cmn, Conn: u.conn})
 	u.c.Send(rec.t.addr, rec.t.typ, rec.cmn, []byte(rec.payload), 0, rec.cmn)
 }
 
@@ -387,16 +407,16 @@ func (u *seedUser) retryUnknown() {
 	}
 }
 
-func (u *seedUser) onSendack(s *wkclient.Sent, a *proto.Sendack) {
+func (u *seedUser) onSendack(s *world.Sent, a *proto.Sendack) {
 	rec := u.sends[s.Tag.(string)]
 	rec.inflight = false
-	now := u.sw.s.Now()
+	now := u.sw.Now()
 	if a.ReasonCode != proto.ReasonSuccess {
-		u.sw.rec.Failed(rec.op, now, fmt.Sprintf("reason %d", a.ReasonCode))
+		u.sw.History.Failed(rec.op, now, fmt.Sprintf("reason %d", a.ReasonCode))
 		u.sw.fail("%s send %s refused with %d", u.uid, rec.cmn, a.ReasonCode)
 		return
 	}
-	u.sw.rec.SendOK(rec.op, now, a.MessageID, a.MessageSeq)
+	u.sw.History.SendOK(rec.op, now, a.MessageID, a.MessageSeq)
 	if rec.acked && (rec.seq != a.MessageSeq || rec.id != a.MessageID) {
 		u.sw.fail("%s retry of %s acked as seq %d id %d, first as seq %d id %d", u.uid, rec.cmn, a.MessageSeq, a.MessageID, rec.seq, rec.id)
 	}
@@ -423,255 +443,6 @@ func (u *seedUser) onRecv(r *proto.Recv, plain []byte) {
 		u.sw.fail("%s got two message ids at %s seq %d", u.uid, key, r.MessageSeq)
 	}
 	m[r.MessageSeq] = r.MessageID
-	u.sw.rec.Received(u.sw.s.Now(), u.conn, key.String(), linearize.Message{Seq: r.MessageSeq, MessageID: r.MessageID, FromUID: r.FromUID, ClientMsgNo: r.ClientMsgNo})
+	u.sw.History.Received(u.sw.Now(), u.conn, key.String(), linearize.Message{Seq: r.MessageSeq, MessageID: r.MessageID, FromUID: r.FromUID, ClientMsgNo: r.ClientMsgNo})
 	_ = plain
-}
-
-// quietPhase heals everything, lets everyone reconnect and settle, sends a
-// last message to every channel, and checks.
-func (sw *seedWorld) quietPhase() {
-	sw.quiet = true
-	if !sw.p.Up() {
-		sw.p.Start()
-	}
-	deadline := sw.s.Now() + nodeLiveness
-	settled := func() bool {
-		for _, u := range sw.users {
-			if !u.c.Ready || u.c.Inflight() > 0 {
-				return false
-			}
-			for _, rec := range u.sends {
-				if !rec.acked {
-					return false
-				}
-			}
-		}
-		return true
-	}
-	sw.runUntil(deadline, settled, "every user connected with every send acknowledged")
-	for _, u := range sw.users {
-		if u.c.Ready {
-			for _, t := range u.targets {
-				u.send(t, true)
-			}
-		}
-	}
-	sw.runUntil(deadline, func() bool { return settled() && sw.finalsDelivered() }, "every last message acknowledged and delivered")
-	sw.checkStore()
-}
-
-func (sw *seedWorld) runUntil(deadline time.Duration, cond func() bool, what string) {
-	for !cond() {
-		if sw.s.Now() >= deadline {
-			sw.fail("quiet phase: not settled by %v: %s", deadline, what)
-			return
-		}
-		if err := sw.s.RunFor(10 * time.Millisecond); err != nil {
-			sw.fail("quiet phase: %v", err)
-			return
-		}
-	}
-}
-
-// finalsDelivered: every user received every last message of its channels.
-func (sw *seedWorld) finalsDelivered() bool {
-	for _, u := range sw.users {
-		for _, cmn := range u.order {
-			rec := u.sends[cmn]
-			if !rec.final || !rec.acked {
-				continue
-			}
-			for _, uid := range sw.members[rec.t.key] {
-				if uid == u.uid {
-					continue
-				}
-				if _, ok := sw.userByUID(uid).got[rec.t.key][rec.seq]; !ok {
-					return false
-				}
-			}
-		}
-	}
-	return true
-}
-
-func (sw *seedWorld) userByUID(uid string) *seedUser {
-	var i int
-	fmt.Sscanf(uid, "u%d", &i)
-	return sw.users[i]
-}
-
-// checkStore reads every channel back and checks it against what clients
-// saw.
-func (sw *seedWorld) checkStore() {
-	stored := map[node.ChannelKey][]*node.Message{}
-	for _, ch := range sw.channels {
-		login := sw.members[ch][0]
-		msgs := syncAll(sw.nodeWorld, login, ch)
-		stored[ch] = msgs
-		seen := map[string]uint64{}
-		for i, m := range msgs {
-			if m.Seq != uint64(i+1) {
-				sw.fail("%s: seq %d at position %d (gap or reuse)", ch, m.Seq, i+1)
-				break
-			}
-			k := m.FromUID + "\x00" + m.ClientMsgNo
-			if prev, dup := seen[k]; dup {
-				sw.fail("%s: client_msg_no %s of %s stored twice (seqs %d and %d)", ch, m.ClientMsgNo, m.FromUID, prev, m.Seq)
-			}
-			seen[k] = m.Seq
-		}
-	}
-	for _, u := range sw.users {
-		for _, cmn := range u.order {
-			rec := u.sends[cmn]
-			msgs := stored[rec.t.key]
-			if !rec.acked {
-				continue
-			}
-			if rec.seq == 0 || rec.seq > uint64(len(msgs)) {
-				sw.fail("%s: acknowledged %s (seq %d id %d) missing: the log ends at %d", rec.t.key, cmn, rec.seq, rec.id, len(msgs))
-				continue
-			}
-			if m := msgs[rec.seq-1]; m.MessageID != rec.id || m.ClientMsgNo != cmn || string(m.Payload) != rec.payload {
-				sw.fail("%s: acknowledged %s as seq %d id %d; stored there: %s from %s id %d", rec.t.key, cmn, rec.seq, rec.id, m.ClientMsgNo, m.FromUID, m.MessageID)
-			}
-		}
-		for ch, got := range u.got {
-			msgs := stored[ch]
-			for _, seq := range slices.Sorted(maps.Keys(got)) {
-				if seq == 0 || seq > uint64(len(msgs)) || msgs[seq-1].MessageID != got[seq] {
-					sw.fail("%s received %s seq %d id %d, not what is stored", u.uid, ch, seq, got[seq])
-				}
-			}
-		}
-	}
-	for _, u := range sw.users {
-		for _, cmn := range u.order {
-			if !u.sends[cmn].acked {
-				sw.res.unknown++
-			}
-		}
-	}
-	sw.checkHistory(stored)
-}
-
-// readLog reads a channel's whole log through the node, a page at a time,
-// and hands it to then — never, if the node crashes meanwhile.
-func (sw *seedWorld) readLog(ch node.ChannelKey, then func([]*node.Message)) {
-	n, login := sw.node(), sw.members[ch][0]
-	var all []*node.Message
-	var page func()
-	page = func() {
-		n.Submit(node.MessageSync{LoginUID: login, Channel: ch, PullMode: node.PullUp, Start: uint64(len(all) + 1), Limit: 1000}, func(r any, err error) {
-			if err != nil {
-				sw.fail("reading %s: %v", ch, err)
-				return
-			}
-			reply := r.(node.SyncReply)
-			all = append(all, reply.Messages...)
-			if reply.More == 1 {
-				page()
-				return
-			}
-			then(all)
-		})
-	}
-	page()
-}
-
-// readAfterRestart reads every channel right after a restart, so that the
-// checker verifies then (not only at the end) that acknowledged sends
-// survived.
-func (sw *seedWorld) readAfterRestart() {
-	at := sw.s.Now()
-	logs := make([]linearize.ChannelLog, len(sw.channels))
-	left := len(sw.channels)
-	for i, ch := range sw.channels {
-		sw.readLog(ch, func(msgs []*node.Message) {
-			logs[i] = linearize.ChannelLog{Channel: ch.String(), Messages: historyMessages(msgs)}
-			if left--; left == 0 {
-				sw.rec.Restarted(at, "n1", logs...)
-			}
-		})
-	}
-}
-
-func historyMessages(msgs []*node.Message) []linearize.Message {
-	out := make([]linearize.Message, len(msgs))
-	for i, m := range msgs {
-		out[i] = linearize.Message{Seq: m.Seq, MessageID: m.MessageID, FromUID: m.FromUID, ClientMsgNo: m.ClientMsgNo}
-	}
-	return out
-}
-
-// startReader issues history syncs and max-seq reads over the API at random
-// times, each recorded in the history.
-func (sw *seedWorld) startReader() {
-	r := rand.New(sw.s.Rand("reader"))
-	var next func()
-	next = func() {
-		if !sw.quiet {
-			sw.s.After(time.Duration(20+r.IntN(300))*time.Millisecond, "read", next)
-		}
-		if !sw.p.Up() {
-			return
-		}
-		ch := sw.channels[r.IntN(len(sw.channels))]
-		sw.reads++
-		client, n, now := fmt.Sprintf("reader/%d", sw.reads), sw.node(), sw.s.Now()
-		if r.IntN(3) == 0 {
-			op := sw.rec.CallMaxSeq(now, client, ch.String())
-			n.Submit(node.MaxSeq{Channel: ch}, func(v any, err error) {
-				if err != nil {
-					sw.rec.Failed(op, sw.s.Now(), err.Error())
-					return
-				}
-				sw.rec.MaxSeqOK(op, sw.s.Now(), v.(uint64))
-			})
-			return
-		}
-		req := node.MessageSync{LoginUID: sw.members[ch][0], Channel: ch, PullMode: r.IntN(2), Limit: 1 + r.IntN(30)}
-		if r.IntN(4) != 0 {
-			req.Start = uint64(r.IntN(120))
-		}
-		if r.IntN(3) == 0 {
-			req.End = req.Start + uint64(r.IntN(40))
-			if req.PullMode == node.PullDown {
-				req.End = uint64(r.IntN(int(req.Start) + 1))
-			}
-		}
-		mode := linearize.Up
-		if req.PullMode == node.PullDown {
-			mode = linearize.Down
-		}
-		op := sw.rec.CallSync(now, client, linearize.SyncRequest{Channel: ch.String(), Start: req.Start, End: req.End, Limit: uint64(req.Limit), Mode: mode})
-		n.Submit(req, func(v any, err error) {
-			if err != nil {
-				sw.rec.Failed(op, sw.s.Now(), err.Error())
-				return
-			}
-			sw.rec.SyncOK(op, sw.s.Now(), historyMessages(v.(node.SyncReply).Messages))
-		})
-	}
-	sw.s.After(100*time.Millisecond, "read", next)
-}
-
-// checkHistory hands the final logs to the recorder and runs the
-// linearizability check and the invariants.
-func (sw *seedWorld) checkHistory(stored map[node.ChannelKey][]*node.Message) {
-	for _, u := range sw.users {
-		u.offline(linearize.Forever)
-	}
-	for _, ch := range sw.channels {
-		sw.rec.FinalLog(ch.String(), historyMessages(stored[ch]))
-	}
-	dir := filepath.Join(os.TempDir(), "jindou-porcupine")
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		sw.fail("visualization directory: %v", err)
-	}
-	rep := sw.rec.Check(linearize.Options{Timeout: 30 * time.Second, DeliveryBound: deliveryBound, VisualizeDir: dir, Name: fmt.Sprintf("seed-%d", sw.s.Seed())})
-	sw.res.report = rep
-	if !rep.OK {
-		sw.fail("history check: %s", rep)
-	}
 }

@@ -78,7 +78,13 @@ func (p *Proc) SkewWall(d time.Duration) { p.clock.wallSkew += d }
 func (p *Proc) SetDrift(ppm int64) { p.clock.setDrift(ppm) }
 
 // Start starts a new incarnation now. Starting a running process panics.
-func (p *Proc) Start() {
+//
+// If the process's Start fails, the incarnation is dead at once (whatever
+// loops, timers or posts it made are discarded), the process stays down,
+// and the error is returned and recorded as the run's failure: Run returns
+// it. The failed Process is not killed: a Start that fails releases what it
+// opened itself.
+func (p *Proc) Start() error {
 	if p.inc != nil {
 		panic(fmt.Sprintf("sim: node %d already up", p.id))
 	}
@@ -91,12 +97,21 @@ func (p *Proc) Start() {
 	}
 	p.s.trace.add(int64(p.s.now), p.id, "", "start", uint64(p.incs))
 	if err := inc.proc.Start(inc); err != nil {
-		p.s.fail(fmt.Errorf("sim: node %d incarnation %d failed to start: %w", p.id, p.incs, err))
+		inc.dead = true
+		p.inc = nil
+		for _, c := range inc.sortedConns() {
+			c.cut(ErrConnReset)
+		}
+		err = fmt.Errorf("sim: node %d incarnation %d failed to start: %w", p.id, inc.n, err)
+		p.s.fail(err)
+		return err
 	}
+	return nil
 }
 
 // Stop stops the running incarnation gracefully: the process's Stop runs,
-// what it wrote is flushed, then its remaining connections are closed.
+// what it wrote is flushed, then its remaining connections are closed. A
+// disk hold ends; the commits it held are discarded with the incarnation.
 func (p *Proc) Stop() {
 	inc := p.mustBeUp()
 	p.s.trace.add(int64(p.s.now), p.id, "", "stop", 0)
@@ -109,12 +124,14 @@ func (p *Proc) Stop() {
 	}
 	inc.dead = true
 	p.inc = nil
+	p.disk.endHold()
 }
 
 // Crash kills the running incarnation at once: its connections are cut,
-// pending timers, posts and disk commits are lost, and its disk becomes a
-// crash clone that keeps keepPct percent of the unsynced data (see
-// crashClone). The process is down until Start.
+// pending timers, posts and disk commits (held ones too, and the hold ends:
+// see HoldDisk) are lost, and its disk becomes a crash clone that keeps
+// keepPct percent of the unsynced data (see crashClone). The process is
+// down until Start.
 func (p *Proc) Crash(keepPct int) {
 	inc := p.mustBeUp()
 	p.s.stats.Crashes++
@@ -127,6 +144,7 @@ func (p *Proc) Crash(keepPct int) {
 	old := p.disk.fs
 	p.disk.fs = crashClone(old, keepPct, p.s.streamSeedU64(fmt.Sprintf("crash/%d/%d", p.id, inc.n)))
 	p.disk.last = p.s.now
+	p.disk.endHold()
 	inc.proc.Kill()
 }
 

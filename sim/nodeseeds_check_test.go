@@ -1,0 +1,225 @@
+package sim_test
+
+import (
+	"fmt"
+	"maps"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"slices"
+	"time"
+
+	"github.com/jindou-im/jindou/linearize"
+	"github.com/jindou-im/jindou/node"
+	"github.com/jindou-im/jindou/sim/world"
+)
+
+// The checks of a node seed: its quiet phase, the store read back against
+// what clients saw, the reads over the API during the run, and the
+// history's linearizability check.
+
+// quietPhase heals everything, lets everyone reconnect and settle, sends a
+// last message to every channel, and checks.
+func (sw *seedWorld) quietPhase() {
+	sw.quiet = true
+	if !sw.n.Up() {
+		if err := sw.n.Start(); err != nil {
+			sw.fail("quiet phase: %v", err)
+			return
+		}
+	}
+	deadline := sw.Now() + nodeLiveness
+	settled := func() bool {
+		for _, u := range sw.users {
+			if !u.c.Ready || u.c.Inflight() > 0 {
+				return false
+			}
+			for _, rec := range u.sends {
+				if !rec.acked {
+					return false
+				}
+			}
+		}
+		return true
+	}
+	sw.runUntil(deadline, settled, "every user connected with every send acknowledged")
+	for _, u := range sw.users {
+		if u.c.Ready {
+			for _, t := range u.targets {
+				u.send(t, true)
+			}
+		}
+	}
+	sw.runUntil(deadline, func() bool { return settled() && sw.finalsDelivered() }, "every last message acknowledged and delivered")
+	sw.checkStore()
+}
+
+func (sw *seedWorld) runUntil(deadline time.Duration, cond func() bool, what string) {
+	switch err := sw.Await(deadline-sw.Now(), 10*time.Millisecond, cond); {
+	case world.IsTimeout(err):
+		sw.fail("quiet phase: not settled by %v: %s", deadline, what)
+	case err != nil:
+		sw.fail("quiet phase: %v", err)
+	}
+}
+
+// finalsDelivered: every user received every last message of its channels.
+func (sw *seedWorld) finalsDelivered() bool {
+	for _, u := range sw.users {
+		for _, cmn := range u.order {
+			rec := u.sends[cmn]
+			if !rec.final || !rec.acked {
+				continue
+			}
+			for _, uid := range sw.members[rec.t.key] {
+				if uid == u.uid {
+					continue
+				}
+				if _, ok := sw.userByUID(uid).got[rec.t.key][rec.seq]; !ok {
+					return false
+				}
+			}
+		}
+	}
+	return true
+}
+
+func (sw *seedWorld) userByUID(uid string) *seedUser {
+	var i int
+	fmt.Sscanf(uid, "u%d", &i)
+	return sw.users[i]
+}
+
+// checkStore reads every channel back and checks it against what clients
+// saw.
+func (sw *seedWorld) checkStore() {
+	stored := map[node.ChannelKey][]*node.Message{}
+	for _, ch := range sw.channels {
+		login := sw.members[ch][0]
+		msgs, err := sw.n.SyncAll(login, ch)
+		if err != nil {
+			sw.fail("reading %s: %v", ch, err)
+			return
+		}
+		stored[ch] = msgs
+		seen := map[string]uint64{}
+		for i, m := range msgs {
+			if m.Seq != uint64(i+1) {
+				sw.fail("%s: seq %d at position %d (gap or reuse)", ch, m.Seq, i+1)
+				break
+			}
+			k := m.FromUID + "\x00" + m.ClientMsgNo
+			if prev, dup := seen[k]; dup {
+				sw.fail("%s: client_msg_no %s of %s stored twice (seqs %d and %d)", ch, m.ClientMsgNo, m.FromUID, prev, m.Seq)
+			}
+			seen[k] = m.Seq
+		}
+	}
+	for _, u := range sw.users {
+		for _, cmn := range u.order {
+			rec := u.sends[cmn]
+			msgs := stored[rec.t.key]
+			if !rec.acked {
+				continue
+			}
+			if rec.seq == 0 || rec.seq > uint64(len(msgs)) {
+				sw.fail("%s: acknowledged %s (seq %d id %d) missing: the log ends at %d", rec.t.key, cmn, rec.seq, rec.id, len(msgs))
+				continue
+			}
+			if m := msgs[rec.seq-1]; m.MessageID != rec.id || m.ClientMsgNo != cmn || string(m.Payload) != rec.payload {
+				sw.fail("%s: acknowledged %s as seq %d id %d; stored there: %s from %s id %d", rec.t.key, cmn, rec.seq, rec.id, m.ClientMsgNo, m.FromUID, m.MessageID)
+			}
+		}
+		for ch, got := range u.got {
+			msgs := stored[ch]
+			for _, seq := range slices.Sorted(maps.Keys(got)) {
+				if seq == 0 || seq > uint64(len(msgs)) || msgs[seq-1].MessageID != got[seq] {
+					sw.fail("%s received %s seq %d id %d, not what is stored", u.uid, ch, seq, got[seq])
+				}
+			}
+		}
+	}
+	for _, u := range sw.users {
+		for _, cmn := range u.order {
+			if !u.sends[cmn].acked {
+				sw.res.unknown++
+			}
+		}
+	}
+	sw.checkHistory(stored)
+}
+
+// readAfterRestart reads every channel right after a restart, so that the
+// checker verifies then (not only at the end) that acknowledged sends
+// survived.
+func (sw *seedWorld) readAfterRestart() {
+	at := sw.Now()
+	logs := make([]linearize.ChannelLog, len(sw.channels))
+	left := len(sw.channels)
+	for i, ch := range sw.channels {
+		sw.n.ReadLog(sw.members[ch][0], ch, func(msgs []*node.Message, err error) {
+			if err != nil {
+				sw.fail("reading %s: %v", ch, err)
+				return
+			}
+			logs[i] = linearize.ChannelLog{Channel: ch.String(), Messages: world.HistoryMessages(msgs)}
+			if left--; left == 0 {
+				sw.History.Restarted(at, "n1", logs...)
+			}
+		})
+	}
+}
+
+// startReader issues history syncs and max-seq reads over the API at random
+// times, each recorded in the history.
+func (sw *seedWorld) startReader() {
+	r := rand.New(sw.Sim.Rand("reader"))
+	var next func()
+	next = func() {
+		if !sw.quiet {
+			sw.Sim.After(time.Duration(20+r.IntN(300))*time.Millisecond, "read", next)
+		}
+		if !sw.n.Up() {
+			return
+		}
+		ch := sw.channels[r.IntN(len(sw.channels))]
+		sw.reads++
+		client := fmt.Sprintf("reader/%d", sw.reads)
+		if r.IntN(3) == 0 {
+			sw.n.Record(client, node.MaxSeq{Channel: ch}, nil)
+			return
+		}
+		req := node.MessageSync{LoginUID: sw.members[ch][0], Channel: ch, PullMode: r.IntN(2), Limit: 1 + r.IntN(30)}
+		if r.IntN(4) != 0 {
+			req.Start = uint64(r.IntN(120))
+		}
+		if r.IntN(3) == 0 {
+			req.End = req.Start + uint64(r.IntN(40))
+			if req.PullMode == node.PullDown {
+				req.End = uint64(r.IntN(int(req.Start) + 1))
+			}
+		}
+		sw.n.Record(client, req, nil)
+	}
+	sw.Sim.After(100*time.Millisecond, "read", next)
+}
+
+// checkHistory hands the final logs to the recorder and runs the
+// linearizability check and the invariants.
+func (sw *seedWorld) checkHistory(stored map[node.ChannelKey][]*node.Message) {
+	for _, u := range sw.users {
+		u.offline(linearize.Forever)
+	}
+	for _, ch := range sw.channels {
+		sw.History.FinalLog(ch.String(), world.HistoryMessages(stored[ch]))
+	}
+	dir := filepath.Join(os.TempDir(), "jindou-porcupine")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		sw.fail("visualization directory: %v", err)
+	}
+	rep := sw.History.Check(linearize.Options{Timeout: 30 * time.Second, DeliveryBound: deliveryBound, VisualizeDir: dir, Name: fmt.Sprintf("seed-%d", sw.Sim.Seed())})
+	sw.res.report = rep
+	if !rep.OK {
+		sw.fail("history check: %s", rep)
+	}
+}

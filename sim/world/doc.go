@@ -1,0 +1,30 @@
+// Package world is the one construction of a simulated Jindou deployment
+// that the simulator's seeds, the behaviour tests and the scenarios share:
+// a sim.Sim, node processes added by id, named WKProto clients on actor
+// loops, a driver of each node's HTTP API (the node.Request command
+// interface, synchronous or with a callback, optionally recorded into a
+// linearize history), and the helpers that run virtual time until
+// something holds.
+//
+//	w := world.New(t, seed)
+//	n := w.AddNode(1, node.Config{})
+//	alice := w.Connected("alice", "phone")
+//	n.MustCall(node.ChannelUpsert{...})
+//	n.Crash(0)
+//	n.Start()
+//
+// Nodes are addressed by id so that a cluster is an addition: today a node
+// serves alone (node.Config.Replicas nil). Clients are the simulated
+// WKProto client of internal/wkclient; the package names its types Client
+// and Sent so that replacing the client package is an import change here.
+//
+// Determinism: a world's randomness all derives from its seed (the
+// simulator's named streams; with a *testing.T, also the global crypto
+// randomness etcd raft draws its election jitter from, via
+// testing/cryptotest). The order of construction is part of the trace: the
+// same calls in the same order give the same trace hash.
+//
+// Imports: the standard library, sim, runtime, node (its command interface
+// and proto), linearize and internal/wkclient. Only tests and the scenarios
+// import it.
+package world
