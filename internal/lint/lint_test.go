@@ -31,7 +31,7 @@ var importRules = []ImportRule{
 }
 
 // testPackages are the packages that exist for tests only.
-var testPackages = []string{module + "/e2e", module + "/internal/toy", module + "/internal/wkclient", module + "/sim", module + "/scenarios"}
+var testPackages = []string{module + "/e2e", module + "/internal/toy", module + "/sim", module + "/scenarios"}
 
 // productionRules keep test packages out of the binary: what cmd/, http/ and
 // the production runtime depend on ships.

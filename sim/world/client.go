@@ -3,7 +3,7 @@ package world
 import (
 	"fmt"
 
-	"github.com/jindou-im/jindou/internal/wkclient"
+	"github.com/jindou-im/jindou/wkclient"
 	"github.com/jindou-im/jindou/node/proto"
 	"github.com/jindou-im/jindou/runtime"
 )

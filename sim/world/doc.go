@@ -15,7 +15,7 @@
 //
 // Nodes are addressed by id so that a cluster is an addition: today a node
 // serves alone (node.Config.Replicas nil). Clients are the simulated
-// WKProto client of internal/wkclient; the package names its types Client
+// WKProto client of package wkclient (its simulator actor); the package names its types Client
 // and Sent so that replacing the client package is an import change here.
 //
 // Determinism: a world's randomness all derives from its seed (the
@@ -25,6 +25,6 @@
 // same calls in the same order give the same trace hash.
 //
 // Imports: the standard library, sim, runtime, node (its command interface
-// and proto), linearize and internal/wkclient. Only tests and the scenarios
+// and proto), linearize and wkclient. Only tests and the scenarios
 // import it.
 package world
