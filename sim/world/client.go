@@ -3,9 +3,9 @@ package world
 import (
 	"fmt"
 
-	"github.com/jindou-im/jindou/wkclient"
 	"github.com/jindou-im/jindou/node/proto"
 	"github.com/jindou-im/jindou/runtime"
+	"github.com/jindou-im/jindou/wkclient"
 )
 
 // Client is a simulated WKProto connection of a user, on an actor loop of
