@@ -10,7 +10,7 @@ SEED    ?= 1
 SEEDS   ?= 100
 # Tests build with the expensive invariants of the core on (node/internal/
 # invariant); the binary and the benchmarks build without them.
-TESTTAGS ?= invariants
+TESTTAGS ?= jindou_invariants
 # How many seeds `make test` runs, and how many of them again to recheck
 # determinism.
 TEST_SEEDS ?= 100

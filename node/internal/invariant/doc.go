@@ -6,8 +6,8 @@
 // corrupt state).
 //
 // Cheap checks (Always) run everywhere. Expensive ones (guarded by Enabled)
-// run only in builds with the `invariants` tag, which the seeds and
-// scenarios use: `go test -tags invariants ./sim`.
+// run only in builds with the `jindou_invariants` tag, which the seeds and
+// scenarios use: `go test -tags jindou_invariants ./sim`.
 //
 // Imports: the standard library only; node/ and node/state may import it.
 package invariant
