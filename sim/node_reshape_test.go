@@ -13,8 +13,11 @@ import (
 
 // A system uid added just before a crash that lost the unsynced applied
 // state (keep 0%: only the synced raft log survives) is replayed from the
-// log; the node must then use it, not the set it read before the replay.
-// Likewise a removal.
+// log at start-up, without effects; the node must then use it, not the set
+// it read before the replay. Likewise a removal. (The later command makes
+// the commit index that covers both changes durable: its entry's synced
+// write carries the HardState, so the changes are replayed at start-up
+// rather than committed again through raft.)
 func TestSystemUIDChangesBeforeACrashHoldAfterTheReplay(t *testing.T) {
 	w := world.New(t, 11)
 	n := w.AddNode(1, node.Config{})
@@ -26,6 +29,7 @@ func TestSystemUIDChangesBeforeACrashHoldAfterTheReplay(t *testing.T) {
 	}
 	n.MustCall(node.SystemUIDs{Op: "add", UIDs: []string{"new"}})
 	n.MustCall(node.SystemUIDs{Op: "remove", UIDs: []string{"old"}})
+	n.MustCall(node.ChannelUpsert{Channel: node.ChannelKey{Type: proto.ChannelGroup, ID: "g2"}})
 	n.Crash(0)
 	if err := n.Start(); err != nil {
 		t.Fatal(err)
