@@ -183,11 +183,11 @@ func (n *Node) slotAddr(slot int) addr { return n.self(slotLoopName(slot % n.cfg
 // (a cluster forwards between nodes in a later step, through the same
 // call), so an address of another node is a bug.
 func (n *Node) post(to addr, m runtime.Msg) {
-	if !(to.Node == n.env.Node()) {
+	if to.Node != n.env.Node() {
 		invariant.Fail("%s for %s posted to node %d from node %d", m.Kind(), to.Loop, to.Node, n.env.Node())
 	}
 	l, ok := n.loops[to.Loop]
-	if !(ok) {
+	if !ok {
 		invariant.Fail("%s posted to unknown loop %q", m.Kind(), to.Loop)
 	}
 	l.Post(m)

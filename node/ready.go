@@ -23,6 +23,10 @@ func (sl *slotLoop) drive() {
 		s := sl.slots[id]
 		leader := sl.isLeader(s)
 		s.caughtUp = leader && s.appliedTerm == s.rn.BasicStatus().HardState.GetTerm()
+		if id == 0 && s.caughtUp && !sl.systemAnnounced {
+			sl.systemAnnounced = true
+			sl.n.broadcastSlotLoops(systemChanged{})
+		}
 		if len(s.waiting) > 0 && leader {
 			w := s.waiting
 			s.waiting = nil
@@ -110,7 +114,7 @@ func (sl *slotLoop) onPersisted(s *slot) {
 	s.rd = raft.Ready{}
 	if !s.rn.HasReady() {
 		commit := s.rn.BasicStatus().HardState.GetCommit()
-		if !(s.applied >= commit) {
+		if s.applied < commit {
 			invariant.Fail("slot %d: committed index %d left unapplied (applied %d) after its Ready", s.id, commit, s.applied)
 		}
 	}
@@ -129,15 +133,26 @@ type applied struct {
 // apply applies committed entries to the state machine in one unsynced
 // batch (the log is the durable truth), then completes proposals and
 // delivers new messages when effects is set. Entries must follow the last
-// applied one without a gap; each index is applied once.
+// applied one without a gap; each index is applied once: an entry at or
+// below the applied index was applied by an earlier incarnation (the state
+// store kept it) and is skipped.
+//
+// Entries that were in the log when this incarnation started (at or below
+// startLast) are applied without effects, whether raft hands them out again
+// or the start-up replay applies them: their proposers are gone, and which
+// of the two paths applies them depends on how much unsynced state a crash
+// kept, which must not reach the trace.
 func (sl *slotLoop) apply(s *slot, ents []*pb.Entry, effects bool) {
-	if len(ents) == 0 {
+	if len(ents) == 0 || ents[len(ents)-1].GetIndex() <= s.applied {
 		return
 	}
 	b := sl.n.db.NewIndexedBatch()
 	var done []applied
 	for _, e := range ents {
-		if !(e.GetIndex() == s.applied+1) {
+		if e.GetIndex() <= s.applied {
+			continue
+		}
+		if e.GetIndex() != s.applied+1 {
 			invariant.Fail("slot %d: entry %d applied after %d", s.id, e.GetIndex(), s.applied)
 		}
 		s.applied = e.GetIndex()
@@ -156,7 +171,9 @@ func (sl *slotLoop) apply(s *slot, ents []*pb.Entry, effects bool) {
 			if cmd.Op == state.OpSend && res.Msg != nil && !res.Duplicate {
 				sl.stats.MessagesStored++
 			}
-			done = append(done, applied{cmd, res})
+			if e.GetIndex() > s.startLast {
+				done = append(done, applied{cmd, res})
+			}
 		}
 	}
 	s.appliedTerm = ents[len(ents)-1].GetTerm()
@@ -169,8 +186,8 @@ func (sl *slotLoop) apply(s *slot, ents []*pb.Entry, effects bool) {
 	if invariant.Enabled {
 		s.m.CheckCache(sl.n.db)
 	}
-	if !effects {
-		return
+	if !effects || s.applied <= s.startLast {
+		return // compaction too waits for this incarnation's own entries
 	}
 	sl.maybeCompact(s)
 	for _, a := range done {

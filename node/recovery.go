@@ -31,17 +31,22 @@ func (sl *slotLoop) recoverSlot(id int, voters []uint64) error {
 	}
 	s := &slot{id: id, m: state.NewMachine(id, sl.n.cfg.DedupeWindow), storage: d.storage, fresh: d.fresh,
 		conf: cs, pending: map[uint64]pendingProposal{}, applied: d.applied}
-	s.appliedTerm, _ = d.storage.Term(d.applied)
-	if commit := hs.GetCommit(); d.applied < commit {
+	s.startLast, _ = d.storage.LastIndex()
+	commit := hs.GetCommit()
+	if d.applied < commit {
 		ents, err := d.storage.Entries(d.applied+1, commit+1, 1<<62)
 		if err != nil {
 			return fmt.Errorf("slot %d replay: %w", id, err)
 		}
 		sl.apply(s, ents, false)
 	}
+	// The state store may have kept applies past the durable commit index
+	// (both are written unsynced, and a crash keeps a share of each): raft
+	// starts from the commit index and hands those entries out again, and
+	// apply skips them.
 	rn, err := raft.NewRawNode(&raft.Config{
 		ID: uint64(sl.n.env.Node()), ElectionTick: sl.n.cfg.ElectionTicks, HeartbeatTick: sl.n.cfg.HeartbeatTicks,
-		Storage: d.storage, Applied: s.applied, MaxSizePerMsg: raftMaxMsgBytes, MaxInflightMsgs: raftMaxInflightMsgs,
+		Storage: d.storage, Applied: min(s.applied, commit), MaxSizePerMsg: raftMaxMsgBytes, MaxInflightMsgs: raftMaxInflightMsgs,
 		MaxUncommittedEntriesSize: raftMaxUncommittedBytes, CheckQuorum: true, PreVote: true,
 		Logger: raftLogger{sl.n.env.Log().With("slot", id)},
 	})
@@ -98,7 +103,7 @@ func loadSlot(raftDB, stateDB *pebble.DB, slot int, voters []uint64) (slotDisk, 
 	if err := ms.Append(ents); err != nil {
 		return slotDisk{}, fmt.Errorf("slot %d entries: %w", slot, err)
 	}
-	if err := loadHardState(raftDB, ms, slot, max(snapIndex, applied)); err != nil {
+	if err := loadHardState(raftDB, ms, slot, snapIndex); err != nil {
 		return slotDisk{}, err
 	}
 	return slotDisk{storage: ms, applied: applied, fresh: fresh}, nil
@@ -118,11 +123,11 @@ func loadEntries(raftDB *pebble.DB, slot int) ([]*pb.Entry, error) {
 }
 
 // loadHardState sets the slot's HardState from the raft store. The commit
-// index is written unsynced, and the applied state lives in another store:
-// a crash may leave the commit index below the compacted prefix or below
-// what was applied. Both are committed (only committed entries are
-// applied, and they are in the synced log), so the commit index is raised
-// to them (to atLeast, capped at the log's end).
+// index is made durable only with synced writes, so it may lag the
+// compacted prefix; that is committed (only applied entries are compacted),
+// so the commit index is raised to it (to atLeast, capped at the log's
+// end). It is never raised to the state store's applied index: that is
+// written unsynced, and a restart must depend on synced data only.
 func loadHardState(raftDB *pebble.DB, ms *raft.MemoryStorage, slot int, atLeast uint64) error {
 	v, ok := state.GetValue(raftDB, state.HardStateKey(slot))
 	if !ok {

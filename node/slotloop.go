@@ -33,7 +33,14 @@ type slotLoop struct {
 	slots    map[int]*slot
 	slotIDs  []int // sorted, for deterministic iteration
 	// system is the set of system uids, kept from slot 0's state.
-	system map[string]bool
+	// systemReady: the set is current — it was reloaded on the
+	// systemChanged that slot 0's loop broadcasts once slot 0 has caught up
+	// in this incarnation (entries that were committed before a crash may
+	// be applied only then). Sends wait for it.
+	system      map[string]bool
+	systemReady bool
+	// systemAnnounced: this loop owns slot 0 and has broadcast that.
+	systemAnnounced bool
 	// lookup reads channel records for the send rule (sl.channel, bound
 	// once so that a send allocates no method value).
 	lookup state.ChannelLookup
@@ -73,6 +80,9 @@ type slot struct {
 	// applied and appliedTerm are the index and term of the last applied
 	// entry.
 	applied, appliedTerm uint64
+	// startLast is the log's last index when this incarnation started:
+	// entries up to it are applied without effects (see apply).
+	startLast uint64
 	// compacting is set while a log compaction is being made durable.
 	compacting bool
 	// caughtUp: this node leads the slot and has applied an entry of its
@@ -145,9 +155,16 @@ func (sl *slotLoop) onDiskDone(e runtime.DiskDone) {
 }
 
 // onMsg serves a request now, or defers it (in order) until its slot has
-// caught up; reads marked Now are served at once.
+// caught up; reads marked Now and the loop's own signals are served at
+// once.
 func (sl *slotLoop) onMsg(m runtime.Msg) {
-	if r, ok := m.(slotRead); ok && r.Now {
+	switch m := m.(type) {
+	case slotRead:
+		if m.Now {
+			sl.serve(m)
+			return
+		}
+	case systemChanged, wake:
 		sl.serve(m)
 		return
 	}
@@ -167,7 +184,7 @@ func (sl *slotLoop) onMsg(m runtime.Msg) {
 func (sl *slotLoop) canServe(m runtime.Msg) bool {
 	switch m := m.(type) {
 	case slotSend:
-		return sl.slots[m.Slot].caughtUp
+		return sl.systemReady && sl.slots[m.Slot].caughtUp
 	case slotRead:
 		if m.Slot != allSlots {
 			return sl.slots[m.Slot].caughtUp
@@ -201,6 +218,7 @@ func (sl *slotLoop) serve(m runtime.Msg) {
 		sl.read(m)
 	case systemChanged:
 		sl.system = loadSystemUIDs(sl.n.db)
+		sl.systemReady = true
 	case wake:
 	default:
 		panic(fmt.Sprintf("node: slot loop got %T", m))
@@ -217,8 +235,6 @@ func (sl *slotLoop) refuse(m runtime.Msg, err error) {
 		sl.n.answer(m.Reply, readDone{Reply: m.Reply, Err: err})
 	case slotPropose:
 		sl.n.answer(m.Reply, proposeDone{Reply: m.Reply, Err: err})
-	default:
-		sl.deferred = append(sl.deferred, m) // internal messages are never refused
 	}
 }
 
@@ -274,7 +290,7 @@ func (sl *slotLoop) isLeader(s *slot) bool {
 
 // mustServe asserts the caught-up rule for a request about to be served.
 func (sl *slotLoop) mustServe(s *slot) {
-	if !(s.caughtUp && sl.isLeader(s)) {
+	if !s.caughtUp || !sl.isLeader(s) {
 		invariant.Fail("slot %d served while not caught up (caughtUp=%v leader=%v)", s.id, s.caughtUp, sl.isLeader(s))
 	}
 }
