@@ -6,8 +6,10 @@
 //
 // The seam with the binary (server.go): New(Config, Submitter), Handler,
 // Start (binds, serves in the background), Addr, Stop (graceful),
-// SetComponentsReady (/readyz needs it and node.Ready) and Registry (the
-// /metrics registry). routes.go holds the API, ops.go the operational
+// SetComponentsReady (/readyz needs it and node.Ready), Registry (the
+// /metrics registry) and Config.QueueStats (the runtime's queue figures,
+// which the binary reads from the reactor host: this package does not
+// import the runtime). routes.go holds the API, ops.go the operational
 // routes, metrics.go the Prometheus collector, views.go the response
 // shapes.
 //
@@ -68,7 +70,9 @@
 //   - /conversations/setUnread: a negative unread counts as 0.
 //   - /varz follows WuKongIM's Varz: server_id is a string, uptime a
 //     duration like "1d2h3m4s" (uptime_seconds added); in_msgs/out_msgs
-//     count client frames. /connz follows WuKongIM's ConnInfo: uptime and
+//     count client frames; deferred, deferred_high and overloaded, and
+//     with Config.QueueStats loop_queues, disk_queue and timer_queue, are
+//     Jindou's. /connz follows WuKongIM's ConnInfo: uptime and
 //     idle are such durations, the default limit is 20, "now" is added;
 //     pending_bytes is 0 (the core reports pending_recvs, RECVs awaiting
 //     RECVACK, not output bytes).

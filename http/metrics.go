@@ -51,6 +51,23 @@ var (
 	descDiskCommits    = desc("disk_commits_total", "Disk commits.")
 	descDiskRetries    = desc("disk_retries_total", "Disk commits retried.")
 	descScrapeFailures = desc("stats_scrape_error", "1 when the node did not answer the stats request of this scrape.")
+	descDeferred       = desc("slot_deferred", "Requests waiting now for their slots to catch up.")
+	descDeferredHigh   = desc("slot_deferred_high_water", "The most requests that waited at once in one slot loop for slots to catch up.")
+	descOverloaded     = desc("slot_overloaded_total", "Requests refused because too many already waited for slots to catch up.")
+)
+
+// The runtime's queues, read with Config.QueueStats at each scrape, even
+// when the node does not answer: a backlog is when they matter most.
+var (
+	descLoopQueue = prometheus.NewDesc(prometheus.BuildFQName(ns, "", "loop_queue_length"),
+		"Events waiting in a loop's queue.", []string{"loop"}, nil)
+	descLoopQueueHigh = prometheus.NewDesc(prometheus.BuildFQName(ns, "", "loop_queue_high_water"),
+		"The most events that ever waited in a loop's queue.", []string{"loop"}, nil)
+	descDiskQueue      = desc("disk_queue_length", "Disk commits waiting for the disk writer.")
+	descDiskQueueHigh  = desc("disk_queue_high_water", "The most disk commits that ever waited for the disk writer.")
+	descDiskBatchMax   = desc("disk_batch_max", "The most disk commits run back to back as one group commit.")
+	descTimerQueue     = desc("timer_queue_length", "Timers armed in the runtime's timer heap.")
+	descTimerQueueHigh = desc("timer_queue_high_water", "The most timers ever armed at once.")
 )
 
 // nodeCollector asks the node for its stats at each scrape.
@@ -59,12 +76,29 @@ type nodeCollector struct{ s *Server }
 func (nc *nodeCollector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{descConnections, descOnline, descAccepted, descInMsgs, descOutMsgs,
 		descInBytes, descOutBytes, descStored, descRetryQueue, descSendLatency, descProposals, descApplied,
-		descSlots, descLeaderSlots, descCaughtUpSlots, descDiskCommits, descDiskRetries, descScrapeFailures} {
+		descSlots, descLeaderSlots, descCaughtUpSlots, descDiskCommits, descDiskRetries, descScrapeFailures,
+		descDeferred, descDeferredHigh, descOverloaded, descLoopQueue, descLoopQueueHigh, descDiskQueue,
+		descDiskQueueHigh, descDiskBatchMax, descTimerQueue, descTimerQueueHigh} {
 		ch <- d
 	}
 }
 
 func (nc *nodeCollector) Collect(ch chan<- prometheus.Metric) {
+	gauge := func(d *prometheus.Desc, v float64, labels ...string) {
+		ch <- prometheus.MustNewConstMetric(d, prometheus.GaugeValue, v, labels...)
+	}
+	if qs := nc.s.cfg.QueueStats; qs != nil {
+		q := qs()
+		for name, f := range q.Loops {
+			gauge(descLoopQueue, float64(f.Length), name)
+			gauge(descLoopQueueHigh, float64(f.HighWater), name)
+		}
+		gauge(descDiskQueue, float64(q.Disk.Length))
+		gauge(descDiskQueueHigh, float64(q.Disk.HighWater))
+		gauge(descDiskBatchMax, float64(q.DiskMaxBatch))
+		gauge(descTimerQueue, float64(q.Timers.Length))
+		gauge(descTimerQueueHigh, float64(q.Timers.HighWater))
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), min(nc.s.cfg.RequestTimeout, 5*time.Second))
 	defer cancel()
 	v, err := nc.s.call(ctx, node.Stats{})
@@ -75,9 +109,6 @@ func (nc *nodeCollector) Collect(ch chan<- prometheus.Metric) {
 		return
 	}
 	ch <- prometheus.MustNewConstMetric(descScrapeFailures, prometheus.GaugeValue, 0)
-	gauge := func(d *prometheus.Desc, v float64) {
-		ch <- prometheus.MustNewConstMetric(d, prometheus.GaugeValue, v)
-	}
 	counter := func(d *prometheus.Desc, v int64) {
 		ch <- prometheus.MustNewConstMetric(d, prometheus.CounterValue, float64(v))
 	}
@@ -97,6 +128,9 @@ func (nc *nodeCollector) Collect(ch chan<- prometheus.Metric) {
 	gauge(descCaughtUpSlots, float64(st.CaughtUpSlots))
 	counter(descDiskCommits, st.DiskCommits)
 	counter(descDiskRetries, st.DiskRetries)
+	gauge(descDeferred, float64(st.Deferred))
+	gauge(descDeferredHigh, float64(st.DeferredHigh))
+	counter(descOverloaded, st.Overloaded)
 	buckets, count := cumulative(st.SendLatency)
 	ch <- prometheus.MustNewConstHistogram(descSendLatency, count, st.SendLatencySum, buckets)
 }

@@ -46,7 +46,8 @@ func (s *Server) readyz(c echo.Context) error {
 
 // varzJSON follows WuKongIM's Varz (internal/api/varz.go): server_id is a
 // string, uptime a duration like "1d2h3m4s"; in_msgs and out_msgs count
-// client frames. Jindou adds its slot figures.
+// client frames. Jindou adds its slot figures, the requests deferred while
+// slots catch up, and (when Config.QueueStats is set) the runtime's queues.
 type varzJSON struct {
 	ServerID       string `json:"server_id"`
 	ServerName     string `json:"server_name"`
@@ -70,6 +71,18 @@ type varzJSON struct {
 	LeaderSlots    int    `json:"leader_slots"`
 	CaughtUpSlots  int    `json:"caught_up_slots"`
 	MessagesStored int64  `json:"messages_stored"`
+	Deferred       int    `json:"deferred"`
+	DeferredHigh   int64  `json:"deferred_high"`
+	Overloaded     int64  `json:"overloaded"`
+	// The runtime's queues; absent without Config.QueueStats.
+	LoopQueues map[string]QueueFigures `json:"loop_queues,omitempty"`
+	DiskQueue  *diskQueueJSON          `json:"disk_queue,omitempty"`
+	TimerQueue *QueueFigures           `json:"timer_queue,omitempty"`
+}
+
+type diskQueueJSON struct {
+	QueueFigures
+	MaxBatch int64 `json:"max_batch"`
 }
 
 func (s *Server) varz(c echo.Context) error {
@@ -82,14 +95,22 @@ func (s *Server) varz(c echo.Context) error {
 		started = s.started
 	}
 	up := time.Since(started)
-	return c.JSON(nethttp.StatusOK, varzJSON{
+	vz := varzJSON{
 		ServerID: strconv.FormatUint(s.cfg.ServerID, 10), ServerName: "Jindou", Version: s.cfg.Version,
 		Connections: st.Connections, Online: st.Online, Uptime: humanDuration(up), UptimeSeconds: int64(up.Seconds()),
 		Goroutine: runtime.NumGoroutine(), InMsgs: st.InMsgs, OutMsgs: st.OutMsgs, InBytes: st.InBytes,
 		OutBytes: st.OutBytes, RetryQueue: int64(st.RetryQueue), TCPAddr: s.cfg.TCPAddr, WSAddr: s.cfg.WSAddr,
 		WSSAddr: s.cfg.WSSAddr, APIURL: s.apiURL(c), ManagerTokenOn: b2i(s.cfg.ManagerToken != ""),
 		Slots: st.Slots, LeaderSlots: st.LeaderSlots, CaughtUpSlots: st.CaughtUpSlots, MessagesStored: st.MessagesStored,
-	})
+		Deferred: st.Deferred, DeferredHigh: st.DeferredHigh, Overloaded: st.Overloaded,
+	}
+	if s.cfg.QueueStats != nil {
+		q := s.cfg.QueueStats()
+		vz.LoopQueues = q.Loops
+		vz.DiskQueue = &diskQueueJSON{QueueFigures: q.Disk, MaxBatch: q.DiskMaxBatch}
+		vz.TimerQueue = &q.Timers
+	}
+	return c.JSON(nethttp.StatusOK, vz)
 }
 
 // apiURL is where this API is reached: the bound address, or the request's

@@ -40,8 +40,35 @@ type Config struct {
 	// RequestTimeout bounds how long a request waits for the core (default
 	// 10 s); past it the request answers 503.
 	RequestTimeout time.Duration
+	// QueueStats, if set, reads the runtime's queue figures for /varz and
+	// /metrics; nil leaves them out. It is a func filled by the binary
+	// because this package does not import the runtime. It must not block:
+	// a scrape calls it even while the node does not answer.
+	QueueStats func() QueueStats
 	// Logger receives the server's log lines (default slog.Default()).
 	Logger *slog.Logger
+}
+
+// QueueStats are the runtime's queues: lengths now and high-water marks
+// since start. The runtime's queues are unbounded (a bound would drop
+// work), so these are how a backlog is seen.
+type QueueStats struct {
+	// Loops are the core's loops' event queues, by loop name ("api",
+	// "gw-0", "slots-0", ...); Length counts the events waiting, not the
+	// one being handled.
+	Loops map[string]QueueFigures
+	// Disk is the disk writer's queue of commits; DiskMaxBatch the most
+	// commits it ever ran back to back (one group commit).
+	Disk         QueueFigures
+	DiskMaxBatch int64
+	// Timers is the runtime's timer heap (armed timers).
+	Timers QueueFigures
+}
+
+// QueueFigures are one queue's length now and the most it ever held.
+type QueueFigures struct {
+	Length    int64 `json:"length"`
+	HighWater int64 `json:"high_water"`
 }
 
 // DefaultAddr is the API's default listen address, as WuKongIM's.

@@ -123,6 +123,7 @@ func (s *server) startHTTP() (func(), error) {
 		ServerID:       s.cfg.NodeID,
 		Version:        version,
 		RequestTimeout: s.cfg.RequestTimeout,
+		QueueStats:     queueStats(s.host),
 		Logger:         s.log, // the server adds component=http
 	}, s.node)
 	s.http.SetComponentsReady(false, "starting")
@@ -137,6 +138,25 @@ func (s *server) startHTTP() (func(), error) {
 			s.log.Warn("http did not stop cleanly", "err", err)
 		}
 	}, nil
+}
+
+// queueStats reads the host's queue figures for /varz and /metrics, which
+// see them through jhttp's own types: the HTTP layer does not import the
+// runtime.
+func queueStats(h *reactor.Host) func() jhttp.QueueStats {
+	return func() jhttp.QueueStats {
+		q := h.QueueStats()
+		out := jhttp.QueueStats{
+			Loops:        make(map[string]jhttp.QueueFigures, len(q.Loops)),
+			Disk:         jhttp.QueueFigures{Length: q.Disk.Length, HighWater: q.Disk.HighWater},
+			DiskMaxBatch: q.Disk.MaxBatch,
+			Timers:       jhttp.QueueFigures{Length: q.Timers.Length, HighWater: q.Timers.HighWater},
+		}
+		for name, f := range q.Loops {
+			out.Loops[name] = jhttp.QueueFigures{Length: f.Length, HighWater: f.HighWater}
+		}
+		return out
+	}
 }
 
 // externalAddrs are the addresses /route hands to clients: the configured

@@ -11,6 +11,13 @@ import (
 	"golang.org/x/sys/unix"
 )
 
+// listenBacklog is the client listener's accept backlog: the kernel's
+// maximum (SOMAXCONN, itself capped by net.core.somaxconn), because a
+// reconnect storm after a restart brings thousands of SYNs at once and the
+// acceptor drains the backlog as fast as it can; a short one would refuse
+// clients that merely arrived together.
+const listenBacklog = unix.SOMAXCONN
+
 // acceptor owns the TCP client listener: a non-blocking listening socket in
 // its own epoll set, served by one goroutine that accepts and hands each
 // socket to a poller.
@@ -54,7 +61,7 @@ func (a *acceptor) setup(sa unix.Sockaddr) error {
 	if err := unix.Bind(a.fd, sa); err != nil {
 		return os.NewSyscallError("bind", err)
 	}
-	if err := unix.Listen(a.fd, unix.SOMAXCONN); err != nil {
+	if err := unix.Listen(a.fd, listenBacklog); err != nil {
 		return os.NewSyscallError("listen", err)
 	}
 	bound, err := unix.Getsockname(a.fd)
@@ -90,7 +97,7 @@ func (a *acceptor) serve() {
 }
 
 func (a *acceptor) loop() {
-	events := make([]unix.EpollEvent, 2)
+	events := make([]unix.EpollEvent, 2) // the epoll set holds two fds: the listener and wakefd
 	for {
 		n, err := unix.EpollWait(a.epfd, events, -1)
 		if errors.Is(err, unix.EINTR) {
@@ -123,7 +130,7 @@ func (a *acceptor) acceptAll() {
 		case errors.Is(err, unix.EMFILE), errors.Is(err, unix.ENFILE),
 			errors.Is(err, unix.ENOBUFS), errors.Is(err, unix.ENOMEM):
 			a.h.log.Warn("reactor: accept: out of resources; pausing", "err", err)
-			time.Sleep(50 * time.Millisecond)
+			time.Sleep(acceptRetryPause)
 			return
 		default:
 			a.h.log.Error("reactor: accept failed", "err", err)

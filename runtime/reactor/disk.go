@@ -33,9 +33,14 @@ type commit struct {
 
 // diskWriter runs commits on one goroutine, in submission order. Whatever
 // has been queued while it worked is taken at once and run back to back (a
-// group commit: the first fn's sync usually makes the others' cheap).
+// group commit: the first fn's sync usually makes the others' cheap). The
+// queue is unbounded, as a loop's (see queues.go): its length, high-water
+// mark and largest batch are in Host.QueueStats.
 type diskWriter struct {
 	h *Host
+	// queued counts the commits submitted and not yet started; it is the
+	// host's (h.queues.disk), incremented under mu.
+	queued *queueGauge
 
 	mu sync.Mutex
 	// idle is signalled when queue is empty and nothing runs.
@@ -52,7 +57,7 @@ type diskWriter struct {
 }
 
 func startDiskWriter(h *Host) *diskWriter {
-	w := &diskWriter{h: h, wake: make(chan struct{}, 1), stop: make(chan struct{}), done: make(chan struct{})}
+	w := &diskWriter{h: h, queued: &h.queues.disk, wake: make(chan struct{}, 1), stop: make(chan struct{}), done: make(chan struct{})}
 	w.idle = sync.NewCond(&w.mu)
 	go w.serve()
 	return w
@@ -65,6 +70,7 @@ func (w *diskWriter) submit(c commit) {
 		return
 	}
 	w.queue = append(w.queue, c)
+	w.queued.addLocked(1)
 	first := len(w.queue) == 1
 	w.mu.Unlock()
 	if first {
@@ -88,6 +94,7 @@ func (w *diskWriter) serve() {
 			batch := w.queue
 			w.queue = nil
 			if len(batch) == 0 || w.discarding {
+				w.queued.taken(int64(len(batch)))
 				w.busy = false
 				w.idle.Broadcast()
 				w.mu.Unlock()
@@ -95,16 +102,21 @@ func (w *diskWriter) serve() {
 			}
 			w.busy = true
 			w.mu.Unlock()
+			if n := int64(len(batch)); n > w.h.queues.diskMaxBatch.Load() {
+				w.h.queues.diskMaxBatch.Store(n) // this goroutine is its only writer
+			}
 			w.run(batch)
 		}
 	}
 }
 
 func (w *diskWriter) run(batch []commit) {
-	for _, c := range batch {
+	for i, c := range batch {
 		if w.h.dead.Load() {
+			w.queued.taken(int64(len(batch) - i)) // dropped
 			return
 		}
+		w.queued.taken(1)
 		err := c.fn()
 		w.h.stats.diskCommits.Add(1)
 		c.l.post(item{ev: runtime.DiskDone{Tag: c.tag, Err: err}})
@@ -124,6 +136,7 @@ func (w *diskWriter) drain() {
 func (w *diskWriter) discard() {
 	w.mu.Lock()
 	w.discarding = true
+	w.queued.taken(int64(len(w.queue)))
 	w.queue = nil
 	w.mu.Unlock()
 }
@@ -136,6 +149,7 @@ func (w *diskWriter) close() {
 		return
 	}
 	w.stopped = true
+	w.queued.taken(int64(len(w.queue)))
 	w.queue = nil
 	w.idle.Broadcast()
 	w.mu.Unlock()

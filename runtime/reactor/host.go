@@ -35,33 +35,56 @@ type Config struct {
 	Reactors int
 	// MaxPendingOutput is how many bytes a connection may have written and
 	// not yet taken by the client before it is closed with ErrSlowReader
-	// (default 4 MiB).
+	// (default DefaultMaxPendingOutput).
 	MaxPendingOutput int
-	// MaxWSMessage bounds an inbound WebSocket message (default 1 MiB).
+	// MaxWSMessage bounds an inbound WebSocket message (default
+	// DefaultMaxWSMessage).
 	MaxWSMessage int64
 	// CloseLinger bounds how long a closed connection may keep flushing its
-	// pending output (default 5 s); Stop gives every connection at most
-	// StopLinger (default 1 s) altogether.
+	// pending output (default DefaultCloseLinger); Stop gives every
+	// connection at most StopLinger (default DefaultStopLinger) altogether.
 	CloseLinger, StopLinger time.Duration
 	// Logger receives the host's own log lines (default slog.Default()).
 	Logger *slog.Logger
 }
+
+// The defaults of Config's limits.
+const (
+	// DefaultMaxPendingOutput is the output a connection may owe its
+	// client: 4 MiB holds thousands of RECVs of ordinary messages, room
+	// for a client on a slow link to catch up. The worst case is this
+	// times the open connections, so it stays a few MiB: a client that
+	// reads nothing is cut off rather than let grow without end.
+	DefaultMaxPendingOutput = 4 << 20
+	// DefaultMaxWSMessage is the largest inbound WebSocket message: the
+	// core's default largest client frame (1 MiB, max_frame_size), which a
+	// client sends as one message; a larger message is refused before it
+	// is buffered whole.
+	DefaultMaxWSMessage = 1 << 20
+	// DefaultCloseLinger lets a closing connection flush its last output
+	// (a DISCONNECT, a final SENDACK) over a slow link, yet frees it
+	// within seconds when the client has gone.
+	DefaultCloseLinger = 5 * time.Second
+	// DefaultStopLinger bounds Stop's wait for every connection's last
+	// flush together, so that a SIGTERM is done in about a second.
+	DefaultStopLinger = time.Second
+)
 
 func (c *Config) setDefaults() {
 	if c.Reactors <= 0 {
 		c.Reactors = goruntime.NumCPU()
 	}
 	if c.MaxPendingOutput <= 0 {
-		c.MaxPendingOutput = 4 << 20
+		c.MaxPendingOutput = DefaultMaxPendingOutput
 	}
 	if c.MaxWSMessage <= 0 {
-		c.MaxWSMessage = 1 << 20
+		c.MaxWSMessage = DefaultMaxWSMessage
 	}
 	if c.CloseLinger <= 0 {
-		c.CloseLinger = 5 * time.Second
+		c.CloseLinger = DefaultCloseLinger
 	}
 	if c.StopLinger <= 0 {
-		c.StopLinger = time.Second
+		c.StopLinger = DefaultStopLinger
 	}
 	if c.Logger == nil {
 		c.Logger = slog.Default()
@@ -128,7 +151,8 @@ type Host struct {
 	stateMu sync.Mutex
 	state   int // hostNew, hostStarted, hostStopped; guarded by stateMu
 
-	stats stats
+	stats  stats
+	queues queueGauges
 }
 
 const (
@@ -177,7 +201,7 @@ func (h *Host) Start(p runtime.Process) (err error) {
 	if h.fs, err = newRootFS(h.cfg.DataDir); err != nil {
 		return err
 	}
-	h.timers = startTimerQueue()
+	h.timers = startTimerQueue(&h.queues.timers)
 	h.disk = startDiskWriter(h)
 	defer func() {
 		if err != nil {

@@ -9,6 +9,8 @@ import (
 
 // loop is a runtime.Loop: a goroutine draining an unbounded queue, one event
 // per turn, flushing the connections written during the turn at its end.
+// The queue is unbounded because what it carries cannot be dropped (see
+// queues.go); its length and high-water mark are in Host.QueueStats.
 type loop struct {
 	h       *Host
 	name    string
@@ -21,6 +23,9 @@ type loop struct {
 	quitting bool
 	// started: the goroutine was started; guarded by mu.
 	started bool
+	// queued counts the posted events not yet started (increments under
+	// mu, decrements by the loop's goroutine as it starts each event).
+	queued queueGauge
 
 	// wake has a token when queue may have become non-empty.
 	wake chan struct{}
@@ -70,6 +75,7 @@ func (l *loop) post(it item) {
 		return
 	}
 	l.queue = append(l.queue, it)
+	l.queued.addLocked(1)
 	first := len(l.queue) == 1
 	l.mu.Unlock()
 	if first {
@@ -116,6 +122,9 @@ func (l *loop) serve() {
 					<-l.stop
 					return
 				}
+				// Counted before the turn, so that once a handler
+				// has seen an event, the length no longer counts it.
+				l.queued.taken(1)
 				l.turn(batch[i])
 				batch[i] = item{}
 			}
@@ -180,6 +189,9 @@ func (l *loop) quit() {
 	if started {
 		<-l.done
 	}
+	// Nothing waits any more: what was queued is dropped, and no post
+	// counts after quitting nor the goroutine after done.
+	l.queued.length.Store(0)
 }
 
 // After arms a timer on the host's timer queue; it fires as an event on l.

@@ -12,6 +12,11 @@ import (
 // the ConnData posted to the owning loop.
 const readBufSize = 64 << 10
 
+// maxEpollEvents is how many readiness reports one epoll_wait returns; more
+// ready connections are reported by the next call, so it bounds the work
+// between two checks of the wake fd, not the connections served.
+const maxEpollEvents = 256
+
 // maxReadsPerEvent bounds the reads one connection gets per readiness before
 // the others get a turn; the rest is read on the next round.
 const maxReadsPerEvent = 16
@@ -102,7 +107,7 @@ func (p *poller) serve() {
 }
 
 func (p *poller) loop() {
-	events := make([]unix.EpollEvent, 256)
+	events := make([]unix.EpollEvent, maxEpollEvents)
 	for {
 		timeout := -1
 		if len(p.ready) > 0 {

@@ -215,15 +215,24 @@ func (c *tcpConn) closeLocked(err error) {
 
 // drainInput reads and discards what the client sent and nobody will read,
 // so that close sends FIN rather than RST (which could destroy output the
-// client has not read yet).
+// client has not read yet). It reads at most maxDrainReads times
+// drainBufSize bytes (64 KiB): enough for what a client sends before it
+// notices the close, while a client that keeps sending cannot hold the
+// closing goroutine.
 func (c *tcpConn) drainInput() {
-	var b [4096]byte
-	for range 16 {
+	var b [drainBufSize]byte
+	for range maxDrainReads {
 		if n, err := readFD(c.fd, b[:]); n <= 0 || err != nil {
 			return
 		}
 	}
 }
+
+// drainBufSize and maxDrainReads bound drainInput.
+const (
+	drainBufSize  = 4 << 10
+	maxDrainReads = 16
+)
 
 // readFD reads, retrying on EINTR.
 func readFD(fd int, b []byte) (int, error) {

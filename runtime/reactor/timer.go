@@ -14,12 +14,18 @@ import (
 // DESIGN.md names a timing wheel; a heap is used instead because it sleeps
 // exactly until the next deadline (a wheel with 10k timers spread over its
 // slots wakes every tick) and removes in O(log n) without tombstones.
+//
+// The heap has no bound: it holds what the process armed (a few timers per
+// connection and per slot), and refusing to arm one would silently lose a
+// timeout. Its size and high-water mark are in Host.QueueStats.
 type timerQueue struct {
 	origin time.Time
 
 	mu sync.Mutex
 	// h is the heap; guarded by mu. Each entry knows its index.
 	h entryHeap
+	// size is the host's gauge of len(h), set under mu.
+	size *queueGauge
 
 	// wake has a token when a new earliest deadline was armed.
 	wake       chan struct{}
@@ -36,9 +42,10 @@ type timerEntry struct {
 	index int
 }
 
-func startTimerQueue() *timerQueue {
+func startTimerQueue(size *queueGauge) *timerQueue {
 	q := &timerQueue{
 		origin: time.Now(),
+		size:   size,
 		wake:   make(chan struct{}, 1),
 		stop:   make(chan struct{}),
 		done:   make(chan struct{}),
@@ -55,6 +62,7 @@ func (q *timerQueue) add(e *timerEntry, when time.Duration) {
 	q.mu.Lock()
 	e.when = when
 	heap.Push(&q.h, e)
+	q.size.setLocked(int64(len(q.h)))
 	earliest := e.index == 0
 	q.mu.Unlock()
 	if earliest {
@@ -73,6 +81,7 @@ func (q *timerQueue) remove(e *timerEntry) bool {
 		return false
 	}
 	heap.Remove(&q.h, e.index)
+	q.size.setLocked(int64(len(q.h)))
 	return true
 }
 
@@ -118,6 +127,7 @@ func (q *timerQueue) pop(due []*timerEntry) []*timerEntry {
 	for len(q.h) > 0 && q.h[0].when <= now {
 		due = append(due, heap.Pop(&q.h).(*timerEntry))
 	}
+	q.size.setLocked(int64(len(q.h)))
 	return due
 }
 

@@ -20,12 +20,37 @@ import (
 //
 // All integers are big-endian.
 const (
-	peerMagic      = "JDP1"
-	maxPeerFrame   = 64 << 20
-	peerQueueLen   = 4096
-	peerDialTO     = time.Second
+	peerMagic = "JDP1"
+	// maxPeerFrame bounds a frame either way: it is what a reader may
+	// allocate for one frame, so a corrupt or hostile length cannot make
+	// it allocate more; 64 MiB leaves room for a raft message carrying
+	// many entries of client frames (each at most max_frame_size).
+	maxPeerFrame = 64 << 20
+	// peerQueueLen is each peer's outbound queue, in frames. Send must
+	// not block a loop, so a full queue drops (counted in PeerDropped);
+	// raft retransmits what is lost. 4096 frames are 64 heartbeat rounds
+	// of the default 64 slots, room for a burst while the connection is
+	// re-dialled, and they bound what an unreachable peer pins in memory.
+	peerQueueLen = 4096
+	// peerDialTO bounds a dial; a peer that does not answer within a
+	// second is treated as down, and retried after backoff.
+	peerDialTO = time.Second
+	// peerBackoffMin and peerBackoffMax bound the wait between dials of a
+	// down peer, doubling from one to the other: a restarted node is
+	// reached again within a few raft election timeouts (1 s by default),
+	// and a long-dead one costs a dial every 2 s, not a spin.
 	peerBackoffMin = 50 * time.Millisecond
 	peerBackoffMax = 2 * time.Second
+	// peerBufSize is the write and read buffer of a peer connection: it
+	// gathers a burst of small raft messages into few syscalls.
+	peerBufSize = 64 << 10
+	// peerHelloTimeout bounds reading an inbound connection's hello, so a
+	// stray client that connects and sends nothing does not hold a reader.
+	peerHelloTimeout = 5 * time.Second
+	// acceptRetryPause is how long a listener waits after a failed accept
+	// (typically out of descriptors) before trying again, instead of
+	// spinning on the error.
+	acceptRetryPause = 50 * time.Millisecond
 )
 
 // transport is the runtime.Transport of a host: one outbound connection per
@@ -204,7 +229,7 @@ func (p *peerOut) dropFor(d time.Duration) bool {
 // transport closes (false).
 func (p *peerOut) pump(conn net.Conn) bool {
 	defer conn.Close()
-	w := bufio.NewWriterSize(conn, 64<<10)
+	w := bufio.NewWriterSize(conn, peerBufSize)
 	stats := &p.t.h.stats
 	for {
 		var f []byte
@@ -265,7 +290,7 @@ func (t *transport) serve() {
 			}
 			if err != nil {
 				t.h.log.Warn("reactor: peer accept failed; pausing", "err", err)
-				time.Sleep(50 * time.Millisecond)
+				time.Sleep(acceptRetryPause)
 				continue
 			}
 			if !t.track(conn) {
@@ -298,7 +323,7 @@ func (t *transport) readPeer(conn net.Conn) {
 		t.mu.Unlock()
 		conn.Close()
 	}()
-	r := bufio.NewReaderSize(conn, 64<<10)
+	r := bufio.NewReaderSize(conn, peerBufSize)
 	from, err := readHello(conn, r)
 	if err != nil {
 		t.h.log.Warn("reactor: bad peer hello", "remote", conn.RemoteAddr().String(), "err", err)
@@ -317,7 +342,7 @@ func (t *transport) readPeer(conn net.Conn) {
 }
 
 func readHello(conn net.Conn, r *bufio.Reader) (runtime.NodeID, error) {
-	_ = conn.SetReadDeadline(time.Now().Add(5 * time.Second))
+	_ = conn.SetReadDeadline(time.Now().Add(peerHelloTimeout))
 	defer conn.SetReadDeadline(time.Time{})
 	var b [12]byte
 	if _, err := io.ReadFull(r, b[:]); err != nil {

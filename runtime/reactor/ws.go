@@ -17,8 +17,15 @@ import (
 // idle connection keeps it (messages larger than it are still read whole).
 const wsReadBuffer = 1024
 
-// wsCloseTimeout bounds sending the close frame of a graceful close.
+// wsCloseTimeout bounds sending the close frame of a graceful close: the
+// output before it has drained, so a client that cannot take a few bytes
+// within a second is gone.
 const wsCloseTimeout = time.Second
+
+// wsHandshakeTimeout bounds reading the upgrade request's headers, so a
+// client that connects and stalls does not hold a goroutine; a real
+// client sends them at once.
+const wsHandshakeTimeout = 10 * time.Second
 
 // wsServer owns the WebSocket listener: an HTTP server that upgrades on any
 // path. Each upgraded connection gets a reader goroutine of its own.
@@ -47,7 +54,7 @@ func listenWS(h *Host, addr string) (*wsServer, error) {
 	}
 	w.srv = &http.Server{
 		Handler:           w,
-		ReadHeaderTimeout: 10 * time.Second,
+		ReadHeaderTimeout: wsHandshakeTimeout,
 	}
 	return w, nil
 }
