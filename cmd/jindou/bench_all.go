@@ -89,6 +89,9 @@ func (a *allOpts) run(ctx context.Context, out, log io.Writer) error {
 	// phase starts a node, runs one bench subcommand against it with
 	// --json, and decodes its summary into v.
 	phase := func(name string, v any, args ...string) error {
+		if ctx.Err() != nil {
+			return ctx.Err() // interrupted: start no more nodes
+		}
 		fmt.Fprintf(log, "bench: %s\n", name)
 		n, err := startBenchNode(ctx, exe, pin, log)
 		if err != nil {
