@@ -16,7 +16,7 @@ TESTTAGS ?= jindou_invariants
 TEST_SEEDS ?= 100
 DETERMINISM_SEEDS ?= 5
 
-.PHONY: all build run test lint unit seeds sim determinism vectors vectors-check deps e2e
+.PHONY: all build run test lint unit seeds sim determinism vectors vectors-check deps e2e bench
 
 all: build
 
@@ -37,6 +37,17 @@ run: build
 e2e:
 	bash tools/sdke2e/build.sh --ci >/dev/null
 	$(GO) test -count=1 ./e2e/...
+
+# bench: the measured budget per message (not part of `make test`: it
+# measures, it does not check). `jindou bench all` starts a fresh node per
+# phase on a temporary data dir with 127.0.0.1 port-0 listeners (the node on
+# CPU 0, the load on CPU 1 when taskset exists), runs send (50 clients x 16
+# in flight for 10 s), fanout (500 online members), idle TCP and WebSocket
+# connections and the core's BenchmarkAckedPersonSends, removes every node
+# and data dir however it ends, and prints one table: measure | now |
+# target. BENCH_ARGS passes more, e.g. BENCH_ARGS="--fanout-members 2000".
+bench: build
+	./$(BIN) bench all --repo . $(BENCH_ARGS)
 
 # lint: formatting, vet, and the determinism and import rules of the core.
 lint:
