@@ -104,6 +104,10 @@ func (g *gateway) onResend(id uint64) {
 		pr.frame[0] |= byte(proto.FlagDup)
 		c.conn.Write(pr.frame)
 		c.outMsgs++
+		c.outBytes += int64(len(pr.frame))
+		g.stats.Resends++
+		g.stats.OutMsgs++
+		g.stats.OutBytes += int64(len(pr.frame))
 		pr.sentAt, pr.sends = now, pr.sends+1
 	}
 	if len(c.pending) > 0 {

@@ -31,6 +31,9 @@ type gateway struct {
 // gatewayStats are a gateway loop's counters.
 type gatewayStats struct {
 	Accepted, InMsgs, OutMsgs, InBytes, OutBytes int64
+	// Resends counts RECVs written again with DUP; Kicks connections
+	// disconnected by a newer login, a token change or a device quit.
+	Resends, Kicks int64
 	// SendLatency counts SEND-to-SENDACK latencies per bucket of
 	// SendLatencyBuckets (the last bucket is +Inf); SendLatencySum is
 	// their sum in seconds.
@@ -361,6 +364,7 @@ func (g *gateway) onKick(m kickMsg) {
 		if (m.Flag >= 0 && int(c.flag) != m.Flag) || g.ref(c) == m.Except || (m.KeepDevice != "" && c.device == m.KeepDevice) {
 			continue
 		}
+		g.stats.Kicks++
 		g.write(c, &proto.Disconnect{ReasonCode: proto.ReasonConnectKick, Reason: m.Reason})
 		g.close(c)
 	}

@@ -89,6 +89,10 @@ func (sl *slotLoop) persist(slots []int) {
 		return
 	}
 	sl.stats.DiskCommits++
+	sl.stats.GroupCommitSlots += int64(len(slots))
+	if len(slots) > 1 {
+		sl.stats.SharedCommits++
+	}
 	sl.n.env.Disk().Commit(sl.loop, func() error { return b.Commit(pebble.Sync) }, persistTag{slots})
 }
 
@@ -170,6 +174,12 @@ func (sl *slotLoop) apply(s *slot, ents []*pb.Entry, effects bool) {
 			sl.stats.Applied++
 			if cmd.Op == state.OpSend && res.Msg != nil && !res.Duplicate {
 				sl.stats.MessagesStored++
+			}
+			if res.Duplicate {
+				sl.stats.Duplicates++
+			}
+			if res.DedupeExpired {
+				sl.stats.DedupeExpired++
 			}
 			if e.GetIndex() > s.startLast {
 				done = append(done, applied{cmd, res})

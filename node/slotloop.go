@@ -53,6 +53,14 @@ type slotLoop struct {
 // slotStats are a slot loop's counters since start.
 type slotStats struct {
 	Proposals, Applied, MessagesStored, DiskCommits, DiskRetries, Compactions int64
+	// GroupCommitSlots sums the slots whose Readies shared a synced group
+	// commit, so GroupCommitSlots/DiskCommits is the slots per fsync;
+	// SharedCommits counts the commits that held more than one slot.
+	GroupCommitSlots, SharedCommits int64
+	// Duplicates counts sends answered from the dedupe window;
+	// DedupeExpired, repeats of a client_msg_no stored anew because the
+	// window had passed.
+	Duplicates, DedupeExpired int64
 	// DeferredHigh is the most requests that waited at once for slots to
 	// catch up; Overloaded counts those refused past maxDeferred.
 	DeferredHigh, Overloaded int64

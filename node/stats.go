@@ -30,6 +30,15 @@ type StatsReply struct {
 	DiskCommits    int64
 	DiskRetries    int64
 	Compactions    int64 // raft log compactions
+	// Resends are RECVs written again with DUP; Kicks connections
+	// disconnected by a newer login, a token change or a device quit.
+	Resends, Kicks int64
+	// GroupCommitSlots/DiskCommits is the slots per group commit;
+	// SharedCommits the commits that held more than one slot.
+	GroupCommitSlots, SharedCommits int64
+	// Duplicates are sends answered from the dedupe window; DedupeExpired
+	// repeats stored anew once the window had passed.
+	Duplicates, DedupeExpired int64
 	// Deferred are the requests waiting now for slots to catch up;
 	// DeferredHigh the most that ever waited in one slot loop (bounded by
 	// maxDeferred); Overloaded those refused past it.
@@ -99,6 +108,8 @@ func (out *StatsReply) addGateway(p gatewayLoopStats) {
 	out.InBytes += p.InBytes
 	out.OutBytes += p.OutBytes
 	out.RetryQueue += p.retryQueue
+	out.Resends += p.Resends
+	out.Kicks += p.Kicks
 	out.SendLatencySum += p.SendLatencySum
 	for i, n := range p.SendLatency {
 		out.SendLatency[i] += n
@@ -131,6 +142,10 @@ func (out *StatsReply) addSlotLoop(p slotLoopStats) {
 	out.DiskCommits += p.DiskCommits
 	out.DiskRetries += p.DiskRetries
 	out.Compactions += p.Compactions
+	out.GroupCommitSlots += p.GroupCommitSlots
+	out.SharedCommits += p.SharedCommits
+	out.Duplicates += p.Duplicates
+	out.DedupeExpired += p.DedupeExpired
 	out.Slots += p.slots
 	out.LeaderSlots += p.leaders
 	out.CaughtUpSlots += p.ready

@@ -131,6 +131,7 @@ func (f *fsm) applyList(c *Command) {
 func (f *fsm) applySend(c *Command) Result {
 	s := c.Send
 	dkey := dedupeKey(f.slot, c.Ch, s.From, s.ClientMsgNo)
+	expired := false
 	if s.ClientMsgNo != "" {
 		if v, ok := f.get(dkey); ok {
 			var d dedupeRecord
@@ -139,6 +140,7 @@ func (f *fsm) applySend(c *Command) Result {
 				m := f.message(c.Ch, d.Seq)
 				return Result{Msg: m, Duplicate: true}
 			}
+			expired = true
 		}
 	}
 	rec := f.channel(c.Ch)
@@ -163,7 +165,7 @@ func (f *fsm) applySend(c *Command) Result {
 	if s.ClientMsgNo != "" {
 		f.put(dkey, encode(dedupeRecord{Seq: m.Seq, MessageID: m.MessageID, AtMs: c.AtMs}))
 	}
-	res := Result{Msg: m, Recipients: f.recipients(c.Ch)}
+	res := Result{Msg: m, Recipients: f.recipients(c.Ch), DedupeExpired: expired}
 	// The sender has read everything up to its own message.
 	conv := f.conversation(s.From, c.Ch)
 	conv.ReadSeq = m.Seq

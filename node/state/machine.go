@@ -72,6 +72,9 @@ type Result struct {
 	Msg *Message
 	// Duplicate: the send repeated a stored one within the dedupe window.
 	Duplicate bool
+	// DedupeExpired: the send repeated a stored one whose dedupe window had
+	// passed, and was stored anew.
+	DedupeExpired bool
 	// Recipients are the uids a new message is delivered to.
 	Recipients []string
 	// MembersChanged: the channel's subscribers changed.
