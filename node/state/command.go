@@ -90,3 +90,13 @@ func DecodeCommand(data []byte) *Command {
 	decode(data, &c)
 	return &c
 }
+
+// ParseCommand is DecodeCommand for bytes that may be anything: a corrupt
+// command is an error (ErrCorruptRecord), never a panic.
+func ParseCommand(data []byte) (*Command, error) {
+	var c Command
+	if err := decodeRecord(data, &c); err != nil {
+		return nil, err
+	}
+	return &c, nil
+}

@@ -1,11 +1,6 @@
 package state
 
-import (
-	"encoding/json"
-	"fmt"
-
-	"github.com/jindou-im/jindou/node/proto"
-)
+import "github.com/jindou-im/jindou/node/proto"
 
 // ChannelInfo is a channel's settings, as set by /channel and /channel/info.
 type ChannelInfo struct {
@@ -102,18 +97,4 @@ type slotMeta struct {
 	// LastID is the last message id the slot applied: the next one is
 	// above it (NextMessageID).
 	LastID int64 `json:"last"`
-}
-
-func encode(v any) []byte {
-	b, err := json.Marshal(v)
-	if err != nil {
-		panic(fmt.Sprintf("node: encode %T: %v", v, err))
-	}
-	return b
-}
-
-func decode(b []byte, v any) {
-	if err := json.Unmarshal(b, v); err != nil {
-		panic(fmt.Sprintf("node: corrupt %T record: %v", v, err))
-	}
 }
