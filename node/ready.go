@@ -187,6 +187,7 @@ func (sl *slotLoop) apply(s *slot, ents []*pb.Entry, effects bool) {
 		}
 	}
 	s.appliedTerm = ents[len(ents)-1].GetTerm()
+	s.m.FinishBatch(b)
 	if err := b.Set(state.AppliedKey(s.id), state.EncodeIndex(s.applied), nil); err != nil {
 		panic(fmt.Sprintf("node: batch set: %v", err))
 	}

@@ -17,7 +17,7 @@ func (sl *slotLoop) send(m slotSend) {
 	sl.mustServe(s)
 	r := m.Req
 	check := state.SendCheck{Ch: r.Ch, From: r.Cmd.From, System: r.System || sl.system[r.Cmd.From]}
-	if code := s.m.CheckSend(sl.n.db, sl.n.cfg.Slots, sl.lookup, check); code != proto.ReasonSuccess {
+	if code := s.m.CheckSend(sl.n.db, sl.n.cfg.Slots, sl.facts, check); code != proto.ReasonSuccess {
 		sl.n.answer(m.Reply, sendDone{Reply: m.Reply, Res: sendResult{Reason: code}})
 		return
 	}

@@ -41,9 +41,9 @@ type slotLoop struct {
 	systemReady bool
 	// systemAnnounced: this loop owns slot 0 and has broadcast that.
 	systemAnnounced bool
-	// lookup reads channel records for the send rule (sl.channel, bound
-	// once so that a send allocates no method value).
-	lookup state.ChannelLookup
+	// facts reads the send rule's facts of any slot (slotFacts, made once so
+	// that a send allocates no interface value).
+	facts state.Facts
 	// deferred are sends and reads that wait for their slot to catch up,
 	// in arrival order (at most maxDeferred).
 	deferred []runtime.Msg
@@ -115,7 +115,7 @@ type waitingProposal struct {
 
 func newSlotLoop(n *Node, name string, nonce uint64) *slotLoop {
 	sl := &slotLoop{n: n, name: name, slots: map[int]*slot{}, nonce: nonce}
-	sl.lookup = sl.channel
+	sl.facts = slotFacts{sl}
 	return sl
 }
 
@@ -303,11 +303,20 @@ func (sl *slotLoop) mustServe(s *slot) {
 	}
 }
 
-// channel reads a channel record, through the slot's machine when this
-// loop owns the slot.
-func (sl *slotLoop) channel(slotID int, ch state.ChannelKey) state.ChannelRecord {
-	if s := sl.slots[slotID]; s != nil {
-		return s.m.Channel(sl.n.db, ch)
+// slotFacts reads the send rule's facts through the slot's machine (and its
+// cache) when this loop owns the slot, from the store otherwise.
+type slotFacts struct{ sl *slotLoop }
+
+func (f slotFacts) Channel(slotID int, ch state.ChannelKey) state.ChannelRecord {
+	if s := f.sl.slots[slotID]; s != nil {
+		return s.m.Channel(f.sl.n.db, ch)
 	}
-	return state.ReadChannel(sl.n.db, slotID, ch)
+	return state.ReadChannel(f.sl.n.db, slotID, ch)
+}
+
+func (f slotFacts) IsMember(slotID int, table byte, ch state.ChannelKey, uid string) bool {
+	if s := f.sl.slots[slotID]; s != nil {
+		return s.m.IsMember(f.sl.n.db, table, ch, uid)
+	}
+	return state.ReadIsMember(f.sl.n.db, slotID, table, ch, uid)
 }

@@ -31,6 +31,7 @@ func (f *fsm) apply(c *Command) Result {
 		rec.WhitelistSize = 0
 		f.putChannel(c.Ch, rec)
 		for _, t := range []byte{tblSubscriber, tblBlacklist, tblWhitelist} {
+			f.dropMembers(t, c.Ch)
 			f.deleteRange(memberPrefix(f.slot, t, c.Ch))
 		}
 		return Result{MembersChanged: true}
@@ -43,6 +44,7 @@ func (f *fsm) apply(c *Command) Result {
 		f.setSubscribers(c.Ch, rec, c.UIDs, c.Reset)
 		return Result{MembersChanged: true}
 	case OpSubRemove:
+		f.dropMembers(tblSubscriber, c.Ch)
 		for _, uid := range c.UIDs {
 			f.del(memberKey(f.slot, tblSubscriber, c.Ch, uid))
 		}
@@ -81,6 +83,7 @@ func (f *fsm) apply(c *Command) Result {
 // subscribers not among uids are removed first. Members who stay keep their
 // conversation as it is.
 func (f *fsm) setSubscribers(ch ChannelKey, rec ChannelRecord, uids []string, reset bool) {
+	f.dropMembers(tblSubscriber, ch)
 	if reset {
 		for _, old := range f.members(tblSubscriber, ch) {
 			if !slices.Contains(uids, old) {
@@ -102,11 +105,12 @@ func (f *fsm) addSubscribers(ch ChannelKey, rec ChannelRecord, uids []string) {
 		conv := f.conversation(uid, ch)
 		conv.ReadSeq = max(conv.ReadSeq, rec.LastSeq)
 		conv.DeletedSeq = 0
-		f.put(conversationKey(f.slot, uid, ch), encode(conv))
+		f.putConversation(uid, ch, conv)
 	}
 }
 
 func (f *fsm) applyList(c *Command) {
+	f.dropMembers(c.Table, c.Ch)
 	rec := f.channel(c.Ch)
 	prefix := memberPrefix(f.slot, c.Table, c.Ch)
 	if c.ListOp == ListSet || c.ListOp == ListRemoveAll {
@@ -155,7 +159,7 @@ func (f *fsm) applySend(c *Command) Result {
 	if c.Ch.Type != 2 && !rec.Convs {
 		for _, uid := range c.Ch.PersonMembers() {
 			if uid != s.From && !f.has(conversationKey(f.slot, uid, c.Ch)) {
-				f.put(conversationKey(f.slot, uid, c.Ch), encode(convRecord{}))
+				f.putConversation(uid, c.Ch, convRecord{})
 			}
 		}
 		rec.Convs = true
@@ -169,21 +173,26 @@ func (f *fsm) applySend(c *Command) Result {
 	// The sender has read everything up to its own message.
 	conv := f.conversation(s.From, c.Ch)
 	conv.ReadSeq = m.Seq
-	f.put(conversationKey(f.slot, s.From, c.Ch), encode(conv))
+	f.putConversation(s.From, c.Ch, conv)
 	return res
 }
 
-// recipients are the uids a message of channel ch goes to, sorted.
+// recipients are the uids a message of channel ch goes to, sorted. The
+// slice may be the cache's: nobody writes to it.
 func (f *fsm) recipients(ch ChannelKey) []string {
 	if ch.Type != 2 {
 		return ch.PersonMembers()
+	}
+	if f.cache != nil {
+		if m := f.cache.memberSet(f.b, f.slot, memberSet{tblSubscriber, ch}); m != nil {
+			return m.sorted
+		}
 	}
 	return f.members(tblSubscriber, ch)
 }
 
 func (f *fsm) applyConv(c *Command) {
 	rec := f.channel(c.Ch)
-	key := conversationKey(f.slot, c.UID, c.Ch)
 	conv := f.conversation(c.UID, c.Ch)
 	switch c.Op {
 	case OpConvClear:
@@ -196,7 +205,7 @@ func (f *fsm) applyConv(c *Command) {
 	case OpConvDelete:
 		conv.DeletedSeq = rec.LastSeq
 	}
-	f.put(key, encode(conv))
+	f.putConversation(c.UID, c.Ch, conv)
 }
 
 // Reading and writing through the batch.
@@ -243,11 +252,34 @@ func (f *fsm) putChannel(ch ChannelKey, rec ChannelRecord) {
 }
 
 func (f *fsm) conversation(uid string, ch ChannelKey) convRecord {
+	k := convKey{uid, ch}
+	if f.cache != nil {
+		if rec, ok := f.cache.conv(k); ok {
+			return rec
+		}
+	}
 	var c convRecord
 	if v, ok := f.get(conversationKey(f.slot, uid, ch)); ok {
 		decode(v, &c)
 	}
+	if f.cache != nil {
+		f.cache.setConv(k, c)
+	}
 	return c
+}
+
+func (f *fsm) putConversation(uid string, ch ChannelKey, c convRecord) {
+	f.put(conversationKey(f.slot, uid, ch), encode(c))
+	if f.cache != nil {
+		f.cache.setConv(convKey{uid, ch}, c)
+	}
+}
+
+// dropMembers forgets a cached member set that the command changes.
+func (f *fsm) dropMembers(table byte, ch ChannelKey) {
+	if f.cache != nil {
+		f.cache.dropMembers(memberSet{table, ch})
+	}
 }
 
 func (f *fsm) message(ch ChannelKey, seq uint64) *Message {
@@ -274,10 +306,11 @@ func (f *fsm) nextMessageID(proposed, atMs int64) int64 {
 		invariant.Fail("slot %d: message id %d after %d (slot field %d)", f.slot, id, meta.LastID, SlotOfMessageID(id))
 	}
 	meta.LastID = id
-	f.put(slotMetaKey(f.slot), encode(meta))
-	if f.cache != nil {
-		f.cache.meta = &meta
+	if f.cache == nil {
+		f.put(slotMetaKey(f.slot), encode(meta))
+		return id
 	}
+	f.cache.meta, f.cache.metaDirty = &meta, true // written once per batch (Machine.FinishBatch)
 	return id
 }
 

@@ -1,21 +1,62 @@
 package state
 
-// cache keeps a slot's hot records in memory: channel records and the
-// message id generator's state. Only the loop that owns the slot uses it,
-// and records are written only by the state machine, through it, so it
-// always equals what the store holds (a restart begins empty; the
-// expensive invariants compare it with the store). Reads that miss fill
-// it.
+import "github.com/cockroachdb/pebble/v2"
+
+// cache keeps a slot's hot records in memory, so that a send to a warm
+// channel reads nothing from Pebble: channel records, the member sets a
+// send is checked against (subscribers, blacklists, whitelists), users'
+// conversation cursors, and the message id generator's state. Only the loop
+// that owns the slot uses it, and these records are written only by the
+// state machine, through it (or with it invalidating the entry), so it
+// always equals what the store holds (a restart begins empty; the expensive
+// invariants compare it with the store). Reads that miss fill it, from the
+// store or from the batch being applied, which is always committed.
+//
+// Member sets are immutable once cached: a change drops the entry, and a
+// slice handed out (a message's recipients) is never written again, so it
+// may travel to other loops.
 type cache struct {
 	channels map[ChannelKey]ChannelRecord
-	meta     *slotMeta
+	members  map[memberSet]*members
+	// memberUIDs counts the uids of every cached set (at most
+	// maxCachedMembers).
+	memberUIDs int
+	convs      map[convKey]convRecord
+	meta       *slotMeta
+	// metaDirty: meta changed in the batch being applied and is written
+	// when the batch finishes (once per batch, not once per message).
+	metaDirty bool
 }
 
-// maxCachedChannels bounds a slot's cache of channel records: past it the
-// cache starts over. 4096 records of a few dozen bytes keep a slot's hot
-// channels in memory without letting a slot with millions of channels grow
-// without bound.
-const maxCachedChannels = 4096
+// Bounds of a slot's cache; past one, that part starts over. Channel
+// records and cursors are a few dozen bytes: 4096 and 16384 keep a slot's
+// hot channels and active users in memory without letting a slot with
+// millions of them grow without bound. Member sets are bounded by their
+// uids in all (a large group is one set), and a set larger than
+// maxCachedSet is not cached at all: its point lookups go to the store.
+const (
+	maxCachedChannels = 4096
+	maxCachedConvs    = 16384
+	maxCachedMembers  = 1 << 17
+	maxCachedSet      = 1 << 15
+)
+
+// memberSet names one uid set of a channel: its subscribers or a list.
+type memberSet struct {
+	table byte
+	ch    ChannelKey
+}
+
+// members is a cached uid set: sorted, and as a set.
+type members struct {
+	sorted []string
+	set    map[string]struct{}
+}
+
+type convKey struct {
+	uid string
+	ch  ChannelKey
+}
 
 func (c *cache) channel(ch ChannelKey) (ChannelRecord, bool) {
 	rec, ok := c.channels[ch]
@@ -27,4 +68,46 @@ func (c *cache) setChannel(ch ChannelKey, rec ChannelRecord) {
 		c.channels = map[ChannelKey]ChannelRecord{}
 	}
 	c.channels[ch] = rec
+}
+
+// memberSet returns the cached set k of slot, loading it from r on a miss;
+// nil when the set is too large to cache.
+func (c *cache) memberSet(r pebble.Reader, slot int, k memberSet) *members {
+	if m, ok := c.members[k]; ok {
+		return m
+	}
+	uids := readMembers(r, memberPrefix(slot, k.table, k.ch))
+	if len(uids) > maxCachedSet {
+		return nil
+	}
+	if c.members == nil || c.memberUIDs+len(uids) > maxCachedMembers {
+		c.members, c.memberUIDs = map[memberSet]*members{}, 0
+	}
+	m := &members{sorted: uids, set: make(map[string]struct{}, len(uids))}
+	for _, u := range uids {
+		m.set[u] = struct{}{}
+	}
+	c.members[k] = m
+	c.memberUIDs += len(uids)
+	return m
+}
+
+// dropMembers forgets set k: it is about to change.
+func (c *cache) dropMembers(k memberSet) {
+	if m, ok := c.members[k]; ok {
+		c.memberUIDs -= len(m.sorted)
+		delete(c.members, k)
+	}
+}
+
+func (c *cache) conv(k convKey) (convRecord, bool) {
+	rec, ok := c.convs[k]
+	return rec, ok
+}
+
+func (c *cache) setConv(k convKey, rec convRecord) {
+	if c.convs == nil || len(c.convs) >= maxCachedConvs {
+		c.convs = map[convKey]convRecord{}
+	}
+	c.convs[k] = rec
 }

@@ -1,6 +1,8 @@
 package state
 
 import (
+	"fmt"
+	"slices"
 	"time"
 
 	"github.com/cockroachdb/pebble/v2"
@@ -31,10 +33,32 @@ func NewMachine(slot int, dedupeWindow time.Duration) *Machine {
 func (m *Machine) Slot() int { return m.slot }
 
 // Apply applies c to b, an indexed batch over the state store, reading its
-// own writes; the caller commits b. It returns what c produced.
+// own writes; the caller calls FinishBatch, then commits b. It returns what
+// c produced.
 func (m *Machine) Apply(b *pebble.Batch, c *Command) Result {
 	f := fsm{slot: m.slot, b: b, dedupeWindowMs: m.dedupeWindowMs, cache: &m.cache}
 	return f.apply(c)
+}
+
+// FinishBatch writes what the batch's commands left to write once per batch
+// (the id generator's state).
+func (m *Machine) FinishBatch(b *pebble.Batch) {
+	if m.cache.metaDirty {
+		if err := b.Set(slotMetaKey(m.slot), encode(m.cache.meta), nil); err != nil {
+			panic(fmt.Sprintf("node: batch set: %v", err))
+		}
+		m.cache.metaDirty = false
+	}
+}
+
+// IsMember reports whether uid is in the channel's subscribers or list
+// (Blacklist, Whitelist), through the cache.
+func (m *Machine) IsMember(r pebble.Reader, table byte, ch ChannelKey, uid string) bool {
+	if set := m.cache.memberSet(r, m.slot, memberSet{table, ch}); set != nil {
+		_, ok := set.set[uid]
+		return ok
+	}
+	return has(r, memberKey(m.slot, table, ch, uid))
 }
 
 // NextMessageID gives out the id of a message that this node, as the
@@ -103,5 +127,17 @@ func (m *Machine) CheckCache(r pebble.Reader) {
 	if m.cache.meta != nil {
 		stored := readMeta(r, m.slot)
 		invariant.Always(stored == *m.cache.meta, "slot %d: cached meta %+v, stored %+v", m.slot, *m.cache.meta, stored)
+	}
+	for k, set := range m.cache.members {
+		stored := readMembers(r, memberPrefix(m.slot, k.table, k.ch))
+		invariant.Always(slices.Equal(stored, set.sorted) && len(set.set) == len(stored),
+			"slot %d: cached members %c of %s are %v, stored %v", m.slot, k.table, k.ch, set.sorted, stored)
+	}
+	for k, conv := range m.cache.convs {
+		var stored convRecord
+		if v, ok := GetValue(r, conversationKey(m.slot, k.uid, k.ch)); ok {
+			decode(v, &stored)
+		}
+		invariant.Always(stored == conv, "slot %d: cached cursor of %s in %s is %+v, stored %+v", m.slot, k.uid, k.ch, conv, stored)
 	}
 }

@@ -40,6 +40,9 @@ func (m *Machine) Recipients(r pebble.Reader, ch ChannelKey) []string {
 	if ch.Type != proto.ChannelGroup {
 		return ch.PersonMembers()
 	}
+	if set := m.cache.memberSet(r, m.slot, memberSet{tblSubscriber, ch}); set != nil {
+		return set.sorted
+	}
 	return readMembers(r, memberPrefix(m.slot, tblSubscriber, ch))
 }
 

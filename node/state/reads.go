@@ -89,3 +89,9 @@ func readMeta(r pebble.Reader, slot int) slotMeta {
 	}
 	return meta
 }
+
+// ReadIsMember reports whether uid is in a channel's subscribers or list of
+// slot, from the store (for a slot the caller does not own).
+func ReadIsMember(r pebble.Reader, slot int, table byte, ch ChannelKey, uid string) bool {
+	return has(r, memberKey(slot, table, ch, uid))
+}

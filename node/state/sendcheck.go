@@ -14,15 +14,18 @@ type SendCheck struct {
 	System bool
 }
 
-// ChannelLookup reads a channel record of any slot: through that slot's
+// Facts reads the send rule's facts of any slot: through that slot's
 // Machine where the caller owns it, from the store otherwise.
-type ChannelLookup func(slot int, ch ChannelKey) ChannelRecord
+type Facts interface {
+	Channel(slot int, ch ChannelKey) ChannelRecord
+	IsMember(slot int, table byte, ch ChannelKey, uid string) bool
+}
 
 // CheckSend gathers the facts of the send rule and decides the send:
 // ReasonSuccess or the reason it is refused. A person channel's facts live
 // with the peer's own channel (channel_id = the protected uid), which may
-// be another slot: those are read from r through channels.
-func (m *Machine) CheckSend(r pebble.Reader, slots int, channels ChannelLookup, sc SendCheck) proto.ReasonCode {
+// be another slot: those are read through facts.
+func (m *Machine) CheckSend(r pebble.Reader, slots int, facts Facts, sc SendCheck) proto.ReasonCode {
 	ch := sc.Ch
 	f := sendFacts{channelType: ch.Type, system: sc.System}
 	if !SupportedChannelType(ch.Type) {
@@ -31,17 +34,17 @@ func (m *Machine) CheckSend(r pebble.Reader, slots int, channels ChannelLookup, 
 	if ch.Type == proto.ChannelGroup {
 		rec := m.Channel(r, ch)
 		f.info, f.whitelistSet = rec.Info, rec.WhitelistSize > 0
-		f.subscriber = has(r, memberKey(m.slot, tblSubscriber, ch, sc.From))
-		f.blacklisted = has(r, memberKey(m.slot, tblBlacklist, ch, sc.From))
-		f.whitelisted = f.whitelistSet && has(r, memberKey(m.slot, tblWhitelist, ch, sc.From))
+		f.subscriber = m.IsMember(r, tblSubscriber, ch, sc.From)
+		f.blacklisted = m.IsMember(r, tblBlacklist, ch, sc.From)
+		f.whitelisted = f.whitelistSet && m.IsMember(r, tblWhitelist, ch, sc.From)
 		return sendRule(f)
 	}
 	own := ChannelKey{Type: proto.ChannelPerson, ID: ch.PeerOf(sc.From)}
 	ps := SlotOfChannel(own, slots)
-	prec := channels(ps, own)
-	f.blacklisted = has(r, memberKey(ps, tblBlacklist, own, sc.From))
+	prec := facts.Channel(ps, own)
+	f.blacklisted = facts.IsMember(ps, tblBlacklist, own, sc.From)
 	f.whitelistSet = prec.WhitelistSize > 0
-	f.whitelisted = f.whitelistSet && has(r, memberKey(ps, tblWhitelist, own, sc.From))
+	f.whitelisted = f.whitelistSet && facts.IsMember(ps, tblWhitelist, own, sc.From)
 	f.info = prec.Info
 	f.info.Exists = true
 	return sendRule(f)
