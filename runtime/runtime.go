@@ -124,9 +124,11 @@ type Conn interface {
 	// Info is what was known at accept time.
 	Info() ConnInfo
 	// Write appends b to the connection's output buffer; the runtime copies
-	// b before returning. Buffered output is flushed once at the end of the
-	// current loop turn, in one write. Writing to a closed connection is a
-	// no-op.
+	// b before returning. Buffered output is flushed in one write once the
+	// loop has handled the events it took together: the simulator takes
+	// one event at a time, the production runtime every event queued when
+	// it looked, so a burst of events costs one write per connection.
+	// Writing to a closed connection is a no-op.
 	Write(b []byte)
 	// Close flushes buffered output, then closes the connection. ConnClosed
 	// follows as an event.

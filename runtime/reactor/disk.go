@@ -31,9 +31,9 @@ type commit struct {
 	tag any
 }
 
-// diskWriter runs commits on one goroutine, in submission order. Whatever
-// has been queued while it worked is taken at once and run back to back (a
-// group commit: the first fn's sync usually makes the others' cheap). The
+// diskWriter runs commits off the loops and completes them in submission
+// order. Whatever has been queued while it worked is taken at once and run
+// together (a group commit: see run). The
 // queue is unbounded, as a loop's (see queues.go): its length, high-water
 // mark and largest batch are in Host.QueueStats.
 type diskWriter struct {
@@ -111,15 +111,29 @@ func (w *diskWriter) serve() {
 }
 
 func (w *diskWriter) run(batch []commit) {
-	for i, c := range batch {
-		if w.h.dead.Load() {
-			w.queued.taken(int64(len(batch) - i)) // dropped
-			return
+	if w.h.dead.Load() {
+		w.queued.taken(int64(len(batch))) // dropped
+		return
+	}
+	w.queued.taken(int64(len(batch)))
+	errs := make([]error, len(batch))
+	if len(batch) == 1 {
+		errs[0] = batch[0].fn()
+	} else {
+		// The commits run at once, so that Pebble's commit pipeline makes
+		// one WAL sync of all that reach it together (the slot loops' group
+		// commits become one fsync for the node) rather than one each, back
+		// to back. They write disjoint keys; completions still go out in
+		// submission order.
+		var wg sync.WaitGroup
+		for i, c := range batch {
+			wg.Go(func() { errs[i] = c.fn() })
 		}
-		w.queued.taken(1)
-		err := c.fn()
+		wg.Wait()
+	}
+	for i, c := range batch {
 		w.h.stats.diskCommits.Add(1)
-		c.l.post(item{ev: runtime.DiskDone{Tag: c.tag, Err: err}})
+		c.l.post(item{ev: runtime.DiskDone{Tag: c.tag, Err: errs[i]}})
 	}
 }
 

@@ -118,6 +118,7 @@ func (l *loop) serve() {
 			l.mu.Unlock()
 			for i := range batch {
 				if batch[i].park != nil {
+					l.flush()
 					batch[i].park.Done()
 					<-l.stop
 					return
@@ -128,12 +129,16 @@ func (l *loop) serve() {
 				l.turn(batch[i])
 				batch[i] = item{}
 			}
+			// Output leaves once per batch of events, not once per event:
+			// a burst of SENDACKs and RECVs to one connection is one
+			// write(2).
+			l.flush()
 			l.spare = batch[:0]
 		}
 	}
 }
 
-// turn handles one event, then flushes what it wrote.
+// turn handles one event; serve flushes what it wrote after the batch.
 func (l *loop) turn(it item) {
 	if it.timer != nil {
 		if it.timer.stopped {
@@ -145,7 +150,6 @@ func (l *loop) turn(it item) {
 		it.conn.closedByEvent()
 	}
 	l.handler.Handle(it.ev)
-	l.flush()
 }
 
 // flush flushes the connections written during the turn.
