@@ -158,7 +158,7 @@ func (f *fsm) applySend(c *Command) Result {
 	// A person chat's conversations appear with its first message.
 	if c.Ch.Type != 2 && !rec.Convs {
 		for _, uid := range c.Ch.PersonMembers() {
-			if uid != s.From && !f.has(conversationKey(f.slot, uid, c.Ch)) {
+			if uid != s.From && !f.hasConversation(uid, c.Ch) {
 				f.putConversation(uid, c.Ch, convRecord{})
 			}
 		}
@@ -236,6 +236,9 @@ func (f *fsm) channel(ch ChannelKey) ChannelRecord {
 	if f.cache == nil {
 		return ReadChannel(f.b, f.slot, ch)
 	}
+	if rec, ok := f.cache.dirtyChannels[ch]; ok {
+		return rec
+	}
 	if rec, ok := f.cache.channel(ch); ok {
 		return rec
 	}
@@ -244,16 +247,23 @@ func (f *fsm) channel(ch ChannelKey) ChannelRecord {
 	return rec
 }
 
+// putChannel writes a channel record: at once without a cache, else when
+// the batch finishes (a burst of messages to a channel writes its record
+// once).
 func (f *fsm) putChannel(ch ChannelKey, rec ChannelRecord) {
-	f.put(channelKey(f.slot, ch), encode(rec))
-	if f.cache != nil {
-		f.cache.setChannel(ch, rec)
+	if f.cache == nil {
+		f.put(channelKey(f.slot, ch), encode(rec))
+		return
 	}
+	f.cache.markChannel(ch, rec)
 }
 
 func (f *fsm) conversation(uid string, ch ChannelKey) convRecord {
 	k := convKey{uid, ch}
 	if f.cache != nil {
+		if rec, ok := f.cache.dirtyConvs[k]; ok {
+			return rec
+		}
 		if rec, ok := f.cache.conv(k); ok {
 			return rec
 		}
@@ -268,11 +278,24 @@ func (f *fsm) conversation(uid string, ch ChannelKey) convRecord {
 	return c
 }
 
+// putConversation writes a cursor: at once without a cache, else when the
+// batch finishes.
 func (f *fsm) putConversation(uid string, ch ChannelKey, c convRecord) {
-	f.put(conversationKey(f.slot, uid, ch), encode(c))
-	if f.cache != nil {
-		f.cache.setConv(convKey{uid, ch}, c)
+	if f.cache == nil {
+		f.put(conversationKey(f.slot, uid, ch), encode(c))
+		return
 	}
+	f.cache.markConv(convKey{uid, ch}, c)
+}
+
+// hasConversation reports whether uid has a conversation record in ch.
+func (f *fsm) hasConversation(uid string, ch ChannelKey) bool {
+	if f.cache != nil {
+		if _, ok := f.cache.dirtyConvs[convKey{uid, ch}]; ok {
+			return true
+		}
+	}
+	return f.has(conversationKey(f.slot, uid, ch))
 }
 
 // dropMembers forgets a cached member set that the command changes.

@@ -23,9 +23,13 @@ type cache struct {
 	memberUIDs int
 	convs      map[convKey]convRecord
 	meta       *slotMeta
-	// metaDirty: meta changed in the batch being applied and is written
-	// when the batch finishes (once per batch, not once per message).
-	metaDirty bool
+	// metaDirty, dirtyChannels and dirtyConvs are what the batch being
+	// applied changed: they are written when it finishes (Machine.
+	// FinishBatch), once per batch rather than once per message, and read
+	// before the rest of the cache until then.
+	metaDirty     bool
+	dirtyChannels map[ChannelKey]ChannelRecord
+	dirtyConvs    map[convKey]convRecord
 }
 
 // Bounds of a slot's cache; past one, that part starts over. Channel
@@ -110,4 +114,20 @@ func (c *cache) setConv(k convKey, rec convRecord) {
 		c.convs = map[convKey]convRecord{}
 	}
 	c.convs[k] = rec
+}
+
+func (c *cache) markChannel(ch ChannelKey, rec ChannelRecord) {
+	if c.dirtyChannels == nil {
+		c.dirtyChannels = map[ChannelKey]ChannelRecord{}
+	}
+	c.dirtyChannels[ch] = rec
+	c.setChannel(ch, rec)
+}
+
+func (c *cache) markConv(k convKey, rec convRecord) {
+	if c.dirtyConvs == nil {
+		c.dirtyConvs = map[convKey]convRecord{}
+	}
+	c.dirtyConvs[k] = rec
+	c.setConv(k, rec)
 }

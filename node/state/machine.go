@@ -1,8 +1,11 @@
 package state
 
 import (
+	"cmp"
 	"fmt"
+	"maps"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/cockroachdb/pebble/v2"
@@ -40,14 +43,36 @@ func (m *Machine) Apply(b *pebble.Batch, c *Command) Result {
 	return f.apply(c)
 }
 
-// FinishBatch writes what the batch's commands left to write once per batch
-// (the id generator's state).
+// FinishBatch writes what the batch's commands left to write once per batch:
+// the channel records and cursors they changed, in key order, and the id
+// generator's state.
 func (m *Machine) FinishBatch(b *pebble.Batch) {
-	if m.cache.metaDirty {
-		if err := b.Set(slotMetaKey(m.slot), encode(m.cache.meta), nil); err != nil {
-			panic(fmt.Sprintf("node: batch set: %v", err))
-		}
-		m.cache.metaDirty = false
+	c := &m.cache
+	for _, ch := range slices.SortedFunc(maps.Keys(c.dirtyChannels), compareChannels) {
+		mustSet(b, channelKey(m.slot, ch), encode(c.dirtyChannels[ch]))
+	}
+	for _, k := range slices.SortedFunc(maps.Keys(c.dirtyConvs), compareConvs) {
+		mustSet(b, conversationKey(m.slot, k.uid, k.ch), encode(c.dirtyConvs[k]))
+	}
+	clear(c.dirtyChannels)
+	clear(c.dirtyConvs)
+	if c.metaDirty {
+		mustSet(b, slotMetaKey(m.slot), encode(c.meta))
+		c.metaDirty = false
+	}
+}
+
+func compareChannels(a, b ChannelKey) int {
+	return cmp.Or(cmp.Compare(a.Type, b.Type), strings.Compare(a.ID, b.ID))
+}
+
+func compareConvs(a, b convKey) int {
+	return cmp.Or(strings.Compare(a.uid, b.uid), compareChannels(a.ch, b.ch))
+}
+
+func mustSet(b *pebble.Batch, k, v []byte) {
+	if err := b.Set(k, v, nil); err != nil {
+		panic(fmt.Sprintf("node: batch set: %v", err))
 	}
 }
 
