@@ -6,8 +6,8 @@ import (
 	"fmt"
 	"io"
 	"net"
-	"net/http"
 	"os"
+	"slices"
 	"sync"
 	"syscall"
 	"time"
@@ -17,18 +17,26 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// WebSocket connections: an HTTP server (net/http) takes the upgrade
-// request on any path and github.com/gobwas/ws answers the handshake; the
-// socket is then taken out of Go's network poller and adopted by a reactor
-// poller like an accepted TCP socket (tcpconn.go), with a wsFramer on it.
-// Frames are read and written with gobwas/ws's framing (ReadHeaderBuffer,
-// CheckHeader, Cipher, WriteHeaderBuffer) over the poller's non-blocking
-// reads and the loop's per-turn output: no goroutine per connection.
+// WebSocket connections: a listener whose accepted connections each get a
+// short-lived goroutine for the handshake: it reads the upgrade request (any
+// path) and github.com/gobwas/ws answers it; the socket is then taken out of
+// Go's network poller and adopted by a reactor poller like an accepted TCP
+// socket (tcpconn.go), with a wsFramer on it. Frames are read and written
+// with gobwas/ws's framing (ReadHeaderBuffer, CheckHeader, Cipher,
+// WriteHeaderBuffer) over the poller's non-blocking reads and the loop's
+// per-turn output: no goroutine per connection once it is upgraded.
 
-// wsHandshakeTimeout bounds reading the upgrade request's headers, so a
-// client that connects and stalls does not hold a goroutine; a real
-// client sends them at once. It also bounds writing the handshake answer.
+// wsHandshakeTimeout bounds the handshake, so that a client that connects
+// and stalls does not hold a goroutine; a real client sends its request at
+// once.
 const wsHandshakeTimeout = 10 * time.Second
+
+// wsMaxRequest bounds the upgrade request's bytes (request line and
+// headers); wsRequestBuffer is the first read's buffer.
+const (
+	wsMaxRequest    = 16 << 10
+	wsRequestBuffer = 1 << 10
+)
 
 // wsPrealloc bounds the buffer allocated for a message before its bytes
 // arrive: a client's declared length is not trusted further.
@@ -65,18 +73,20 @@ func wsCloseFrame(code ws.StatusCode, reason string) []byte {
 	return ws.MustCompileFrame(ws.NewCloseFrame(body))
 }
 
-// wsServer owns the WebSocket listener: an HTTP server that upgrades on any
-// path and hands each upgraded socket to a poller.
+// wsServer owns the WebSocket listener: it accepts, runs each handshake on
+// a goroutine of its own and hands each upgraded socket to a poller.
 type wsServer struct {
 	h        *Host
 	ln       net.Listener
-	srv      *http.Server
-	upgrader ws.HTTPUpgrader
+	upgrader ws.Upgrader
 
 	mu sync.Mutex
-	// closing refuses new handlers, so that none is counted in the host's
-	// WaitGroup after Stop starts waiting; guarded by mu.
+	// closing refuses new handshakes, so that none is counted in the
+	// host's WaitGroup after Stop starts waiting; guarded by mu.
 	closing bool
+	// shaking are the connections whose handshake is under way, closed by
+	// close; guarded by mu.
+	shaking map[net.Conn]struct{}
 }
 
 func listenWS(h *Host, addr string) (*wsServer, error) {
@@ -84,75 +94,130 @@ func listenWS(h *Host, addr string) (*wsServer, error) {
 	if err != nil {
 		return nil, err
 	}
-	w := &wsServer{h: h, ln: ln, upgrader: ws.HTTPUpgrader{Timeout: wsHandshakeTimeout}}
-	w.srv = &http.Server{
-		Handler:           w,
-		ReadHeaderTimeout: wsHandshakeTimeout,
-	}
-	return w, nil
+	return &wsServer{h: h, ln: ln, shaking: map[net.Conn]struct{}{}}, nil
 }
 
 func (w *wsServer) serve() {
 	w.h.wg.Add(1)
 	go func() {
 		defer w.h.wg.Done()
-		_ = w.srv.Serve(w.ln)
+		w.acceptLoop()
 	}()
 }
 
-// track counts a handler in the host's WaitGroup; false once closing.
-func (w *wsServer) track() bool {
+func (w *wsServer) acceptLoop() {
+	for {
+		conn, err := w.ln.Accept()
+		if errors.Is(err, net.ErrClosed) {
+			return
+		}
+		if err != nil {
+			// Out of descriptors, or the like: pause rather than spin.
+			w.h.log.Warn("reactor: websocket accept failed; pausing", "err", err)
+			time.Sleep(acceptRetryPause)
+			continue
+		}
+		if !w.track(conn) {
+			_ = conn.Close()
+			return
+		}
+		go func() {
+			defer w.untrack(conn)
+			w.handshake(conn)
+		}()
+	}
+}
+
+// track counts a handshake in the host's WaitGroup; false once closing.
+func (w *wsServer) track(conn net.Conn) bool {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	if w.closing {
 		return false
 	}
+	w.shaking[conn] = struct{}{}
 	w.h.wg.Add(1)
 	return true
+}
+
+func (w *wsServer) untrack(conn net.Conn) {
+	w.mu.Lock()
+	delete(w.shaking, conn)
+	w.mu.Unlock()
+	w.h.wg.Done()
 }
 
 // close stops accepting: the listener and connections not yet upgraded are
 // closed; upgraded ones are the host's to close.
 func (w *wsServer) close() {
 	w.mu.Lock()
-	already := w.closing
+	defer w.mu.Unlock()
+	if w.closing {
+		return
+	}
 	w.closing = true
-	w.mu.Unlock()
-	if !already {
-		_ = w.srv.Close()
-		_ = w.ln.Close() // Close misses it if Serve never ran
+	_ = w.ln.Close()
+	for conn := range w.shaking {
+		_ = conn.Close()
 	}
 }
 
-// ServeHTTP answers the upgrade, then hands the socket to a poller and
-// returns, which ends the HTTP server's goroutine for it.
-func (w *wsServer) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
-	if !w.track() {
-		http.Error(rw, "stopping", http.StatusServiceUnavailable)
+// handshake answers the upgrade request on conn, then hands the socket to a
+// poller; a refused request gets gobwas/ws's HTTP error answer.
+func (w *wsServer) handshake(conn net.Conn) {
+	_ = conn.SetDeadline(time.Now().Add(wsHandshakeTimeout))
+	req, early, err := readUpgradeRequest(conn)
+	if err != nil {
+		_ = conn.Close()
 		return
 	}
-	defer w.h.wg.Done()
-	conn, brw, _, err := w.upgrader.Upgrade(r, rw)
-	if err != nil {
-		if conn != nil {
-			_ = conn.Close() // the refusal was written
-		}
+	// gobwas/ws reads through a buffer of its own: give it the request's
+	// bytes alone, so that frames sent right behind it stay in early.
+	rw := struct {
+		io.Reader
+		io.Writer
+	}{bytes.NewReader(req), conn}
+	if _, err := w.upgrader.Upgrade(rw); err != nil {
+		_ = conn.Close()
 		return
 	}
 	info := runtime.ConnInfo{Listener: "ws", RemoteAddr: conn.RemoteAddr().String()}
-	// What the client sent after its request (frames it did not wait
-	// to send) is in the HTTP server's buffer.
-	var early []byte
-	if n := brw.Reader.Buffered(); n > 0 {
-		early, _ = brw.Reader.Peek(n)
-		early = bytes.Clone(early)
-	}
 	fd, err := detachFD(conn)
 	if err != nil {
-		w.h.log.Warn("reactor: websocket: cannot take the socket", "err", err)
+		if !errors.Is(err, net.ErrClosed) {
+			w.h.log.Warn("reactor: websocket: cannot take the socket", "err", err)
+		}
 		return
 	}
 	w.h.attach(fd, info, &wsFramer{limit: w.h.cfg.MaxWSMessage}, early)
+}
+
+// readUpgradeRequest reads conn up to the end of the request's headers
+// (at most wsMaxRequest bytes); early is what followed it in the reads.
+func readUpgradeRequest(conn net.Conn) (req, early []byte, err error) {
+	buf := make([]byte, 0, wsRequestBuffer)
+	for {
+		if len(buf) == cap(buf) {
+			if len(buf) >= wsMaxRequest {
+				return nil, nil, errors.New("reactor: websocket upgrade request too large")
+			}
+			buf = slices.Grow(buf, len(buf))
+		}
+		n, err := conn.Read(buf[len(buf):cap(buf)])
+		// A header ends within the last read, or 3 bytes before it.
+		from := max(len(buf)-3, 0)
+		buf = buf[:len(buf)+n]
+		if i := bytes.Index(buf[from:], []byte("\r\n\r\n")); i >= 0 {
+			end := from + i + 4
+			if end < len(buf) {
+				early = bytes.Clone(buf[end:])
+			}
+			return buf[:end], early, nil
+		}
+		if err != nil {
+			return nil, nil, err
+		}
+	}
 }
 
 // detachFD takes conn's socket out of Go's network poller: it duplicates
