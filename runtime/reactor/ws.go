@@ -271,7 +271,8 @@ type wsFramer struct {
 	inFrame bool
 	pos     int64
 	// msg is the data message being assembled across frames, op its first
-	// frame's opcode (text or binary); fragmented: a frame of it without
+	// frame's opcode (text or binary: the connection knows which each
+	// message was); fragmented: a frame of it without
 	// FIN has been read, so continuations are expected.
 	msg        []byte
 	op         ws.OpCode
@@ -411,9 +412,9 @@ func (f *wsFramer) endFrame(c *tcpConn) {
 }
 
 // message delivers a whole data message. Text messages are delivered as
-// binary ones are, as WuKongIM's server does: the bytes of a frame of the
-// client protocol either way. (A protocol of its own on text messages
-// would branch on op here.)
+// binary ones are, as the reactor always has: bytes of the client protocol
+// either way. op is the seam for a protocol of its own on text messages
+// (JSON-RPC): it would branch here.
 func (f *wsFramer) message(c *tcpConn, op ws.OpCode, msg []byte) {
 	_ = op
 	if len(msg) == 0 {
