@@ -13,8 +13,11 @@
 //     edge-triggered epoll instance on non-blocking sockets (poller.go);
 //     pending output beyond Config.MaxPendingOutput closes the connection
 //     with ErrSlowReader;
-//   - client connections over WebSocket (github.com/gorilla/websocket): each
-//     Conn.Write call on a WebSocket connection is sent as one binary message;
+//   - client connections over WebSocket (ws.go): net/http takes the upgrade
+//     request and github.com/gobwas/ws answers it; the socket then joins a
+//     poller like a TCP one, its frames parsed and written there with
+//     gobwas/ws's framing, no goroutine per connection; each Conn.Write call
+//     is sent as one binary message;
 //   - a disk: the real file system rooted at Config.DataDir, and a
 //     disk-writer goroutine that runs commits in submission order,
 //     back to back (group commit);
@@ -42,7 +45,7 @@
 // connection (or by Stop while every loop is parked); "guarded by mu" fields
 // only with that mutex held.
 //
-// Imports: the standard library, golang.org/x/sys/unix, gorilla/websocket,
+// Imports: the standard library, golang.org/x/sys/unix, gobwas/ws,
 // Pebble's vfs and package runtime. Nothing of node/ or sim/: the core must
 // not know which runtime hosts it.
 package reactor

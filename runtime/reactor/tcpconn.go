@@ -19,6 +19,10 @@ const keepOutCap = 4 << 10
 // poller. The owning loop writes into out during a turn and flushes at its
 // end, straight to the socket when nothing is pending; what the socket
 // refuses waits in backlog for the poller to continue it on EPOLLOUT.
+//
+// A WebSocket connection is the same socket after its upgrade, with ws set
+// (ws.go): each Write is framed as one binary message, and what the poller
+// reads is parsed into messages before it is posted.
 type tcpConn struct {
 	id   uint64
 	info runtime.ConnInfo
@@ -26,6 +30,8 @@ type tcpConn struct {
 	loop *loop
 	p    *poller
 	fd   int
+	// ws frames the connection as WebSocket; nil for plain TCP.
+	ws *wsFramer
 
 	// out is the output written this turn; loop-owned.
 	out []byte
@@ -43,16 +49,19 @@ type tcpConn struct {
 	polled bool
 	// backlog is output the socket refused, waiting for EPOLLOUT.
 	backlog []byte
-	// lingering: Close was asked while backlog was not empty; c closes
-	// once it drains or linger fires.
+	// lingering: Close was asked while backlog was not empty (or, on
+	// WebSocket, a close frame is queued behind it); c closes with
+	// lingerErr once it drains or linger fires.
 	lingering bool
+	lingerErr error
 	linger    *timerEntry
 }
 
 func (c *tcpConn) ID() uint64             { return c.id }
 func (c *tcpConn) Info() runtime.ConnInfo { return c.info }
 
-// Write appends a copy of b to the turn's output.
+// Write appends a copy of b to the turn's output; on WebSocket, as one
+// binary message.
 func (c *tcpConn) Write(b []byte) {
 	if c.ended || len(b) == 0 {
 		return
@@ -60,6 +69,9 @@ func (c *tcpConn) Write(b []byte) {
 	if !c.dirty {
 		c.dirty = true
 		c.loop.dirty = append(c.loop.dirty, c)
+	}
+	if c.ws != nil {
+		c.ws.appendHeader(&c.out, len(b))
 	}
 	c.out = append(c.out, b...)
 }
@@ -83,7 +95,8 @@ func (c *tcpConn) flush() {
 }
 
 // Close flushes the turn's output and closes c once the socket has taken
-// all of it (or after Config.CloseLinger). ConnClosed{Err: nil} follows.
+// all of it (or after Config.CloseLinger); on WebSocket a normal close frame
+// follows the output. ConnClosed{Err: nil} follows.
 func (c *tcpConn) Close() {
 	if c.ended {
 		return
@@ -102,13 +115,33 @@ func (c *tcpConn) closeGracefully() {
 	if c.closed || c.lingering {
 		return
 	}
+	if c.ws != nil {
+		c.sendLocked(wsNormalClose)
+	}
+	c.lingerLocked(nil)
+}
+
+// lingerLocked closes c with err once the backlog has drained, or after
+// Config.CloseLinger; nothing more is sent or delivered meanwhile.
+func (c *tcpConn) lingerLocked(err error) {
+	if c.closed || c.lingering {
+		return
+	}
 	if len(c.backlog) == 0 {
-		c.closeLocked(nil)
+		c.closeLocked(err)
 		return
 	}
 	c.lingering = true
-	c.linger = &timerEntry{index: -1, fire: func() { c.closeNow(nil) }}
+	c.lingerErr = err
+	c.linger = &timerEntry{index: -1, fire: c.lingerExpired}
 	c.h.timers.add(c.linger, c.h.timers.now()+c.h.cfg.CloseLinger)
+}
+
+// lingerExpired runs on the timer goroutine when the linger fires.
+func (c *tcpConn) lingerExpired() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.closeLocked(c.lingerErr)
 }
 
 func (c *tcpConn) closeNow(err error) {
@@ -158,7 +191,7 @@ func (c *tcpConn) writable() {
 	if rest == 0 {
 		c.backlog = nil
 		if c.lingering {
-			c.closeLocked(nil)
+			c.closeLocked(c.lingerErr)
 		}
 	}
 }
@@ -185,6 +218,8 @@ func (c *tcpConn) readable(buf []byte) (more bool) {
 		case c.lingering:
 			// The process closed c: what the client still sends is
 			// read only to notice its close.
+		case c.ws != nil:
+			c.ws.feed(c, buf[:n])
 		default:
 			c.loop.post(item{ev: runtime.ConnData{Conn: c, Data: slices.Clone(buf[:n])}})
 		}
@@ -204,7 +239,9 @@ func (c *tcpConn) closeLocked(err error) {
 	if c.polled {
 		c.p.remove(c)
 	}
-	if err == nil {
+	if err == nil || c.ws != nil {
+		// A WebSocket connection closes after a close frame, whatever
+		// the error: let the client read it.
 		c.drainInput()
 	}
 	unix.Close(c.fd)
@@ -269,6 +306,14 @@ func writeFD(fd int, b []byte) (int, error) {
 // attachTCP adopts an accepted socket: it asks the process for the owning
 // loop, posts ConnOpened, then puts the fd in a poller's epoll set.
 func (h *Host) attachTCP(fd int, info runtime.ConnInfo) {
+	h.attach(fd, info, nil, nil)
+}
+
+// attach adopts a non-blocking socket, framed as WebSocket when ws is set;
+// early is input read before the socket was adopted (after a WebSocket
+// handshake), parsed before the poller reads on. It posts ConnOpened, then
+// puts the fd in a poller's epoll set.
+func (h *Host) attach(fd int, info runtime.ConnInfo, ws *wsFramer, early []byte) {
 	l := h.accept(info)
 	if l == nil {
 		unix.Close(fd)
@@ -276,7 +321,7 @@ func (h *Host) attachTCP(fd int, info runtime.ConnInfo) {
 	}
 	id := h.nextConnID.Add(1)
 	p := h.pollers[int(h.nextPoller.Add(1))%len(h.pollers)]
-	c := &tcpConn{id: id, info: info, h: h, loop: l, p: p, fd: fd}
+	c := &tcpConn{id: id, info: info, h: h, loop: l, p: p, fd: fd, ws: ws}
 	// Hold mu so that no close can post ConnClosed before ConnOpened.
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -285,6 +330,12 @@ func (h *Host) attachTCP(fd int, info runtime.ConnInfo) {
 		return
 	}
 	l.post(item{ev: runtime.ConnOpened{Conn: c}})
+	if ws != nil && len(early) > 0 {
+		ws.feed(c, early)
+		if c.closed {
+			return
+		}
+	}
 	if err := p.add(c); err != nil {
 		c.closeLocked(err)
 		return
