@@ -74,9 +74,9 @@ func listModule(t *testing.T) []listedPackage {
 	return pkgs
 }
 
-// coreFiles lists the non-test Go files of node/ and of every package of
-// this module that node/ imports.
-func coreFiles(pkgs []listedPackage) []string {
+// corePackages lists node/'s packages and every package of this module
+// that node/ imports, by import path.
+func corePackages(pkgs []listedPackage) []listedPackage {
 	byPath := map[string]listedPackage{}
 	inCore := map[string]bool{}
 	for _, p := range pkgs {
@@ -90,9 +90,17 @@ func coreFiles(pkgs []listedPackage) []string {
 			}
 		}
 	}
+	var out []listedPackage
+	for _, path := range sortedKeys(inCore) {
+		out = append(out, byPath[path])
+	}
+	return out
+}
+
+// coreFiles lists the non-test Go files of the core's packages.
+func coreFiles(pkgs []listedPackage) []string {
 	var files []string
-	for path := range inCore {
-		p := byPath[path]
+	for _, p := range corePackages(pkgs) {
 		for _, f := range p.GoFiles {
 			files = append(files, filepath.Join(p.Dir, f))
 		}
