@@ -1,7 +1,9 @@
 // Package lint holds the rules that keep Jindou's core deterministic and its
 // shape intact, as ordinary Go tests:
 //
-//   - no goroutines, clocks, sockets, files, global randomness or
+//   - no goroutines, clocks, sockets, files, processes, signals, system
+//     calls, unsafe, scheduler calls (runtime.Gosched and kin), global
+//     randomness, logging but through the injected logger, dot-imports or
 //     multi-case selects in node/ and everything of this module it imports;
 //   - no range over a map whose order can reach output (maporder.go): a
 //     loop over a map ranges over slices.Sorted(maps.Keys(m)), only
