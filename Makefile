@@ -15,7 +15,7 @@ TESTTAGS ?= jindou_invariants
 # twice (once under GOMAXPROCS=1), and how many of those a third time.
 TEST_SEEDS ?= 100
 DETERMINISM_SEEDS ?= 100
-DETERMINISM_RECHECK_SEEDS ?= 100
+DETERMINISM_RECHECK_SEEDS ?= 20
 
 .PHONY: all build run test lint unit seeds sim determinism vectors vectors-check deps e2e bench
 
@@ -86,7 +86,7 @@ determinism:
 	if [ "$$node" -lt $(DETERMINISM_SEEDS) ] || [ "$$toy" -lt $(DETERMINISM_SEEDS) ]; then \
 	  echo "determinism: run a gave $$node node and $$toy toy seed lines, want $(DETERMINISM_SEEDS) of each"; exit 1; fi; \
 	if ! diff $$tmp/a $$tmp/b; then echo "determinism: trace hashes differ under GOMAXPROCS=1"; exit 1; fi; \
-	if ! diff <(grep -Fxf $$tmp/c $$tmp/a) $$tmp/c; then echo "determinism: trace hashes differ between runs"; exit 1; fi; \
+	if grep -Fvxf $$tmp/a $$tmp/c; then echo "determinism: run c gave these trace hashes, run a others"; exit 1; fi; \
 	test "$$(wc -l < $$tmp/c)" -ge $$((2 * $(DETERMINISM_RECHECK_SEEDS))) || { echo "determinism: run c gave too few seed lines"; exit 1; }; \
 	echo "determinism: $$node seeds of the whole node (kept seeds included) and $$toy of the toy world gave the same trace hashes twice (once under GOMAXPROCS=1), the first $(DETERMINISM_RECHECK_SEEDS) of each a third time"
 
