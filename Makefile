@@ -11,10 +11,11 @@ SEEDS   ?= 100
 # Tests build with the expensive invariants of the core on (node/internal/
 # invariant); the binary and the benchmarks build without them.
 TESTTAGS ?= jindou_invariants
-# How many seeds `make test` runs, and how many of them again to recheck
-# determinism.
+# How many seeds `make test` runs, how many of them `make determinism` runs
+# twice (once under GOMAXPROCS=1), and how many of those a third time.
 TEST_SEEDS ?= 100
-DETERMINISM_SEEDS ?= 5
+DETERMINISM_SEEDS ?= 100
+DETERMINISM_RECHECK_SEEDS ?= 20
 
 .PHONY: all build run test lint unit seeds sim determinism vectors vectors-check deps e2e bench
 
@@ -68,19 +69,26 @@ seeds:
 	  echo "seeds: $$(grep -c '^seed=' $$out) seeds of the whole node passed"; tail -n 1 $$out; \
 	else grep -v '^=== RUN' $$out; rm -f $$out; exit 1; fi; rm -f $$out
 
-# determinism: the same seeds must give the same trace hashes twice in a row
-# and under GOMAXPROCS=1.
+# determinism: the same seeds must give the same trace hashes, run after
+# run and under GOMAXPROCS=1: one test binary runs DETERMINISM_SEEDS seeds of
+# the whole node (and the kept seeds) and of the toy world three times: run
+# a, run b under GOMAXPROCS=1, run c over the first DETERMINISM_RECHECK_SEEDS
+# of them.
 determinism:
-	@tmp=$$(mktemp -d); \
-	for run in a b; do \
-	  $(GO) test -tags $(TESTTAGS) -count=1 ./sim -run '^Test(Kept)?Seeds$$' -seeds=$(DETERMINISM_SEEDS) -v | grep -o 'seed=[0-9]* trace=[0-9a-f]*' > $$tmp/$$run; \
-	done; \
-	GOMAXPROCS=1 $(GO) test -tags $(TESTTAGS) -count=1 ./sim -run '^Test(Kept)?Seeds$$' -seeds=$(DETERMINISM_SEEDS) -v | grep -o 'seed=[0-9]* trace=[0-9a-f]*' > $$tmp/p1; \
-	test -s $$tmp/a || { echo "determinism: no seed lines"; exit 1; }; \
-	if diff $$tmp/a $$tmp/b && diff $$tmp/a $$tmp/p1; then \
-	  echo "determinism: $$(wc -l < $$tmp/a) seeds gave the same trace hashes 3 times (once under GOMAXPROCS=1)"; \
-	else echo "determinism: trace hashes differ between runs"; exit 1; fi; \
-	rm -rf $$tmp
+	@tmp=$$(mktemp -d); trap 'rm -rf $$tmp' EXIT; \
+	$(GO) test -tags $(TESTTAGS) -c -o $$tmp/sim.test ./sim; \
+	run() { (cd sim && $$tmp/sim.test -test.count=1 -test.v -test.run '^Test(Kept|Toy)?Seeds$$' -seeds=$$1) | \
+	  grep -oE '^seed=[0-9]+ trace=[0-9a-f]+ (users|nodes)='; }; \
+	run $(DETERMINISM_SEEDS) > $$tmp/a; \
+	GOMAXPROCS=1 run $(DETERMINISM_SEEDS) > $$tmp/b; \
+	run $(DETERMINISM_RECHECK_SEEDS) > $$tmp/c; \
+	node=$$(grep -c ' users=$$' $$tmp/a || true); toy=$$(grep -c ' nodes=$$' $$tmp/a || true); \
+	if [ "$$node" -lt $(DETERMINISM_SEEDS) ] || [ "$$toy" -lt $(DETERMINISM_SEEDS) ]; then \
+	  echo "determinism: run a gave $$node node and $$toy toy seed lines, want $(DETERMINISM_SEEDS) of each"; exit 1; fi; \
+	if ! diff $$tmp/a $$tmp/b; then echo "determinism: trace hashes differ under GOMAXPROCS=1"; exit 1; fi; \
+	if grep -Fvxf $$tmp/a $$tmp/c; then echo "determinism: run c gave these trace hashes, run a others"; exit 1; fi; \
+	test "$$(wc -l < $$tmp/c)" -ge $$((2 * $(DETERMINISM_RECHECK_SEEDS))) || { echo "determinism: run c gave too few seed lines"; exit 1; }; \
+	echo "determinism: $$node seeds of the whole node (kept seeds included) and $$toy of the toy world gave the same trace hashes twice (once under GOMAXPROCS=1), the first $(DETERMINISM_RECHECK_SEEDS) of each a third time"
 
 # The SDK conformance vectors: regenerate with the official JS SDK and
 # compare with the committed ones (installs the npm packages it needs).

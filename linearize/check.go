@@ -1,6 +1,7 @@
 package linearize
 
 import (
+	"context"
 	"fmt"
 	"hash/fnv"
 	"os"
@@ -30,6 +31,10 @@ type Options struct {
 	Name string
 
 	noTighten bool // tests: give porcupine the intervals as recorded
+	// stall (tests): every step of porcupine's search waits until the
+	// search is cancelled, so it cannot decide before Timeout, however
+	// fast the machine.
+	stall bool
 }
 
 // DefaultTimeout is Options.Timeout's default.
@@ -100,8 +105,16 @@ func (r *Recorder) Check(opts Options) Report {
 		}
 		ops = append(ops, chOps...)
 	}
+	search := model
+	if opts.stall {
+		search.Step = nil
+		search.StepContext = func(ctx context.Context, s, _, _ any) (bool, any) {
+			<-ctx.Done()
+			return false, s
+		}
+	}
 	start := time.Now()
-	result, info := porcupine.CheckOperationsVerbose(model, ops, opts.Timeout)
+	result, info := porcupine.CheckOperationsVerbose(search, ops, opts.Timeout)
 	rep.CheckDuration = time.Since(start)
 	rep.Linearizable = string(result)
 	switch result {
@@ -120,7 +133,9 @@ func (r *Recorder) Check(opts Options) Report {
 	rep.Violations = append(rep.Violations, checkLogs(h)...)
 	rep.Violations = append(rep.Violations, checkOneMessagePerSeq(h)...)
 	rep.Violations = append(rep.Violations, checkAcknowledged(h)...)
-	rep.Violations = append(rep.Violations, checkStoredWereSent(h)...)
+	rep.Violations = append(rep.Violations, checkSeenWereStored(h)...)
+	rep.Violations = append(rep.Violations, checkSeenWereSent(h)...)
+	rep.Violations = append(rep.Violations, checkSyncOrder(h)...)
 	rep.Violations = append(rep.Violations, checkPushOrder(h)...)
 	if opts.DeliveryBound > 0 {
 		rep.Violations = append(rep.Violations, checkDelivery(h, opts.DeliveryBound)...)

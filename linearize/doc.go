@@ -68,9 +68,14 @@
 // One message per (channel, seq) across acks, sync answers, RECVs, the
 // final log and logs read after restarts; no (from uid, client_msg_no) and
 // no message id stored at two seqs; logs are 1..N without gaps; every
-// acknowledged send is at its seq with its id in the final log and in
-// every log read after a later restart; nothing stored that no recorded
-// send sent, or that was only sent by refused sends; per connection and
+// acknowledged send is at its seq with its id, sender and client_msg_no in
+// the final log and in every log read after a later restart; every message
+// a RECV, a sync answer or a log read after a restart shows is in the
+// final log at its seq with the same sender and client_msg_no, and every
+// payload recorded for a message (sent, RECV'd, synced, stored) is the
+// same (observed.go); nothing stored or seen that no recorded send sent,
+// or that was only sent by refused sends; sync answers in increasing seq;
+// per connection and
 // channel, RECVs in increasing seq, a RECV received before allowed again (a
 // resend), never a different lower one; and, with Options.DeliveryBound,
 // every message acknowledged while a connection was subscribed reaches it

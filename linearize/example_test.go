@@ -33,8 +33,8 @@ func ExampleRecorder() {
 
 	// Bob's connection was online throughout and got both RECVs.
 	r.Subscribed("conn-2", "2:g", 0, linearize.Forever)
-	r.Received(5*ms, "conn-2", "2:g", linearize.Message{Seq: 1, MessageID: 7001})
-	r.Received(20*ms, "conn-2", "2:g", linearize.Message{Seq: 2, MessageID: 7002})
+	r.Received(5*ms, "conn-2", "2:g", linearize.Message{Seq: 1, MessageID: 7001, FromUID: "alice", ClientMsgNo: "a-1"})
+	r.Received(20*ms, "conn-2", "2:g", linearize.Message{Seq: 2, MessageID: 7002, FromUID: "alice", ClientMsgNo: "a-2"})
 
 	// A node restarted at 30 ms; right after, the channel read back through
 	// the cluster held what had been acknowledged.

@@ -81,11 +81,14 @@ func (g *gen) outcome(t *rapid.T, kinds ...Outcome) Outcome {
 // store appends a message to channel's log at g.now.
 func (g *gen) store(ch, from, cmn string) Message {
 	g.nextID++
-	m := Message{Seq: uint64(len(g.logs[ch]) + 1), MessageID: g.nextID, FromUID: from, ClientMsgNo: cmn}
+	m := Message{Seq: uint64(len(g.logs[ch]) + 1), MessageID: g.nextID, FromUID: from, ClientMsgNo: cmn, Payload: payloadOf(cmn)}
 	g.logs[ch] = append(g.logs[ch], m)
 	g.appended[ch] = append(g.appended[ch], g.now)
 	return m
 }
+
+// payloadOf is the payload sent, and so stored and seen, with cmn.
+func payloadOf(cmn string) string { return "text of " + cmn + " 你好" }
 
 func (g *gen) stored(ch string, k msgKey) (Message, bool) {
 	for _, m := range g.logs[ch] {
@@ -121,6 +124,7 @@ func (g *gen) send(t *rapid.T, resend bool) {
 		g.nextCmn++
 		o.send = Send{Channel: ch, FromUID: rapid.SampledFrom([]string{"u1", "u2", "u3"}).Draw(t, "from"),
 			ClientMsgNo: fmt.Sprintf("m%d", g.nextCmn)}
+		o.send.Payload = payloadOf(o.send.ClientMsgNo)
 	}
 	o.outcome = g.outcome(t, OK, OK, OK, Failed, Unknown)
 	if o.outcome == Failed {

@@ -15,12 +15,16 @@ const Forever = time.Duration(math.MaxInt64)
 
 // A Message is one stored message as an operation saw it. Which fields are
 // filled depends on who saw it: a SENDACK gives MessageID and Seq; a sync, a
-// RECV and a stored log give all four.
+// RECV and a stored log give the first four.
 type Message struct {
 	Seq         uint64
 	MessageID   int64
 	ClientMsgNo string
 	FromUID     string
+	// Payload is the message's payload as the client decrypted it (a RECV)
+	// or as the server returned it (a sync, a stored log). "" means not
+	// recorded: payloads are compared only where both sides have one.
+	Payload string
 }
 
 func (m Message) String() string {
@@ -68,6 +72,10 @@ type Send struct {
 	// Conn is the sending connection, "" over HTTP. The sending connection
 	// is the one subscriber connection that does not get a RECV.
 	Conn string
+	// Payload is the plaintext payload sent; "" means not recorded (every
+	// payload seen for the message is then compared only with the stored
+	// one).
+	Payload string
 }
 
 // PullMode is /channel/messagesync's pull_mode.

@@ -117,6 +117,31 @@ var mutations = map[string]mutation{
 		g.pushes = append(g.pushes, gpush{c.p.at, c.p.conn, c.p.channel, c.m})
 		return true
 	}},
+	// A RECV shows a payload other than the one sent and stored.
+	"RECV a corrupted payload": {WrongContent, func(t *rapid.T, g *gen) bool {
+		if len(g.pushes) == 0 {
+			return false
+		}
+		i := rapid.IntRange(0, len(g.pushes)-1).Draw(t, "push")
+		g.pushes[i].msg.Payload += "!"
+		return true
+	}},
+	// A sync answer lists its messages newest first.
+	"sync answers in reverse": {SyncOutOfOrder, func(t *rapid.T, g *gen) bool {
+		i, ok := drawOp(t, g, func(o gop) bool { return o.kind == opSync && o.outcome == OK && len(o.msgs) >= 2 })
+		if ok {
+			g.ops[i].msgs = slices.Clone(g.ops[i].msgs)
+			slices.Reverse(g.ops[i].msgs)
+		}
+		return ok
+	}},
+	// A connection gets a message past the end of the stored log.
+	"RECV a message never stored": {NotStored, func(t *rapid.T, g *gen) bool {
+		ch := rapid.SampledFrom(g.channels).Draw(t, "channel")
+		m := Message{Seq: uint64(len(g.logs[ch]) + 5), MessageID: 3, FromUID: "ghost", ClientMsgNo: "boo"}
+		g.pushes = append(g.pushes, gpush{g.now, "k-ghost", ch, m})
+		return true
+	}},
 	// The final log holds a message nobody sent.
 	"store a phantom": {Phantom, func(t *rapid.T, g *gen) bool {
 		ch := rapid.SampledFrom(g.channels).Draw(t, "channel")

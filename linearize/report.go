@@ -31,9 +31,11 @@ const (
 	// LostAcknowledged: an acknowledged send is not at its seq with its id
 	// in the final log or in a log read right after a restart.
 	LostAcknowledged Kind = "acknowledged send lost"
-	// FailedButStored: a send answered as refused is in the final log.
+	// FailedButStored: a send answered as refused is in a log, a RECV or a
+	// sync answer, and no send of its client_msg_no took effect.
 	FailedButStored Kind = "failed send stored"
-	// Phantom: the final log holds a message no recorded send sent.
+	// Phantom: a log, a RECV or a sync answer holds a message no recorded
+	// send sent.
 	Phantom Kind = "phantom message"
 	// PushOutOfOrder: a connection got a RECV at a lower seq than one it
 	// already got in that channel, and not as a resend of a RECV it got.

@@ -46,6 +46,7 @@ func (g *gateway) push(c *client, msg *state.Message) {
 func (g *gateway) forgetOldest(c *client) {
 	var oldest int64
 	first := true
+	//lint:maporder order-free: the minimum of distinct ids is the same in any order
 	for id := range c.pending {
 		if first || id < oldest {
 			oldest, first = id, false
@@ -62,6 +63,7 @@ func (g *gateway) onRecvack(c *client, p *proto.Recvack) {
 	// The JS SDK writes message ids through a double and may ack a
 	// neighbouring id: take the nearest pending id with that seq.
 	best, found := int64(0), false
+	//lint:maporder order-free: the nearest id, ties to the lower, is one total order's minimum
 	for id, pr := range c.pending {
 		if pr.seq != p.MessageSeq || absDiff(id, p.MessageID) >= 1<<12 {
 			continue

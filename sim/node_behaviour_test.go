@@ -170,20 +170,51 @@ func TestMalformedInputDisconnectsOnlyThatConnection(t *testing.T) {
 	w.Until("others unaffected", func() bool { return len(bIn.recvs) == 1 })
 }
 
-func TestFrameBeforeConnectIsRefused(t *testing.T) {
-	w := world.New(t, 10)
+// refusedBeforeConnect writes frame on a fresh connection before its
+// CONNECT goes out and returns the DISCONNECT the server closed it with.
+func refusedBeforeConnect(t *testing.T, seed uint64, frame []byte) *proto.Disconnect {
+	t.Helper()
+	w := world.New(t, seed)
 	w.AddNode(1, node.Config{})
 	c := w.Client("x", "1")
 	in := watch(c)
 	closed := false
 	c.OnClosed = func(error) { closed = true }
-	c.Connect()
-	// Before the client's CONNECT goes out, a PING... is legal; a SEND is not.
-	send, _ := proto.AppendFrame(nil, &proto.Send{ClientSeq: 1, ChannelID: "y", ChannelType: 1, MsgKey: "k", Payload: []byte("p")}, 4)
-	c.WriteRaw(send)
+	c.Connect() // dials; the CONNECT goes out once the connection opens
+	c.WriteRaw(frame)
 	w.Until("closed", func() bool { return closed })
 	if len(in.discon) != 1 {
-		t.Fatalf("no DISCONNECT for a SEND before CONNECT")
+		t.Fatalf("%d DISCONNECTs before the close, want 1", len(in.discon))
+	}
+	if c.Ready {
+		t.Fatal("the connection was accepted after a frame before CONNECT")
+	}
+	return in.discon[0]
+}
+
+func TestFrameBeforeConnectIsRefusedByTheGateway(t *testing.T) {
+	// A PING decodes at any version, so it reaches the gateway, which
+	// refuses every frame but CONNECT before CONNECT.
+	ping, err := proto.AppendFrame(nil, &proto.Ping{}, proto.LatestVersion)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := refusedBeforeConnect(t, 10, ping)
+	if d.ReasonCode != proto.ReasonUnknown || d.Reason != "protocol error: PING before CONNECT" {
+		t.Fatalf("DISCONNECT %+v, want the gateway's %q", d, "protocol error: PING before CONNECT")
+	}
+}
+
+func TestSendBeforeConnectIsRefusedByTheDecoder(t *testing.T) {
+	// A SEND needs the negotiated version, which only CONNECT sets: the
+	// decoder refuses it before the gateway sees a packet.
+	send, err := proto.AppendFrame(nil, &proto.Send{ClientSeq: 1, ChannelID: "y", ChannelType: 1, MsgKey: "k", Payload: []byte("p")}, proto.LatestVersion)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := refusedBeforeConnect(t, 10, send)
+	if d.ReasonCode != proto.ReasonUnknown || !strings.HasPrefix(d.Reason, "protocol error: ") || !strings.Contains(d.Reason, "unsupported version") {
+		t.Fatalf("DISCONNECT %+v, want a protocol error naming the unsupported version", d)
 	}
 }
 

@@ -50,6 +50,24 @@ var bannedLog = map[string]bool{
 	"DebugContext": true, "InfoContext": true, "WarnContext": true, "ErrorContext": true,
 }
 
+// bannedImports are packages the core may not import at all, by why.
+var bannedImports = map[string]string{
+	"io/ioutil":                "files belong to the runtime",
+	"os/exec":                  "processes belong to the runtime",
+	"os/signal":                "signals belong to the runtime",
+	"syscall":                  "system calls belong to the runtime",
+	"unsafe":                   "unsafe memory escapes every rule",
+	"golang.org/x/sys/unix":    "system calls belong to the runtime",
+	"golang.org/x/sys/windows": "system calls belong to the runtime",
+}
+
+// bannedRuntime are the functions of the standard package runtime that
+// touch the scheduler, the collector or the process.
+var bannedRuntime = map[string]bool{
+	"Gosched": true, "GC": true, "Goexit": true, "GOMAXPROCS": true, "NumGoroutine": true, "NumCPU": true,
+	"LockOSThread": true, "UnlockOSThread": true, "SetFinalizer": true, "AddCleanup": true, "ReadMemStats": true,
+}
+
 // CheckFile parses one Go source file and returns where it breaks the
 // determinism rules of the core.
 func CheckFile(fset *token.FileSet, path string, src any) ([]Violation, error) {
@@ -79,6 +97,12 @@ func checkAST(fset *token.FileSet, f *ast.File) []Violation {
 		imports[name] = path
 		if path == "net" || strings.HasPrefix(path, "net/") {
 			report(imp, "imports %s: sockets belong to the runtime", path)
+		}
+		if why, ok := bannedImports[path]; ok {
+			report(imp, "imports %s: %s", path, why)
+		}
+		if imp.Name != nil && imp.Name.Name == "." {
+			report(imp, "dot-import of %s: the rules see a package's uses only through its name", path)
 		}
 	}
 	ast.Inspect(f, func(n ast.Node) bool {
@@ -117,6 +141,10 @@ func checkSelector(pkg, name string, report func(string)) {
 	case "os":
 		if !allowedOS[name] {
 			report("os." + name + ": files and process state belong to the runtime")
+		}
+	case "runtime":
+		if bannedRuntime[name] {
+			report("runtime." + name + ": the scheduler and the process belong to the runtime")
 		}
 	case "log", "log/slog":
 		if bannedLog[name] {

@@ -74,9 +74,9 @@ func listModule(t *testing.T) []listedPackage {
 	return pkgs
 }
 
-// coreFiles lists the non-test Go files of node/ and of every package of
-// this module that node/ imports.
-func coreFiles(pkgs []listedPackage) []string {
+// corePackages lists node/'s packages and every package of this module
+// that node/ imports, by import path.
+func corePackages(pkgs []listedPackage) []listedPackage {
 	byPath := map[string]listedPackage{}
 	inCore := map[string]bool{}
 	for _, p := range pkgs {
@@ -90,9 +90,17 @@ func coreFiles(pkgs []listedPackage) []string {
 			}
 		}
 	}
+	var out []listedPackage
+	for _, path := range sortedKeys(inCore) {
+		out = append(out, byPath[path])
+	}
+	return out
+}
+
+// coreFiles lists the non-test Go files of the core's packages.
+func coreFiles(pkgs []listedPackage) []string {
 	var files []string
-	for path := range inCore {
-		p := byPath[path]
+	for _, p := range corePackages(pkgs) {
 		for _, f := range p.GoFiles {
 			files = append(files, filepath.Join(p.Dir, f))
 		}
@@ -114,8 +122,21 @@ func checkFiles(t *testing.T, files []string) []Violation {
 	return all
 }
 
-func TestCoreIsDeterministic(t *testing.T) {
+// treeFiles are the files the tree check reads: the core's, which must
+// include node/ itself and the runtime interfaces it sees.
+func treeFiles(t *testing.T) []string {
+	t.Helper()
 	files := coreFiles(listModule(t))
+	for _, dir := range []string{"node", "node/proto", "node/state", "runtime"} {
+		if !slices.ContainsFunc(files, func(f string) bool { return strings.HasSuffix(filepath.Dir(f), "/"+dir) }) {
+			t.Fatalf("the core's files (%d) include none of %s/", len(files), dir)
+		}
+	}
+	return files
+}
+
+func TestCoreIsDeterministic(t *testing.T) {
+	files := treeFiles(t)
 	for _, v := range checkFiles(t, files) {
 		t.Errorf("%s", v)
 	}
@@ -209,6 +230,9 @@ func TestMessagesBetweenLoopsCarryNoFunction(t *testing.T) {
 			deps = append(deps, Source{Path: d, Files: parseDir(t, fset, p.Dir, p.GoFiles)})
 		}
 	}
+	if msgs := MessageTypes(fset, pkg, deps); len(msgs) < 10 || !slices.Contains(msgs, "apiCall") {
+		t.Fatalf("found only the message types %v in node/: the rule would check nothing", msgs)
+	}
 	for _, v := range CheckMessages(fset, pkg, deps, msgExempt) {
 		t.Error(v)
 	}
@@ -255,9 +279,18 @@ func TestPlantedViolationsAreCaught(t *testing.T) {
 }
 
 func TestPlantedViolationInTheCoreFailsTheTreeCheck(t *testing.T) {
-	files := append(coreFiles(listModule(t)), filepath.Join("testdata", "bad", "bad.go"))
-	if len(checkFiles(t, files)) == 0 {
-		t.Fatal("a planted violation among the core's files went unreported")
+	bad := filepath.Join("testdata", "bad", "bad.go")
+	got := checkFiles(t, append(treeFiles(t), bad))
+	want := wantComments(t, bad)
+	for _, v := range got {
+		if v.Pos.Filename != bad {
+			t.Errorf("the tree itself is not clean: %s", v)
+		} else if _, planted := want[v.Pos.Line]; !planted {
+			t.Errorf("unexpected report: %s", v)
+		}
+	}
+	if len(got) != len(want) {
+		t.Fatalf("the tree check with %s planted among the core's files reported %d violations, want the %d planted", bad, len(got), len(want))
 	}
 }
 

@@ -29,19 +29,41 @@ type Source struct {
 // CheckMessages reports every message type of pkg (whose types may refer to
 // those of deps) that carries a function, except the types named in exempt.
 func CheckMessages(fset *token.FileSet, pkg Source, deps []Source, exempt []string) []Violation {
-	c := &msgChecker{fset: fset, types: map[string]map[string]*ast.TypeSpec{}, methods: map[string]map[string][]string{}}
-	for _, s := range append([]Source{pkg}, deps...) {
-		c.index(s)
-	}
+	c := newMsgChecker(fset, pkg, deps)
 	var out []Violation
-	for _, name := range sortedKeys(c.types[pkg.Path]) {
-		if !slices.Contains(c.methods[pkg.Path][name], "Kind") || slices.Contains(exempt, name) {
+	for _, name := range c.messages(pkg.Path) {
+		if slices.Contains(exempt, name) {
 			continue
 		}
 		spec := c.types[pkg.Path][name]
 		seen := map[string]bool{}
 		for _, why := range c.walk(pkg.Path, c.fileOf[spec], spec.Type, name, seen) {
 			out = append(out, Violation{Pos: fset.Position(spec.Pos()), Rule: fmt.Sprintf("message %s carries %s: messages between loops are values", name, why)})
+		}
+	}
+	return out
+}
+
+// MessageTypes names the message types of pkg, sorted: what CheckMessages
+// checks.
+func MessageTypes(fset *token.FileSet, pkg Source, deps []Source) []string {
+	return newMsgChecker(fset, pkg, deps).messages(pkg.Path)
+}
+
+func newMsgChecker(fset *token.FileSet, pkg Source, deps []Source) *msgChecker {
+	c := &msgChecker{fset: fset, types: map[string]map[string]*ast.TypeSpec{}, methods: map[string]map[string][]string{}}
+	for _, s := range append([]Source{pkg}, deps...) {
+		c.index(s)
+	}
+	return c
+}
+
+// messages names the types of package path with a Kind method, sorted.
+func (c *msgChecker) messages(path string) []string {
+	var out []string
+	for _, name := range sortedKeys(c.types[path]) {
+		if slices.Contains(c.methods[path][name], "Kind") {
+			out = append(out, name)
 		}
 	}
 	return out

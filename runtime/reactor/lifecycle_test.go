@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	goruntime "runtime"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -27,14 +28,20 @@ func TestStoppedTimersNeverFire(t *testing.T) {
 		switch e := ev.(type) {
 		case runtime.Posted:
 			l := p.loops[0]
-			late := l.After(5*time.Millisecond, "late")
-			l.After(20*time.Millisecond, "fires")
+			l.After(time.Millisecond, "late")
 			early := l.After(0, "queued")
-			stopped := l.After(10*time.Millisecond, "stopped")
+			stopped := l.After(2*time.Millisecond, "stopped")
+			l.After(3*time.Millisecond, "fires")
 			stops <- fmt.Sprint("stopped:", stopped.Stop(), stopped.Stop())
-			time.Sleep(15 * time.Millisecond) // "queued" fires into the queue meanwhile
+			// This turn is busy until "queued" has fired into the queue.
+			if !awaitQueued(early.(*timer)) {
+				stops <- "queued: never reached the loop's queue"
+				return
+			}
 			stops <- fmt.Sprint("queued:", early.Stop())
-			_ = late
+			// Timers fire in deadline order: once "last" is delivered,
+			// every timer before it was delivered or never will be.
+			l.After(4*time.Millisecond, "last")
 		case runtime.TimerFired:
 			fired <- e.Tag.(string)
 		}
@@ -47,34 +54,54 @@ func TestStoppedTimersNeverFire(t *testing.T) {
 		}
 	}
 	var got []string
-	deadline := time.After(200 * time.Millisecond)
-	for done := false; !done; {
+	for tag := ""; tag != "last"; {
 		select {
-		case tag := <-fired:
+		case tag = <-fired:
 			got = append(got, tag)
-		case <-deadline:
-			done = true
+		case <-time.After(testTimeout):
+			t.Fatalf("timer \"last\" never fired (fired %v)", got)
 		}
 	}
-	if strings.Join(got, ",") != "late,fires" {
-		t.Fatalf("fired %v, want [late fires]", got)
+	if strings.Join(got, ",") != "late,fires,last" {
+		t.Fatalf("fired %v, want [late fires last]", got)
 	}
+}
+
+// awaitQueued waits until tm's event is in its loop's queue, yielding
+// meanwhile; false if that takes longer than testTimeout.
+func awaitQueued(tm *timer) bool {
+	deadline := time.Now().Add(testTimeout)
+	for time.Now().Before(deadline) {
+		tm.l.mu.Lock()
+		queued := slices.ContainsFunc(tm.l.queue, func(it item) bool { return it.timer == tm })
+		tm.l.mu.Unlock()
+		if queued {
+			return true
+		}
+		goruntime.Gosched()
+	}
+	return false
 }
 
 // TestIdleTimeoutTimersAreRearmedAndFire: a per-connection idle timer,
 // stopped and re-armed on every read, closes the connection only once the
-// client goes quiet.
+// client goes quiet. Reads re-arm it for an hour, so only a Stop that
+// failed could let an old timer fire; the client's last line re-arms it
+// for a millisecond, after which it must fire.
 func TestIdleTimeoutTimersAreRearmedAndFire(t *testing.T) {
-	const idle = 60 * time.Millisecond
 	timers := map[uint64]runtime.Timer{}
 	p := &testProc{n: 1}
 	p.on = func(p *testProc, _ int, ev runtime.Event) {
 		switch e := ev.(type) {
 		case runtime.ConnOpened:
-			timers[e.Conn.ID()] = p.loops[0].After(idle, e.Conn)
+			timers[e.Conn.ID()] = p.loops[0].After(time.Hour, e.Conn)
 		case runtime.ConnData:
 			if !timers[e.Conn.ID()].Stop() {
 				e.Conn.Write([]byte("timer already fired\n"))
+			}
+			idle := time.Hour
+			if strings.Contains(string(e.Data), "quiet") {
+				idle = time.Millisecond
 			}
 			timers[e.Conn.ID()] = p.loops[0].After(idle, e.Conn)
 			e.Conn.Write(e.Data)
@@ -89,18 +116,14 @@ func TestIdleTimeoutTimersAreRearmedAndFire(t *testing.T) {
 	}
 	h := startHost(t, testConfig(t), p)
 	c := dialTCP(t, h)
-	var last time.Time
 	for i := range 8 {
-		last = time.Now()
-		c.send(fmt.Sprint("ping ", i)) // an early idle fire would answer "idle" here
+		c.send(fmt.Sprint("ping ", i)) // a Stop that failed would answer "timer already fired" here
 		c.expect(fmt.Sprint("ping ", i))
-		time.Sleep(idle / 3)
 	}
+	c.send("quiet")
+	c.expect("quiet")
 	c.expect("idle")
 	c.expectEOF()
-	if quiet := time.Since(last); quiet < idle {
-		t.Fatalf("closed %v after the last ping, before the idle timeout", quiet)
-	}
 }
 
 type ping struct{ data string }

@@ -3,12 +3,20 @@ package bad
 import (
 	"crypto/ecdh"
 	crand "crypto/rand"
+	"io/ioutil" // want: imports io/ioutil
 	"log"
 	"log/slog"
 	"math/rand"
 	"net" // want: imports net
 	"os"
+	"os/exec"   // want: imports os/exec
+	"os/signal" // want: imports os/signal
+	"runtime"
+	rt "runtime"
+	"syscall" // want: imports syscall
 	"time"
+	. "time" // want: dot-import of time
+	"unsafe" // want: imports unsafe
 )
 
 func violations(ch1, ch2 chan int) {
@@ -27,4 +35,15 @@ func violations(ch1, ch2 chan int) {
 	case <-ch1:
 	case <-ch2:
 	}
+	runtime.Gosched()     // want: runtime.Gosched
+	_ = rt.NumGoroutine() // want: runtime.NumGoroutine
+	log.Printf("x")       // want: log.Printf
+	slog.Info("x")        // want: log/slog.Info
+	slog.SetDefault(nil)  // want: log/slog.SetDefault
+	_ = Now()
+	_, _ = ioutil.ReadFile("x")
+	_ = exec.Command("x")
+	signal.Ignore()
+	_ = syscall.Getpid()
+	_ = unsafe.Sizeof(0)
 }
