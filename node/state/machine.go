@@ -154,11 +154,13 @@ func (m *Machine) CheckCache(r pebble.Reader) {
 		stored := readMeta(r, m.slot)
 		invariant.Always(stored == *m.cache.meta, "slot %d: cached meta %+v, stored %+v", m.slot, *m.cache.meta, stored)
 	}
+	//lint:maporder order-free: it only reads and asserts; a failure panics, whichever mismatch it names
 	for k, set := range m.cache.members {
 		stored := readMembers(r, memberPrefix(m.slot, k.table, k.ch))
 		invariant.Always(slices.Equal(stored, set.sorted) && len(set.set) == len(stored),
 			"slot %d: cached members %c of %s are %v, stored %v", m.slot, k.table, k.ch, set.sorted, stored)
 	}
+	//lint:maporder order-free: it only reads and asserts; a failure panics, whichever mismatch it names
 	for k, conv := range m.cache.convs {
 		var stored convRecord
 		if v, ok := GetValue(r, conversationKey(m.slot, k.uid, k.ch)); ok {
