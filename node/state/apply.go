@@ -165,9 +165,9 @@ func (f *fsm) applySend(c *Command) Result {
 		rec.Convs = true
 	}
 	f.putChannel(c.Ch, rec)
-	f.put(messageKey(f.slot, c.Ch, m.Seq), encode(m))
+	f.putRecord(messageKey(f.slot, c.Ch, m.Seq), m)
 	if s.ClientMsgNo != "" {
-		f.put(dkey, encode(dedupeRecord{Seq: m.Seq, MessageID: m.MessageID, AtMs: c.AtMs}))
+		f.putRecord(dkey, &dedupeRecord{Seq: m.Seq, MessageID: m.MessageID, AtMs: c.AtMs})
 	}
 	res := Result{Msg: m, Recipients: f.recipients(c.Ch), DedupeExpired: expired}
 	// The sender has read everything up to its own message.
@@ -252,7 +252,7 @@ func (f *fsm) channel(ch ChannelKey) ChannelRecord {
 // once).
 func (f *fsm) putChannel(ch ChannelKey, rec ChannelRecord) {
 	if f.cache == nil {
-		f.put(channelKey(f.slot, ch), encode(rec))
+		f.putRecord(channelKey(f.slot, ch), rec)
 		return
 	}
 	f.cache.markChannel(ch, rec)
@@ -282,7 +282,7 @@ func (f *fsm) conversation(uid string, ch ChannelKey) convRecord {
 // batch finishes.
 func (f *fsm) putConversation(uid string, ch ChannelKey, c convRecord) {
 	if f.cache == nil {
-		f.put(conversationKey(f.slot, uid, ch), encode(c))
+		f.putRecord(conversationKey(f.slot, uid, ch), c)
 		return
 	}
 	f.cache.markConv(convKey{uid, ch}, c)
@@ -330,7 +330,7 @@ func (f *fsm) nextMessageID(proposed, atMs int64) int64 {
 	}
 	meta.LastID = id
 	if f.cache == nil {
-		f.put(slotMetaKey(f.slot), encode(meta))
+		f.putRecord(slotMetaKey(f.slot), meta)
 		return id
 	}
 	f.cache.meta, f.cache.metaDirty = &meta, true // written once per batch (Machine.FinishBatch)
@@ -342,4 +342,15 @@ func (f *fsm) meta() slotMeta {
 		return *f.cache.meta
 	}
 	return readMeta(f.b, f.slot)
+}
+
+// putRecord writes a record, encoded into the machine's scratch buffer
+// (Pebble copies what it is given).
+func (f *fsm) putRecord(key []byte, r marshaler) {
+	if f.scratch == nil {
+		f.put(key, encode(r))
+		return
+	}
+	*f.scratch = appendRecord((*f.scratch)[:0], r)
+	f.put(key, *f.scratch)
 }

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"hash/crc32"
+	"strconv"
 	"strings"
 
 	"github.com/jindou-im/jindou/node/proto"
@@ -16,7 +17,13 @@ type ChannelKey struct {
 	ID   string
 }
 
-func (k ChannelKey) String() string { return fmt.Sprintf("%d:%s", k.Type, k.ID) }
+func (k ChannelKey) String() string { return string(k.appendTo(nil)) }
+
+// appendTo appends "type:id" to b.
+func (k ChannelKey) appendTo(b []byte) []byte {
+	b = strconv.AppendUint(b, uint64(k.Type), 10)
+	return append(append(b, ':'), k.ID...)
+}
 
 // SystemUID is the sender of messages the back end sends without a
 // from_uid, as in WuKongIM.
@@ -113,7 +120,19 @@ func SlotOf(key string, slots int) int {
 }
 
 // SlotOfChannel is the slot that owns channel k.
-func SlotOfChannel(k ChannelKey, slots int) int { return SlotOf("c:"+k.String(), slots) }
+func SlotOfChannel(k ChannelKey, slots int) int {
+	var buf [maxSlotKey]byte // ids are at most 256 bytes: no allocation
+	return slotOfBytes(k.appendTo(append(buf[:0], "c:"...)), slots)
+}
 
 // SlotOfUser is the slot that owns user uid's tokens.
-func SlotOfUser(uid string, slots int) int { return SlotOf("u:"+uid, slots) }
+func SlotOfUser(uid string, slots int) int {
+	var buf [maxSlotKey]byte
+	return slotOfBytes(append(append(buf[:0], "u:"...), uid...), slots)
+}
+
+// maxSlotKey holds the longest slot key ("c:" type ':' and a 256-byte id)
+// on the stack.
+const maxSlotKey = 272
+
+func slotOfBytes(key []byte, slots int) int { return int(crc32.ChecksumIEEE(key) % uint32(slots)) }

@@ -237,3 +237,20 @@ func TestSlotOfIsInRange(t *testing.T) {
 		}
 	})
 }
+
+// The slot of a channel or user is CRC32 of "c:<type>:<id>" or "u:<uid>"
+// (the layout of existing stores): the allocation-free forms compute
+// exactly that.
+func TestSlotOfChannelAndUserKeepTheirKeyLayout(t *testing.T) {
+	rapid.Check(t, func(t *rapid.T) {
+		slots := rapid.IntRange(1, MaxSlots).Draw(t, "slots")
+		ch := ChannelKey{Type: proto.ChannelType(rapid.Uint8().Draw(t, "type")), ID: rapid.StringN(0, 256, 256).Draw(t, "id")}
+		if got, want := SlotOfChannel(ch, slots), SlotOf(fmt.Sprintf("c:%d:%s", ch.Type, ch.ID), slots); got != want {
+			t.Fatalf("SlotOfChannel(%v) = %d, want %d", ch, got, want)
+		}
+		uid := rapid.StringN(0, 128, 256).Draw(t, "uid")
+		if got, want := SlotOfUser(uid, slots), SlotOf("u:"+uid, slots); got != want {
+			t.Fatalf("SlotOfUser(%q) = %d, want %d", uid, got, want)
+		}
+	})
+}

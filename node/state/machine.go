@@ -24,6 +24,9 @@ type Machine struct {
 	// givenID is the last message id this node gave out as the slot's
 	// leader (NextMessageID); 0 until it gives one.
 	givenID int64
+	// scratch is the buffer records are encoded into before Pebble copies
+	// them.
+	scratch []byte
 }
 
 // NewMachine makes the state machine of slot; dedupeWindow is how long a
@@ -39,7 +42,7 @@ func (m *Machine) Slot() int { return m.slot }
 // own writes; the caller calls FinishBatch, then commits b. It returns what
 // c produced.
 func (m *Machine) Apply(b *pebble.Batch, c *Command) Result {
-	f := fsm{slot: m.slot, b: b, dedupeWindowMs: m.dedupeWindowMs, cache: &m.cache}
+	f := fsm{slot: m.slot, b: b, dedupeWindowMs: m.dedupeWindowMs, cache: &m.cache, scratch: &m.scratch}
 	return f.apply(c)
 }
 
@@ -49,15 +52,15 @@ func (m *Machine) Apply(b *pebble.Batch, c *Command) Result {
 func (m *Machine) FinishBatch(b *pebble.Batch) {
 	c := &m.cache
 	for _, ch := range slices.SortedFunc(maps.Keys(c.dirtyChannels), compareChannels) {
-		mustSet(b, channelKey(m.slot, ch), encode(c.dirtyChannels[ch]))
+		m.set(b, channelKey(m.slot, ch), c.dirtyChannels[ch])
 	}
 	for _, k := range slices.SortedFunc(maps.Keys(c.dirtyConvs), compareConvs) {
-		mustSet(b, conversationKey(m.slot, k.uid, k.ch), encode(c.dirtyConvs[k]))
+		m.set(b, conversationKey(m.slot, k.uid, k.ch), c.dirtyConvs[k])
 	}
 	clear(c.dirtyChannels)
 	clear(c.dirtyConvs)
 	if c.metaDirty {
-		mustSet(b, slotMetaKey(m.slot), encode(c.meta))
+		m.set(b, slotMetaKey(m.slot), c.meta)
 		c.metaDirty = false
 	}
 }
@@ -70,8 +73,10 @@ func compareConvs(a, b convKey) int {
 	return cmp.Or(strings.Compare(a.uid, b.uid), compareChannels(a.ch, b.ch))
 }
 
-func mustSet(b *pebble.Batch, k, v []byte) {
-	if err := b.Set(k, v, nil); err != nil {
+// set writes a record into b, encoded into the scratch buffer.
+func (m *Machine) set(b *pebble.Batch, k []byte, r marshaler) {
+	m.scratch = appendRecord(m.scratch[:0], r)
+	if err := b.Set(k, m.scratch, nil); err != nil {
 		panic(fmt.Sprintf("node: batch set: %v", err))
 	}
 }
@@ -140,6 +145,8 @@ type fsm struct {
 	dedupeWindowMs int64
 	// cache, if set, is the slot's cache of hot records.
 	cache *cache
+	// scratch, if set, is the machine's encoding buffer.
+	scratch *[]byte
 }
 
 // CheckCache asserts that the cache equals the store it caches (an
