@@ -10,21 +10,11 @@ import (
 func (f *fsm) apply(c *Command) Result {
 	switch c.Op {
 	case OpChannel:
-		rec := f.channel(c.Ch)
-		if c.Info != nil {
-			rec.Info = *c.Info
-		}
-		rec.Info.Exists = true
-		f.putChannel(c.Ch, rec)
+		rec := f.setInfo(c)
 		f.setSubscribers(c.Ch, rec, c.UIDs, c.Reset)
 		return Result{MembersChanged: true}
 	case OpChannelInfo:
-		rec := f.channel(c.Ch)
-		if c.Info != nil {
-			rec.Info = *c.Info
-		}
-		rec.Info.Exists = true
-		f.putChannel(c.Ch, rec)
+		f.setInfo(c)
 	case OpChannelDelete:
 		rec := f.channel(c.Ch)
 		rec.Info = ChannelInfo{}
@@ -77,6 +67,18 @@ func (f *fsm) apply(c *Command) Result {
 		panic(fmt.Sprintf("node: unknown Command %q in slot %d", c.Op, f.slot))
 	}
 	return Result{}
+}
+
+// setInfo sets a channel's info (creating the channel) and returns its
+// record.
+func (f *fsm) setInfo(c *Command) ChannelRecord {
+	rec := f.channel(c.Ch)
+	if c.Info != nil {
+		rec.Info = *c.Info
+	}
+	rec.Info.Exists = true
+	f.putChannel(c.Ch, rec)
+	return rec
 }
 
 // setSubscribers adds uids to the channel's subscribers; with reset, the

@@ -68,10 +68,17 @@ func (c *cache) channel(ch ChannelKey) (ChannelRecord, bool) {
 }
 
 func (c *cache) setChannel(ch ChannelKey, rec ChannelRecord) {
-	if c.channels == nil || len(c.channels) >= maxCachedChannels {
-		c.channels = map[ChannelKey]ChannelRecord{}
+	c.channels = setBounded(c.channels, maxCachedChannels, ch, rec)
+}
+
+// setBounded sets m[k] = v, starting m over first when it holds limit
+// entries already.
+func setBounded[K comparable, V any](m map[K]V, limit int, k K, v V) map[K]V {
+	if m == nil || len(m) >= limit {
+		m = map[K]V{}
 	}
-	c.channels[ch] = rec
+	m[k] = v
+	return m
 }
 
 // memberSet returns the cached set k of slot, loading it from r on a miss;
@@ -110,10 +117,7 @@ func (c *cache) conv(k convKey) (convRecord, bool) {
 }
 
 func (c *cache) setConv(k convKey, rec convRecord) {
-	if c.convs == nil || len(c.convs) >= maxCachedConvs {
-		c.convs = map[convKey]convRecord{}
-	}
-	c.convs[k] = rec
+	c.convs = setBounded(c.convs, maxCachedConvs, k, rec)
 }
 
 func (c *cache) markChannel(ch ChannelKey, rec ChannelRecord) {
