@@ -194,6 +194,8 @@ type Recorder struct {
 	restarts []restart
 	final    map[string][]Message // channel → final stored log
 	subs     []Subscription
+
+	ext *rulesState // the permission model and views (rules.go)
 }
 
 // NewRecorder returns an empty Recorder.
