@@ -13,7 +13,7 @@ SEEDS   ?= 100
 TESTTAGS ?= jindou_invariants
 # How many seeds `make test` runs, and how many of them again to recheck
 # determinism.
-TEST_SEEDS ?= 100
+TEST_SEEDS ?= 200
 DETERMINISM_SEEDS ?= 5
 
 .PHONY: all build run test lint unit seeds sim determinism vectors vectors-check deps e2e bench

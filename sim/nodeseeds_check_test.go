@@ -28,7 +28,7 @@ func (sw *seedWorld) quietPhase() {
 		}
 		sw.afterRestart(sw.n.ID())
 	}
-	deadline := sw.Now() + nodeLiveness
+	deadline := max(sw.Now(), sw.probeDue()) + nodeLiveness
 	settled := func() bool {
 		for _, u := range sw.users {
 			if !u.c.Ready || u.c.Inflight() > 0 {

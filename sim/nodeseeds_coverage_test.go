@@ -56,6 +56,7 @@ func (sw *seedWorld) foldStats() {
 func (sw *seedWorld) beforeCrash(runtime.NodeID) {
 	sw.foldStats()
 	sw.adminLost()
+	sw.probe.busy = false // asked again after the restart
 }
 
 // afterRestart is the plan's hook: reads right after the restart, and
@@ -112,6 +113,14 @@ func (sw *seedWorld) startProbe(window time.Duration) {
 	sw.Sim.After(300*time.Millisecond, "probe", sw.probeRetry)
 }
 
+// probeDue is when the probe's repeat after the window is due (0: none).
+func (sw *seedWorld) probeDue() time.Duration {
+	if p := &sw.probe; p.window > 0 && p.stage < 3 {
+		return p.at + p.window + 6*time.Second
+	}
+	return 0
+}
+
 // probeDone: nothing of the probe is left to do.
 func (sw *seedWorld) probeDone() bool { return sw.probe.stage == 3 }
 
@@ -120,8 +129,8 @@ func (sw *seedWorld) probeRetry() {
 	if p.busy || p.stage == 3 || !sw.n.Up() {
 		return
 	}
-	if p.stage == 2 && sw.Now() < p.at+p.window+6*time.Second {
-		sw.Sim.At(p.at+p.window+6*time.Second, "probe", sw.probeRetry)
+	if due := sw.probeDue(); p.stage == 2 && sw.Now() < due {
+		sw.Sim.At(due, "probe", sw.probeRetry)
 		return
 	}
 	p.busy = sw.n.Submit(node.SendMessage{FromUID: probeUID, Channel: p.ch, ClientMsgNo: "probe-1", Payload: []byte("probe")}, func(v any, err error) {
