@@ -48,3 +48,21 @@ func TestAFailuresSignatureIgnoresItsTimesAndNumbers(t *testing.T) {
 		t.Fatalf("two failures, one signature %q", c)
 	}
 }
+
+// A seed replayed with its own plan, printed and parsed back, is the same
+// run: the plan is all the faults and workload steps the seed drew.
+func TestASeedReplayedWithItsPrintedPlanRunsTheSame(t *testing.T) {
+	first := runNodeSeed(t, 3, chaos.NewCounter(), seedOpts{quiet: true})
+	plan, err := chaos.ParsePlan(first.plan.String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	again := runNodeSeed(t, 3, chaos.NewCounter(), seedOpts{plan: plan, quiet: true})
+	if again.trace != first.trace || len(first.plan.Steps()) == 0 {
+		t.Fatalf("trace %016x with the printed plan, %016x drawn (%d steps)", again.trace, first.trace, len(first.plan.Steps()))
+	}
+	fewer := runNodeSeed(t, 3, chaos.NewCounter(), seedOpts{plan: plan.Faults(), quiet: true})
+	if fewer.trace == first.trace {
+		t.Fatal("dropping the workload steps changed nothing")
+	}
+}
