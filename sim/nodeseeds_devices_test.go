@@ -8,6 +8,7 @@ import (
 	"github.com/jindou-im/jindou/chaos"
 	"github.com/jindou-im/jindou/node"
 	"github.com/jindou-im/jindou/node/proto"
+	"github.com/jindou-im/jindou/sim"
 	"github.com/jindou-im/jindou/sim/world"
 )
 
@@ -25,6 +26,9 @@ type seedDevice struct {
 	// ackDelay draws how long the device waits to acknowledge a RECV
 	// (negative: never); nil acknowledges at once (AutoAck).
 	ackDelay func() time.Duration
+	// latency, if not zero, is the one-way latency of the device's
+	// connections: a reader on a slow network.
+	latency time.Duration
 }
 
 // ackTag is a late RECVACK's timer.
@@ -36,6 +40,7 @@ type ackTag struct {
 // makeDevices gives some users other devices, from the "devices" stream.
 func (sw *seedWorld) makeDevices() {
 	r := rand.New(sw.Sim.Rand("devices"))
+	slow := rand.New(sw.Sim.Rand("device-latency"))
 	for _, u := range sw.users {
 		if r.IntN(3) != 0 {
 			continue
@@ -56,6 +61,9 @@ func (sw *seedWorld) makeDevices() {
 					}
 					return time.Duration(1+d.rng.IntN(50)) * time.Millisecond
 				}
+			}
+			if slow.IntN(3) == 0 {
+				d.latency = time.Duration(20+slow.IntN(300)) * time.Millisecond
 			}
 			sw.devices = append(sw.devices, d)
 		}
@@ -99,7 +107,16 @@ func (d *seedDevice) start() {
 func (d *seedDevice) connect() {
 	d.sw.conns++
 	d.conn = fmt.Sprintf("%s/%s#%d", d.uid, d.c.DeviceID, d.sw.conns)
+	if d.latency == 0 {
+		d.c.Connect()
+		return
+	}
+	// A connection takes the simulator's connection config when dialed.
+	s := d.sw.Sim
+	was := s.ConnConfig()
+	s.SetConnConfig(sim.ConnConfig{LatencyMin: d.latency / 2, LatencyMax: d.latency, Fragment: was.Fragment})
 	d.c.Connect()
+	s.SetConnConfig(was)
 }
 
 func (d *seedDevice) onRecv(r *proto.Recv, _ []byte) {
