@@ -13,7 +13,7 @@ SEEDS   ?= 100
 TESTTAGS ?= jindou_invariants
 # How many seeds `make test` runs, how many of them `make determinism` runs
 # twice (once under GOMAXPROCS=1), and how many of those a third time.
-TEST_SEEDS ?= 100
+TEST_SEEDS ?= 200
 DETERMINISM_SEEDS ?= 100
 DETERMINISM_RECHECK_SEEDS ?= 20
 

@@ -1,7 +1,12 @@
-// Package chaos holds Jindou's fault model: every fault is a printable
-// value with a class, a Plan is the faults of one run drawn from its seed,
-// and Schedule arranges a plan in the simulator. A run prints its plan when
-// it fails, so the log says what happened to the world.
+// Package chaos holds Jindou's fault model: every fault is a plain,
+// printable value with a class (node ids, times), a Plan is the faults of
+// one run drawn from its seed (and the workload steps a run puts in it),
+// and a plan's text form parses back (ParsePlan), so a run can be replayed
+// with an edited plan and shrunk. The simulated world interprets a plan
+// (sim/world.Schedule); chaos knows nothing of the simulator. A run prints
+// its plan when it fails, so the log says what happened to the world.
+// Counter counts the faults that fired and the workload features that
+// happened across runs, so that a seed set in which one never did fails.
 //
 // The faults the system claims to survive — a failure under them is a bug:
 //
@@ -18,5 +23,5 @@
 // Not claimed: a disk that loses synced writes or returns corrupt data, a
 // clock that runs backwards monotonically, byzantine peers.
 //
-// Imports: the standard library and package sim.
+// Imports: the standard library and package runtime (for node ids).
 package chaos

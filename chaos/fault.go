@@ -3,12 +3,11 @@ package chaos
 import (
 	"fmt"
 	"math/rand/v2"
-	"slices"
+	"strconv"
 	"strings"
 	"time"
 
 	"github.com/jindou-im/jindou/runtime"
-	"github.com/jindou-im/jindou/sim"
 )
 
 // Class names a kind of fault, for counting what fired across seeds.
@@ -29,35 +28,33 @@ const (
 	ClientCut      Class = "client-cut"   // the network cuts a connection
 	LinkFaults     Class = "link-faults"
 	Partition      Class = "partition"
+	// Workload is the class of a workload step: not a fault, a change the
+	// run's own driver makes (a ban, a subscriber removed, ...).
+	Workload Class = "workload"
 )
 
-// Fault is one fault of a plan.
+// Fault is one entry of a plan: a plain value (node ids, times) that the
+// simulated world interprets (sim/world.Schedule). Its String is one line
+// of the plan's text form, which ParseFault reads back.
 type Fault interface {
 	fmt.Stringer
 	Class() Class
-	// schedule arranges the fault; fired is called each time it takes
-	// effect.
-	schedule(s *sim.Sim, h Hooks, fired func(Class))
 }
 
-// Hooks let a run react to faults.
-type Hooks struct {
-	// AfterRestart runs right after a crashed node is started again (not
-	// if its start failed).
-	AfterRestart func(node runtime.NodeID)
-}
+// NodeID names a node of the simulated world.
+type NodeID = runtime.NodeID
 
 // Crash crashes Node at At (if it is up), keeping KeepPct percent of its
 // unsynced writes, and starts it again Down later.
 type Crash struct {
-	Node    runtime.NodeID
+	Node    NodeID
 	At      time.Duration
 	Down    time.Duration
 	KeepPct int
 }
 
 func (c Crash) String() string {
-	return fmt.Sprintf("crash node %d at %v for %v keeping %d%% of unsynced writes", c.Node, c.At, c.Down, c.KeepPct)
+	return fmt.Sprintf("crash node=%d at=%v down=%v keep=%d%%", c.Node, c.At, c.Down, c.KeepPct)
 }
 
 func (c Crash) Class() Class {
@@ -70,36 +67,16 @@ func (c Crash) Class() Class {
 	return CrashTorn
 }
 
-func (c Crash) schedule(s *sim.Sim, h Hooks, fired func(Class)) {
-	s.At(c.At, "crash", func() {
-		p := s.Proc(c.Node)
-		if !p.Up() {
-			return
-		}
-		p.Crash(c.KeepPct)
-		fired(c.Class())
-		s.After(c.Down, "restart", func() {
-			if p.Up() {
-				return
-			}
-			// A failed start leaves the node down; the run reports it.
-			if p.Start() == nil && h.AfterRestart != nil {
-				h.AfterRestart(c.Node)
-			}
-		})
-	})
-}
-
 // Disk sets a node's disk: commit latency up to MaxLatency, and ErrorPct
 // percent of commits failing.
 type Disk struct {
-	Node       runtime.NodeID
+	Node       NodeID
 	MaxLatency time.Duration
 	ErrorPct   int
 }
 
 func (d Disk) String() string {
-	return fmt.Sprintf("disk of node %d: latency up to %v, %d%% of commits fail", d.Node, d.MaxLatency, d.ErrorPct)
+	return fmt.Sprintf("disk node=%d latency=%v errors=%d%%", d.Node, d.MaxLatency, d.ErrorPct)
 }
 
 func (d Disk) Class() Class {
@@ -109,40 +86,20 @@ func (d Disk) Class() Class {
 	return DiskSlow
 }
 
-func (d Disk) schedule(s *sim.Sim, _ Hooks, fired func(Class)) {
-	s.Proc(d.Node).SetDisk(sim.DiskConfig{LatencyMin: 100 * time.Microsecond, LatencyMax: d.MaxLatency, ErrorPct: d.ErrorPct})
-	fired(DiskSlow)
-	// Errors count as fired only when a commit actually fails: the run
-	// reads that from the simulator's stats (see Counter.AddStats).
-}
-
 // Clock skews a node's wall clock by Jump at At, and makes its monotonic
 // clock drift DriftPPM parts per million from the start.
 type Clock struct {
-	Node     runtime.NodeID
+	Node     NodeID
 	At       time.Duration
 	Jump     time.Duration
 	DriftPPM int64
 }
 
 func (c Clock) String() string {
-	return fmt.Sprintf("clock of node %d: drift %d ppm, wall jump %v at %v", c.Node, c.DriftPPM, c.Jump, c.At)
+	return fmt.Sprintf("clock node=%d drift=%dppm jump=%v at=%v", c.Node, c.DriftPPM, c.Jump, c.At)
 }
 
 func (Clock) Class() Class { return ClockJump }
-
-func (c Clock) schedule(s *sim.Sim, _ Hooks, fired func(Class)) {
-	if c.DriftPPM != 0 {
-		s.Proc(c.Node).SetDrift(c.DriftPPM)
-		fired(ClockDrift)
-	}
-	if c.Jump != 0 {
-		s.At(c.At, "clock-jump", func() {
-			s.Proc(c.Node).SkewWall(c.Jump)
-			fired(ClockJump)
-		})
-	}
-}
 
 // Conns sets the client connections: latency up to MaxLatency, and
 // fragmented writes.
@@ -152,23 +109,47 @@ type Conns struct {
 }
 
 func (c Conns) String() string {
-	return fmt.Sprintf("client connections: latency up to %v, fragmented=%v", c.MaxLatency, c.Fragment)
+	return fmt.Sprintf("conns latency=%v fragment=%v", c.MaxLatency, c.Fragment)
 }
 
 func (Conns) Class() Class { return ConnSlow }
 
-func (c Conns) schedule(s *sim.Sim, _ Hooks, fired func(Class)) {
-	s.SetConnConfig(sim.ConnConfig{LatencyMin: c.MaxLatency / 4, LatencyMax: c.MaxLatency, Fragment: c.Fragment})
-	fired(ConnSlow)
-	if c.Fragment {
-		fired(ConnFragment)
-	}
+// Step is one step of a run's workload that is part of its plan, so that
+// replaying an edited plan and shrinking can drop it: at At, the run's
+// driver does Action to Args (e.g. "ban g1", "sub-remove g2 u3"). What an
+// action means is the driver's; chaos only carries it. Action and Args
+// hold no spaces or semicolons.
+type Step struct {
+	At     time.Duration
+	Action string
+	Args   []string
 }
 
-// Plan is the faults of one run.
+func (s Step) String() string {
+	if len(s.Args) == 0 {
+		return fmt.Sprintf("step at=%v %s", s.At, s.Action)
+	}
+	return fmt.Sprintf("step at=%v %s %s", s.At, s.Action, strings.Join(s.Args, " "))
+}
+
+func (Step) Class() Class { return Workload }
+
+// Plan is the faults (and workload steps) of one run.
 type Plan []Fault
 
+// String is the plan on one line, its entries separated by "; ":
+// ParsePlan reads it back.
 func (p Plan) String() string {
+	parts := make([]string, len(p))
+	for i, f := range p {
+		parts[i] = f.String()
+	}
+	return strings.Join(parts, "; ")
+}
+
+// Lines is the plan one numbered entry a line, for a failure report.
+// ParsePlan reads it back too.
+func (p Plan) Lines() string {
 	var b strings.Builder
 	for i, f := range p {
 		fmt.Fprintf(&b, "  fault %d: %s\n", i+1, f)
@@ -176,16 +157,116 @@ func (p Plan) String() string {
 	return b.String()
 }
 
-// Schedule arranges every fault of the plan in s; c counts what fires.
-func (p Plan) Schedule(s *sim.Sim, h Hooks, c *Counter) {
+// Faults is the plan without its workload steps; Steps is only them.
+func (p Plan) Faults() Plan { return p.filter(func(f Fault) bool { return f.Class() != Workload }) }
+
+// Steps is the plan's workload steps.
+func (p Plan) Steps() Plan { return p.filter(func(f Fault) bool { return f.Class() == Workload }) }
+
+func (p Plan) filter(keep func(Fault) bool) Plan {
+	out := Plan{}
 	for _, f := range p {
-		f.schedule(s, h, c.fire)
+		if keep(f) {
+			out = append(out, f)
+		}
 	}
+	return out
+}
+
+// Without is the plan with entry i left out.
+func (p Plan) Without(i int) Plan {
+	out := append(Plan{}, p[:i]...)
+	return append(out, p[i+1:]...)
+}
+
+// ParsePlan reads a plan from its String or Lines form: entries separated
+// by ";" or newlines, each optionally prefixed "fault N:".
+func ParsePlan(s string) (Plan, error) {
+	p := Plan{}
+	for _, part := range strings.FieldsFunc(s, func(r rune) bool { return r == ';' || r == '\n' }) {
+		part = strings.TrimSpace(part)
+		if strings.HasPrefix(part, "fault ") {
+			if _, rest, ok := strings.Cut(part, ":"); ok {
+				part = strings.TrimSpace(rest)
+			}
+		}
+		if part == "" {
+			continue
+		}
+		f, err := ParseFault(part)
+		if err != nil {
+			return nil, err
+		}
+		p = append(p, f)
+	}
+	return p, nil
+}
+
+// ParseFault reads one entry of a plan from its String form.
+func ParseFault(s string) (Fault, error) {
+	fields := strings.Fields(s)
+	if len(fields) == 0 {
+		return nil, fmt.Errorf("chaos: empty plan entry")
+	}
+	kv := map[string]string{}
+	var rest []string
+	for _, f := range fields[1:] {
+		if k, v, ok := strings.Cut(f, "="); ok && len(rest) == 0 {
+			kv[k] = v
+		} else {
+			rest = append(rest, f)
+		}
+	}
+	var err error
+	dur := func(k string) time.Duration {
+		d, e := time.ParseDuration(kv[k])
+		if e != nil && err == nil {
+			err = fmt.Errorf("chaos: %q: %s: %v", s, k, e)
+		}
+		return d
+	}
+	num := func(k, suffix string) int64 {
+		n, e := strconv.ParseInt(strings.TrimSuffix(kv[k], suffix), 10, 64)
+		if e != nil && err == nil {
+			err = fmt.Errorf("chaos: %q: %s: %v", s, k, e)
+		}
+		return n
+	}
+	var f Fault
+	switch fields[0] {
+	case "crash":
+		f = Crash{Node: NodeID(num("node", "")), At: dur("at"), Down: dur("down"), KeepPct: int(num("keep", "%"))}
+	case "disk":
+		f = Disk{Node: NodeID(num("node", "")), MaxLatency: dur("latency"), ErrorPct: int(num("errors", "%"))}
+	case "clock":
+		f = Clock{Node: NodeID(num("node", "")), DriftPPM: num("drift", "ppm"), Jump: dur("jump"), At: dur("at")}
+	case "conns":
+		frag, e := strconv.ParseBool(kv["fragment"])
+		if e != nil {
+			err = fmt.Errorf("chaos: %q: fragment: %v", s, e)
+		}
+		f = Conns{MaxLatency: dur("latency"), Fragment: frag}
+	case "step":
+		if len(rest) == 0 {
+			return nil, fmt.Errorf("chaos: %q: a step without an action", s)
+		}
+		st := Step{At: dur("at"), Action: rest[0]}
+		if len(rest) > 1 {
+			st.Args = rest[1:]
+		}
+		f = st
+	default:
+		return nil, fmt.Errorf("chaos: %q: unknown plan entry %q", s, fields[0])
+	}
+	if err != nil {
+		return nil, err
+	}
+	return f, nil
 }
 
 // PlanConfig bounds what DrawSingleNode draws.
 type PlanConfig struct {
-	Node     runtime.NodeID
+	Node     NodeID
 	Duration time.Duration // faults happen within it
 	MaxCrash int
 }
@@ -206,51 +287,4 @@ func DrawSingleNode(r *rand.Rand, cfg PlanConfig) Plan {
 		})
 	}
 	return p
-}
-
-// Counter counts the faults that fired, by class, across runs.
-type Counter struct{ fired map[Class]int }
-
-// NewCounter makes an empty counter.
-func NewCounter() *Counter { return &Counter{fired: map[Class]int{}} }
-
-func (c *Counter) fire(cl Class) { c.fired[cl]++ }
-
-// Fire counts a fault the run itself caused (a client disconnect).
-func (c *Counter) Fire(cl Class) { c.fire(cl) }
-
-// AddStats counts the faults a simulator's stats show fired.
-func (c *Counter) AddStats(st sim.Stats) {
-	if st.DiskErrors > 0 {
-		c.fired[DiskErrors] += int(st.DiskErrors)
-	}
-}
-
-// Count is how many times a class fired.
-func (c *Counter) Count(cl Class) int { return c.fired[cl] }
-
-// Missing lists the classes among want that never fired, sorted.
-func (c *Counter) Missing(want []Class) []Class {
-	var out []Class
-	for _, cl := range want {
-		if c.fired[cl] == 0 {
-			out = append(out, cl)
-		}
-	}
-	slices.Sort(out)
-	return out
-}
-
-// String lists the counts, sorted by class.
-func (c *Counter) String() string {
-	classes := make([]Class, 0, len(c.fired))
-	for cl := range c.fired {
-		classes = append(classes, cl)
-	}
-	slices.Sort(classes)
-	parts := make([]string, len(classes))
-	for i, cl := range classes {
-		parts[i] = fmt.Sprintf("%s=%d", cl, c.fired[cl])
-	}
-	return strings.Join(parts, " ")
 }

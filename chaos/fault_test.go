@@ -2,13 +2,12 @@ package chaos
 
 import (
 	"math/rand/v2"
-	"slices"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/jindou-im/jindou/runtime"
-	"github.com/jindou-im/jindou/sim"
+	"pgregory.net/rapid"
 )
 
 func TestCrashClassFollowsTheShareOfUnsyncedWritesKept(t *testing.T) {
@@ -21,7 +20,7 @@ func TestCrashClassFollowsTheShareOfUnsyncedWritesKept(t *testing.T) {
 
 func TestPlanPrintsEveryFault(t *testing.T) {
 	p := DrawSingleNode(rand.New(rand.NewPCG(1, 2)), PlanConfig{Node: 1, Duration: 5 * time.Second, MaxCrash: 3})
-	out := p.String()
+	out := p.Lines()
 	if got := strings.Count(out, "\n"); got != len(p) {
 		t.Fatalf("%d lines for %d faults:\n%s", got, len(p), out)
 	}
@@ -44,35 +43,80 @@ func TestSameSeedDrawsTheSamePlan(t *testing.T) {
 	}
 }
 
-// idle is a process that does nothing.
-type idle struct{ loop runtime.Loop }
+func genDuration(t *rapid.T, label string) time.Duration {
+	return time.Duration(rapid.Int64Range(-int64(time.Hour), int64(time.Hour)).Draw(t, label))
+}
 
-func (p *idle) Start(env runtime.Env) error          { p.loop = env.NewLoop("main", p); return nil }
-func (p *idle) Accept(runtime.ConnInfo) runtime.Loop { return p.loop }
-func (p *idle) Stop()                                {}
-func (p *idle) Kill()                                {}
-func (p *idle) Handle(runtime.Event)                 {}
+func genFault(t *rapid.T) Fault {
+	node := NodeID(rapid.Uint64Range(1, 9).Draw(t, "node"))
+	switch rapid.IntRange(0, 4).Draw(t, "kind") {
+	case 0:
+		return Crash{Node: node, At: genDuration(t, "at"), Down: genDuration(t, "down"), KeepPct: rapid.IntRange(0, 100).Draw(t, "keep")}
+	case 1:
+		return Disk{Node: node, MaxLatency: genDuration(t, "latency"), ErrorPct: rapid.IntRange(0, 100).Draw(t, "errors")}
+	case 2:
+		return Clock{Node: node, At: genDuration(t, "at"), Jump: genDuration(t, "jump"), DriftPPM: rapid.Int64Range(-5000, 5000).Draw(t, "drift")}
+	case 3:
+		return Conns{MaxLatency: genDuration(t, "latency"), Fragment: rapid.Bool().Draw(t, "fragment")}
+	}
+	word := rapid.StringMatching(`[a-z0-9@#/_-]{1,8}`)
+	return Step{At: genDuration(t, "at"), Action: word.Draw(t, "action"), Args: rapid.SliceOfN(word, 0, 3).Draw(t, "args")}
+}
 
-func TestScheduledCrashFiresRestartsAndCallsTheHook(t *testing.T) {
-	s := sim.New(sim.Config{Seed: 1})
-	s.AddProcess(1, func() runtime.Process { return &idle{} }).Start()
+// A plan's text, on one line or as a report's numbered lines, parses back
+// to the same plan.
+func TestPlanTextParsesBackToThePlan(t *testing.T) {
+	rapid.Check(t, func(t *rapid.T) {
+		var p Plan = Plan{}
+		for range rapid.IntRange(0, 8).Draw(t, "n") {
+			f := genFault(t)
+			if s, ok := f.(Step); ok && len(s.Args) == 0 {
+				s.Args = nil
+				f = s
+			}
+			p = append(p, f)
+		}
+		for _, text := range []string{p.String(), p.Lines()} {
+			got, err := ParsePlan(text)
+			if err != nil {
+				t.Fatalf("parsing %q: %v", text, err)
+			}
+			if !reflect.DeepEqual(got, p) {
+				t.Fatalf("%q parsed as\n%v, want\n%v", text, got, p)
+			}
+		}
+	})
+}
+
+func TestMalformedPlanEntriesAreRefused(t *testing.T) {
+	for _, text := range []string{"crash node=1 at=soon down=1s keep=0%", "meteor node=1", "step at=1s", "conns latency=1ms fragment=maybe"} {
+		if _, err := ParsePlan(text); err == nil {
+			t.Errorf("%q parsed", text)
+		}
+	}
+}
+
+func TestPlanWithoutAnEntryKeepsTheOthersInOrder(t *testing.T) {
+	p := Plan{Disk{Node: 1}, Step{Action: "ban", Args: []string{"g1"}}, Crash{Node: 1, KeepPct: 100}}
+	if got := p.Without(1); !reflect.DeepEqual(got, Plan{Disk{Node: 1}, Crash{Node: 1, KeepPct: 100}}) || len(p) != 3 {
+		t.Fatalf("without 1: %v (plan %v)", got, p)
+	}
+	if len(p.Steps()) != 1 || len(p.Faults()) != 2 {
+		t.Fatalf("steps %v faults %v", p.Steps(), p.Faults())
+	}
+}
+
+func TestCoverageCountsFeaturesAndNamesTheMissing(t *testing.T) {
 	c := NewCounter()
-	var restarted []runtime.NodeID
-	Plan{
-		Crash{Node: 1, At: time.Second, Down: 100 * time.Millisecond, KeepPct: 0},
-		Crash{Node: 1, At: 1050 * time.Millisecond, Down: time.Second, KeepPct: 100}, // while down: no effect
-		Clock{Node: 1, At: 2 * time.Second, Jump: time.Hour, DriftPPM: 10},
-	}.Schedule(s, Hooks{AfterRestart: func(id runtime.NodeID) { restarted = append(restarted, id) }}, c)
-	if err := s.Run(3 * time.Second); err != nil {
-		t.Fatal(err)
+	c.Covered(Coverage{Resends: 2, Kicks: 0})
+	c.Covered(Coverage{Resends: 1, CutPages: 4})
+	if c.Feature(Resends) != 3 || c.Feature(CutPages) != 4 {
+		t.Fatalf("counted %s", c)
 	}
-	if st := s.Stats(); st.Crashes != 1 || st.Restarts != 1 || !slices.Equal(restarted, []runtime.NodeID{1}) {
-		t.Fatalf("crashes %d restarts %d hook %v", st.Crashes, st.Restarts, restarted)
+	if got := c.MissingFeatures([]Feature{Resends, Kicks, CutPages, Compactions}); !reflect.DeepEqual(got, []Feature{Compactions, Kicks}) {
+		t.Fatalf("missing %v", got)
 	}
-	if c.Count(CrashPowerLoss) != 1 || c.Count(CrashProcess) != 0 || c.Count(ClockJump) != 1 || c.Count(ClockDrift) != 1 {
-		t.Fatalf("fired: %s", c)
-	}
-	if missing := c.Missing([]Class{CrashPowerLoss, CrashTorn, DiskErrors}); !slices.Equal(missing, []Class{CrashTorn, DiskErrors}) {
-		t.Fatalf("missing %v", missing)
+	if line := (Coverage{Resends: 1}).Line([]Feature{Resends, Kicks}); line != "resends=1 kicks=0" {
+		t.Fatalf("line %q", line)
 	}
 }

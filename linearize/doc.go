@@ -82,6 +82,20 @@
 // in time. Each violation says which channel, seq, operations and what was
 // expected against what was seen.
 //
+// # The permission model and the views
+//
+// Beside Check, CheckRules and CheckViews check what the recorder was told
+// of the rules (rules.go): channels declared Modelled with their initial
+// rules, and each RuleChanged (bans, subscribers, black/whitelists, system
+// uids), applied in order of call at some instant between call and
+// return. A send of a modelled channel must be answered as some state of
+// the rules during it allowed, a RECV of one must reach a user subscribed
+// at some moment since the send, no RECV may follow a connection's
+// DISCONNECT (permissions.go); a sync's more flag must say whether its
+// limit cut the range, and a conversation's last_msg_seq, unread count
+// and read cursor must fit the log and the cursor's moves (views.go). A
+// change racing an operation allows every state it could have left.
+//
 // Imports: the standard library and porcupine (tests also rapid). Never
 // node/ or sim/: it checks histories, whoever produced them.
 package linearize

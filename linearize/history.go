@@ -202,6 +202,8 @@ type Recorder struct {
 	restarts []restart
 	final    map[string][]Message // channel → final stored log
 	subs     []Subscription
+
+	ext *rulesState // the permission model and views (rules.go)
 }
 
 // NewRecorder returns an empty Recorder.

@@ -36,6 +36,9 @@ func DefaultConnConfig() ConnConfig {
 // SetConnConfig configures connections dialled from now on.
 func (s *Sim) SetConnConfig(cfg ConnConfig) { s.connCfg = cfg }
 
+// ConnConfig is the configuration connections dialed from now on get.
+func (s *Sim) ConnConfig() ConnConfig { return s.connCfg }
+
 // conn is one end of a simulated byte stream.
 type conn struct {
 	s    *Sim

@@ -3,7 +3,6 @@ package sim_test
 import (
 	"fmt"
 	"maps"
-	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"slices"
@@ -27,22 +26,24 @@ func (sw *seedWorld) quietPhase() {
 			sw.fail("quiet phase: %v", err)
 			return
 		}
+		sw.afterRestart(sw.n.ID())
 	}
-	deadline := sw.Now() + nodeLiveness
+	deadline := max(sw.Now(), sw.probeDue()) + nodeLiveness
 	settled := func() bool {
 		for _, u := range sw.users {
 			if !u.c.Ready || u.c.Inflight() > 0 {
 				return false
 			}
 			for _, rec := range u.sends {
-				if !rec.acked {
+				if !rec.acked && !rec.refused {
 					return false
 				}
 			}
 		}
-		return true
+		return sw.apiSettled() && sw.probeDone() && !sw.admin.busy && len(sw.admin.queue) == 0
 	}
-	sw.runUntil(deadline, settled, "every user connected with every send acknowledged")
+	sw.runUntil(deadline, settled, "every user connected with every send acknowledged or refused, the API's sends, the dedupe probe and the workload steps answered")
+	sw.apiQuietSends()
 	for _, u := range sw.users {
 		if u.c.Ready {
 			for _, t := range u.targets {
@@ -51,6 +52,8 @@ func (sw *seedWorld) quietPhase() {
 		}
 	}
 	sw.runUntil(deadline, func() bool { return settled() && sw.finalsDelivered() }, "every last message acknowledged and delivered")
+	sw.nodeCoverage()
+	sw.adminUnanswered()
 	sw.checkStore()
 }
 
@@ -109,7 +112,7 @@ func (sw *seedWorld) checkStore() {
 				break
 			}
 			k := m.FromUID + "\x00" + m.ClientMsgNo
-			if prev, dup := seen[k]; dup {
+			if prev, dup := seen[k]; dup && m.ClientMsgNo != "" {
 				sw.fail("%s: client_msg_no %s of %s stored twice (seqs %d and %d)", ch, m.ClientMsgNo, m.FromUID, prev, m.Seq)
 			}
 			seen[k] = m.Seq
@@ -141,7 +144,7 @@ func (sw *seedWorld) checkStore() {
 	}
 	for _, u := range sw.users {
 		for _, cmn := range u.order {
-			if !u.sends[cmn].acked {
+			if rec := u.sends[cmn]; !rec.acked && !rec.refused {
 				sw.res.unknown++
 			}
 		}
@@ -170,40 +173,6 @@ func (sw *seedWorld) readAfterRestart() {
 	}
 }
 
-// startReader issues history syncs and max-seq reads over the API at random
-// times, each recorded in the history.
-func (sw *seedWorld) startReader() {
-	r := rand.New(sw.Sim.Rand("reader"))
-	var next func()
-	next = func() {
-		if !sw.quiet {
-			sw.Sim.After(time.Duration(20+r.IntN(300))*time.Millisecond, "read", next)
-		}
-		if !sw.n.Up() {
-			return
-		}
-		ch := sw.channels[r.IntN(len(sw.channels))]
-		sw.reads++
-		client := fmt.Sprintf("reader/%d", sw.reads)
-		if r.IntN(3) == 0 {
-			sw.n.Record(client, node.MaxSeq{Channel: ch}, nil)
-			return
-		}
-		req := node.MessageSync{LoginUID: sw.members[ch][0], Channel: ch, PullMode: r.IntN(2), Limit: 1 + r.IntN(30)}
-		if r.IntN(4) != 0 {
-			req.Start = uint64(r.IntN(120))
-		}
-		if r.IntN(3) == 0 {
-			req.End = req.Start + uint64(r.IntN(40))
-			if req.PullMode == node.PullDown {
-				req.End = uint64(r.IntN(int(req.Start) + 1))
-			}
-		}
-		sw.n.Record(client, req, nil)
-	}
-	sw.Sim.After(100*time.Millisecond, "read", next)
-}
-
 // checkHistory hands the final logs to the recorder and runs the
 // linearizability check and the invariants.
 func (sw *seedWorld) checkHistory(stored map[node.ChannelKey][]*node.Message) {
@@ -221,5 +190,10 @@ func (sw *seedWorld) checkHistory(stored map[node.ChannelKey][]*node.Message) {
 	sw.res.report = rep
 	if !rep.OK {
 		sw.fail("history check: %s", rep)
+	}
+	// The permission model, the kicks, the more flags and the
+	// conversation views.
+	for _, v := range append(sw.History.CheckRules(), sw.History.CheckViews()...) {
+		sw.fail("history check: %s", v)
 	}
 }

@@ -14,7 +14,6 @@ import (
 	"github.com/jindou-im/jindou/linearize"
 	"github.com/jindou-im/jindou/node"
 	"github.com/jindou-im/jindou/node/proto"
-	"github.com/jindou-im/jindou/runtime"
 	"github.com/jindou-im/jindou/sim"
 	"github.com/jindou-im/jindou/sim/world"
 )
@@ -31,24 +30,35 @@ import (
 func TestSeeds(t *testing.T) {
 	first, n := seedRange()
 	counter := chaos.NewCounter()
-	for seed := first; seed < first+uint64(n); seed++ {
-		runAndReportSeed(t, t, seed, counter, nil)
+	opts, replaying := planFlags(t)
+	if replaying {
+		n = 1
 	}
-	// A fault class that never fired in a set of seeds means a fault was
-	// switched off by mistake: the seeds would prove nothing about it.
+	for seed := first; seed < first+uint64(n); seed++ {
+		r := runAndReportSeed(t, t, seed, counter, opts)
+		if *shrinkFlag && len(r.failures) > 0 {
+			shrinkSeed(t, seed, r.plan)
+		}
+	}
+	// A fault class that never fired, or a workload feature that never
+	// happened, in a set of seeds means it was switched off by mistake:
+	// the seeds would prove nothing about it.
 	if n >= 20 {
 		if missing := counter.Missing(singleNodeFaults); len(missing) > 0 {
 			t.Errorf("in %d seeds these fault classes never fired: %v (fired: %s)", n, missing, counter)
 		}
+		if missing := counter.MissingFeatures(chaos.NodeSeedFeatures); len(missing) > 0 {
+			t.Errorf("in %d seeds these workload features never happened: %v (counted: %s)", n, missing, counter)
+		}
 	}
-	t.Logf("faults fired: %s", counter)
+	t.Logf("faults fired and features covered: %s", counter)
 }
 
 // TestKeptSeeds reruns the seeds that once caught a bug (sim/testdata/seeds).
 func TestKeptSeeds(t *testing.T) {
 	counter := chaos.NewCounter()
 	for _, seed := range keptSeeds(t) {
-		runAndReportSeed(t, t, seed, counter, nil)
+		runAndReportSeed(t, t, seed, counter, seedOpts{})
 	}
 }
 
@@ -84,15 +94,28 @@ type seedReporter interface {
 	Errorf(format string, args ...any)
 }
 
+// seedOpts change how a seed runs.
+type seedOpts struct {
+	// plan, if not nil, replaces the plan the seed draws (its faults and
+	// workload steps).
+	plan chaos.Plan
+	// watch, if set, sees the world before it runs.
+	watch func(*seedWorld)
+	// quiet: print no seed line (the shrinker's runs).
+	quiet bool
+}
+
 // runAndReportSeed runs one seed and reports its failures to rep: every
 // failure, the fault plan and the command that replays the seed. A seed
-// that fails, even by a panic, never stops the seeds after it. watch, if
-// set, sees the world before it runs.
-func runAndReportSeed(t *testing.T, rep seedReporter, seed uint64, counter *chaos.Counter, watch func(*seedWorld)) *nodeSeedResult {
-	r := runNodeSeed(t, seed, counter, watch)
-	fmt.Printf("seed=%d trace=%016x users=%d groups=%d ops=%d sends=%d acked=%d unknown=%d crashes=%d restarts=%d disconnects=%d faults=%d events=%d virtual=%v wall=%v check=%v\n",
-		seed, r.trace, r.users, r.groups, r.report.Ops, r.sends, r.acked, r.unknown, r.stats.Crashes, r.stats.Restarts,
-		r.disconnects, len(r.plan), r.stats.Events, r.virtual, r.wall.Round(time.Millisecond), r.report.CheckDuration.Round(time.Millisecond))
+// that fails, even by a panic, never stops the seeds after it.
+func runAndReportSeed(t *testing.T, rep seedReporter, seed uint64, counter *chaos.Counter, opts seedOpts) *nodeSeedResult {
+	r := runNodeSeed(t, seed, counter, opts)
+	if !opts.quiet {
+		fmt.Printf("seed=%d trace=%016x users=%d groups=%d ops=%d sends=%d acked=%d unknown=%d crashes=%d restarts=%d disconnects=%d faults=%d steps=%d events=%d virtual=%v wall=%v check=%v %s\n",
+			seed, r.trace, r.users, r.groups, r.report.Ops, r.sends, r.acked, r.unknown, r.stats.Crashes, r.stats.Restarts,
+			r.disconnects, len(r.plan.Faults()), len(r.plan.Steps()), r.stats.Events, r.virtual, r.wall.Round(time.Millisecond),
+			r.report.CheckDuration.Round(time.Millisecond), r.coverage.Line(chaos.NodeSeedFeatures))
+	}
 	if len(r.failures) == 0 {
 		return r
 	}
@@ -103,16 +126,17 @@ func runAndReportSeed(t *testing.T, rep seedReporter, seed uint64, counter *chao
 		}
 		rep.Errorf("seed %d: %s", seed, f)
 	}
-	rep.Errorf("seed %d fault plan:\n%s", seed, r.plan)
+	rep.Errorf("seed %d fault plan:\n%s", seed, r.plan.Lines())
 	if r.report.Visualization != "" {
 		rep.Errorf("seed %d: porcupine visualization: %s", seed, r.report.Visualization)
 	}
-	rep.Errorf("replay: go test ./sim -run '^TestSeeds$' -seed=%d -v", seed)
+	rep.Errorf("replay: go test ./sim -run '^TestSeeds$' -seed=%d -v\n  with an edited plan: -plan='%s'\n  shrunk: -shrink", seed, r.plan)
 	return r
 }
 
 type nodeSeedResult struct {
 	plan                               chaos.Plan
+	coverage                           chaos.Coverage
 	report                             linearize.Report
 	trace                              uint64
 	users, groups                      int
@@ -145,6 +169,17 @@ type seedWorld struct {
 	// conns numbers client connections for the history.
 	conns int
 	reads int
+	// tailSeen is, per channel, the highest seq acknowledged so far (the
+	// reader's edges).
+	tailSeen     map[node.ChannelKey]uint64
+	ruleChannels []*ruleChannel
+	admin        admin
+	devices      []*seedDevice
+	apiSends     []*apiSend
+	probe        probe
+	// lastStats is the node's counters last read in this incarnation;
+	// baseStats sums those of the incarnations before.
+	lastStats, baseStats node.StatsReply
 }
 
 func (sw *seedWorld) fail(format string, args ...any) {
@@ -157,11 +192,13 @@ type seedUser struct {
 	uid string
 	c   *world.Client
 	rng *rand.Rand
-	// targets are what the user may send to: its groups, and peers.
-	targets []target
-	sends   map[string]*sendRec // by client_msg_no
-	order   []string            // client_msg_nos in send order
-	n       int
+	// targets are what the user may send to: its groups, and peers;
+	// ruleTargets the rule channels it sends to (drawn from rrng).
+	targets, ruleTargets []target
+	rrng                 *rand.Rand
+	sends                map[string]*sendRec // by client_msg_no
+	order                []string            // client_msg_nos in send order
+	n                    int
 	// lastSeq is, per channel, the last seq received on this connection.
 	lastSeq map[node.ChannelKey]uint64
 	// got records every RECV: channel → seq → message id.
@@ -176,6 +213,8 @@ type target struct {
 	addr string // as the client addresses it
 	typ  proto.ChannelType
 	key  node.ChannelKey // as stored
+	// modelled: a rule channel, whose sends may be refused.
+	modelled bool
 }
 
 // sendRec is a send and what is known of it.
@@ -188,6 +227,7 @@ type sendRec struct {
 	id       int64
 	inflight bool
 	final    bool
+	refused  bool
 	// op is the history's operation of the attempt in flight.
 	op       linearize.OpID
 	attempts int
@@ -195,39 +235,56 @@ type sendRec struct {
 
 // runNodeSeed runs one seed. A panic during the run (a node's invariant
 // assertion, a bug of the harness) is recovered as the seed's failure.
-func runNodeSeed(t *testing.T, seed uint64, counter *chaos.Counter, watch func(*seedWorld)) (res *nodeSeedResult) {
+func runNodeSeed(t *testing.T, seed uint64, counter *chaos.Counter, opts seedOpts) (res *nodeSeedResult) {
 	start := time.Now()
 	w := world.New(t, seed)
 	env := rand.New(w.Sim.Rand("world"))
-	sw := &seedWorld{World: w, env: env, members: map[node.ChannelKey][]string{}, res: &nodeSeedResult{}, counter: counter}
+	sw := &seedWorld{World: w, env: env, members: map[node.ChannelKey][]string{}, res: &nodeSeedResult{coverage: chaos.Coverage{}},
+		counter: counter, tailSeen: map[node.ChannelKey]uint64{}}
 	defer func() {
 		if p := recover(); p != nil {
 			sw.fail("panic: %v\n%s", p, panicStack())
 			res = sw.finish(start)
 		}
 	}()
+	// Each draw of the node's shape beyond the first ones has its own
+	// stream: a new draw must not shift the rest of the world.
+	window := dedupeWindow(rand.New(w.Sim.Rand("dedupe")))
 	cfg := node.Config{
 		Slots: 1 + env.IntN(64), SlotLoops: 1 + env.IntN(3), GatewayLoops: 1 + env.IntN(3),
 		ResendInterval: time.Duration(1+env.IntN(5)) * time.Second, IdleTimeout: time.Minute,
-		// Its own stream: a new draw must not shift the rest of the world.
 		CompactLogAfter: []int{4, 16, 64, 10000}[rand.New(w.Sim.Rand("compaction")).IntN(4)],
+		DedupeWindow:    window,
 	}
 	sw.n = w.AddNode(1, cfg)
 	sw.makeUsers(12 + env.IntN(30))
+	sw.makeRuleChannels()
+	sw.makeDevices()
+	sw.startProbe(window)
 	// The faults start once the channels exist.
-	sw.res.plan = chaos.DrawSingleNode(rand.New(w.Sim.Rand("faults")), chaos.PlanConfig{Node: 1, Duration: nodeSafety - 2*time.Second, MaxCrash: 3})
-	sw.res.plan.Schedule(w.Sim, chaos.Hooks{AfterRestart: func(runtime.NodeID) { sw.readAfterRestart() }}, counter)
+	plan := opts.plan
+	if plan == nil {
+		plan = chaos.DrawSingleNode(rand.New(w.Sim.Rand("faults")), chaos.PlanConfig{Node: 1, Duration: nodeSafety - 2*time.Second, MaxCrash: 3})
+		plan = append(plan, sw.drawSteps(rand.New(w.Sim.Rand("steps")))...)
+	}
+	sw.res.plan = plan
+	w.Schedule(plan, world.Hooks{BeforeCrash: sw.beforeCrash, AfterRestart: sw.afterRestart, Step: sw.step}, counter)
 	sw.connectUsers()
+	sw.connectDevices()
 	sw.startReader()
-	if watch != nil {
-		watch(sw)
+	sw.startConversationReader()
+	sw.startAPISender()
+	sw.startStats()
+	if opts.watch != nil {
+		opts.watch(sw)
 	}
 	if err := w.Sim.Run(nodeSafety); err != nil {
 		sw.fail("safety phase: %v", err)
 		return sw.finish(start)
 	}
 	sw.quietPhase()
-	counter.AddStats(w.Sim.Stats())
+	counter.AddDiskErrors(w.Sim.Stats().DiskErrors)
+	counter.Covered(sw.res.coverage)
 	return sw.finish(start)
 }
 
@@ -253,196 +310,4 @@ func (sw *seedWorld) finish(start time.Time) *nodeSeedResult {
 		}
 	}
 	return sw.res
-}
-
-// makeUsers creates users, groups and person chats, and subscribes.
-func (sw *seedWorld) makeUsers(n int) {
-	for i := range n {
-		uid := fmt.Sprintf("u%d", i)
-		u := &seedUser{sw: sw, uid: uid, rng: rand.New(sw.Sim.Rand("user/" + uid)), sends: map[string]*sendRec{},
-			got: map[node.ChannelKey]map[uint64]int64{}}
-		u.c = sw.NewClient(world.ClientSpec{UID: uid, Device: "d", Flag: proto.DeviceFlag(sw.env.IntN(3)), Version: uint8(2 + sw.env.IntN(5))})
-		sw.users = append(sw.users, u)
-	}
-	sw.res.groups = 1 + sw.env.IntN(5)
-	for g := range sw.res.groups {
-		key := node.ChannelKey{Type: proto.ChannelGroup, ID: fmt.Sprintf("g%d", g)}
-		var uids []string
-		for _, u := range sw.users {
-			if sw.env.IntN(3) == 0 || len(uids) < 2 {
-				uids = append(uids, u.uid)
-				u.targets = append(u.targets, target{addr: key.ID, typ: proto.ChannelGroup, key: key})
-			}
-		}
-		if _, err := sw.n.Call(node.ChannelUpsert{Channel: key, Subscribers: uids}); err != nil {
-			sw.fail("creating %s: %v", key, err)
-		}
-		sw.members[key] = uids
-		sw.channels = append(sw.channels, key)
-	}
-	for range n {
-		a, b := sw.users[sw.env.IntN(n)], sw.users[sw.env.IntN(n)]
-		key := node.ChannelKey{Type: proto.ChannelPerson, ID: node.PersonChannelID(a.uid, b.uid)}
-		if a == b || sw.members[key] != nil {
-			continue
-		}
-		a.targets = append(a.targets, target{addr: b.uid, typ: proto.ChannelPerson, key: key})
-		b.targets = append(b.targets, target{addr: a.uid, typ: proto.ChannelPerson, key: key})
-		sw.members[key] = []string{a.uid, b.uid}
-		sw.channels = append(sw.channels, key)
-	}
-}
-
-// connectUsers connects everyone and starts their traffic.
-func (sw *seedWorld) connectUsers() {
-	for _, u := range sw.users {
-		u.start(time.Duration(100+sw.env.IntN(900)) * time.Millisecond)
-	}
-}
-
-func (u *seedUser) start(interval time.Duration) {
-	c := u.c
-	c.OnConnack = func(p *proto.Connack) {
-		if p.ReasonCode != proto.ReasonSuccess {
-			u.sw.fail("%s refused with %d", u.uid, p.ReasonCode)
-			return
-		}
-		u.lastSeq = map[node.ChannelKey]uint64{}
-		u.onlineAt = u.sw.Now()
-		u.retryUnknown()
-	}
-	c.OnSendack = u.onSendack
-	c.OnRecv = u.onRecv
-	c.OnDisconnect = func(d *proto.Disconnect) { u.sw.fail("%s disconnected: %d %q", u.uid, d.ReasonCode, d.Reason) }
-	c.OnClosed = func(error) {
-		now := u.sw.Now()
-		for _, cmn := range u.order {
-			if s := u.sends[cmn]; s.inflight {
-				s.inflight = false
-				u.sw.History.Unknown(s.op, now)
-			}
-		}
-		u.offline(now)
-		c.Loop().After(time.Duration(20+u.rng.IntN(500))*time.Millisecond, "connect")
-	}
-	c.OnTimer = func(tag any) {
-		switch tag {
-		case "connect":
-			if !c.Open {
-				u.connect()
-			}
-		case "send":
-			if !u.sw.quiet {
-				if c.Ready && len(u.targets) > 0 && c.Inflight() < 20 {
-					u.send(u.targets[u.rng.IntN(len(u.targets))], false)
-				}
-				c.Loop().After(time.Duration(u.rng.Int64N(int64(interval)*2)), "send")
-			}
-		case "drop":
-			if !u.sw.quiet {
-				if c.Open {
-					u.sw.res.disconnects++
-					if u.rng.IntN(2) == 0 {
-						u.sw.counter.Fire(chaos.ClientClose)
-						c.Close()
-					} else {
-						u.sw.counter.Fire(chaos.ClientCut)
-						u.sw.Cut(c)
-					}
-				}
-				c.Loop().After(time.Duration(1+u.rng.IntN(10))*time.Second, "drop")
-			}
-		}
-	}
-	u.connect()
-	c.Loop().After(interval, "send")
-	c.Loop().After(time.Duration(1+u.rng.IntN(10))*time.Second, "drop")
-}
-
-func (u *seedUser) connect() {
-	u.sw.conns++
-	u.conn = fmt.Sprintf("%s#%d", u.uid, u.sw.conns)
-	u.onlineAt = -1
-	u.c.Connect()
-}
-
-// offline records, for the liveness check, that the connection was an
-// online subscriber of the user's channels until now.
-func (u *seedUser) offline(until time.Duration) {
-	if u.onlineAt < 0 {
-		return
-	}
-	for _, t := range u.targets {
-		u.sw.History.Subscribed(u.conn, t.key.String(), u.onlineAt, until)
-	}
-	u.onlineAt = -1
-}
-
-func (u *seedUser) send(t target, final bool) {
-	u.n++
-	cmn := fmt.Sprintf("%s-%d", u.uid, u.n)
-	rec := &sendRec{t: t, cmn: cmn, payload: fmt.Sprintf("%s says %d 你好", u.uid, u.n), final: final}
-	u.sends[cmn] = rec
-	u.order = append(u.order, cmn)
-	u.attempt(rec)
-}
-
-// attempt sends rec (again), recording the attempt in the history.
-func (u *seedUser) attempt(rec *sendRec) {
-	rec.inflight = true
-	rec.attempts++
-	client := fmt.Sprintf("%s/%s/%d", u.uid, rec.cmn, rec.attempts)
-	rec.op = u.sw.History.CallSend(u.sw.Now(), client, linearize.Send{Channel: rec.t.key.String(), FromUID: u.uid, ClientMsgNo: rec.cmn, Conn: u.conn})
-	u.c.Send(rec.t.addr, rec.t.typ, rec.cmn, []byte(rec.payload), 0, rec.cmn)
-}
-
-// retryUnknown resends, with the same client_msg_no, every send whose
-// outcome was lost with a connection.
-func (u *seedUser) retryUnknown() {
-	for _, cmn := range u.order {
-		rec := u.sends[cmn]
-		if !rec.acked && !rec.inflight {
-			u.attempt(rec)
-		}
-	}
-}
-
-func (u *seedUser) onSendack(s *world.Sent, a *proto.Sendack) {
-	rec := u.sends[s.Tag.(string)]
-	rec.inflight = false
-	now := u.sw.Now()
-	if a.ReasonCode != proto.ReasonSuccess {
-		u.sw.History.Failed(rec.op, now, fmt.Sprintf("reason %d", a.ReasonCode))
-		u.sw.fail("%s send %s refused with %d", u.uid, rec.cmn, a.ReasonCode)
-		return
-	}
-	u.sw.History.SendOK(rec.op, now, a.MessageID, a.MessageSeq)
-	if rec.acked && (rec.seq != a.MessageSeq || rec.id != a.MessageID) {
-		u.sw.fail("%s retry of %s acked as seq %d id %d, first as seq %d id %d", u.uid, rec.cmn, a.MessageSeq, a.MessageID, rec.seq, rec.id)
-	}
-	rec.acked, rec.seq, rec.id = true, a.MessageSeq, a.MessageID
-}
-
-func (u *seedUser) onRecv(r *proto.Recv, plain []byte) {
-	key := node.ChannelKey{Type: r.ChannelType, ID: r.ChannelID}
-	if r.ChannelType == proto.ChannelPerson {
-		key.ID = node.PersonChannelID(u.uid, r.ChannelID)
-	}
-	if r.Flags&proto.FlagDup == 0 {
-		if last := u.lastSeq[key]; r.MessageSeq <= last {
-			u.sw.fail("%s got %s seq %d after seq %d on one connection", u.uid, key, r.MessageSeq, last)
-		}
-		u.lastSeq[key] = r.MessageSeq
-	}
-	m := u.got[key]
-	if m == nil {
-		m = map[uint64]int64{}
-		u.got[key] = m
-	}
-	if id, seen := m[r.MessageSeq]; seen && id != r.MessageID {
-		u.sw.fail("%s got two message ids at %s seq %d", u.uid, key, r.MessageSeq)
-	}
-	m[r.MessageSeq] = r.MessageID
-	u.sw.History.Received(u.sw.Now(), u.conn, key.String(), linearize.Message{Seq: r.MessageSeq, MessageID: r.MessageID, FromUID: r.FromUID, ClientMsgNo: r.ClientMsgNo})
-	_ = plain
 }

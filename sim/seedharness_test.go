@@ -69,14 +69,14 @@ func TestFailingSeedsAreReportedAndTheOthersStillRun(t *testing.T) {
 	results := map[uint64]*nodeSeedResult{}
 	for seed := uint64(1); seed <= 3; seed++ {
 		reports[seed] = &reportLog{}
-		results[seed] = runAndReportSeed(t, reports[seed], seed, counter, sabotage[seed])
+		results[seed] = runAndReportSeed(t, reports[seed], seed, counter, seedOpts{watch: sabotage[seed]})
 	}
 	for seed, want := range map[uint64][]string{
 		1: {"safety phase: sim: node 1 incarnation 2 failed to start", "not a directory"},
 		2: {"panic: " + errBrokenInvariant.Error(), "seedharness_test.go"},
 	} {
 		got := reports[seed].String()
-		want = append(want, fmt.Sprintf("seed %d fault plan:\n  fault 1: disk of node 1", seed),
+		want = append(want, fmt.Sprintf("seed %d fault plan:\n  fault 1: disk node=1", seed),
 			fmt.Sprintf("replay: go test ./sim -run '^TestSeeds$' -seed=%d -v", seed))
 		for _, w := range want {
 			if !strings.Contains(got, w) {

@@ -236,6 +236,15 @@ func (c *Client) InflightSends() []*Sent {
 	return c.sess.InflightSends()
 }
 
+// Ack sends the RECVACK of r (for a client with AutoAck off: a slow
+// reader acknowledging late).
+func (c *Client) Ack(r *proto.Recv) {
+	if err := c.sess.Ack(r); err != nil {
+		panic(err)
+	}
+	c.flush()
+}
+
 // Ping sends PING.
 func (c *Client) Ping() {
 	if err := c.sess.Ping(); err != nil {

@@ -24,7 +24,10 @@
 // testing/cryptotest). The order of construction is part of the trace: the
 // same calls in the same order give the same trace hash.
 //
+// Schedule interprets a chaos.Plan: its faults on the simulator, its
+// workload steps through the caller's hook.
+//
 // Imports: the standard library, sim, runtime, node (its command interface
-// and proto), linearize and wkclient. Only tests and the scenarios
+// and proto), linearize, chaos and wkclient. Only tests and the scenarios
 // import it.
 package world

@@ -103,7 +103,8 @@ func (n *Node) MustCall(req node.Request) any {
 	return r
 }
 
-// Record is Submit for a request the history checks: a node.MessageSync,
+// Record is Submit for a request the history checks: a node.MessageSync
+// (with its more flag),
 // node.MaxSeq or node.SendMessage is recorded in the world's History as
 // client's operation (its call now, its reply or failure when done runs;
 // a send that failed other than by a refusal or a bad field is unknown, and
@@ -124,7 +125,11 @@ func (n *Node) Record(client string, req node.Request, done func(reply any, err 
 			mode = linearize.Down
 		}
 		op = h.CallSync(now(), client, linearize.SyncRequest{Channel: r.Channel.String(), Start: r.Start, End: r.End, Limit: uint64(r.Limit), Mode: mode})
-		ok = func(v any) { h.SyncOK(op, now(), HistoryMessages(v.(node.SyncReply).Messages)) }
+		ok = func(v any) {
+			reply := v.(node.SyncReply)
+			h.SyncOK(op, now(), HistoryMessages(reply.Messages))
+			h.SyncMore(op, reply.More == 1)
+		}
 	case node.MaxSeq:
 		op = h.CallMaxSeq(now(), client, r.Channel.String())
 		ok = func(v any) { h.MaxSeqOK(op, now(), v.(uint64)) }

@@ -1,0 +1,75 @@
+package chaos
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+)
+
+// Feature names something a run's workload or the node did that a seed
+// set must exercise, as a fault class must fire: a set of seeds in which
+// it never happened proves nothing about it.
+type Feature string
+
+// The workload features the node seeds count.
+const (
+	Resends       Feature = "resends"        // RECVs written again (DUP) for want of a RECVACK
+	Kicks         Feature = "kicks"          // connections disconnected by the node
+	ListChanges   Feature = "list_changes"   // subscribers, black/whitelists, system uids changed in traffic
+	InfoChanges   Feature = "info_changes"   // channels banned, send-banned, disbanded, deleted
+	TokenChanges  Feature = "token_changes"  // tokens replaced, devices quit
+	Refusals      Feature = "refusals"       // sends refused for a permission
+	CutPages      Feature = "cut_pages"      // history reads cut by their limit (more=1)
+	ConvReads     Feature = "conv_reads"     // conversation list reads
+	Compactions   Feature = "compactions"    // raft log compactions
+	DedupeHits    Feature = "dedupe_hits"    // repeats answered from the dedupe window
+	DedupeExpiry  Feature = "dedupe_expired" // repeats stored anew after the window
+	SharedCommits Feature = "shared_commits" // group commits holding several slots' entries
+	APISends      Feature = "api_sends"      // sends over the HTTP API, without client_msg_no
+	ManualAcks    Feature = "late_acks"      // RECVACKs sent late by slow readers
+	MultiDevice   Feature = "multi_device"   // users online on several devices at once
+)
+
+// NodeSeedFeatures are the features a set of node seeds must exercise.
+var NodeSeedFeatures = []Feature{
+	Resends, Kicks, ListChanges, InfoChanges, TokenChanges, Refusals, CutPages, ConvReads,
+	Compactions, DedupeHits, DedupeExpiry, SharedCommits, APISends, ManualAcks, MultiDevice,
+}
+
+// Coverage counts features, for one run or summed over runs.
+type Coverage map[Feature]int64
+
+// Add adds n occurrences of f.
+func (c Coverage) Add(f Feature, n int64) { c[f] += n }
+
+// Line prints the counts of want in want's order: "resends=3 kicks=0 ...".
+func (c Coverage) Line(want []Feature) string {
+	parts := make([]string, len(want))
+	for i, f := range want {
+		parts[i] = fmt.Sprintf("%s=%d", f, c[f])
+	}
+	return strings.Join(parts, " ")
+}
+
+// Covered adds a run's coverage to the counter.
+func (c *Counter) Covered(run Coverage) {
+	for f, n := range run {
+		c.features[f] += n
+	}
+}
+
+// Feature is how many times f happened.
+func (c *Counter) Feature(f Feature) int64 { return c.features[f] }
+
+// MissingFeatures lists the features among want that never happened,
+// sorted.
+func (c *Counter) MissingFeatures(want []Feature) []Feature {
+	var out []Feature
+	for _, f := range want {
+		if c.features[f] == 0 {
+			out = append(out, f)
+		}
+	}
+	slices.Sort(out)
+	return out
+}

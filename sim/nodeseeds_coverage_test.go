@@ -1,0 +1,162 @@
+package sim_test
+
+import (
+	"math/rand/v2"
+	"time"
+
+	"github.com/jindou-im/jindou/chaos"
+	"github.com/jindou-im/jindou/node"
+	"github.com/jindou-im/jindou/node/proto"
+	"github.com/jindou-im/jindou/runtime"
+)
+
+// The node's counters, read for the seed's coverage, and the dedupe
+// window's probe.
+
+// dedupeWindow draws the node's dedupe window from its own stream: in some
+// seeds short enough for the probe to outlive it. Retries of the run's
+// sends come within seconds (and a wall clock jump of at most 5s), well
+// inside it.
+func dedupeWindow(r *rand.Rand) time.Duration {
+	if r.IntN(2) == 0 {
+		return time.Duration(12+r.IntN(4)) * time.Second
+	}
+	return 0 // the default, a day
+}
+
+// startStats reads the node's counters every 250ms; a crash folds the last
+// reading of the incarnation into the base (counters start again at 0).
+func (sw *seedWorld) startStats() {
+	var next func()
+	next = func() {
+		if !sw.quiet {
+			sw.Sim.After(250*time.Millisecond, "stats", next)
+		}
+		sw.n.Submit(node.Stats{}, func(v any, err error) {
+			if err == nil {
+				sw.lastStats = v.(node.StatsReply)
+			}
+		})
+	}
+	sw.Sim.After(250*time.Millisecond, "stats", next)
+}
+
+func (sw *seedWorld) foldStats() {
+	s, b := sw.lastStats, &sw.baseStats
+	b.Resends += s.Resends
+	b.Kicks += s.Kicks
+	b.SharedCommits += s.SharedCommits
+	b.Duplicates += s.Duplicates
+	b.DedupeExpired += s.DedupeExpired
+	b.Compactions += s.Compactions
+	sw.lastStats = node.StatsReply{}
+}
+
+// beforeCrash is the plan's hook: what the crash will lose.
+func (sw *seedWorld) beforeCrash(runtime.NodeID) {
+	sw.foldStats()
+	sw.adminLost()
+	sw.probe.busy = false // asked again after the restart
+}
+
+// afterRestart is the plan's hook: reads right after the restart, and
+// what the crash left unanswered asked again.
+func (sw *seedWorld) afterRestart(runtime.NodeID) {
+	sw.readAfterRestart()
+	for _, u := range sw.users[:min(3, len(sw.users))] {
+		sw.readConversations(u.uid)
+	}
+	sw.adminNext()
+	sw.apiRetry()
+	sw.probeRetry()
+}
+
+// nodeCoverage adds the node's counters to the seed's coverage (at the
+// end, the node up).
+func (sw *seedWorld) nodeCoverage() {
+	if v, err := sw.n.Call(node.Stats{}); err == nil {
+		sw.lastStats = v.(node.StatsReply)
+	}
+	sw.foldStats()
+	b, c := sw.baseStats, sw.res.coverage
+	c.Add(chaos.Resends, b.Resends)
+	c.Add(chaos.Kicks, b.Kicks)
+	c.Add(chaos.SharedCommits, b.SharedCommits)
+	c.Add(chaos.DedupeHits, b.Duplicates)
+	c.Add(chaos.DedupeExpiry, b.DedupeExpired)
+	c.Add(chaos.Compactions, b.Compactions)
+}
+
+// probe checks the dedupe window from the outside: a repeat of a stored
+// client_msg_no within the window answers the original seq; one after it
+// (when the window is short) is stored anew. Its channel is not one of
+// the run's checked channels: a message stored twice there is expected.
+type probe struct {
+	ch     node.ChannelKey
+	window time.Duration
+	// stage: 0 first send, 1 repeat within the window, 2 repeat after it,
+	// 3 done.
+	stage int
+	seq   uint64
+	busy  bool
+	at    time.Duration // when the first send was answered
+}
+
+const probeUID = "probe"
+
+func (sw *seedWorld) startProbe(window time.Duration) {
+	p := &sw.probe
+	p.ch, p.window = node.ChannelKey{Type: proto.ChannelGroup, ID: "dedupe-probe"}, window
+	if _, err := sw.n.Call(node.ChannelUpsert{Channel: p.ch, Subscribers: []string{probeUID}}); err != nil {
+		sw.fail("creating %s: %v", p.ch, err)
+	}
+	sw.Sim.After(300*time.Millisecond, "probe", sw.probeRetry)
+}
+
+// probeDue is when the probe's repeat after the window is due (0: none).
+func (sw *seedWorld) probeDue() time.Duration {
+	if p := &sw.probe; p.window > 0 && p.stage < 3 {
+		return p.at + p.window + 6*time.Second
+	}
+	return 0
+}
+
+// probeDone: nothing of the probe is left to do.
+func (sw *seedWorld) probeDone() bool { return sw.probe.stage == 3 }
+
+func (sw *seedWorld) probeRetry() {
+	p := &sw.probe
+	if p.busy || p.stage == 3 || !sw.n.Up() {
+		return
+	}
+	if due := sw.probeDue(); p.stage == 2 && sw.Now() < due {
+		sw.Sim.At(due, "probe", sw.probeRetry)
+		return
+	}
+	p.busy = sw.n.Submit(node.SendMessage{FromUID: probeUID, Channel: p.ch, ClientMsgNo: "probe-1", Payload: []byte("probe")}, func(v any, err error) {
+		p.busy = false
+		if err != nil {
+			sw.fail("dedupe probe, stage %d: %v", p.stage, err)
+			p.stage = 3
+			return
+		}
+		seq := v.(node.SendReply).MessageSeq
+		switch p.stage {
+		case 0:
+			p.seq, p.at = seq, sw.Now()
+		case 1:
+			if seq != p.seq {
+				sw.fail("dedupe probe: a repeat within the window stored anew at seq %d (first at %d)", seq, p.seq)
+			}
+		case 2:
+			if seq == p.seq {
+				sw.fail("dedupe probe: a repeat %v after the first (window %v) answered the original seq %d", sw.Now()-p.at, p.window, seq)
+			}
+		}
+		p.stage++
+		if p.stage == 2 && p.window == 0 {
+			p.stage = 3
+		}
+		sw.probeRetry()
+	})
+}
