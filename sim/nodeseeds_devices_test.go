@@ -119,12 +119,12 @@ func (d *seedDevice) connect() {
 	s.SetConnConfig(was)
 }
 
-func (d *seedDevice) onRecv(r *proto.Recv, _ []byte) {
+func (d *seedDevice) onRecv(r *proto.Recv, plain []byte) {
 	key := node.ChannelKey{Type: r.ChannelType, ID: r.ChannelID}
 	if r.ChannelType == proto.ChannelPerson {
 		key.ID = node.PersonChannelID(d.uid, r.ChannelID)
 	}
-	d.sw.History.Received(d.sw.Now(), d.conn, key.String(), recvMessage(r))
+	d.sw.History.Received(d.sw.Now(), d.conn, key.String(), recvMessage(r, plain))
 	if d.ackDelay != nil {
 		if wait := d.ackDelay(); wait >= 0 {
 			d.c.Loop().After(wait, ackTag{d.conn, r})

@@ -157,7 +157,7 @@ func (u *seedUser) attempt(rec *sendRec) {
 	rec.inflight = true
 	rec.attempts++
 	client := fmt.Sprintf("%s/%s/%d", u.uid, rec.cmn, rec.attempts)
-	rec.op = u.sw.History.CallSend(u.sw.Now(), client, linearize.Send{Channel: rec.t.key.String(), FromUID: u.uid, ClientMsgNo: rec.cmn, Conn: u.conn})
+	rec.op = u.sw.History.CallSend(u.sw.Now(), client, linearize.Send{Channel: rec.t.key.String(), FromUID: u.uid, ClientMsgNo: rec.cmn, Conn: u.conn, Payload: rec.payload})
 	u.c.Send(rec.t.addr, rec.t.typ, rec.cmn, []byte(rec.payload), 0, rec.cmn)
 }
 
@@ -216,11 +216,11 @@ func (u *seedUser) onRecv(r *proto.Recv, plain []byte) {
 		u.sw.fail("%s got two message ids at %s seq %d", u.uid, key, r.MessageSeq)
 	}
 	m[r.MessageSeq] = r.MessageID
-	u.sw.History.Received(u.sw.Now(), u.conn, key.String(), recvMessage(r))
-	_ = plain
+	u.sw.History.Received(u.sw.Now(), u.conn, key.String(), recvMessage(r, plain))
 }
 
-// recvMessage is a RECV as the history records it.
-func recvMessage(r *proto.Recv) linearize.Message {
-	return linearize.Message{Seq: r.MessageSeq, MessageID: r.MessageID, FromUID: r.FromUID, ClientMsgNo: r.ClientMsgNo}
+// recvMessage is a RECV as the history records it, with the payload the
+// client decrypted (checked against what was sent and stored).
+func recvMessage(r *proto.Recv, plain []byte) linearize.Message {
+	return linearize.Message{Seq: r.MessageSeq, MessageID: r.MessageID, FromUID: r.FromUID, ClientMsgNo: r.ClientMsgNo, Payload: string(plain)}
 }

@@ -134,7 +134,7 @@ func (n *Node) Record(client string, req node.Request, done func(reply any, err 
 		op = h.CallMaxSeq(now(), client, r.Channel.String())
 		ok = func(v any) { h.MaxSeqOK(op, now(), v.(uint64)) }
 	case node.SendMessage:
-		op = h.CallSend(now(), client, linearize.Send{Channel: r.Channel.String(), FromUID: r.FromUID, ClientMsgNo: r.ClientMsgNo})
+		op = h.CallSend(now(), client, linearize.Send{Channel: r.Channel.String(), FromUID: r.FromUID, ClientMsgNo: r.ClientMsgNo, Payload: string(r.Payload)})
 		ok = func(v any) { s := v.(node.SendReply); h.SendOK(op, now(), s.MessageID, s.MessageSeq) }
 	}
 	return n.Submit(req, func(v any, err error) {
@@ -232,7 +232,7 @@ func (n *Node) SyncAll(login string, ch node.ChannelKey) ([]*node.Message, error
 func HistoryMessages(msgs []*node.Message) []linearize.Message {
 	out := make([]linearize.Message, len(msgs))
 	for i, m := range msgs {
-		out[i] = linearize.Message{Seq: m.Seq, MessageID: m.MessageID, FromUID: m.FromUID, ClientMsgNo: m.ClientMsgNo}
+		out[i] = linearize.Message{Seq: m.Seq, MessageID: m.MessageID, FromUID: m.FromUID, ClientMsgNo: m.ClientMsgNo, Payload: string(m.Payload)}
 	}
 	return out
 }
