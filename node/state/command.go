@@ -35,34 +35,34 @@ const (
 // fresh for every incarnation of a slot loop, so entries of an earlier
 // incarnation, re-applied after a restart, complete nothing.
 type Proposal struct {
-	Node  uint64 `json:"n,omitempty"`
-	Nonce uint64 `json:"o,omitempty"`
-	N     uint64 `json:"i,omitempty"`
+	Node  uint64
+	Nonce uint64
+	N     uint64
 }
 
 // Command is one state machine operation; which fields matter depends on Op.
 type Command struct {
-	Op   string   `json:"op"`
-	Prop Proposal `json:"prop"`
+	Op   string
+	Prop Proposal
 	// AtMs is the proposer's wall clock (unix ms): message timestamps, ids
 	// and the dedupe window use it, never the applier's clock.
-	AtMs  int64        `json:"at"`
-	Ch    ChannelKey   `json:"ch"`
-	Info  *ChannelInfo `json:"info,omitempty"`
-	UIDs  []string     `json:"uids,omitempty"`
-	Reset bool         `json:"reset,omitempty"`
+	AtMs  int64
+	Ch    ChannelKey
+	Info  *ChannelInfo
+	UIDs  []string
+	Reset bool
 	// Table is tblBlacklist or tblWhitelist for OpList; ListOp says what to do.
-	Table  byte     `json:"tbl,omitempty"`
-	ListOp string   `json:"lop,omitempty"`
-	Send   *SendCmd `json:"send,omitempty"`
+	Table  byte
+	ListOp string
+	Send   *SendCmd
 	// Token fields.
-	UID   string `json:"uid,omitempty"`
-	Flag  int    `json:"flag,omitempty"` // -1: every flag (token_clear)
-	Token string `json:"token,omitempty"`
-	Level uint8  `json:"level,omitempty"`
+	UID   string
+	Flag  int // -1: every flag (token_clear)
+	Token string
+	Level uint8
 	// Conversation fields.
-	Seq    uint64 `json:"seq,omitempty"`
-	Unread uint64 `json:"unread,omitempty"`
+	Seq    uint64
+	Unread uint64
 }
 
 // SendCmd is a message to store.
@@ -70,14 +70,14 @@ type SendCmd struct {
 	// ID is the message id the proposing leader gave out
 	// (Machine.NextMessageID); apply keeps it when it is above the slot's
 	// last applied id.
-	ID          int64         `json:"id,omitempty"`
-	From        string        `json:"from"`
-	ClientMsgNo string        `json:"cmn"`
-	Header      Header        `json:"h"`
-	Setting     proto.Setting `json:"set,omitempty"`
-	Expire      uint32        `json:"exp,omitempty"`
-	Topic       string        `json:"topic,omitempty"`
-	Payload     []byte        `json:"p"`
+	ID          int64
+	From        string
+	ClientMsgNo string
+	Header      Header
+	Setting     proto.Setting
+	Expire      uint32
+	Topic       string
+	Payload     []byte
 }
 
 // EncodeCommand is a command as a raft entry's data.

@@ -6,33 +6,33 @@ import "github.com/jindou-im/jindou/node/proto"
 type ChannelInfo struct {
 	// Exists is set once a group channel is created (by the API or by adding
 	// subscribers). Person channels exist implicitly.
-	Exists        bool `json:"exists"`
-	Large         bool `json:"large,omitempty"`
-	Ban           bool `json:"ban,omitempty"`
-	Disband       bool `json:"disband,omitempty"`
-	SendBan       bool `json:"send_ban,omitempty"`
-	AllowStranger bool `json:"allow_stranger,omitempty"`
+	Exists        bool
+	Large         bool
+	Ban           bool
+	Disband       bool
+	SendBan       bool
+	AllowStranger bool
 }
 
 // ChannelRecord is a channel's stored state.
 type ChannelRecord struct {
-	Info ChannelInfo `json:"info"`
+	Info ChannelInfo
 	// LastSeq is the seq of the newest stored message; seqs are 1..LastSeq
 	// without gaps.
-	LastSeq uint64 `json:"last_seq,omitempty"`
+	LastSeq uint64
 	// LastTimestamp is the newest message's time, unix seconds.
-	LastTimestamp int32 `json:"last_ts,omitempty"`
+	LastTimestamp int32
 	// WhitelistSize counts the whitelist's members (0: no allowlist).
-	WhitelistSize int `json:"wl,omitempty"`
+	WhitelistSize int
 	// Convs: a person channel's conversations exist for both users.
-	Convs bool `json:"convs,omitempty"`
+	Convs bool
 }
 
 // Header is the message header of the API (and of the frame flags).
 type Header struct {
-	NoPersist bool `json:"no_persist"`
-	RedDot    bool `json:"red_dot"`
-	SyncOnce  bool `json:"sync_once"`
+	NoPersist bool
+	RedDot    bool
+	SyncOnce  bool
 }
 
 // Flags are the header as a frame's flag bits.
@@ -57,44 +57,44 @@ func HeaderOf(f proto.Flags) Header {
 
 // Message is a stored message. Payload is the plaintext.
 type Message struct {
-	MessageID   int64         `json:"id"`
-	Seq         uint64        `json:"seq"`
-	ClientMsgNo string        `json:"cmn"`
-	FromUID     string        `json:"from"`
-	Channel     ChannelKey    `json:"ch"`
-	Timestamp   int32         `json:"ts"`
-	Header      Header        `json:"h"`
-	Setting     proto.Setting `json:"set,omitempty"`
-	Expire      uint32        `json:"exp,omitempty"`
-	Topic       string        `json:"topic,omitempty"`
-	Payload     []byte        `json:"p"`
+	MessageID   int64
+	Seq         uint64
+	ClientMsgNo string
+	FromUID     string
+	Channel     ChannelKey
+	Timestamp   int32
+	Header      Header
+	Setting     proto.Setting
+	Expire      uint32
+	Topic       string
+	Payload     []byte
 }
 
 // dedupeRecord remembers a stored send for the dedupe window.
 type dedupeRecord struct {
-	Seq       uint64 `json:"seq"`
-	MessageID int64  `json:"id"`
-	AtMs      int64  `json:"at"`
+	Seq       uint64
+	MessageID int64
+	AtMs      int64
 }
 
 // convRecord is a user's conversation in a channel. It lives in the
 // channel's slot; the channel record supplies the last message.
 type convRecord struct {
 	// ReadSeq is the read cursor: unread = LastSeq - ReadSeq.
-	ReadSeq uint64 `json:"read"`
+	ReadSeq uint64
 	// DeletedSeq hides the conversation until a message above it arrives.
-	DeletedSeq uint64 `json:"del,omitempty"`
+	DeletedSeq uint64
 }
 
 // tokenRecord is a user's token for one device flag.
 type tokenRecord struct {
-	Token string `json:"token"`
-	Level uint8  `json:"level"`
+	Token string
+	Level uint8
 }
 
 // slotMeta is per-slot state of the state machine.
 type slotMeta struct {
 	// LastID is the last message id the slot applied: the next one is
 	// above it (NextMessageID).
-	LastID int64 `json:"last"`
+	LastID int64
 }
