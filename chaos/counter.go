@@ -1,6 +1,7 @@
 package chaos
 
 import (
+	"cmp"
 	"fmt"
 	"slices"
 	"strings"
@@ -32,10 +33,15 @@ func (c *Counter) Count(cl Class) int { return c.fired[cl] }
 
 // Missing lists the classes among want that never fired, sorted.
 func (c *Counter) Missing(want []Class) []Class {
-	var out []Class
-	for _, cl := range want {
-		if c.fired[cl] == 0 {
-			out = append(out, cl)
+	return never(want, func(cl Class) bool { return c.fired[cl] == 0 })
+}
+
+// never lists the entries of want for which zero holds, sorted.
+func never[K cmp.Ordered](want []K, zero func(K) bool) []K {
+	var out []K
+	for _, k := range want {
+		if zero(k) {
+			out = append(out, k)
 		}
 	}
 	slices.Sort(out)

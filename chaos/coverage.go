@@ -2,7 +2,6 @@ package chaos
 
 import (
 	"fmt"
-	"slices"
 	"strings"
 )
 
@@ -64,12 +63,5 @@ func (c *Counter) Feature(f Feature) int64 { return c.features[f] }
 // MissingFeatures lists the features among want that never happened,
 // sorted.
 func (c *Counter) MissingFeatures(want []Feature) []Feature {
-	var out []Feature
-	for _, f := range want {
-		if c.features[f] == 0 {
-			out = append(out, f)
-		}
-	}
-	slices.Sort(out)
-	return out
+	return never(want, func(f Feature) bool { return c.features[f] == 0 })
 }
