@@ -36,6 +36,9 @@ func (g *gateway) push(c *client, msg *state.Message) {
 	if len(c.pending) >= maxPendingRecvs {
 		g.forgetOldest(c)
 	}
+	if c.pending == nil {
+		c.pending = map[int64]*pendingRecv{} // made on first use: idle connections need none
+	}
 	c.pending[msg.MessageID] = &pendingRecv{frame: frame, seq: msg.Seq, sentAt: g.now(), sends: 1}
 	if !c.resendArmed {
 		c.resendArmed = true

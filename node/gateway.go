@@ -141,8 +141,7 @@ func (g *gateway) onMsg(m runtime.Msg) {
 
 func (g *gateway) onOpen(conn runtime.Conn) {
 	now := g.now()
-	c := &client{conn: conn, dec: proto.NewDecoder(g.n.cfg.MaxFrameSize), openedAt: now, lastInbound: now,
-		pending: map[int64]*pendingRecv{}, sending: map[uint32]time.Duration{}}
+	c := &client{conn: conn, dec: proto.NewDecoder(g.n.cfg.MaxFrameSize), openedAt: now, lastInbound: now}
 	c.timer = g.loop.After(g.n.cfg.ConnectTimeout, deadlineTag{conn.ID()})
 	g.clients[conn.ID()] = c
 	g.stats.Accepted++

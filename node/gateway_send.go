@@ -3,6 +3,7 @@ package node
 import (
 	"maps"
 	"slices"
+	"time"
 
 	"github.com/jindou-im/jindou/node/proto"
 	"github.com/jindou-im/jindou/node/state"
@@ -39,6 +40,9 @@ func (g *gateway) onSend(c *client, p *proto.Send) {
 		From: c.uid, ClientMsgNo: p.ClientMsgNo, Header: state.HeaderOf(p.Flags),
 		Setting: p.Setting &^ proto.SettingNoEncrypt, Expire: p.Expire, Topic: p.Topic, Payload: plain,
 	}}
+	if c.sending == nil {
+		c.sending = map[uint32]time.Duration{} // made on first use: idle connections need none
+	}
 	c.sending[p.ClientSeq] = g.now()
 	g.armSendTimeout(c)
 	slotID := state.SlotOfChannel(ch, g.n.cfg.Slots)

@@ -20,8 +20,9 @@ type Session struct {
 	salt      string
 	serverKey string // base64 of the server's public key; "" on the client side
 
-	// encMode and decMode are made once and rewound to iv before each use
-	// when they support it (the standard library's AES-CBC does).
+	// encMode and decMode are made on first use and rewound to iv before
+	// each later use when they support it (the standard library's AES-CBC
+	// does).
 	encMode, decMode cipher.BlockMode
 
 	raw  []byte // scratch: padded plaintext, then ciphertext
@@ -44,8 +45,8 @@ func NewSession(aesKey, salt string) (*Session, error) {
 	}
 	s := &Session{block: block, aesKey: aesKey, salt: salt[:SaltLen]}
 	copy(s.iv[:], salt)
-	s.encMode = cipher.NewCBCEncrypter(block, s.iv[:])
-	s.decMode = cipher.NewCBCDecrypter(block, s.iv[:])
+	// The CBC modes are made on first use (rewind): each copies the key
+	// schedule, and a connection that never sends or receives needs none.
 	return s, nil
 }
 
