@@ -18,13 +18,19 @@ import (
 // persistReady writes what a Ready asks to make durable into b: new
 // entries (deleting any tail after them that a new leader replaced: the
 // stored log ended at prevLast), and the HardState.
-func persistReady(b *pebble.Batch, slot int, rd *raft.Ready, prevLast uint64, fresh bool, cs *pb.ConfState) {
+func persistReady(b *pebble.Batch, slot int, rd *raft.Ready, prevLast uint64, fresh bool, cs *pb.ConfState, buf *entryBufs) {
 	if fresh {
 		mustSet(b, state.ConfStateKey(slot), marshal(cs))
 	}
 	if n := len(rd.Entries); n > 0 {
 		for _, e := range rd.Entries {
-			mustSet(b, state.RaftEntryKey(slot, e.GetIndex()), marshal(e))
+			buf.key = state.AppendRaftEntryKey(buf.key[:0], slot, e.GetIndex())
+			val, err := gproto.MarshalOptions{}.MarshalAppend(buf.val[:0], e)
+			if err != nil {
+				panic(fmt.Sprintf("node: marshal entry: %v", err))
+			}
+			buf.val = val
+			mustSet(b, buf.key, buf.val)
 		}
 		// A new leader's entries replace everything after them. (A range
 		// deletion only when needed: Pebble's reads pay for each one.)
@@ -38,6 +44,10 @@ func persistReady(b *pebble.Batch, slot int, rd *raft.Ready, prevLast uint64, fr
 		mustSet(b, state.HardStateKey(slot), marshal(rd.HardState))
 	}
 }
+
+// entryBufs are a slot loop's buffers for the raft entries it writes:
+// Pebble copies keys and values into the batch.
+type entryBufs struct{ key, val []byte }
 
 func marshal(m gproto.Message) []byte {
 	b, err := gproto.Marshal(m)

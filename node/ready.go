@@ -76,7 +76,7 @@ func (sl *slotLoop) persist(slots []int) {
 		}
 		prev, _, _ := s.storage.InitialState()
 		prevLast, _ := s.storage.LastIndex()
-		persistReady(b, s.id, &s.rd, prevLast, s.fresh, s.conf)
+		persistReady(b, s.id, &s.rd, prevLast, s.fresh, s.conf, &sl.entryBufs)
 		sync = sync || s.fresh || raft.MustSync(hs, prev, len(s.rd.Entries))
 	}
 	if !sync {

@@ -50,6 +50,7 @@ type slotLoop struct {
 	// drivePending: a wake is posted to this loop; drive runs when it
 	// arrives, after the events queued before it (see Handle).
 	drivePending bool
+	entryBufs    entryBufs
 	stats        slotStats
 }
 

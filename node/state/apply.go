@@ -136,7 +136,7 @@ func (f *fsm) applyList(c *Command) {
 // stored one within the dedupe window.
 func (f *fsm) applySend(c *Command) Result {
 	s := c.Send
-	dkey := dedupeKey(f.slot, c.Ch, s.From, s.ClientMsgNo)
+	dkey := f.dedupeKey(c.Ch, s.From, s.ClientMsgNo)
 	expired := false
 	if s.ClientMsgNo != "" {
 		if v, ok := f.get(dkey); ok {
@@ -167,7 +167,7 @@ func (f *fsm) applySend(c *Command) Result {
 		rec.Convs = true
 	}
 	f.putChannel(c.Ch, rec)
-	f.putRecord(messageKey(f.slot, c.Ch, m.Seq), m)
+	f.putRecord(f.messageKey(c.Ch, m.Seq), m)
 	if s.ClientMsgNo != "" {
 		f.putRecord(dkey, &dedupeRecord{Seq: m.Seq, MessageID: m.MessageID, AtMs: c.AtMs})
 	}
@@ -355,4 +355,23 @@ func (f *fsm) putRecord(key []byte, r marshaler) {
 	}
 	*f.scratch = appendRecord((*f.scratch)[:0], r)
 	f.put(key, *f.scratch)
+}
+
+// dedupeKey and messageKey build the send path's keys into the machine's
+// buffers when there is a machine (each valid until the next call of the
+// same function), else into new slices.
+func (f *fsm) dedupeKey(ch ChannelKey, from, cmn string) []byte {
+	if f.m == nil {
+		return dedupeKey(f.slot, ch, from, cmn)
+	}
+	f.m.dkey = appendDedupeKey(f.m.dkey[:0], f.slot, ch, from, cmn)
+	return f.m.dkey
+}
+
+func (f *fsm) messageKey(ch ChannelKey, seq uint64) []byte {
+	if f.m == nil {
+		return messageKey(f.slot, ch, seq)
+	}
+	f.m.mkey = appendMessageKey(f.m.mkey[:0], f.slot, ch, seq)
+	return f.m.mkey
 }

@@ -33,23 +33,34 @@ const (
 	tblSlotMeta     = 'g' // → slotMeta
 )
 
-func slotPrefix(space byte, slot int) []byte {
-	return binary.BigEndian.AppendUint16([]byte{space}, uint16(slot))
+func slotPrefix(space byte, slot int) []byte { return appendSlotPrefix(nil, space, slot) }
+
+// The append forms build a key into a caller's buffer: the send path
+// builds its keys into scratch buffers that Pebble copies from.
+func appendSlotPrefix(dst []byte, space byte, slot int) []byte {
+	return binary.BigEndian.AppendUint16(append(dst, space), uint16(slot))
+}
+
+func appendTableKey(dst []byte, slot int, table byte) []byte {
+	return append(appendSlotPrefix(dst, 'd', slot), table)
 }
 
 // HardStateKey holds the slot's raft HardState.
 func HardStateKey(slot int) []byte { return append(slotPrefix('r', slot), 'h') }
 
 // RaftEntryKey holds the slot's raft entry at index.
-func RaftEntryKey(slot int, index uint64) []byte {
-	return binary.BigEndian.AppendUint64(RaftEntryPrefix(slot), index)
+func RaftEntryKey(slot int, index uint64) []byte { return AppendRaftEntryKey(nil, slot, index) }
+
+// AppendRaftEntryKey appends RaftEntryKey(slot, index) to dst.
+func AppendRaftEntryKey(dst []byte, slot int, index uint64) []byte {
+	return binary.BigEndian.AppendUint64(append(appendSlotPrefix(dst, 'r', slot), 'e'), index)
 }
 
 // AppliedKey holds the index of the slot's last applied entry (in the
 // state store, written with the applied state).
 func AppliedKey(slot int) []byte { return slotPrefix('a', slot) }
 
-func tableKey(slot int, table byte) []byte { return append(slotPrefix('d', slot), table) }
+func tableKey(slot int, table byte) []byte { return appendTableKey(nil, slot, table) }
 
 // appendChannel appends a channel key: type, id, NUL.
 func appendChannel(b []byte, k ChannelKey) []byte {
@@ -72,11 +83,19 @@ func memberPrefix(slot int, table byte, k ChannelKey) []byte {
 }
 
 func messageKey(slot int, k ChannelKey, seq uint64) []byte {
-	return binary.BigEndian.AppendUint64(appendChannel(tableKey(slot, tblMessage), k), seq)
+	return appendMessageKey(nil, slot, k, seq)
+}
+
+func appendMessageKey(dst []byte, slot int, k ChannelKey, seq uint64) []byte {
+	return binary.BigEndian.AppendUint64(appendChannel(appendTableKey(dst, slot, tblMessage), k), seq)
 }
 
 func dedupeKey(slot int, k ChannelKey, from, clientMsgNo string) []byte {
-	b := append(appendChannel(tableKey(slot, tblDedupe), k), from...)
+	return appendDedupeKey(nil, slot, k, from, clientMsgNo)
+}
+
+func appendDedupeKey(dst []byte, slot int, k ChannelKey, from, clientMsgNo string) []byte {
+	b := append(appendChannel(appendTableKey(dst, slot, tblDedupe), k), from...)
 	return append(append(b, 0), clientMsgNo...)
 }
 

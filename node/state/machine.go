@@ -25,8 +25,8 @@ type Machine struct {
 	// leader (NextMessageID); 0 until it gives one.
 	givenID int64
 	// scratch is the buffer records are encoded into before Pebble copies
-	// them.
-	scratch []byte
+	// them; dkey and mkey the send path's dedupe and message keys.
+	scratch, dkey, mkey []byte
 }
 
 // NewMachine makes the state machine of slot; dedupeWindow is how long a
@@ -42,7 +42,7 @@ func (m *Machine) Slot() int { return m.slot }
 // own writes; the caller calls FinishBatch, then commits b. It returns what
 // c produced.
 func (m *Machine) Apply(b *pebble.Batch, c *Command) Result {
-	f := fsm{slot: m.slot, b: b, dedupeWindowMs: m.dedupeWindowMs, cache: &m.cache, scratch: &m.scratch}
+	f := fsm{slot: m.slot, b: b, dedupeWindowMs: m.dedupeWindowMs, cache: &m.cache, scratch: &m.scratch, m: m}
 	return f.apply(c)
 }
 
@@ -145,8 +145,10 @@ type fsm struct {
 	dedupeWindowMs int64
 	// cache, if set, is the slot's cache of hot records.
 	cache *cache
-	// scratch, if set, is the machine's encoding buffer.
+	// scratch, if set, is the machine's encoding buffer; m, if set, the
+	// machine (its key buffers).
 	scratch *[]byte
+	m       *Machine
 }
 
 // CheckCache asserts that the cache equals the store it caches (an
