@@ -35,9 +35,6 @@ func NewMachine(slot int, dedupeWindow time.Duration) *Machine {
 	return &Machine{slot: slot, dedupeWindowMs: dedupeWindow.Milliseconds()}
 }
 
-// Slot is the slot the machine applies.
-func (m *Machine) Slot() int { return m.slot }
-
 // Apply applies c to b, an indexed batch over the state store, reading its
 // own writes; the caller calls FinishBatch, then commits b. It returns what
 // c produced.
