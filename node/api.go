@@ -77,12 +77,8 @@ func (a *apiLoop) onMsg(m runtime.Msg) {
 		if err := m.req.run(a, m.done); err != nil {
 			m.done(nil, err)
 		}
-	case sendDone:
-		a.resume(m.Reply.Req, m, nil)
-	case proposeDone:
-		a.resume(m.Reply.Req, m, nil)
-	case readDone:
-		a.resume(m.Reply.Req, m, nil)
+	case answer:
+		a.resume(m.to().Req, m, nil)
 	default:
 		panic(fmt.Sprintf("node: api loop got %T", m))
 	}

@@ -42,6 +42,11 @@ type Config struct {
 	// RequestTimeout is how long an API request waits for the loops it
 	// asked before it fails with ErrTimeout.
 	RequestTimeout time.Duration
+	// DeferredLimit bounds the sends and reads a slot loop keeps while its
+	// slots catch up after a start; past it they are refused at once with
+	// ErrOverloaded (retryable), so a flood during recovery cannot exhaust
+	// memory. Its high-water mark is in Stats.
+	DeferredLimit int
 	// MaxFrameSize bounds a client frame.
 	MaxFrameSize int
 
@@ -79,6 +84,7 @@ func (c Config) withDefaults() Config {
 	set(&c.ElectionTicks, 10)
 	set(&c.HeartbeatTicks, 1)
 	set(&c.CompactLogAfter, 10000)
+	set(&c.DeferredLimit, 100_000)
 	setDur(&c.ConnectTimeout, 5*time.Second)
 	setDur(&c.IdleTimeout, 3*time.Minute)
 	setDur(&c.ResendInterval, 60*time.Second)
@@ -107,11 +113,6 @@ const (
 	// leader here; past it a proposal fails at once (ErrNotLeader) rather
 	// than queueing without end during a long election.
 	maxWaitingProposals = 10_000
-	// maxDeferred bounds the sends and reads a slot loop keeps while its
-	// slots catch up after a start; past it they are refused at once with
-	// ErrOverloaded (retryable), so a flood during recovery cannot exhaust
-	// memory. Its high-water mark is in Stats.
-	maxDeferred = 100_000
 	// maxPendingRecvs bounds the RECVs tracked per connection; past it the
 	// oldest are forgotten (the client catches up through sync), so one
 	// client that never acknowledges costs bounded memory.

@@ -210,6 +210,16 @@ type readDone struct {
 	Err error
 }
 
+// answer is any of the answers above: it names its requester.
+type answer interface {
+	runtime.Msg
+	to() replyTo
+}
+
+func (m sendDone) to() replyTo    { return m.Reply }
+func (m proposeDone) to() replyTo { return m.Reply }
+func (m readDone) to() replyTo    { return m.Reply }
+
 // readResult is a query's result.
 type readResult interface{ isReadResult() }
 

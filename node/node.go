@@ -95,8 +95,9 @@ func (n *Node) closeStores() {
 }
 
 // startSlotLoops recovers every slot, replaying what was committed but not
-// applied, then hands each loop the system uids — read only after the
-// replay, which may have added or removed some.
+// applied, and starts the loops. A loop learns the system uids when slot
+// 0's loop broadcasts them once slot 0 has caught up (everything committed
+// before the start is applied then); sends wait for it.
 func (n *Node) startSlotLoops() error {
 	owned := make([][]int, n.cfg.SlotLoops)
 	for id := range n.cfg.Slots {
@@ -112,9 +113,7 @@ func (n *Node) startSlotLoops() error {
 		}
 		n.slotLoops = append(n.slotLoops, sl)
 	}
-	system := loadSystemUIDs(n.db)
 	for _, sl := range n.slotLoops {
-		sl.system = system
 		sl.loop = n.newLoop(sl.name, sl)
 		sl.loop.After(n.cfg.TickInterval, tickTag{})
 		// Campaigns made at start produce Readies: handle them on the loop.

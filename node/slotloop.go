@@ -17,7 +17,7 @@ var (
 	// ErrNotLeader: the slot has no leader here to take the proposal.
 	ErrNotLeader = errors.New("node: slot leader unavailable")
 	// ErrOverloaded: too many requests wait for the slot loop's slots to
-	// catch up (maxDeferred); retry later.
+	// catch up (Config.DeferredLimit); retry later.
 	ErrOverloaded = errors.New("node: slot loop overloaded while recovering")
 )
 
@@ -45,7 +45,7 @@ type slotLoop struct {
 	// that a send allocates no interface value).
 	facts state.Facts
 	// deferred are sends and reads that wait for their slot to catch up,
-	// in arrival order (at most maxDeferred).
+	// in arrival order (at most Config.DeferredLimit).
 	deferred []runtime.Msg
 	// drivePending: a wake is posted to this loop; drive runs when it
 	// arrives, after the events queued before it (see Handle).
@@ -66,7 +66,7 @@ type slotStats struct {
 	// window had passed.
 	Duplicates, DedupeExpired int64
 	// DeferredHigh is the most requests that waited at once for slots to
-	// catch up; Overloaded counts those refused past maxDeferred.
+	// catch up; Overloaded counts those refused past Config.DeferredLimit.
 	DeferredHigh, Overloaded int64
 }
 
@@ -196,7 +196,7 @@ func (sl *slotLoop) onMsg(m runtime.Msg) {
 		sl.serve(m)
 		return
 	}
-	if len(sl.deferred) >= maxDeferred {
+	if len(sl.deferred) >= sl.n.cfg.DeferredLimit {
 		sl.refuse(m, ErrOverloaded)
 		return
 	}

@@ -41,7 +41,7 @@ type StatsReply struct {
 	Duplicates, DedupeExpired int64
 	// Deferred are the requests waiting now for slots to catch up;
 	// DeferredHigh the most that ever waited in one slot loop (bounded by
-	// maxDeferred); Overloaded those refused past it.
+	// Config.DeferredLimit); Overloaded those refused past it.
 	Deferred      int
 	DeferredHigh  int64
 	Overloaded    int64

@@ -136,3 +136,35 @@ func TestUnansweredAPIRequestFailsAfterRequestTimeout(t *testing.T) {
 		t.Fatalf("the node after the timeout: %v, %v", got, err)
 	}
 }
+
+// While a node's slots cannot catch up (its first commit is held on the
+// disk), requests wait in order up to Config.DeferredLimit; past it they
+// are refused at once with node.ErrOverloaded, and once the disk answers
+// the ones that waited are served.
+func TestRequestsPastTheDeferredLimitAreRefusedAndTheRestServed(t *testing.T) {
+	w := world.New(t, 15)
+	n := w.AddNode(1, node.Config{Slots: 1, SlotLoops: 1, DeferredLimit: 3})
+	n.HoldDisk() // before the first Ready is persisted: the slot never catches up
+	errs := make([]error, 5)
+	answered := 0
+	for i := range errs {
+		req := node.SendMessage{FromUID: "a", Channel: node.ChannelKey{Type: proto.ChannelPerson, ID: "b"}, Payload: []byte{byte(i)}}
+		n.Submit(req, func(_ any, err error) { errs[i] = err; answered++ })
+	}
+	w.Until("the refusals", func() bool { return answered == 2 })
+	for i, err := range errs[3:] {
+		if !errors.Is(err, node.ErrOverloaded) {
+			t.Fatalf("request %d past the limit answered %v, want node.ErrOverloaded", 3+i, err)
+		}
+	}
+	n.ReleaseDisk()
+	w.Until("the waiting requests", func() bool { return answered == 5 })
+	for i, err := range errs[:3] {
+		if err != nil {
+			t.Fatalf("request %d within the limit failed: %v", i, err)
+		}
+	}
+	if st := n.MustCall(node.Stats{}).(node.StatsReply); st.DeferredHigh != 3 || st.Overloaded != 2 {
+		t.Fatalf("stats: deferred high-water %d, overloaded %d; want 3 and 2", st.DeferredHigh, st.Overloaded)
+	}
+}
