@@ -57,32 +57,38 @@ func (o *benchOpts) dialAll(uids []string, conc int) ([]*wkclient.NetClient, err
 	conns := make([]*wkclient.NetClient, len(uids))
 	var mu sync.Mutex
 	var firstErr error
+	inParallel(len(uids), conc, time.Time{}, func(i int) {
+		c, err := o.dial(uids[i])
+		if err != nil {
+			mu.Lock()
+			if firstErr == nil {
+				firstErr = fmt.Errorf("connecting %s: %w", uids[i], err)
+			}
+			mu.Unlock()
+			return
+		}
+		conns[i] = c
+	})
+	return conns, firstErr
+}
+
+// inParallel runs fn(0) … fn(n-1), conc at a time, and returns when all
+// have; past until (if set) it starts no more.
+func inParallel(n, conc int, until time.Time, fn func(i int)) {
 	work := make(chan int)
 	var wg sync.WaitGroup
 	for range max(conc, 1) {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
+		wg.Go(func() {
 			for i := range work {
-				c, err := o.dial(uids[i])
-				if err != nil {
-					mu.Lock()
-					if firstErr == nil {
-						firstErr = fmt.Errorf("connecting %s: %w", uids[i], err)
-					}
-					mu.Unlock()
-					continue
-				}
-				conns[i] = c
+				fn(i)
 			}
-		}()
+		})
 	}
-	for i := range uids {
+	for i := 0; i < n && (until.IsZero() || time.Now().Before(until)); i++ {
 		work <- i
 	}
 	close(work)
 	wg.Wait()
-	return conns, firstErr
 }
 
 func (o *benchOpts) transport() string {
@@ -104,30 +110,17 @@ func benchConnectCmd(o *benchOpts) *cobra.Command {
 			var lat latencies
 			start := time.Now()
 			deadline := start.Add(o.timeout)
-			work := make(chan int)
-			var wg sync.WaitGroup
-			for range conc {
-				wg.Add(1)
-				go func() {
-					defer wg.Done()
-					for i := range work {
-						t0 := time.Now()
-						c, err := o.dial(fmt.Sprintf("%s-c%d", o.prefix, i))
-						if err != nil {
-							failed.Add(1)
-							continue
-						}
-						lat.add(time.Since(t0))
-						done.Add(1)
-						c.Close()
-					}
-				}()
-			}
-			for i := 0; i < n && time.Now().Before(deadline); i++ {
-				work <- i
-			}
-			close(work)
-			wg.Wait()
+			inParallel(n, conc, deadline, func(i int) {
+				t0 := time.Now()
+				c, err := o.dial(fmt.Sprintf("%s-c%d", o.prefix, i))
+				if err != nil {
+					failed.Add(1)
+					return
+				}
+				lat.add(time.Since(t0))
+				done.Add(1)
+				c.Close()
+			})
 			el := time.Since(start)
 			fmt.Fprintf(cmd.OutOrStdout(), "connect: %s: %d handshakes (%d failed) in %v with %d concurrent: %.0f connects/s; handshake latency %s\n",
 				o.transport(), done.Load(), failed.Load(), el.Round(time.Millisecond), conc,

@@ -10,7 +10,6 @@ import (
 	"os/signal"
 	"strconv"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"syscall"
 	"time"
@@ -66,27 +65,14 @@ func benchIdleCmd(o *benchOpts) *cobra.Command {
 			conns := make([]*wkclient.NetClient, n)
 			var failed atomic.Int64
 			start := time.Now()
-			work := make(chan int)
-			var wg sync.WaitGroup
-			for range conc {
-				wg.Add(1)
-				go func() {
-					defer wg.Done()
-					for i := range work {
-						c, err := o.dial(fmt.Sprintf("%s-i%d", o.prefix, i))
-						if err != nil {
-							failed.Add(1)
-							continue
-						}
-						conns[i] = c
-					}
-				}()
-			}
-			for i := range n {
-				work <- i
-			}
-			close(work)
-			wg.Wait()
+			inParallel(n, conc, time.Time{}, func(i int) {
+				c, err := o.dial(fmt.Sprintf("%s-i%d", o.prefix, i))
+				if err != nil {
+					failed.Add(1)
+					return
+				}
+				conns[i] = c
+			})
 			defer func() {
 				for _, c := range conns {
 					if c != nil {
