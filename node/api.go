@@ -68,6 +68,13 @@ func (a *apiLoop) Handle(ev runtime.Event) {
 		}
 	case runtime.Posted:
 		a.onMsg(e.Msg)
+	case runtime.PeerMsg:
+		// Answers from other nodes; anything else from a peer is dropped.
+		if m, err := decodePeer(e.Data); err == nil {
+			if ans, ok := m.(answer); ok {
+				a.resume(ans.to().Req, ans, nil)
+			}
+		}
 	}
 }
 
@@ -152,7 +159,24 @@ func (a *apiLoop) gatherSlotLoops(q slotQuery, now bool, then func([]readResult,
 	}, then)
 }
 
-// gatherGateways reads every gateway loop; see gatherSlotLoops.
+// gatherSlots reads every slot, each at its leader, and hands the results,
+// in slot order, to then.
+func (a *apiLoop) gatherSlots(q slotQuery, then func([]readResult, error)) {
+	a.gather(a.n.cfg.Slots, func(id int, reply replyTo) {
+		a.n.post(a.n.slotAddr(id), slotRead{Slot: id, Query: q, Reply: reply})
+	}, then)
+}
+
+// gatherClusterGateways reads every gateway loop of every member.
+func (a *apiLoop) gatherClusterGateways(q gatewayQuery, then func([]readResult, error)) {
+	loops := a.n.cfg.GatewayLoops
+	a.gather(len(a.n.peers)*loops, func(i int, reply replyTo) {
+		a.n.post(addr{Node: a.n.peers[i/loops], Loop: gatewayName(i % loops)}, gatewayRead{Query: q, Reply: reply})
+	}, then)
+}
+
+// gatherGateways reads every gateway loop of this node; see
+// gatherSlotLoops.
 func (a *apiLoop) gatherGateways(q gatewayQuery, then func([]readResult, error)) {
 	a.gather(len(a.n.gateways), func(i int, reply replyTo) {
 		a.n.post(a.n.self(gatewayName(i)), gatewayRead{Query: q, Reply: reply})

@@ -17,9 +17,14 @@ type Config struct {
 	// SlotLoops and GatewayLoops are how many loops own slots and client
 	// connections.
 	SlotLoops, GatewayLoops int
-	// Replicas lists, per slot, the node ids replicating it; nil means
-	// every slot on this node alone (a cluster of one).
-	Replicas [][]uint64
+	// Members are the node ids of the cluster, this node's among them, the
+	// same list on every node; empty means a cluster of this node alone.
+	// Every member must agree on Slots, SlotLoops and GatewayLoops: a loop
+	// of another node is addressed by the same name as here.
+	Members []uint64
+	// ReplicaCount is how many members replicate each slot (default 3,
+	// at most len(Members)); see placement.
+	ReplicaCount int
 
 	// TokenAuth requires CONNECT's token to match /user/token's.
 	TokenAuth bool
@@ -77,6 +82,7 @@ func (c Config) withDefaults() Config {
 		}
 	}
 	set(&c.Slots, 64)
+	set(&c.ReplicaCount, 3)
 	set(&c.SlotLoops, 2)
 	set(&c.GatewayLoops, 2)
 	set(&c.ResendMax, 5)
@@ -126,6 +132,21 @@ const (
 	// commit again after a disk error: long enough not to spin on a failing
 	// disk, short against an election timeout.
 	diskRetryDelay = 10 * time.Millisecond
+	// maxForwardHops bounds how often a request is passed on to the node
+	// believed to lead its slot: during an election the belief may be
+	// stale on every node, and a request must not circle; past it the
+	// request is refused with ErrNotLeader (retryable).
+	maxForwardHops = 4
+	// announceInterval is how often a slot loop tells the other members
+	// which slots it leads (besides at once when it becomes leader): a
+	// node that replicates a slot learns its leader from raft, the others
+	// from these announcements, and a restarted node within one interval.
+	announceInterval = time.Second
+	// forwardedTimeout bounds how long a slot loop keeps a send that waits
+	// for another slot's facts (a person send's recipient lists): the
+	// requester has given up by then (SendTimeout), and the wait is
+	// dropped so that a lost answer pins no memory.
+	forwardedTimeout = 30 * time.Second
 	// Raft's flow control per slot: the largest append message, how many
 	// may be in flight to one follower, and how many bytes of proposals
 	// may wait uncommitted (past it raft refuses proposals: backpressure).

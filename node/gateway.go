@@ -34,6 +34,9 @@ type gatewayStats struct {
 	// Resends counts RECVs written again with DUP; Kicks connections
 	// disconnected by a newer login, a token change or a device quit.
 	Resends, Kicks int64
+	// PeerDropped counts messages from other nodes that did not decode or
+	// were not for a gateway.
+	PeerDropped int64
 	// SendLatency counts SEND-to-SENDACK latencies per bucket of
 	// SendLatencyBuckets (the last bucket is +Inf); SendLatencySum is
 	// their sum in seconds.
@@ -119,6 +122,27 @@ func (g *gateway) Handle(ev runtime.Event) {
 		}
 	case runtime.Posted:
 		g.onMsg(e.Msg)
+	case runtime.PeerMsg:
+		g.onPeer(e)
+	}
+}
+
+// onPeer takes a message from another node: an answer to this loop, a
+// read of its connections, or a delivery or kick for the whole node, which
+// this loop (the node's first gateway) passes on to every gateway loop.
+func (g *gateway) onPeer(e runtime.PeerMsg) {
+	m, err := decodePeer(e.Data)
+	if err != nil {
+		g.stats.PeerDropped++
+		return
+	}
+	switch m.(type) {
+	case sendDone, readDone, gatewayRead:
+		g.onMsg(m)
+	case deliverMsg, kickMsg:
+		g.n.broadcastGateways(m)
+	default:
+		g.stats.PeerDropped++
 	}
 }
 
@@ -348,7 +372,7 @@ func (g *gateway) accept(c *client, level proto.DeviceLevel) {
 	c.timer = g.loop.After(g.n.cfg.IdleTimeout, deadlineTag{c.conn.ID()})
 	g.online[c.uid] = append(g.online[c.uid], c)
 	if level == proto.DeviceMaster {
-		g.n.broadcastGateways(kickMsg{UID: c.uid, Flag: int(c.flag), KeepDevice: c.device, Except: g.ref(c), Reason: "login in other device"})
+		g.n.broadcastCluster(kickMsg{UID: c.uid, Flag: int(c.flag), KeepDevice: c.device, Except: g.ref(c), Reason: "login in other device"})
 	}
 	g.write(c, g.connack(c, proto.ReasonSuccess))
 }

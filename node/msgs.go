@@ -60,6 +60,9 @@ type slotSend struct {
 	Slot  int
 	Req   sendRequest
 	Reply replyTo
+	// Hops counts how often the request was passed on towards its slot's
+	// leader (at most maxForwardHops).
+	Hops uint8
 }
 
 // sendRequest is a message on its way to its channel's slot.
@@ -78,6 +81,7 @@ type slotPropose struct {
 	Slot  int
 	Cmd   *state.Command
 	Reply replyTo
+	Hops  uint8
 }
 
 // slotRead asks for a read of the applied state of one slot, or of every
@@ -89,13 +93,28 @@ type slotRead struct {
 	Query slotQuery
 	Now   bool
 	Reply replyTo
+	Hops  uint8
 }
 
 // allSlots in slotRead.Slot: every slot of the loop.
 const allSlots = -1
 
-// systemChanged tells a slot loop to reload the system uids.
-type systemChanged struct{}
+// systemChanged tells a slot loop the system uids, as slot 0's leader had
+// applied them at Index: a loop keeps the set of the highest index it was
+// told (slot 0's applied index never goes back, across leaders too).
+type systemChanged struct {
+	UIDs  []string
+	Index uint64
+}
+
+// leadersMsg tells a slot loop of another node which slots the sender's
+// loop leads, each with its term, so that a node that does not replicate a
+// slot knows where to pass its requests on.
+type leadersMsg struct {
+	From  runtime.NodeID
+	Slots []int
+	Terms []uint64
+}
 
 // wake makes a loop look at its slots (the Readies of campaigns made at
 // start).
@@ -138,6 +157,13 @@ type (
 	queryConversations struct{ Q state.ConversationQuery }
 	// querySlotStats reads the loop's counters. Result: slotLoopStats.
 	querySlotStats struct{}
+	// queryPersonFacts reads a person send's facts that live with the
+	// recipient's own channel (in that channel's slot). Result:
+	// factsResult.
+	queryPersonFacts struct {
+		Ch   state.ChannelKey // the person channel, as stored
+		From string
+	}
 )
 
 // Requests to a gateway loop.
@@ -238,6 +264,7 @@ type (
 	conversationsResult []state.Conversation
 	onlineResult        []OnlineConn
 	connzResult         []ConnInfo
+	factsResult         state.PersonFacts
 )
 
 // The API loop's entry from outside the node.
@@ -251,10 +278,11 @@ type apiCall struct {
 
 // Timer tags, each handled by the loop that armed it.
 type (
-	tickTag    struct{}
-	persistTag struct{ slots []int } // completes the group commit of slots' Readies
-	retryTag   struct{ slots []int } // retries it after a disk error
-	compactTag struct {              // completes a log compaction of slot up to index
+	tickTag     struct{}
+	announceTag struct{}              // a slot loop's periodic leadersMsg and system uids
+	persistTag  struct{ slots []int } // completes the group commit of slots' Readies
+	retryTag    struct{ slots []int } // retries it after a disk error
+	compactTag  struct {              // completes a log compaction of slot up to index
 		slot  int
 		index uint64
 	}
@@ -268,6 +296,7 @@ func (slotSend) Kind() string      { return "slot-send" }
 func (slotPropose) Kind() string   { return "slot-propose" }
 func (slotRead) Kind() string      { return "slot-read" }
 func (systemChanged) Kind() string { return "system-changed" }
+func (leadersMsg) Kind() string    { return "leaders" }
 func (wake) Kind() string          { return "wake" }
 func (deliverMsg) Kind() string    { return "deliver" }
 func (kickMsg) Kind() string       { return "kick" }
@@ -287,6 +316,7 @@ func (queryMaxSeq) isSlotQuery()        {}
 func (queryMessagesAt) isSlotQuery()    {}
 func (queryConversations) isSlotQuery() {}
 func (querySlotStats) isSlotQuery()     {}
+func (queryPersonFacts) isSlotQuery()   {}
 
 func (queryOnline) isGatewayQuery()       {}
 func (queryConnz) isGatewayQuery()        {}
@@ -300,5 +330,6 @@ func (messagesResult) isReadResult()      {}
 func (conversationsResult) isReadResult() {}
 func (onlineResult) isReadResult()        {}
 func (connzResult) isReadResult()         {}
+func (factsResult) isReadResult()         {}
 func (slotLoopStats) isReadResult()       {}
 func (gatewayLoopStats) isReadResult()    {}

@@ -2,6 +2,7 @@ package node
 
 import (
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/cockroachdb/pebble/v2"
@@ -32,6 +33,8 @@ type Node struct {
 	slotLoops []*slotLoop
 	// loops are every loop of the node by name: the local half of routing.
 	loops map[string]runtime.Loop
+	// peers are the cluster's members, sorted, this node among them.
+	peers []runtime.NodeID
 	// accepted counts connections; only the runtime's acceptor touches it.
 	accepted uint64
 	// startedAt is the wall time of Start.
@@ -46,6 +49,7 @@ func (n *Node) Start(env runtime.Env) error {
 	n.env = env
 	n.startedAt = env.Clock().Wall()
 	n.loops = map[string]runtime.Loop{}
+	n.peers = n.members()
 	if err := n.openStores(); err != nil {
 		return err
 	}
@@ -106,7 +110,12 @@ func (n *Node) startSlotLoops() error {
 	for i := range n.cfg.SlotLoops {
 		name := slotLoopName(i)
 		sl := newSlotLoop(n, name, n.env.Rand(name).Uint64())
+		sl.index = i
 		for _, id := range owned[i] {
+			sl.routed = append(sl.routed, id)
+			if !n.replicates(id) {
+				continue
+			}
 			if err := sl.recoverSlot(id, n.replicas(id)); err != nil {
 				return fmt.Errorf("node: recover: %w", err)
 			}
@@ -116,6 +125,7 @@ func (n *Node) startSlotLoops() error {
 	for _, sl := range n.slotLoops {
 		sl.loop = n.newLoop(sl.name, sl)
 		sl.loop.After(n.cfg.TickInterval, tickTag{})
+		sl.loop.After(announceInterval, announceTag{})
 		// Campaigns made at start produce Readies: handle them on the loop.
 		sl.loop.Post(wake{})
 	}
@@ -128,14 +138,6 @@ func loadSystemUIDs(r pebble.Reader) map[string]bool {
 		set[uid] = true
 	}
 	return set
-}
-
-// replicas are the voters of slot id.
-func (n *Node) replicas(id int) []uint64 {
-	if n.cfg.Replicas != nil {
-		return n.cfg.Replicas[id]
-	}
-	return []uint64{uint64(n.env.Node())}
 }
 
 // Accept spreads connections over the gateway loops.
@@ -178,12 +180,15 @@ func (n *Node) self(loop string) addr { return addr{Node: n.env.Node(), Loop: lo
 // slotAddr is the loop that owns slot.
 func (n *Node) slotAddr(slot int) addr { return n.self(slotLoopName(slot % n.cfg.SlotLoops)) }
 
-// post delivers m to the loop at to. Every requester is on this node today
-// (a cluster forwards between nodes in a later step, through the same
-// call), so an address of another node is a bug.
+// post delivers m to the loop at to: a local loop's Post, or the peer
+// encoding of m over the transport to a loop of another node.
 func (n *Node) post(to addr, m runtime.Msg) {
 	if to.Node != n.env.Node() {
-		invariant.Fail("%s for %s posted to node %d from node %d", m.Kind(), to.Loop, to.Node, n.env.Node())
+		if !slices.Contains(n.peers, to.Node) {
+			invariant.Fail("%s for %s posted to node %d, not a member", m.Kind(), to.Loop, to.Node)
+		}
+		n.env.Transport().Send(to.Node, to.Loop, encodePeer(m))
+		return
 	}
 	l, ok := n.loops[to.Loop]
 	if !ok {
@@ -195,12 +200,33 @@ func (n *Node) post(to addr, m runtime.Msg) {
 // answer posts an answer to the requester named in its reply address.
 func (n *Node) answer(to replyTo, m runtime.Msg) { n.post(to.addr, m) }
 
-// deliver pushes a new message to every gateway loop.
+// deliver pushes a new message to every gateway loop of the cluster.
 func (n *Node) deliver(msg *state.Message, recipients []string, except connAddr) {
 	if len(recipients) == 0 {
 		return
 	}
-	n.broadcastGateways(deliverMsg{Msg: msg, Recipients: recipients, Except: except})
+	n.broadcastCluster(deliverMsg{Msg: msg, Recipients: recipients, Except: except})
+}
+
+// broadcastCluster posts m (a deliverMsg or kickMsg) to every gateway loop
+// of this node, and once to each other member's first gateway loop, which
+// passes it on to its node's gateways (see gateway.onPeer).
+func (n *Node) broadcastCluster(m runtime.Msg) {
+	n.broadcastGateways(m)
+	for _, p := range n.others() {
+		n.post(addr{Node: p, Loop: gatewayName(0)}, m)
+	}
+}
+
+// others are the members but this node.
+func (n *Node) others() []runtime.NodeID {
+	out := make([]runtime.NodeID, 0, len(n.peers))
+	for _, p := range n.peers {
+		if p != n.env.Node() {
+			out = append(out, p)
+		}
+	}
+	return out
 }
 
 func (n *Node) broadcastGateways(m runtime.Msg) {

@@ -66,21 +66,24 @@ func mustSet(b *pebble.Batch, k, v []byte) {
 // A raft message between nodes is its slot (u16) followed by the message.
 
 func encodeRaftMsg(slot int, m *pb.Message) []byte {
-	return append(binary.BigEndian.AppendUint16(nil, uint16(slot)), marshal(m)...)
+	return append(binary.BigEndian.AppendUint16([]byte{peerFormat, peerRaft}, uint16(slot)), marshal(m)...)
 }
+
+// isRaftMsg reports whether a peer message is a raft message.
+func isRaftMsg(b []byte) bool { return len(b) >= 2 && b[0] == peerFormat && b[1] == peerRaft }
 
 // errShortRaftMsg is a peer message too short to name its slot.
 var errShortRaftMsg = errors.New("node: raft message without its slot")
 
 func decodeRaftMsg(b []byte) (slot int, m *pb.Message, err error) {
-	if len(b) < 2 {
+	if len(b) < 4 || !isRaftMsg(b) {
 		return 0, nil, errShortRaftMsg
 	}
 	m = &pb.Message{}
-	if err := gproto.Unmarshal(b[2:], m); err != nil {
+	if err := gproto.Unmarshal(b[4:], m); err != nil {
 		return 0, nil, err
 	}
-	return int(binary.BigEndian.Uint16(b)), m, nil
+	return int(binary.BigEndian.Uint16(b[2:])), m, nil
 }
 
 func unmarshalConfChange(e *pb.Entry, cc *pb.ConfChangeV2) error {

@@ -19,13 +19,18 @@ import (
 // loop), then, on its completion, each slot's messages, apply and Advance.
 func (sl *slotLoop) drive() {
 	var group []int
+	var again []runtime.Msg
 	for _, id := range sl.slotIDs {
 		s := sl.slots[id]
 		leader := sl.isLeader(s)
 		s.caughtUp = leader && s.appliedTerm == s.rn.BasicStatus().HardState.GetTerm()
+		if s.wasLeader && !leader {
+			again = append(again, sl.lostLeadership(s)...)
+		}
+		s.wasLeader = leader
 		if id == 0 && s.caughtUp && !sl.systemAnnounced {
 			sl.systemAnnounced = true
-			sl.n.broadcastSlotLoops(systemChanged{})
+			sl.announceSystem(s)
 		}
 		if len(s.waiting) > 0 && leader {
 			w := s.waiting
@@ -34,17 +39,27 @@ func (sl *slotLoop) drive() {
 				sl.propose(s, p.cmd, p.p)
 			}
 		}
-		if s.persisting || !s.rn.HasReady() {
-			continue
+		if len(s.readBatch) > 0 && leader {
+			sl.readIndex(s)
 		}
-		s.rd = s.rn.Ready()
-		s.persisting = true
-		group = append(group, id)
+		if !s.persisting && s.rn.HasReady() {
+			s.rd = s.rn.Ready()
+			sl.takeReadStates(s, s.rd.ReadStates)
+			s.persisting = true
+			group = append(group, id)
+		}
+		sl.serveConfirmed(s)
 	}
 	if len(group) > 0 {
 		sl.persist(group)
 	}
+	if len(sl.n.peers) > 1 {
+		sl.announce(false)
+	}
 	sl.serveDeferred()
+	for _, m := range again {
+		sl.onMsg(m)
+	}
 }
 
 // persist makes the Readies of slots durable in one batch, asynchronously.
@@ -228,10 +243,11 @@ func (sl *slotLoop) effects(s *slot, cmd *state.Command, res state.Result) {
 			sl.complete(p, res, nil)
 		}
 	}
-	if res.SystemChanged {
-		sl.n.broadcastSlotLoops(systemChanged{})
+	leader := sl.isLeader(s)
+	if res.SystemChanged && leader {
+		sl.announceSystem(s)
 	}
-	if cmd.Op == state.OpSend && res.Msg != nil && !res.Duplicate && sl.isLeader(s) {
+	if cmd.Op == state.OpSend && res.Msg != nil && !res.Duplicate && leader {
 		sl.n.deliver(res.Msg, res.Recipients, except)
 	}
 }

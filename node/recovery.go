@@ -54,7 +54,12 @@ func (sl *slotLoop) recoverSlot(id int, voters []uint64) error {
 		return fmt.Errorf("slot %d raft: %w", id, err)
 	}
 	s.rn = rn
-	if len(cs.GetVoters()) == 1 && cs.GetVoters()[0] == uint64(sl.n.env.Node()) {
+	// A slot of one voter elects itself at once. A fresh slot of several
+	// is campaigned for by its first replica, so that leaderships start
+	// spread as the placement spreads first replicas; the others wait for
+	// their election timeouts.
+	self := uint64(sl.n.env.Node())
+	if voters := cs.GetVoters(); (len(voters) == 1 && voters[0] == self) || (d.fresh && len(voters) > 1 && voters[0] == self) {
 		_ = rn.Campaign()
 	}
 	sl.slots[id] = s

@@ -27,7 +27,7 @@ func (r UserToken) run(a *apiLoop, done func(any, error)) error {
 	cmd := &state.Command{Op: state.OpToken, UID: r.UID, Flag: int(r.DeviceFlag), Token: r.Token, Level: r.DeviceLevel}
 	a.propose(slotID, cmd, func(err error) {
 		if err == nil && proto.DeviceLevel(r.DeviceLevel) == proto.DeviceMaster {
-			a.n.broadcastGateways(kickMsg{UID: r.UID, Flag: int(r.DeviceFlag), Reason: "token changed"})
+			a.n.broadcastCluster(kickMsg{UID: r.UID, Flag: int(r.DeviceFlag), Reason: "token changed"})
 		}
 		done(nil, err)
 	})
@@ -47,7 +47,7 @@ func (r DeviceQuit) run(a *apiLoop, done func(any, error)) error {
 	}
 	cmd := &state.Command{Op: state.OpTokenClear, UID: r.UID, Flag: r.DeviceFlag}
 	a.propose(state.SlotOfUser(r.UID, a.n.cfg.Slots), cmd, func(err error) {
-		a.n.broadcastGateways(kickMsg{UID: r.UID, Flag: r.DeviceFlag, Reason: "device quit"})
+		a.n.broadcastCluster(kickMsg{UID: r.UID, Flag: r.DeviceFlag, Reason: "device quit"})
 		done(nil, err)
 	})
 	return nil
@@ -65,7 +65,7 @@ type OnlineConn struct {
 type OnlineStatus struct{ UIDs []string }
 
 func (r OnlineStatus) run(a *apiLoop, done func(any, error)) error {
-	a.gatherGateways(queryOnline{UIDs: r.UIDs}, func(parts []readResult, err error) {
+	a.gatherClusterGateways(queryOnline{UIDs: r.UIDs}, func(parts []readResult, err error) {
 		if err != nil {
 			done(nil, err)
 			return

@@ -240,7 +240,7 @@ func (r ConversationSync) run(a *apiLoop, done func(any, error)) error {
 		return err
 	}
 	q := queryConversations{Q: state.ConversationQuery{UID: r.UID, MsgCount: r.MsgCount, OnlyUnread: r.OnlyUnread, ExcludeTypes: r.ExcludeTypes}}
-	a.gatherSlotLoops(q, false, func(parts []readResult, err error) {
+	a.gatherSlots(q, func(parts []readResult, err error) {
 		if err != nil {
 			done(nil, err)
 			return

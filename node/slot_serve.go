@@ -12,15 +12,39 @@ import (
 // send checks a send against the channel's state, then proposes it with a
 // message id from the slot's generator; a no_persist message is delivered
 // without being stored.
+//
+// A person send's facts live with the recipient's own channel, often in
+// another slot: in a cluster of one they are read from the store here;
+// in a larger cluster that slot may be led elsewhere, so they are read
+// from its leader (a linearizable read, see reads.go) and the send is
+// decided when they arrive (onFacts).
 func (sl *slotLoop) send(m slotSend) {
 	s := sl.slots[m.Slot]
 	sl.mustServe(s)
 	r := m.Req
-	check := state.SendCheck{Ch: r.Ch, From: r.Cmd.From, System: r.System || sl.system[r.Cmd.From]}
-	if code := s.m.CheckSend(sl.n.db, sl.n.cfg.Slots, sl.facts, check); code != proto.ReasonSuccess {
+	system := r.System || sl.system[r.Cmd.From]
+	if r.Ch.Type == proto.ChannelPerson && !system && len(sl.n.peers) > 1 {
+		if ps := state.PersonFactsSlot(r.Ch, r.Cmd.From, sl.n.cfg.Slots); ps != s.id {
+			sl.fetchFacts(m, system, ps)
+			return
+		}
+	}
+	check := state.SendCheck{Ch: r.Ch, From: r.Cmd.From, System: system}
+	sl.admit(s, m, s.m.CheckSend(sl.n.db, sl.n.cfg.Slots, sl.facts, check))
+}
+
+func decidePerson(pf factsResult, system bool) proto.ReasonCode {
+	return state.DecidePerson(state.PersonFacts(pf), system)
+}
+
+// admit stores (or, no_persist, delivers) a send its checks decided:
+// refused unless code is ReasonSuccess.
+func (sl *slotLoop) admit(s *slot, m slotSend, code proto.ReasonCode) {
+	if code != proto.ReasonSuccess {
 		sl.n.answer(m.Reply, sendDone{Reply: m.Reply, Res: sendResult{Reason: code}})
 		return
 	}
+	r := m.Req
 	id := s.m.NextMessageID(sl.n.db, r.AtMs)
 	if r.Cmd.Header.NoPersist {
 		sl.sendUnstored(s, m, id)
@@ -45,17 +69,21 @@ func (sl *slotLoop) sendUnstored(s *slot, m slotSend, id int64) {
 	sl.n.deliver(msg, s.m.Recipients(sl.n.db, r.Ch), m.Reply.client())
 }
 
-// read answers a read of one slot or of all the loop's slots.
+// read answers a read of one slot or of all the loop's slots. A slot with
+// more than one voter answers after a ReadIndex round (reads.go): its
+// leader may have been deposed without knowing it yet.
 func (sl *slotLoop) read(m slotRead) {
-	var res readResult
 	if m.Slot == allSlots {
-		res = sl.readAll(m.Query)
-	} else {
-		s := sl.slots[m.Slot]
-		sl.mustServe(s)
-		res = sl.readSlot(s, m.Query)
+		sl.n.answer(m.Reply, readDone{Reply: m.Reply, Result: sl.readAll(m.Query)})
+		return
 	}
-	sl.n.answer(m.Reply, readDone{Reply: m.Reply, Result: res})
+	s := sl.slots[m.Slot]
+	sl.mustServe(s)
+	if len(s.conf.GetVoters()) > 1 {
+		s.readBatch = append(s.readBatch, m)
+		return
+	}
+	sl.n.answer(m.Reply, readDone{Reply: m.Reply, Result: sl.readSlot(s, m.Query)})
 }
 
 func (sl *slotLoop) readSlot(s *slot, q slotQuery) readResult {
@@ -75,19 +103,16 @@ func (sl *slotLoop) readSlot(s *slot, q slotQuery) readResult {
 		return seqResult(s.m.MaxSeq(db, q.Ch))
 	case queryMessagesAt:
 		return messagesResult(s.m.MessagesAt(db, q.Ch, q.Seqs))
+	case queryConversations:
+		return conversationsResult(s.m.Conversations(db, q.Q))
+	case queryPersonFacts:
+		return factsResult(state.ReadPersonFacts(sl.facts, sl.n.cfg.Slots, q.Ch, q.From))
 	}
 	panic(fmt.Sprintf("node: slot query %T of one slot", q))
 }
 
 func (sl *slotLoop) readAll(q slotQuery) readResult {
-	switch q := q.(type) {
-	case queryConversations:
-		var out conversationsResult
-		for _, id := range sl.slotIDs {
-			out = append(out, sl.slots[id].m.Conversations(sl.n.db, q.Q)...)
-		}
-		return out
-	case querySlotStats:
+	if _, ok := q.(querySlotStats); ok {
 		return sl.loopStats()
 	}
 	panic(fmt.Sprintf("node: slot query %T of every slot", q))

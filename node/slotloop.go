@@ -26,7 +26,10 @@ var (
 type slotLoop struct {
 	n    *Node
 	name string
-	loop runtime.Loop
+	// index is the loop's number: it routes slots s with s mod SlotLoops
+	// = index.
+	index int
+	loop  runtime.Loop
 	// nonce tells this incarnation's proposals from earlier ones.
 	nonce    uint64
 	nextProp uint64
@@ -44,9 +47,25 @@ type slotLoop struct {
 	// facts reads the send rule's facts of any slot (slotFacts, made once so
 	// that a send allocates no interface value).
 	facts state.Facts
-	// deferred are sends and reads that wait for their slot to catch up,
-	// in arrival order (at most Config.DeferredLimit).
-	deferred []runtime.Msg
+	// deferred are requests that wait for their slot to catch up here or
+	// for a leader to be known, in arrival order (at most
+	// Config.DeferredLimit); one older than RequestTimeout is dropped (its
+	// requester has given up).
+	deferred []deferredMsg
+	// routed are the slots this loop routes requests of, sorted: every
+	// slot s with s mod SlotLoops = the loop's index, replicated on this
+	// node (in slots) or not.
+	routed []int
+	// hints are the leaders other nodes announced for routed slots.
+	hints map[int]leaderHint
+	// awaitingFacts are person sends waiting for their recipient's facts
+	// from another slot, by request id.
+	awaitingFacts map[uint64]awaitingSend
+	nextReq       uint64
+	// readCtx numbers the ReadIndex requests of the loop's slots.
+	readCtx uint64
+	// systemIndex is slot 0's applied index at which system was announced.
+	systemIndex uint64
 	// drivePending: a wake is posted to this loop; drive runs when it
 	// arrives, after the events queued before it (see Handle).
 	drivePending bool
@@ -68,6 +87,10 @@ type slotStats struct {
 	// DeferredHigh is the most requests that waited at once for slots to
 	// catch up; Overloaded counts those refused past Config.DeferredLimit.
 	DeferredHigh, Overloaded int64
+	// Forwarded counts requests passed on to another node's loop;
+	// ReadIndexes the ReadIndex rounds of reads; PeerDropped messages from
+	// other nodes that did not decode or were not for a slot loop.
+	Forwarded, ReadIndexes, PeerDropped int64
 }
 
 // slot is one raft group and its state machine.
@@ -102,6 +125,16 @@ type slot struct {
 	// slot's applied state answer reads or decide a send (raft's rule for
 	// reads; after a crash the commit index on disk may lag).
 	caughtUp bool
+	// wasLeader: the slot was led here at the last drive; announcedTerm is
+	// the term of the last leadersMsg sent for it.
+	wasLeader     bool
+	announcedTerm uint64
+	// Reads of a replicated slot (more than one voter) wait for raft's
+	// ReadIndex: readBatch for the next round, readWait for the round of a
+	// context, readReady for the apply to reach the confirmed index.
+	readBatch []slotRead
+	readWait  map[uint64][]slotRead
+	readReady []confirmedReads
 }
 
 // pendingProposal is who waits for a proposal to apply: the requester's
@@ -118,7 +151,8 @@ type waitingProposal struct {
 }
 
 func newSlotLoop(n *Node, name string, nonce uint64) *slotLoop {
-	sl := &slotLoop{n: n, name: name, slots: map[int]*slot{}, nonce: nonce}
+	sl := &slotLoop{n: n, name: name, slots: map[int]*slot{}, nonce: nonce,
+		hints: map[int]leaderHint{}, awaitingFacts: map[uint64]awaitingSend{}}
 	sl.facts = slotFacts{sl}
 	return sl
 }
@@ -156,6 +190,10 @@ func (sl *slotLoop) onTimer(tag any) {
 			sl.slots[id].rn.Tick()
 		}
 		sl.loop.After(sl.n.cfg.TickInterval, tickTag{})
+	case announceTag:
+		sl.announce(true)
+		sl.expire()
+		sl.loop.After(announceInterval, announceTag{})
 	case retryTag:
 		sl.persist(t.slots)
 	}
@@ -189,18 +227,27 @@ func (sl *slotLoop) onMsg(m runtime.Msg) {
 			return
 		}
 	case systemChanged:
-		sl.serve(m)
+		sl.onSystem(m)
+		return
+	case leadersMsg:
+		sl.onLeaders(m)
+		return
+	case readDone:
+		sl.onFacts(m)
 		return
 	}
-	if sl.canServe(m) && len(sl.deferred) == 0 {
-		sl.serve(m)
+	if len(sl.deferred) > 0 {
+		sl.serveDeferred()
+	}
+	if len(sl.deferred) == 0 && sl.dispatch(m) {
 		return
 	}
 	if len(sl.deferred) >= sl.n.cfg.DeferredLimit {
+		sl.stats.Overloaded++
 		sl.refuse(m, ErrOverloaded)
 		return
 	}
-	sl.deferred = append(sl.deferred, m)
+	sl.deferred = append(sl.deferred, deferredMsg{m: m, at: sl.n.env.Clock().Now()})
 	sl.stats.DeferredHigh = max(sl.stats.DeferredHigh, int64(len(sl.deferred)))
 }
 
@@ -222,14 +269,17 @@ func (sl *slotLoop) canServe(m runtime.Msg) bool {
 	return true
 }
 
-// serveDeferred serves the deferred messages that can now be served, in
-// order, stopping at the first that still has to wait.
+// serveDeferred serves or passes on the deferred requests that can now
+// go, in order; those that still wait keep their order.
 func (sl *slotLoop) serveDeferred() {
-	for len(sl.deferred) > 0 && sl.canServe(sl.deferred[0]) {
-		m := sl.deferred[0]
-		sl.deferred = sl.deferred[1:]
-		sl.serve(m)
+	kept := sl.deferred[:0]
+	for _, d := range sl.deferred {
+		if !sl.dispatch(d.m) {
+			kept = append(kept, d)
+		}
 	}
+	clear(sl.deferred[len(kept):])
+	sl.deferred = kept
 }
 
 func (sl *slotLoop) serve(m runtime.Msg) {
@@ -240,9 +290,6 @@ func (sl *slotLoop) serve(m runtime.Msg) {
 		sl.send(m)
 	case slotRead:
 		sl.read(m)
-	case systemChanged:
-		sl.system = loadSystemUIDs(sl.n.db)
-		sl.systemReady = true
 	default:
 		panic(fmt.Sprintf("node: slot loop got %T", m))
 	}
@@ -250,7 +297,6 @@ func (sl *slotLoop) serve(m runtime.Msg) {
 
 // refuse answers a request that cannot wait with err.
 func (sl *slotLoop) refuse(m runtime.Msg, err error) {
-	sl.stats.Overloaded++
 	switch m := m.(type) {
 	case slotSend:
 		sl.n.answer(m.Reply, sendDone{Reply: m.Reply, Res: sendResult{Reason: proto.ReasonSystemError, Err: err}})
@@ -261,14 +307,31 @@ func (sl *slotLoop) refuse(m runtime.Msg, err error) {
 	}
 }
 
+// onPeer takes a message from another node: a raft message for one of
+// the loop's slots, a request it routes, an announcement, or the answer to
+// one of its own reads. Anything else, or what does not decode, is dropped
+// and counted; raft and the requesters' timeouts cover the loss.
 func (sl *slotLoop) onPeer(e runtime.PeerMsg) {
-	slotID, m, err := decodeRaftMsg(e.Data)
-	if err != nil {
-		return // a corrupt peer message is dropped; raft retries
-	}
-	if s := sl.slots[slotID]; s != nil {
+	if isRaftMsg(e.Data) {
+		slotID, m, err := decodeRaftMsg(e.Data)
+		s := sl.slots[slotID]
+		if err != nil || s == nil {
+			sl.stats.PeerDropped++
+			return
+		}
 		_ = s.rn.Step(m)
+		return
 	}
+	m, err := decodePeer(e.Data)
+	if err != nil || !sl.acceptsFromPeer(m) {
+		sl.stats.PeerDropped++
+		return
+	}
+	if l, ok := m.(leadersMsg); ok {
+		l.From = e.From // who leads is who says so, not what it wrote
+		m = l
+	}
+	sl.onMsg(m)
 }
 
 // propose hands cmd to the slot's raft group, or keeps it until the slot

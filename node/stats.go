@@ -42,12 +42,17 @@ type StatsReply struct {
 	// Deferred are the requests waiting now for slots to catch up;
 	// DeferredHigh the most that ever waited in one slot loop (bounded by
 	// Config.DeferredLimit); Overloaded those refused past it.
-	Deferred      int
-	DeferredHigh  int64
-	Overloaded    int64
-	Slots         int
-	LeaderSlots   int // slots this node leads
-	CaughtUpSlots int // slots ready to serve
+	Deferred     int
+	DeferredHigh int64
+	Overloaded   int64
+	// Forwarded are requests passed on to another node's slot loop;
+	// ReadIndexes the ReadIndex rounds of reads of replicated slots;
+	// PeerDropped messages from other nodes dropped as malformed or
+	// misaddressed.
+	Forwarded, ReadIndexes, PeerDropped int64
+	Slots                               int
+	LeaderSlots                         int // slots this node leads
+	CaughtUpSlots                       int // slots ready to serve
 	// StartedAt is when this incarnation of the node started (wall clock).
 	StartedAt time.Time
 }
@@ -110,6 +115,7 @@ func (out *StatsReply) addGateway(p gatewayLoopStats) {
 	out.RetryQueue += p.retryQueue
 	out.Resends += p.Resends
 	out.Kicks += p.Kicks
+	out.PeerDropped += p.PeerDropped
 	out.SendLatencySum += p.SendLatencySum
 	for i, n := range p.SendLatency {
 		out.SendLatency[i] += n
@@ -152,6 +158,9 @@ func (out *StatsReply) addSlotLoop(p slotLoopStats) {
 	out.Deferred += p.deferred
 	out.DeferredHigh = max(out.DeferredHigh, p.DeferredHigh)
 	out.Overloaded += p.Overloaded
+	out.Forwarded += p.Forwarded
+	out.ReadIndexes += p.ReadIndexes
+	out.PeerDropped += p.PeerDropped
 }
 
 // query answers a gatewayRead.

@@ -39,13 +39,44 @@ func (m *Machine) CheckSend(r pebble.Reader, slots int, facts Facts, sc SendChec
 		f.whitelisted = f.whitelistSet && m.IsMember(r, tblWhitelist, ch, sc.From)
 		return sendRule(f)
 	}
-	own := ChannelKey{Type: proto.ChannelPerson, ID: ch.PeerOf(sc.From)}
+	return DecidePerson(ReadPersonFacts(facts, slots, ch, sc.From), sc.System)
+}
+
+// PersonFacts are a person send's facts that live with the recipient's
+// own channel (channel_id = the recipient's uid): its info, and whether
+// the sender is on its blacklist and, if it has one, its whitelist.
+type PersonFacts struct {
+	Info                                   ChannelInfo
+	Blacklisted, WhitelistSet, Whitelisted bool
+}
+
+// PersonFactsSlot is the slot that holds the facts of a send from from to
+// the person channel ch (as stored).
+func PersonFactsSlot(ch ChannelKey, from string, slots int) int {
+	return SlotOfChannel(personOwn(ch, from), slots)
+}
+
+func personOwn(ch ChannelKey, from string) ChannelKey {
+	return ChannelKey{Type: proto.ChannelPerson, ID: ch.PeerOf(from)}
+}
+
+// ReadPersonFacts reads the facts of a send from from to the person
+// channel ch through facts.
+func ReadPersonFacts(facts Facts, slots int, ch ChannelKey, from string) PersonFacts {
+	own := personOwn(ch, from)
 	ps := SlotOfChannel(own, slots)
 	prec := facts.Channel(ps, own)
-	f.blacklisted = facts.IsMember(ps, tblBlacklist, own, sc.From)
-	f.whitelistSet = prec.WhitelistSize > 0
-	f.whitelisted = f.whitelistSet && facts.IsMember(ps, tblWhitelist, own, sc.From)
-	f.info = prec.Info
+	pf := PersonFacts{Info: prec.Info, WhitelistSet: prec.WhitelistSize > 0}
+	pf.Blacklisted = facts.IsMember(ps, tblBlacklist, own, from)
+	pf.Whitelisted = pf.WhitelistSet && facts.IsMember(ps, tblWhitelist, own, from)
+	return pf
+}
+
+// DecidePerson decides a person send from its facts, however they were
+// read (here, or by the slot that holds them on another node).
+func DecidePerson(pf PersonFacts, system bool) proto.ReasonCode {
+	f := sendFacts{channelType: proto.ChannelPerson, system: system, info: pf.Info,
+		blacklisted: pf.Blacklisted, whitelistSet: pf.WhitelistSet, whitelisted: pf.Whitelisted}
 	f.info.Exists = true
 	return sendRule(f)
 }
