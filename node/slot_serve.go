@@ -112,8 +112,16 @@ func (sl *slotLoop) readSlot(s *slot, q slotQuery) readResult {
 }
 
 func (sl *slotLoop) readAll(q slotQuery) readResult {
-	if _, ok := q.(querySlotStats); ok {
+	switch q.(type) {
+	case querySlotStats:
 		return sl.loopStats()
+	case querySlotDigests:
+		var out digestsResult
+		for _, id := range sl.slotIDs {
+			s := sl.slots[id]
+			out = append(out, SlotDigest{Slot: id, Applied: s.applied, Digest: state.SlotDigest(sl.n.db, id), Leader: sl.isLeader(s)})
+		}
+		return out
 	}
 	panic(fmt.Sprintf("node: slot query %T of every slot", q))
 }

@@ -51,8 +51,9 @@ type StatsReply struct {
 	// misaddressed.
 	Forwarded, ReadIndexes, PeerDropped int64
 	Slots                               int
-	LeaderSlots                         int // slots this node leads
-	CaughtUpSlots                       int // slots ready to serve
+	LeaderSlots                         int   // slots this node leads
+	LedSlots                            []int // which, in order
+	CaughtUpSlots                       int   // slots ready to serve
 	// StartedAt is when this incarnation of the node started (wall clock).
 	StartedAt time.Time
 }
@@ -126,6 +127,7 @@ func (out *StatsReply) addGateway(p gatewayLoopStats) {
 type slotLoopStats struct {
 	slotStats
 	slots, leaders, ready, deferred int
+	led                             []int
 }
 
 func (sl *slotLoop) loopStats() slotLoopStats {
@@ -133,6 +135,7 @@ func (sl *slotLoop) loopStats() slotLoopStats {
 	for _, id := range sl.slotIDs {
 		if sl.isLeader(sl.slots[id]) {
 			ls.leaders++
+			ls.led = append(ls.led, id)
 		}
 		if sl.slots[id].caughtUp {
 			ls.ready++
@@ -154,6 +157,8 @@ func (out *StatsReply) addSlotLoop(p slotLoopStats) {
 	out.DedupeExpired += p.DedupeExpired
 	out.Slots += p.slots
 	out.LeaderSlots += p.leaders
+	out.LedSlots = append(out.LedSlots, p.led...)
+	slices.Sort(out.LedSlots)
 	out.CaughtUpSlots += p.ready
 	out.Deferred += p.deferred
 	out.DeferredHigh = max(out.DeferredHigh, p.DeferredHigh)

@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"hash/fnv"
 	"slices"
 
 	"github.com/cockroachdb/pebble/v2"
@@ -94,4 +95,18 @@ func readMeta(r pebble.Reader, slot int) slotMeta {
 // slot, from the store (for a slot the caller does not own).
 func ReadIsMember(r pebble.Reader, slot int, table byte, ch ChannelKey, uid string) bool {
 	return has(r, memberKey(slot, table, ch, uid))
+}
+
+// SlotDigest is a hash of the slot's applied state (every key and value of
+// its tables): replicas that applied the same entries have the same
+// digest, so the simulator compares them after healing.
+func SlotDigest(r pebble.Reader, slot int) uint64 {
+	h := fnv.New64a()
+	Scan(r, slotPrefix('d', slot), func(k, v []byte) {
+		_, _ = h.Write(binary.BigEndian.AppendUint32(nil, uint32(len(k))))
+		_, _ = h.Write(k)
+		_, _ = h.Write(binary.BigEndian.AppendUint32(nil, uint32(len(v))))
+		_, _ = h.Write(v)
+	})
+	return h.Sum64()
 }

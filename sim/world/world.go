@@ -154,3 +154,34 @@ func (w *World) RunFor(d time.Duration) {
 		w.t.Fatal(err)
 	}
 }
+
+// AddCluster adds nodes 1..size as one cluster — cfg with Members set to
+// all of them (and ReplicaCount as cfg has it) — and starts them.
+func (w *World) AddCluster(size int, cfg node.Config) []*Node {
+	cfg.Members = nil
+	for id := 1; id <= size; id++ {
+		cfg.Members = append(cfg.Members, uint64(id))
+	}
+	out := make([]*Node, size)
+	for i := range out {
+		out[i] = w.AddNode(runtime.NodeID(i+1), cfg)
+	}
+	return out
+}
+
+// LeaderOf is the up node that says it leads slot, or nil.
+func (w *World) LeaderOf(slot int) *Node {
+	for _, n := range w.Nodes() {
+		if !n.Up() {
+			continue
+		}
+		v, err := n.Call(node.Stats{})
+		if err != nil {
+			continue
+		}
+		if slices.Contains(v.(node.StatsReply).LedSlots, slot) {
+			return n
+		}
+	}
+	return nil
+}
