@@ -91,6 +91,10 @@ type slotStats struct {
 	// ReadIndexes the ReadIndex rounds of reads; PeerDropped messages from
 	// other nodes that did not decode or were not for a slot loop.
 	Forwarded, ReadIndexes, PeerDropped int64
+	// SnapshotsMade are snapshots this loop's leaders sent to followers
+	// behind their compacted logs; SnapshotsApplied those its followers
+	// caught up from.
+	SnapshotsMade, SnapshotsApplied int64
 }
 
 // slot is one raft group and its state machine.
@@ -315,7 +319,7 @@ func (sl *slotLoop) onPeer(e runtime.PeerMsg) {
 	if isRaftMsg(e.Data) {
 		slotID, m, err := decodeRaftMsg(e.Data)
 		s := sl.slots[slotID]
-		if err != nil || s == nil {
+		if err != nil || s == nil || checkPeerSnapshot(slotID, m) != nil {
 			sl.stats.PeerDropped++
 			return
 		}

@@ -50,10 +50,13 @@ type StatsReply struct {
 	// PeerDropped messages from other nodes dropped as malformed or
 	// misaddressed.
 	Forwarded, ReadIndexes, PeerDropped int64
-	Slots                               int
-	LeaderSlots                         int   // slots this node leads
-	LedSlots                            []int // which, in order
-	CaughtUpSlots                       int   // slots ready to serve
+	// SnapshotsMade and SnapshotsApplied count raft snapshots sent to
+	// followers behind the compacted log, and caught up from.
+	SnapshotsMade, SnapshotsApplied int64
+	Slots                           int
+	LeaderSlots                     int   // slots this node leads
+	LedSlots                        []int // which, in order
+	CaughtUpSlots                   int   // slots ready to serve
 	// StartedAt is when this incarnation of the node started (wall clock).
 	StartedAt time.Time
 }
@@ -165,6 +168,8 @@ func (out *StatsReply) addSlotLoop(p slotLoopStats) {
 	out.Overloaded += p.Overloaded
 	out.Forwarded += p.Forwarded
 	out.ReadIndexes += p.ReadIndexes
+	out.SnapshotsMade += p.SnapshotsMade
+	out.SnapshotsApplied += p.SnapshotsApplied
 	out.PeerDropped += p.PeerDropped
 }
 
