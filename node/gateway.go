@@ -136,8 +136,14 @@ func (g *gateway) onPeer(e runtime.PeerMsg) {
 		g.stats.PeerDropped++
 		return
 	}
-	switch m.(type) {
-	case sendDone, readDone, gatewayRead:
+	switch r := m.(type) {
+	case gatewayRead:
+		if !g.n.isMember(r.Reply.Node) {
+			g.stats.PeerDropped++
+			return
+		}
+		g.onMsg(m)
+	case sendDone, readDone:
 		g.onMsg(m)
 	case deliverMsg, kickMsg:
 		g.n.broadcastGateways(m)
