@@ -56,7 +56,12 @@ type StatsReply struct {
 	Slots                           int
 	LeaderSlots                     int   // slots this node leads
 	LedSlots                        []int // which, in order
-	CaughtUpSlots                   int   // slots ready to serve
+	// LeaderlessSlots are replicated slots whose leader is unknown here
+	// (an election, or no quorum); SystemUnknown: some slot loop has not
+	// yet learnt the system uids from slot 0's leader.
+	LeaderlessSlots int
+	SystemUnknown   bool
+	CaughtUpSlots   int // slots ready to serve
 	// StartedAt is when this incarnation of the node started (wall clock).
 	StartedAt time.Time
 }
@@ -131,14 +136,21 @@ type slotLoopStats struct {
 	slotStats
 	slots, leaders, ready, deferred int
 	led                             []int
+	// leaderless: replicated slots with no leader known to raft here;
+	// systemUnknown: the loop has not yet learnt the system uids.
+	leaderless    int
+	systemUnknown bool
 }
 
 func (sl *slotLoop) loopStats() slotLoopStats {
-	ls := slotLoopStats{slotStats: sl.stats, slots: len(sl.slotIDs), deferred: len(sl.deferred)}
+	ls := slotLoopStats{slotStats: sl.stats, slots: len(sl.slotIDs), deferred: len(sl.deferred), systemUnknown: !sl.systemReady}
 	for _, id := range sl.slotIDs {
 		if sl.isLeader(sl.slots[id]) {
 			ls.leaders++
 			ls.led = append(ls.led, id)
+		}
+		if sl.slots[id].rn.BasicStatus().SoftState.Lead == 0 {
+			ls.leaderless++
 		}
 		if sl.slots[id].caughtUp {
 			ls.ready++
@@ -160,6 +172,8 @@ func (out *StatsReply) addSlotLoop(p slotLoopStats) {
 	out.DedupeExpired += p.DedupeExpired
 	out.Slots += p.slots
 	out.LeaderSlots += p.leaders
+	out.LeaderlessSlots += p.leaderless
+	out.SystemUnknown = out.SystemUnknown || p.systemUnknown
 	out.LedSlots = append(out.LedSlots, p.led...)
 	slices.Sort(out.LedSlots)
 	out.CaughtUpSlots += p.ready
@@ -265,8 +279,9 @@ func (g *gateway) connz(uid string) connzResult {
 	return out
 }
 
-// Ready reports whether every slot has caught up and can serve (for
-// /readyz). Reply: ReadyReply.
+// Ready reports whether the node serves (for /readyz): every slot it
+// replicates has a leader, those it leads have caught up, and it knows the
+// system uids. Reply: ReadyReply.
 type Ready struct{}
 
 // ReadyReply says whether the node serves, and if not, why.
@@ -278,8 +293,15 @@ type ReadyReply struct {
 func (Ready) run(a *apiLoop, done func(any, error)) error {
 	return Stats{}.run(a, func(v any, _ error) {
 		st := v.(StatsReply)
-		if st.CaughtUpSlots < st.Slots {
-			done(ReadyReply{Reason: "slots catching up: " + itoa(st.CaughtUpSlots) + " of " + itoa(st.Slots) + " ready"}, nil)
+		switch {
+		case st.LeaderlessSlots > 0:
+			done(ReadyReply{Reason: "slots without a leader: " + itoa(st.LeaderlessSlots) + " of " + itoa(st.Slots)}, nil)
+			return
+		case st.CaughtUpSlots < st.LeaderSlots:
+			done(ReadyReply{Reason: "slots catching up: " + itoa(st.CaughtUpSlots) + " of " + itoa(st.LeaderSlots) + " led here ready"}, nil)
+			return
+		case st.SystemUnknown:
+			done(ReadyReply{Reason: "system uids not yet known"}, nil)
 			return
 		}
 		done(ReadyReply{Ready: true}, nil)
