@@ -211,6 +211,14 @@ func (sl *slotLoop) expire() {
 			delete(sl.awaitingFacts, id)
 		}
 	}
+	for _, id := range sl.slotIDs {
+		s := sl.slots[id]
+		for _, n := range sortedKeys(s.pending) {
+			if now-s.pending[n].at >= forwardedTimeout {
+				delete(s.pending, n)
+			}
+		}
+	}
 }
 
 // fetchFacts asks the slot holding a person send's facts for them; the

@@ -3,6 +3,7 @@ package node
 import (
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/jindou-im/jindou/node/internal/invariant"
 	"github.com/jindou-im/jindou/node/proto"
@@ -147,6 +148,10 @@ type slot struct {
 type pendingProposal struct {
 	reply replyTo
 	send  bool
+	// at is when it was proposed: a proposal a deposed leader made may
+	// never be applied, and is forgotten after forwardedTimeout (its
+	// requester gave up long before).
+	at time.Duration
 }
 
 type waitingProposal struct {
@@ -195,7 +200,9 @@ func (sl *slotLoop) onTimer(tag any) {
 		}
 		sl.loop.After(sl.n.cfg.TickInterval, tickTag{})
 	case announceTag:
-		sl.announce(true)
+		if len(sl.n.peers) > 1 {
+			sl.announce(true)
+		}
 		sl.expire()
 		sl.loop.After(announceInterval, announceTag{})
 	case retryTag:
@@ -356,6 +363,7 @@ func (sl *slotLoop) propose(s *slot, cmd *state.Command, p pendingProposal) {
 		sl.complete(p, state.Result{}, fmt.Errorf("%w: %v", ErrNotLeader, err))
 		return
 	}
+	p.at = sl.n.env.Clock().Now()
 	s.pending[sl.nextProp] = p
 }
 
