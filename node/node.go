@@ -33,8 +33,9 @@ type Node struct {
 	slotLoops []*slotLoop
 	// loops are every loop of the node by name: the local half of routing.
 	loops map[string]runtime.Loop
-	// peers are the cluster's members, sorted, this node among them.
-	peers []runtime.NodeID
+	// peers are the cluster's members, sorted, this node among them;
+	// otherPeers the same without this node.
+	peers, otherPeers []runtime.NodeID
 	// accepted counts connections; only the runtime's acceptor touches it.
 	accepted uint64
 	// startedAt is the wall time of Start.
@@ -50,6 +51,12 @@ func (n *Node) Start(env runtime.Env) error {
 	n.startedAt = env.Clock().Wall()
 	n.loops = map[string]runtime.Loop{}
 	n.peers = n.members()
+	n.otherPeers = nil
+	for _, p := range n.peers {
+		if p != env.Node() {
+			n.otherPeers = append(n.otherPeers, p)
+		}
+	}
 	if err := n.openStores(); err != nil {
 		return err
 	}
@@ -221,16 +228,9 @@ func (n *Node) broadcastCluster(m runtime.Msg) {
 // isMember reports whether id is a member of the cluster.
 func (n *Node) isMember(id runtime.NodeID) bool { return slices.Contains(n.peers, id) }
 
-// others are the members but this node.
-func (n *Node) others() []runtime.NodeID {
-	out := make([]runtime.NodeID, 0, len(n.peers))
-	for _, p := range n.peers {
-		if p != n.env.Node() {
-			out = append(out, p)
-		}
-	}
-	return out
-}
+// others are the members but this node (made once: deliveries ask for
+// them per message).
+func (n *Node) others() []runtime.NodeID { return n.otherPeers }
 
 func (n *Node) broadcastGateways(m runtime.Msg) {
 	for _, g := range n.gateways {

@@ -22,8 +22,9 @@ func (sl *slotLoop) drive() {
 	var again []runtime.Msg
 	for _, id := range sl.slotIDs {
 		s := sl.slots[id]
-		leader := sl.isLeader(s)
-		s.caughtUp = leader && s.appliedTerm == s.rn.BasicStatus().HardState.GetTerm()
+		sl.refresh(s)
+		leader := s.leader
+		s.caughtUp = leader && s.appliedTerm == s.term
 		if s.wasLeader && !leader {
 			again = append(again, sl.lostLeadership(s)...)
 		}

@@ -62,6 +62,7 @@ func (sl *slotLoop) recoverSlot(id int, voters []uint64) error {
 	if voters := cs.GetVoters(); (len(voters) == 1 && voters[0] == self) || (d.fresh && len(voters) > 1 && voters[0] == self) {
 		_ = rn.Campaign()
 	}
+	sl.refresh(s)
 	sl.slots[id] = s
 	sl.slotIDs = append(sl.slotIDs, id)
 	slices.Sort(sl.slotIDs)

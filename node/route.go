@@ -84,7 +84,7 @@ func (sl *slotLoop) leaderOf(id int) runtime.NodeID {
 	if s := sl.slots[id]; s != nil {
 		// A replica trusts only raft: a hint may predate the election
 		// raft is holding.
-		return runtime.NodeID(s.rn.BasicStatus().SoftState.Lead)
+		return runtime.NodeID(s.lead)
 	}
 	if h, ok := sl.hints[id]; ok {
 		return h.node
@@ -139,7 +139,7 @@ func (sl *slotLoop) announce(all bool) {
 		if !s.caughtUp {
 			continue
 		}
-		term := s.rn.BasicStatus().HardState.GetTerm()
+		term := s.term
 		if all || s.announcedTerm != term {
 			s.announcedTerm = term
 			m.Slots, m.Terms = append(m.Slots, id), append(m.Terms, term)

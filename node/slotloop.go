@@ -130,6 +130,10 @@ type slot struct {
 	// slot's applied state answer reads or decide a send (raft's rule for
 	// reads; after a crash the commit index on disk may lag).
 	caughtUp bool
+	// leader, lead and term are raft's state at the last refresh: whether
+	// this node leads, who does (0: unknown), in which term.
+	leader     bool
+	lead, term uint64
 	// wasLeader: the slot was led here at the last drive; announcedTerm is
 	// the term of the last leadersMsg sent for it.
 	wasLeader     bool
@@ -382,8 +386,18 @@ func (sl *slotLoop) complete(p pendingProposal, res state.Result, err error) {
 	sl.n.answer(p.reply, sendDone{Reply: p.reply, Res: r})
 }
 
-func (sl *slotLoop) isLeader(s *slot) bool {
-	return s.rn.BasicStatus().SoftState.RaftState == raft.StateLeader
+// isLeader reports whether raft led the slot here at the last refresh.
+func (sl *slotLoop) isLeader(s *slot) bool { return s.leader }
+
+// refresh reads the slot's raft state, once per drive: raft's BasicStatus
+// allocates, and the send path asks for leadership once per message.
+// Between drives the state read may be stale by the events since; that is
+// safe: a proposal on a just-deposed leader is passed on by raft or
+// dropped (and answered ErrNotLeader), a read waits for a ReadIndex round
+// that the next drive routes anew if leadership went.
+func (sl *slotLoop) refresh(s *slot) {
+	st := s.rn.BasicStatus()
+	s.leader, s.lead, s.term = st.SoftState.RaftState == raft.StateLeader, st.SoftState.Lead, st.HardState.GetTerm()
 }
 
 // mustServe asserts the caught-up rule for a request about to be served.

@@ -149,7 +149,7 @@ func (sl *slotLoop) loopStats() slotLoopStats {
 			ls.leaders++
 			ls.led = append(ls.led, id)
 		}
-		if sl.slots[id].rn.BasicStatus().SoftState.Lead == 0 {
+		if sl.slots[id].lead == 0 {
 			ls.leaderless++
 		}
 		if sl.slots[id].caughtUp {
