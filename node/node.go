@@ -116,6 +116,7 @@ func (n *Node) startSlotLoops() error {
 	for _, sl := range n.slotLoops {
 		sl.loop = n.newLoop(sl.name, sl)
 		sl.loop.After(n.cfg.TickInterval, tickTag{})
+		sl.hooks.start()
 		// Campaigns made at start produce Readies: handle them on the loop.
 		sl.loop.Post(wake{})
 	}

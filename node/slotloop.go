@@ -52,6 +52,7 @@ type slotLoop struct {
 	drivePending bool
 	entryBufs    entryBufs
 	stats        slotStats
+	hooks        *hooks // the webhooks (webhook.go)
 }
 
 // slotStats are a slot loop's counters since start.
@@ -120,6 +121,7 @@ type waitingProposal struct {
 func newSlotLoop(n *Node, name string, nonce uint64) *slotLoop {
 	sl := &slotLoop{n: n, name: name, slots: map[int]*slot{}, nonce: nonce}
 	sl.facts = slotFacts{sl}
+	sl.hooks = newHooks(sl)
 	return sl
 }
 
@@ -142,6 +144,8 @@ func (sl *slotLoop) Handle(ev runtime.Event) {
 		sl.onMsg(e.Msg)
 	case runtime.PeerMsg:
 		sl.onPeer(e)
+	case runtime.OutboundDone:
+		sl.hooks.onDone(e)
 	}
 	if !sl.drivePending {
 		sl.drivePending = true
@@ -158,6 +162,8 @@ func (sl *slotLoop) onTimer(tag any) {
 		sl.loop.After(sl.n.cfg.TickInterval, tickTag{})
 	case retryTag:
 		sl.persist(t.slots)
+	case hookTimer:
+		sl.hooks.onTimer(t)
 	}
 }
 
@@ -190,6 +196,12 @@ func (sl *slotLoop) onMsg(m runtime.Msg) {
 		}
 	case systemChanged:
 		sl.serve(m)
+		return
+	case presenceMsg:
+		sl.hooks.onPresence(m)
+		return
+	case proposeDone: // a webhook acknowledgement this loop proposed
+		sl.hooks.onAcked(m)
 		return
 	}
 	if sl.canServe(m) && len(sl.deferred) == 0 {
