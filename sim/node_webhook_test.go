@@ -78,7 +78,7 @@ func TestWebhookOfflineNamesRecipientsWithoutAnOnlineMasterDevice(t *testing.T) 
 	awaitReady(t, n)
 	n.MustCall(node.ChannelUpsert{Channel: g1, Subscribers: []string{"alice", "bob", "carol", "dave"}})
 	alice := w.Connected("alice", "phone") // the sender: never named
-	w.Connected("bob", "phone")           // online (without token auth every device is a master)
+	w.Connected("bob", "phone")            // online (without token auth every device is a master)
 	w.Connected("carol", "phone")
 	alice.Send("g1", proto.ChannelGroup, "m1", []byte("hi"), 0, nil)
 	w.Until("msg.offline arrives", func() bool { return len(rcv.Offline) == 1 && len(rcv.Notified) == 1 })
