@@ -176,8 +176,9 @@ type Outbound interface {
 	// OutboundDone{Tag: tag, ...} to from, exactly once per call while the
 	// process lives: with the answer's status and body, or with Err set
 	// (refused, timed out after req.Timeout, or the runtime's own limit of
-	// calls in flight was reached). Call never blocks. The runtime takes
-	// ownership of req.Body. A request that timed out may still have
+	// calls in flight was reached). Call never blocks. The runtime only
+	// reads req.Body; the caller must not change it before the completion
+	// (it may send the same bytes again). A request that timed out may still have
 	// reached the service: callers that must not lose a request retry it,
 	// and the service sees it at least once.
 	Call(from Loop, req OutboundRequest, tag any)
