@@ -22,9 +22,9 @@ import (
 //
 //	'd' slot 'o' id(u64)        → outboxRecord
 
-// OpWebhookAck deletes a slot's outbox entries up to Command.Seq (a message
-// id) once the webhook receiver has acknowledged them.
-const OpWebhookAck = "webhook_ack"
+// OpWebhookAck (command.go) deletes a slot's outbox entries up to
+// Command.Seq (a message id) once the webhook receiver has acknowledged
+// them.
 
 // outboxRecord is what an outbox entry points at.
 type outboxRecord struct {
