@@ -1,7 +1,9 @@
 package sim_test
 
 import (
+	"context"
 	"fmt"
+	"log/slog"
 	"slices"
 	"testing"
 	"time"
@@ -118,5 +120,43 @@ func TestWebhookOnlineStatusReportsConnectsAndDisconnectsInWuKongIMsFormat(t *te
 	}
 	if len(rcv.Notified) != 0 {
 		t.Fatalf("msg.notify sent while only user.onlinestatus is focused")
+	}
+}
+
+// lines counts log records by message.
+type lines struct{ n map[string]int }
+
+func (l *lines) Enabled(context.Context, slog.Level) bool { return true }
+func (l *lines) Handle(_ context.Context, r slog.Record) error {
+	l.n[r.Level.String()+" "+r.Message]++
+	return nil
+}
+func (l *lines) WithAttrs([]slog.Attr) slog.Handler { return l }
+func (l *lines) WithGroup(string) slog.Handler      { return l }
+
+func TestWebhookFailuresAreLoggedOncePerOutageNotPerAttempt(t *testing.T) {
+	log := &lines{n: map[string]int{}}
+	w := world.New(t, 9, world.WithLog(slog.New(log)))
+	rcv := w.AddReceiver()
+	cfg := webhookConfig()
+	cfg.SlotLoops = 1
+	n := w.AddNode(1, cfg)
+	awaitReady(t, n)
+	n.MustCall(node.ChannelUpsert{Channel: g1, Subscribers: []string{"a"}})
+	rcv.Mode = world.ReceiverDown
+	n.MustCall(node.SendMessage{FromUID: "a", Channel: g1, Payload: []byte("x")})
+	w.RunFor(10 * time.Second)
+	st := n.MustCall(node.Stats{}).(node.StatsReply)
+	failing := "WARN webhook: the receiver failed; retrying with backoff until it answers 200"
+	if st.WebhookFailures < 10 || log.n[failing] != 1 {
+		t.Fatalf("%d failed POSTs logged %d times, want once: %v", st.WebhookFailures, log.n[failing], log.n)
+	}
+	rcv.Mode = world.ReceiverUp
+	w.Until("delivered", func() bool { return len(rcv.Notified) == 1 })
+	rcv.Mode = world.ReceiverError
+	n.MustCall(node.SendMessage{FromUID: "a", Channel: g1, Payload: []byte("y")})
+	w.RunFor(5 * time.Second)
+	if log.n["INFO webhook: the receiver answers again"] != 1 || log.n[failing] != 2 {
+		t.Fatalf("a second outage: %v", log.n)
 	}
 }
