@@ -27,12 +27,18 @@ const (
 	APISends      Feature = "api_sends"      // sends over the HTTP API, without client_msg_no
 	ManualAcks    Feature = "late_acks"      // RECVACKs sent late by slow readers
 	MultiDevice   Feature = "multi_device"   // users online on several devices at once
+	// The webhooks (in the seeds that have a receiver).
+	WebhookRetries Feature = "webhook_retries" // POSTs the receiver failed, retried
+	WebhookDups    Feature = "webhook_dups"    // messages the receiver got more than once (at least once)
+	WebhookOffline Feature = "webhook_offline" // msg.offline notices received
+	WebhookStatus  Feature = "webhook_status"  // user.onlinestatus lines received
 )
 
 // NodeSeedFeatures are the features a set of node seeds must exercise.
 var NodeSeedFeatures = []Feature{
 	Resends, Kicks, ListChanges, InfoChanges, TokenChanges, Refusals, CutPages, ConvReads,
 	Compactions, DedupeHits, DedupeExpiry, SharedCommits, APISends, ManualAcks, MultiDevice,
+	WebhookRetries, WebhookDups, WebhookOffline, WebhookStatus,
 }
 
 // Coverage counts features, for one run or summed over runs.

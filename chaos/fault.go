@@ -246,6 +246,11 @@ func ParseFault(s string) (Fault, error) {
 			err = fmt.Errorf("chaos: %q: fragment: %v", s, e)
 		}
 		f = Conns{MaxLatency: dur("latency"), Fragment: frag}
+	case "receiver":
+		if len(rest) != 1 {
+			return nil, fmt.Errorf("chaos: %q: a receiver entry names one mode", s)
+		}
+		f = Receiver{At: dur("at"), For: dur("for"), Mode: rest[0]}
 	case "step":
 		if len(rest) == 0 {
 			return nil, fmt.Errorf("chaos: %q: a step without an action", s)

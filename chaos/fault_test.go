@@ -49,7 +49,7 @@ func genDuration(t *rapid.T, label string) time.Duration {
 
 func genFault(t *rapid.T) Fault {
 	node := NodeID(rapid.Uint64Range(1, 9).Draw(t, "node"))
-	switch rapid.IntRange(0, 4).Draw(t, "kind") {
+	switch rapid.IntRange(0, 5).Draw(t, "kind") {
 	case 0:
 		return Crash{Node: node, At: genDuration(t, "at"), Down: genDuration(t, "down"), KeepPct: rapid.IntRange(0, 100).Draw(t, "keep")}
 	case 1:
@@ -58,6 +58,8 @@ func genFault(t *rapid.T) Fault {
 		return Clock{Node: node, At: genDuration(t, "at"), Jump: genDuration(t, "jump"), DriftPPM: rapid.Int64Range(-5000, 5000).Draw(t, "drift")}
 	case 3:
 		return Conns{MaxLatency: genDuration(t, "latency"), Fragment: rapid.Bool().Draw(t, "fragment")}
+	case 4:
+		return Receiver{At: genDuration(t, "at"), For: genDuration(t, "for"), Mode: rapid.SampledFrom(receiverModes).Draw(t, "mode")}
 	}
 	word := rapid.StringMatching(`[a-z0-9@#/_-]{1,8}`)
 	return Step{At: genDuration(t, "at"), Action: word.Draw(t, "action"), Args: rapid.SliceOfN(word, 0, 3).Draw(t, "args")}
@@ -118,5 +120,23 @@ func TestCoverageCountsFeaturesAndNamesTheMissing(t *testing.T) {
 	}
 	if line := (Coverage{Resends: 1}).Line([]Feature{Resends, Kicks}); line != "resends=1 kicks=0" {
 		t.Fatalf("line %q", line)
+	}
+}
+
+func TestEveryReceiverDrawHasEveryMode(t *testing.T) {
+	for seed := range uint64(50) {
+		classes := map[Class]bool{}
+		for _, f := range DrawReceiver(rand.New(rand.NewPCG(seed, 0)), PlanConfig{Duration: 8 * time.Second}) {
+			r := f.(Receiver)
+			if r.At < 0 || r.At+r.For > 8*time.Second {
+				t.Fatalf("seed %d: outage %s outside the run", seed, r)
+			}
+			classes[r.Class()] = true
+		}
+		for _, c := range ReceiverClasses {
+			if !classes[c] {
+				t.Fatalf("seed %d: no %s outage", seed, c)
+			}
+		}
 	}
 }

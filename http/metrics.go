@@ -54,6 +54,12 @@ var (
 	descDeferred       = desc("slot_deferred", "Requests waiting now for their slots to catch up.")
 	descDeferredHigh   = desc("slot_deferred_high_water", "The most requests that waited at once in one slot loop for slots to catch up.")
 	descOverloaded     = desc("slot_overloaded_total", "Requests refused because too many already waited for slots to catch up.")
+	descHookBacklog    = desc("webhook_backlog", "Stored messages the webhook receiver has not yet acknowledged.")
+	descHookOldest     = desc("webhook_oldest_undelivered_seconds", "Age of the oldest message the webhook receiver has not yet acknowledged (0: none).")
+	descHookDelivered  = desc("webhook_delivered_total", "Messages the webhook receiver acknowledged.")
+	descHookPosts      = desc("webhook_posts_total", "Webhook POSTs made, retries included.")
+	descHookFailures   = desc("webhook_failures_total", "Webhook POSTs that failed (refused, timed out, not 200); each is retried.")
+	descHookStatusLost = desc("webhook_status_dropped_total", "user.onlinestatus lines dropped while the receiver failed too long.")
 )
 
 // The runtime's queues, read with Config.QueueStats at each scrape, even
@@ -77,7 +83,8 @@ func (nc *nodeCollector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{descConnections, descOnline, descAccepted, descInMsgs, descOutMsgs,
 		descInBytes, descOutBytes, descStored, descRetryQueue, descSendLatency, descProposals, descApplied,
 		descSlots, descLeaderSlots, descCaughtUpSlots, descDiskCommits, descDiskRetries, descScrapeFailures,
-		descDeferred, descDeferredHigh, descOverloaded, descLoopQueue, descLoopQueueHigh, descDiskQueue,
+		descDeferred, descDeferredHigh, descOverloaded, descHookBacklog, descHookOldest, descHookDelivered,
+		descHookPosts, descHookFailures, descHookStatusLost, descLoopQueue, descLoopQueueHigh, descDiskQueue,
 		descDiskQueueHigh, descDiskBatchMax, descTimerQueue, descTimerQueueHigh} {
 		ch <- d
 	}
@@ -131,6 +138,12 @@ func (nc *nodeCollector) Collect(ch chan<- prometheus.Metric) {
 	gauge(descDeferred, float64(st.Deferred))
 	gauge(descDeferredHigh, float64(st.DeferredHigh))
 	counter(descOverloaded, st.Overloaded)
+	gauge(descHookBacklog, float64(st.WebhookBacklog))
+	gauge(descHookOldest, st.WebhookOldestAge.Seconds())
+	counter(descHookDelivered, st.WebhookDelivered)
+	counter(descHookPosts, st.WebhookPosts)
+	counter(descHookFailures, st.WebhookFailures)
+	counter(descHookStatusLost, st.WebhookStatusDropped)
 	buckets, count := cumulative(st.SendLatency)
 	ch <- prometheus.MustNewConstHistogram(descSendLatency, count, st.SendLatencySum, buckets)
 }

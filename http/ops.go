@@ -74,10 +74,25 @@ type varzJSON struct {
 	Deferred       int    `json:"deferred"`
 	DeferredHigh   int64  `json:"deferred_high"`
 	Overloaded     int64  `json:"overloaded"`
+	// The webhooks (docs/WEBHOOKS.md).
+	Webhook webhookVarz `json:"webhook"`
 	// The runtime's queues; absent without Config.QueueStats.
 	LoopQueues map[string]QueueFigures `json:"loop_queues,omitempty"`
 	DiskQueue  *diskQueueJSON          `json:"disk_queue,omitempty"`
 	TimerQueue *QueueFigures           `json:"timer_queue,omitempty"`
+}
+
+// webhookVarz: the messages not yet acknowledged by the receiver, how
+// old the oldest is, and what was sent and failed.
+type webhookVarz struct {
+	Backlog          int     `json:"backlog"`
+	OldestAgeSeconds float64 `json:"oldest_age_seconds"`
+	Delivered        int64   `json:"delivered"`
+	Posts            int64   `json:"posts"`
+	Failures         int64   `json:"failures"`
+	StatusPending    int     `json:"status_pending"`
+	StatusSent       int64   `json:"status_sent"`
+	StatusDropped    int64   `json:"status_dropped"`
 }
 
 type diskQueueJSON struct {
@@ -103,6 +118,9 @@ func (s *Server) varz(c echo.Context) error {
 		WSSAddr: s.cfg.WSSAddr, APIURL: s.apiURL(c), ManagerTokenOn: b2i(s.cfg.ManagerToken != ""),
 		Slots: st.Slots, LeaderSlots: st.LeaderSlots, CaughtUpSlots: st.CaughtUpSlots, MessagesStored: st.MessagesStored,
 		Deferred: st.Deferred, DeferredHigh: st.DeferredHigh, Overloaded: st.Overloaded,
+		Webhook: webhookVarz{Backlog: st.WebhookBacklog, OldestAgeSeconds: st.WebhookOldestAge.Seconds(),
+			Delivered: st.WebhookDelivered, Posts: st.WebhookPosts, Failures: st.WebhookFailures,
+			StatusPending: st.WebhookStatusPending, StatusSent: st.WebhookStatusSent, StatusDropped: st.WebhookStatusDropped},
 	}
 	if s.cfg.QueueStats != nil {
 		q := s.cfg.QueueStats()

@@ -68,6 +68,8 @@ type Config struct {
 	MemTableSize uint64
 	// CacheSize is Pebble's block cache in bytes.
 	CacheSize int64
+	// Webhook configures the webhooks (webhook_config.go); off by default.
+	Webhook WebhookConfig
 }
 
 func (c Config) withDefaults() Config {
@@ -107,6 +109,7 @@ func (c Config) withDefaults() Config {
 	if c.CacheSize == 0 {
 		c.CacheSize = 64 << 20
 	}
+	c.Webhook = c.Webhook.withDefaults()
 	if c.Slots > state.MaxSlots {
 		panic(fmt.Sprintf("node: at most %d slots", state.MaxSlots))
 	}

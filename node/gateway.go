@@ -187,6 +187,9 @@ func (g *gateway) onClosed(id uint64) {
 		return
 	}
 	delete(g.clients, id)
+	if c.state == stateReady {
+		g.broadcastPresence(c, false)
+	}
 	c.state = stateClosed
 	c.timer.Stop()
 	if list := g.online[c.uid]; list != nil {
@@ -381,6 +384,7 @@ func (g *gateway) accept(c *client, level proto.DeviceLevel) {
 	c.timer.Stop()
 	c.timer = g.loop.After(g.n.cfg.IdleTimeout, deadlineTag{c.conn.ID()})
 	g.online[c.uid] = append(g.online[c.uid], c)
+	g.broadcastPresence(c, true)
 	if level == proto.DeviceMaster {
 		g.n.broadcastCluster(kickMsg{UID: c.uid, Flag: int(c.flag), KeepDevice: c.device, Except: g.ref(c), Reason: "login in other device"})
 	}

@@ -133,6 +133,7 @@ func (n *Node) startSlotLoops() error {
 		sl.loop = n.newLoop(sl.name, sl)
 		sl.loop.After(n.cfg.TickInterval, tickTag{})
 		sl.loop.After(announceInterval, announceTag{})
+		sl.hooks.start()
 		// Campaigns made at start produce Readies: handle them on the loop.
 		sl.loop.Post(wake{})
 	}

@@ -274,5 +274,6 @@ func (sl *slotLoop) effects(s *slot, cmd *state.Command, res state.Result) {
 	}
 	if cmd.Op == state.OpSend && res.Msg != nil && !res.Duplicate && leader {
 		sl.n.deliver(res.Msg, res.Recipients, except)
+		sl.hooks.stored(s)
 	}
 }

@@ -31,6 +31,9 @@ func (sl *slotLoop) recoverSlot(id int, voters []uint64) error {
 	}
 	s := &slot{id: id, m: state.NewMachine(id, sl.n.cfg.DedupeWindow), storage: d.storage, fresh: d.fresh,
 		conf: cs, pending: map[uint64]pendingProposal{}, applied: d.applied}
+	if sl.n.cfg.Webhook.outboxOn() {
+		s.m.EnableOutbox() // before the replay below: the outbox is applied state
+	}
 	s.startLast, _ = d.storage.LastIndex()
 	commit := hs.GetCommit()
 	if d.applied < commit {

@@ -72,6 +72,7 @@ type slotLoop struct {
 	drivePending bool
 	entryBufs    entryBufs
 	stats        slotStats
+	hooks        *hooks // the webhooks (webhook.go)
 }
 
 // slotStats are a slot loop's counters since start.
@@ -167,6 +168,7 @@ func newSlotLoop(n *Node, name string, nonce uint64) *slotLoop {
 	sl := &slotLoop{n: n, name: name, slots: map[int]*slot{}, nonce: nonce,
 		hints: map[int]leaderHint{}, awaitingFacts: map[uint64]awaitingSend{}}
 	sl.facts = slotFacts{sl}
+	sl.hooks = newHooks(sl)
 	return sl
 }
 
@@ -189,6 +191,8 @@ func (sl *slotLoop) Handle(ev runtime.Event) {
 		sl.onMsg(e.Msg)
 	case runtime.PeerMsg:
 		sl.onPeer(e)
+	case runtime.OutboundDone:
+		sl.hooks.onDone(e)
 	}
 	if !sl.drivePending {
 		sl.drivePending = true
@@ -211,6 +215,8 @@ func (sl *slotLoop) onTimer(tag any) {
 		sl.loop.After(announceInterval, announceTag{})
 	case retryTag:
 		sl.persist(t.slots)
+	case hookTimer:
+		sl.hooks.onTimer(t)
 	}
 }
 
@@ -249,6 +255,12 @@ func (sl *slotLoop) onMsg(m runtime.Msg) {
 		return
 	case readDone:
 		sl.onFacts(m)
+		return
+	case presenceMsg:
+		sl.hooks.onPresence(m)
+		return
+	case proposeDone: // a webhook acknowledgement this loop proposed
+		sl.hooks.onAcked(m)
 		return
 	}
 	if len(sl.deferred) > 0 {

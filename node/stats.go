@@ -64,6 +64,19 @@ type StatsReply struct {
 	CaughtUpSlots   int // slots ready to serve
 	// StartedAt is when this incarnation of the node started (wall clock).
 	StartedAt time.Time
+	// The webhooks: WebhookBacklog stored messages not yet acknowledged
+	// by the receiver, the oldest of them WebhookOldestAge old (0: none);
+	// WebhookDelivered messages acknowledged, WebhookPosts POSTs made
+	// (retries included) and WebhookFailures failed;
+	// WebhookStatusPending user.onlinestatus lines waiting,
+	// WebhookStatusSent acknowledged and WebhookStatusDropped dropped past
+	// the bound; WebhookMissing outbox entries without their message.
+	WebhookBacklog                                          int
+	WebhookOldestAge                                        time.Duration
+	WebhookDelivered, WebhookPosts, WebhookFailures         int64
+	WebhookStatusPending                                    int
+	WebhookStatusSent, WebhookStatusDropped, WebhookMissing int64
+	webhookOldestAtMs                                       int64
 }
 
 func (Stats) run(a *apiLoop, done func(any, error)) error {
@@ -91,6 +104,9 @@ func (a *apiLoop) slotStats(out *StatsReply, done func(any, error)) {
 		}
 		for _, p := range parts {
 			out.addSlotLoop(p.(slotLoopStats))
+		}
+		if out.webhookOldestAtMs > 0 {
+			out.WebhookOldestAge = max(0, time.Duration(a.n.env.Clock().Wall().UnixMilli()-out.webhookOldestAtMs)*time.Millisecond)
 		}
 		done(*out, nil)
 	})
@@ -140,10 +156,11 @@ type slotLoopStats struct {
 	// systemUnknown: the loop has not yet learnt the system uids.
 	leaderless    int
 	systemUnknown bool
+	hooks         hookLoopStats
 }
 
 func (sl *slotLoop) loopStats() slotLoopStats {
-	ls := slotLoopStats{slotStats: sl.stats, slots: len(sl.slotIDs), deferred: len(sl.deferred), systemUnknown: !sl.systemReady}
+	ls := slotLoopStats{slotStats: sl.stats, slots: len(sl.slotIDs), deferred: len(sl.deferred), systemUnknown: !sl.systemReady, hooks: sl.hooks.loopStats()}
 	for _, id := range sl.slotIDs {
 		if sl.isLeader(sl.slots[id]) {
 			ls.leaders++
@@ -185,6 +202,21 @@ func (out *StatsReply) addSlotLoop(p slotLoopStats) {
 	out.SnapshotsMade += p.SnapshotsMade
 	out.SnapshotsApplied += p.SnapshotsApplied
 	out.PeerDropped += p.PeerDropped
+	out.addHooks(p.hooks)
+}
+
+func (out *StatsReply) addHooks(h hookLoopStats) {
+	out.WebhookBacklog += h.backlog
+	out.WebhookDelivered += h.Delivered
+	out.WebhookPosts += h.Posts
+	out.WebhookFailures += h.Failures
+	out.WebhookMissing += h.Missing
+	out.WebhookStatusPending += h.statusPending
+	out.WebhookStatusSent += h.StatusSent
+	out.WebhookStatusDropped += h.StatusDropped
+	if h.oldestAtMs > 0 && (out.webhookOldestAtMs == 0 || h.oldestAtMs < out.webhookOldestAtMs) {
+		out.webhookOldestAtMs = h.oldestAtMs
+	}
 }
 
 // query answers a gatewayRead.

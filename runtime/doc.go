@@ -1,7 +1,8 @@
 // Package runtime is the boundary between Jindou's deterministic core (node/)
 // and the world: it defines the small set of interfaces the core sees — a
 // clock, loops with timers, client connections, node-to-node transport, a
-// disk and a random source — and the Process interface a runtime hosts.
+// disk, outbound calls to external services and a random source — and the
+// Process interface a runtime hosts.
 //
 // Two runtimes implement it: the simulator (package sim), which runs every
 // loop of every process on one goroutine in virtual time, and the production

@@ -45,10 +45,21 @@ type DiskDone struct {
 	Err error
 }
 
-func (Posted) Kind() string     { return "posted" }
-func (TimerFired) Kind() string { return "timer" }
-func (ConnOpened) Kind() string { return "conn-opened" }
-func (ConnData) Kind() string   { return "conn-data" }
-func (ConnClosed) Kind() string { return "conn-closed" }
-func (PeerMsg) Kind() string    { return "peer-msg" }
-func (DiskDone) Kind() string   { return "disk-done" }
+// OutboundDone is the completion of an Outbound.Call: the answer's HTTP
+// status and body, or Err when there was no answer (then Status is 0).
+// The handler owns Body.
+type OutboundDone struct {
+	Tag    any
+	Status int
+	Body   []byte
+	Err    error
+}
+
+func (Posted) Kind() string       { return "posted" }
+func (TimerFired) Kind() string   { return "timer" }
+func (ConnOpened) Kind() string   { return "conn-opened" }
+func (ConnData) Kind() string     { return "conn-data" }
+func (ConnClosed) Kind() string   { return "conn-closed" }
+func (PeerMsg) Kind() string      { return "peer-msg" }
+func (DiskDone) Kind() string     { return "disk-done" }
+func (OutboundDone) Kind() string { return "outbound-done" }

@@ -49,6 +49,8 @@ type Env interface {
 	Transport() Transport
 	// Disk is this process's storage.
 	Disk() Disk
+	// Outbound calls services outside the cluster (webhook receivers).
+	Outbound() Outbound
 	// Rand returns the random stream with the given name. In simulation each
 	// name is derived from the run's root seed, so adding a stream never
 	// shifts another; in production streams are seeded from crypto/rand.
@@ -163,4 +165,34 @@ type Disk interface {
 type Rand interface {
 	io.Reader
 	Uint64() uint64
+}
+
+// Outbound makes requests to services outside the cluster (a webhook
+// receiver's HTTP endpoint). The core never opens a socket: it hands the
+// request over and its completion comes back as an event, as a disk
+// commit's does.
+type Outbound interface {
+	// Call sends req off the calling loop and later delivers
+	// OutboundDone{Tag: tag, ...} to from, exactly once per call while the
+	// process lives: with the answer's status and body, or with Err set
+	// (refused, timed out after req.Timeout, or the runtime's own limit of
+	// calls in flight was reached). Call never blocks. The runtime only
+	// reads req.Body; the caller must not change it before the completion
+	// (it may send the same bytes again). A request that timed out may still have
+	// reached the service: callers that must not lose a request retry it,
+	// and the service sees it at least once.
+	Call(from Loop, req OutboundRequest, tag any)
+}
+
+// OutboundRequest is one request to an external service.
+type OutboundRequest struct {
+	// Method is the HTTP method ("POST").
+	Method string
+	// URL is the full address, query included.
+	URL string
+	// ContentType is the body's media type.
+	ContentType string
+	Body        []byte
+	// Timeout bounds the whole call, from Call to the answer's last byte.
+	Timeout time.Duration
 }

@@ -15,7 +15,8 @@
 // partitions; a disk per process on Pebble's crashable in-memory file system
 // with commits that complete after a simulated latency (or fail) and can be
 // held (a stuck fsync) until released, and crashes that keep a seeded choice
-// of the unsynced data.
+// of the unsynced data; outbound calls to one external endpoint (a webhook
+// receiver) with seeded latency, refusals and lost answers.
 //
 // Imports: the standard library, package runtime and Pebble's vfs. Never
 // node/ (the lint test checks it): sim hosts whatever implements

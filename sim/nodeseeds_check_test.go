@@ -55,6 +55,7 @@ func (sw *seedWorld) quietPhase() {
 	sw.nodeCoverage()
 	sw.adminUnanswered()
 	sw.checkStore()
+	sw.checkWebhooks(deadline)
 }
 
 func (sw *seedWorld) runUntil(deadline time.Duration, cond func() bool, what string) {

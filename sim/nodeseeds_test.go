@@ -66,6 +66,7 @@ func TestKeptSeeds(t *testing.T) {
 var singleNodeFaults = []chaos.Class{
 	chaos.CrashPowerLoss, chaos.CrashProcess, chaos.CrashTorn, chaos.DiskErrors, chaos.DiskSlow,
 	chaos.ClockJump, chaos.ClockDrift, chaos.ConnSlow, chaos.ConnFragment, chaos.ClientClose, chaos.ClientCut,
+	chaos.ReceiverDown, chaos.ReceiverError, chaos.ReceiverSlow,
 }
 
 func keptSeeds(t *testing.T) []uint64 {
@@ -256,6 +257,7 @@ func runNodeSeed(t *testing.T, seed uint64, counter *chaos.Counter, opts seedOpt
 		CompactLogAfter: []int{4, 16, 64, 10000}[rand.New(w.Sim.Rand("compaction")).IntN(4)],
 		DedupeWindow:    window,
 	}
+	outages := sw.setupWebhooks(&cfg)
 	sw.n = w.AddNode(1, cfg)
 	sw.makeUsers(12 + env.IntN(30))
 	sw.makeRuleChannels()
@@ -266,6 +268,7 @@ func runNodeSeed(t *testing.T, seed uint64, counter *chaos.Counter, opts seedOpt
 	if plan == nil {
 		plan = chaos.DrawSingleNode(rand.New(w.Sim.Rand("faults")), chaos.PlanConfig{Node: 1, Duration: nodeSafety - 2*time.Second, MaxCrash: 3})
 		plan = append(plan, sw.drawSteps(rand.New(w.Sim.Rand("steps")))...)
+		plan = append(plan, outages...)
 	}
 	sw.res.plan = plan
 	w.Schedule(plan, world.Hooks{BeforeCrash: sw.beforeCrash, AfterRestart: sw.afterRestart, Step: sw.step}, counter)

@@ -52,6 +52,9 @@ type Sim struct {
 	actors     map[string]*actor
 	actorList  []*actor // in creation order
 
+	// outbound is the network to the external endpoint; made on first use.
+	outbound *outboundState
+
 	// err is the first failure of a hosted process (a failed Start); Run
 	// returns it.
 	err   error
@@ -72,6 +75,9 @@ type Stats struct {
 	DiskErrors      int64
 	Crashes         int64
 	Restarts        int64
+	// OutboundCalls counts outbound calls; OutboundFailures those that got
+	// no answer (refused or timed out).
+	OutboundCalls, OutboundFailures int64
 }
 
 // New makes an empty world.

@@ -3,12 +3,14 @@ package main
 import (
 	"fmt"
 	"net"
+	"net/url"
 	"os"
 	"slices"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/jindou-im/jindou/node"
 	"github.com/knadh/koanf/parsers/yaml"
 	"github.com/knadh/koanf/providers/confmap"
 	"github.com/knadh/koanf/providers/env/v2"
@@ -46,6 +48,14 @@ type Config struct {
 
 	LogFormat string
 	LogLevel  string
+
+	WebhookHTTPAddr            string
+	WebhookFocusEvents         []string
+	WebhookTimeout             time.Duration
+	WebhookBatchSize           int
+	WebhookBatchInterval       time.Duration
+	WebhookMaxBackoff          time.Duration
+	WebhookOfflineCompressOver int
 }
 
 // defaultConfig is the embedded configuration: a node of one on the
@@ -70,6 +80,11 @@ func defaultConfig() Config {
 		StopTimeout:    10 * time.Second,
 		LogFormat:      "text",
 		LogLevel:       "info",
+
+		WebhookTimeout:       5 * time.Second,
+		WebhookBatchSize:     100,
+		WebhookBatchInterval: 500 * time.Millisecond,
+		WebhookMaxBackoff:    30 * time.Second,
 	}
 }
 
@@ -77,7 +92,7 @@ func defaultConfig() Config {
 type field struct {
 	key  string
 	help string
-	ptr  any // *string, *int, *uint64, *bool or *time.Duration
+	ptr  any // *string, *int, *uint64, *bool, *time.Duration or *[]string
 }
 
 func (c *Config) fields() []field {
@@ -107,6 +122,13 @@ func (c *Config) fields() []field {
 		{"stop_timeout", "how long a graceful stop waits for HTTP requests in flight", &c.StopTimeout},
 		{"log_format", "text or json", &c.LogFormat},
 		{"log_level", "debug, info, warn or error", &c.LogLevel},
+		{"webhook_http_addr", "webhook receiver URL; each event is POSTed to <url>?event=<name> (empty: webhooks off)", &c.WebhookHTTPAddr},
+		{"webhook_focus_events", "events sent, a list or comma-separated: msg.notify, msg.offline, user.onlinestatus (empty: all)", &c.WebhookFocusEvents},
+		{"webhook_timeout", "timeout of one webhook POST", &c.WebhookTimeout},
+		{"webhook_batch_size", "most messages in one msg.notify POST", &c.WebhookBatchSize},
+		{"webhook_batch_interval", "how long messages may wait to fill a msg.notify batch", &c.WebhookBatchInterval},
+		{"webhook_max_backoff", "longest wait between retries of a failed POST (retries never stop)", &c.WebhookMaxBackoff},
+		{"webhook_offline_compress_over", "msg.offline sends to_uids gzip-compressed above this many (0: never)", &c.WebhookOfflineCompressOver},
 	}
 }
 
@@ -238,6 +260,8 @@ func valueString(ptr any) string {
 		return strconv.FormatBool(*p)
 	case *time.Duration:
 		return p.String()
+	case *[]string:
+		return strings.Join(*p, ",")
 	}
 	panic(fmt.Sprintf("config: unsupported kind %T", ptr))
 }
@@ -245,6 +269,9 @@ func valueString(ptr any) string {
 // decodeValue sets f from v: a string (defaults, environment, flags) or a
 // YAML scalar.
 func decodeValue(f field, v any) error {
+	if p, ok := f.ptr.(*[]string); ok {
+		return decodeList(p, v)
+	}
 	switch v.(type) {
 	case map[string]any, []any:
 		return fmt.Errorf("must be a single value, not %T", v)
@@ -282,6 +309,34 @@ func decodeValue(f field, v any) error {
 		*p = d
 	default:
 		panic(fmt.Sprintf("config: unsupported kind %T", f.ptr))
+	}
+	return nil
+}
+
+// decodeList sets a list from a YAML list or a comma-separated string
+// (environment, flags, defaults); blanks are dropped.
+func decodeList(p *[]string, v any) error {
+	var items []string
+	switch v := v.(type) {
+	case nil:
+	case []any:
+		for _, e := range v {
+			switch e.(type) {
+			case map[string]any, []any:
+				return fmt.Errorf("a list item must be a single value, not %T", e)
+			}
+			items = append(items, fmt.Sprint(e))
+		}
+	case map[string]any:
+		return fmt.Errorf("must be a list, not %T", v)
+	default:
+		items = strings.Split(fmt.Sprint(v), ",")
+	}
+	*p = nil
+	for _, s := range items {
+		if s = strings.TrimSpace(s); s != "" {
+			*p = append(*p, s)
+		}
 	}
 	return nil
 }
@@ -328,6 +383,9 @@ func (c *Config) validate() error {
 			return fmt.Errorf("config: %s: %v must be positive", v.key, v.d)
 		}
 	}
+	if err := c.validateWebhook(); err != nil {
+		return err
+	}
 	if c.LogFormat != "text" && c.LogFormat != "json" {
 		return fmt.Errorf("config: log_format: %q is neither text nor json", c.LogFormat)
 	}
@@ -349,4 +407,40 @@ func checkListenAddr(addr string) error {
 		return fmt.Errorf("%q: port %q is not a number in 0..65535", addr, port)
 	}
 	return nil
+}
+
+func (c *Config) validateWebhook() error {
+	if c.WebhookHTTPAddr != "" {
+		u, err := url.Parse(c.WebhookHTTPAddr)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return fmt.Errorf("config: webhook_http_addr: %q is not an http:// or https:// URL", c.WebhookHTTPAddr)
+		}
+	}
+	if err := (node.WebhookConfig{Events: c.WebhookFocusEvents}).Validate(); err != nil {
+		return fmt.Errorf("config: webhook_focus_events: %w", err)
+	}
+	if c.WebhookBatchSize < 1 {
+		return fmt.Errorf("config: webhook_batch_size: %d is below 1", c.WebhookBatchSize)
+	}
+	if c.WebhookOfflineCompressOver < 0 {
+		return fmt.Errorf("config: webhook_offline_compress_over: %d is below 0", c.WebhookOfflineCompressOver)
+	}
+	for _, v := range []struct {
+		key string
+		d   time.Duration
+	}{{"webhook_timeout", c.WebhookTimeout}, {"webhook_batch_interval", c.WebhookBatchInterval}, {"webhook_max_backoff", c.WebhookMaxBackoff}} {
+		if v.d <= 0 {
+			return fmt.Errorf("config: %s: %v must be positive", v.key, v.d)
+		}
+	}
+	return nil
+}
+
+// webhook is the node's webhook configuration.
+func (c *Config) webhook() node.WebhookConfig {
+	return node.WebhookConfig{
+		URL: c.WebhookHTTPAddr, Events: c.WebhookFocusEvents, Timeout: c.WebhookTimeout,
+		BatchSize: c.WebhookBatchSize, BatchInterval: c.WebhookBatchInterval, MaxBackoff: c.WebhookMaxBackoff,
+		CompressOver: c.WebhookOfflineCompressOver,
+	}
 }

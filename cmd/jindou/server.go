@@ -83,6 +83,7 @@ func (s *server) startCore() (func(), error) {
 		DedupeWindow:   s.cfg.DedupeWindow,
 		MaxFrameSize:   s.cfg.MaxFrameSize,
 		DataDir:        storeDir,
+		Webhook:        s.cfg.webhook(),
 	})
 	s.host = reactor.New(reactor.Config{
 		NodeID:   runtime.NodeID(s.cfg.NodeID),

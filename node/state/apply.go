@@ -63,6 +63,8 @@ func (f *fsm) apply(c *Command) Result {
 		return Result{SystemChanged: true}
 	case OpConvClear, OpConvSetUnread, OpConvDelete:
 		f.applyConv(c)
+	case OpWebhookAck:
+		f.applyWebhookAck(c)
 	default:
 		panic(fmt.Sprintf("node: unknown Command %q in slot %d", c.Op, f.slot))
 	}
@@ -171,6 +173,7 @@ func (f *fsm) applySend(c *Command) Result {
 	if s.ClientMsgNo != "" {
 		f.putRecord(dkey, &dedupeRecord{Seq: m.Seq, MessageID: m.MessageID, AtMs: c.AtMs})
 	}
+	f.enqueueOutbox(m, c.AtMs)
 	res := Result{Msg: m, Recipients: f.recipients(c.Ch), DedupeExpired: expired}
 	// The sender has read everything up to its own message.
 	conv := f.conversation(s.From, c.Ch)

@@ -20,6 +20,7 @@ const (
 	OpConvClear     = "conv_clear"
 	OpConvSetUnread = "conv_set_unread"
 	OpConvDelete    = "conv_delete"
+	OpWebhookAck    = "webhook_ack" // delete the webhook outbox up to Seq, a message id (webhook.go)
 )
 
 // List operations.

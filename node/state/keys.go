@@ -31,6 +31,7 @@ const (
 	tblToken        = 't' // uid NUL flag → tokenRecord
 	tblSystemUID    = 'y' // uid → "" (slot 0 only)
 	tblSlotMeta     = 'g' // → slotMeta
+	tblOutbox       = 'o' // message id (u64) → outboxRecord (webhook.go)
 )
 
 func slotPrefix(space byte, slot int) []byte { return appendSlotPrefix(nil, space, slot) }

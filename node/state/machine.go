@@ -24,6 +24,8 @@ type Machine struct {
 	// givenID is the last message id this node gave out as the slot's
 	// leader (NextMessageID); 0 until it gives one.
 	givenID int64
+	// outbox: applied sends also enter the webhook outbox (webhook.go).
+	outbox bool
 	// scratch is the buffer records are encoded into before Pebble copies
 	// them; dkey and mkey the send path's dedupe and message keys.
 	scratch, dkey, mkey []byte

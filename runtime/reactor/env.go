@@ -18,6 +18,7 @@ func (e env) Clock() runtime.Clock         { return clock{e.h.start} }
 func (e env) Transport() runtime.Transport { return e.h.tr }
 func (e env) Disk() runtime.Disk           { return disk{e.h} }
 func (e env) Log() *slog.Logger            { return e.h.log }
+func (e env) Outbound() runtime.Outbound   { return outboundEnv{e.h} }
 func (e env) NewLoop(name string, h runtime.Handler) runtime.Loop {
 	return e.h.newLoop(name, h)
 }

@@ -46,6 +46,10 @@ type Config struct {
 	CloseLinger, StopLinger time.Duration
 	// Logger receives the host's own log lines (default slog.Default()).
 	Logger *slog.Logger
+	// MaxOutbound bounds the outbound calls in flight (default
+	// DefaultMaxOutbound); past it a call fails at once with
+	// ErrOutboundBusy.
+	MaxOutbound int
 }
 
 // The defaults of Config's limits.
@@ -89,6 +93,9 @@ func (c *Config) setDefaults() {
 	if c.Logger == nil {
 		c.Logger = slog.Default()
 	}
+	if c.MaxOutbound <= 0 {
+		c.MaxOutbound = DefaultMaxOutbound
+	}
 }
 
 // Errors a ConnClosed may carry (besides io.EOF for a client that closed and
@@ -111,6 +118,7 @@ type Host struct {
 
 	timers  *timerQueue
 	disk    *diskWriter
+	out     *outbound
 	fs      vfs.FS
 	tr      *transport
 	pollers []*poller
@@ -180,6 +188,7 @@ func New(cfg Config) *Host {
 		rands: map[string]runtime.Rand{},
 	}
 	h.tr = newTransport(h, cfg.Peers)
+	h.out = newOutbound(h, cfg.MaxOutbound)
 	return h
 }
 
@@ -435,6 +444,7 @@ func (h *Host) teardown(err error) {
 		p.close()
 	}
 	h.tr.close()
+	h.out.close()
 	h.disk.close()
 	h.timers.close()
 	h.wg.Wait()
@@ -497,6 +507,9 @@ type Stats struct {
 	PeerSent, PeerDropped, PeerReceived, PeerUnknownLoop int64
 	// DiskCommits counts commits run.
 	DiskCommits int64
+	// OutboundCalls counts outbound calls made; OutboundFailures those
+	// that got no answer (refused, timed out, over the limit).
+	OutboundCalls, OutboundFailures int64
 }
 
 type stats struct {
@@ -515,6 +528,7 @@ func (h *Host) Stats() Stats {
 		Accepted: s.accepted.Load(), Open: open, SlowReaders: s.slowReaders.Load(),
 		PeerSent: s.peerSent.Load(), PeerDropped: s.peerDropped.Load(),
 		PeerReceived: s.peerReceived.Load(), PeerUnknownLoop: s.peerUnknownLoop.Load(),
-		DiskCommits: s.diskCommits.Load(),
+		DiskCommits:   s.diskCommits.Load(),
+		OutboundCalls: h.out.calls.Load(), OutboundFailures: h.out.failures.Load(),
 	}
 }

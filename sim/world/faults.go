@@ -71,6 +71,8 @@ func (w *World) Schedule(p chaos.Plan, h Hooks, c *chaos.Counter) {
 			if f.Fragment {
 				c.Fire(chaos.ConnFragment)
 			}
+		case chaos.Receiver:
+			w.scheduleOutage(f, c)
 		case chaos.Step:
 			if h.Step == nil {
 				panic(fmt.Sprintf("world: plan step %q without a Step hook", f))

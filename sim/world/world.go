@@ -27,6 +27,7 @@ type World struct {
 	patience time.Duration
 	nodes    map[runtime.NodeID]*Node
 	nodeIDs  []runtime.NodeID // in the order added
+	receiver *Receiver
 }
 
 // Option changes how New builds a world.
