@@ -30,6 +30,8 @@ func (g *gateway) push(c *client, msg *state.Message) {
 		ChannelID: msg.Channel.PeerOf(c.uid), ChannelType: msg.Channel.Type, Expire: msg.Expire,
 		ClientMsgNo: msg.ClientMsgNo, MessageID: msg.MessageID, MessageSeq: msg.Seq,
 		Timestamp: msg.Timestamp, Topic: msg.Topic,
+		// As WuKongIM: the stream id of a RECV is its message id.
+		StreamNo: msg.StreamNo, StreamID: uint64(msg.MessageID),
 	}
 	c.sess.SealRecv(r, msg.Payload)
 	frame := g.write(c, r)

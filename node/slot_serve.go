@@ -39,7 +39,7 @@ func (sl *slotLoop) sendUnstored(s *slot, m slotSend, id int64) {
 	msg := &state.Message{
 		MessageID: id, ClientMsgNo: r.Cmd.ClientMsgNo, FromUID: r.Cmd.From, Channel: r.Ch,
 		Timestamp: int32(r.AtMs / 1000), Header: r.Cmd.Header, Setting: r.Cmd.Setting,
-		Expire: r.Cmd.Expire, Topic: r.Cmd.Topic, Payload: r.Cmd.Payload,
+		Expire: r.Cmd.Expire, Topic: r.Cmd.Topic, Payload: r.Cmd.Payload, StreamNo: r.Cmd.StreamNo,
 	}
 	sl.n.answer(m.Reply, sendDone{Reply: m.Reply, Res: sendResult{Reason: proto.ReasonSuccess, MessageID: id}})
 	sl.n.deliver(msg, s.m.Recipients(sl.n.db, r.Ch), m.Reply.client())

@@ -155,7 +155,7 @@ func (f *fsm) applySend(c *Command) Result {
 	m := &Message{
 		MessageID: f.nextMessageID(s.ID, c.AtMs), Seq: rec.LastSeq, ClientMsgNo: s.ClientMsgNo,
 		FromUID: s.From, Channel: c.Ch, Timestamp: rec.LastTimestamp, Header: s.Header,
-		Setting: s.Setting, Expire: s.Expire, Topic: s.Topic, Payload: s.Payload,
+		Setting: s.Setting, Expire: s.Expire, Topic: s.Topic, Payload: s.Payload, StreamNo: s.StreamNo,
 	}
 	// A person chat's conversations appear with its first message.
 	if c.Ch.Type != 2 && !rec.Convs {
