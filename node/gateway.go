@@ -45,7 +45,7 @@ type clientState uint8
 
 const (
 	stateConnecting clientState = iota // waiting for CONNECT
-	stateAuth                          // CONNECT received, token being checked
+	stateAuth                          // CONNECT received, token and ban being checked
 	stateReady                         // CONNACK sent
 	stateClosed
 )
@@ -169,7 +169,7 @@ func (g *gateway) onClosed(id uint64) {
 // token is being checked.
 func (g *gateway) process(c *client) {
 	for c.state == stateConnecting || c.state == stateReady {
-		p, err := c.dec.Next()
+		p, err := g.nextPacket(c)
 		if err != nil {
 			g.protocolError(c, err)
 			return
@@ -185,11 +185,7 @@ func (g *gateway) process(c *client) {
 
 func (g *gateway) onPacket(c *client, p proto.Packet) {
 	if c.state == stateConnecting {
-		if cp, ok := p.(*proto.Connect); ok {
-			g.onConnect(c, cp)
-			return
-		}
-		g.protocolError(c, fmt.Errorf("%s before CONNECT", p.Type()))
+		g.onConnect(c, p.(*proto.Connect)) // nextPacket decodes nothing else
 		return
 	}
 	switch p := p.(type) {
@@ -204,7 +200,7 @@ func (g *gateway) onPacket(c *client, p proto.Packet) {
 	case *proto.Sub:
 		g.write(c, &proto.Suback{SubNo: p.SubNo, ChannelID: p.ChannelID, ChannelType: p.ChannelType, Action: p.Action, ReasonCode: proto.ReasonNotSupportChannelType})
 	default:
-		g.protocolError(c, fmt.Errorf("unexpected %s from a client", p.Type()))
+		g.protocolError(c, errUnexpected{p.Type()})
 	}
 }
 
@@ -239,9 +235,9 @@ func (g *gateway) close(c *client) {
 }
 
 // protocolError answers malformed or out-of-place input with DISCONNECT
-// and closes that connection only.
+// (the reason code of protocolReason) and closes that connection only.
 func (g *gateway) protocolError(c *client, err error) {
-	g.write(c, &proto.Disconnect{ReasonCode: proto.ReasonUnknown, Reason: "protocol error: " + err.Error()})
+	g.write(c, &proto.Disconnect{ReasonCode: protocolReason(err), Reason: "protocol error: " + err.Error()})
 	g.close(c)
 }
 
@@ -288,11 +284,14 @@ func (g *gateway) onConnect(c *client, p *proto.Connect) {
 		return
 	}
 	c.sess, c.uid, c.device, c.flag, c.connect = sess, p.UID, p.DeviceID, p.DeviceFlag, p
+	c.state = stateAuth
 	if !g.n.cfg.TokenAuth {
-		g.accept(c, proto.DeviceMaster)
+		// As WuKongIM: without token auth every login is a slave one,
+		// which kicks nobody (two browser tabs stay connected).
+		c.level = proto.DeviceSlave
+		g.checkBan(c)
 		return
 	}
-	c.state = stateAuth
 	g.checkToken(c, p)
 }
 
@@ -311,14 +310,17 @@ func (g *gateway) onAuthDone(m readDone) {
 	if c == nil || c.state != stateAuth {
 		return
 	}
+	if ban, ok := m.Result.(banResult); ok {
+		g.onBanChecked(c, m.Err, bool(ban))
+		return
+	}
 	auth, _ := m.Result.(authResult)
 	if m.Err != nil || !auth.OK {
 		g.refuse(c, proto.ReasonAuthFail)
 		return
 	}
-	c.state = stateConnecting // accept moves it to ready
-	g.accept(c, auth.Level)
-	g.process(c)
+	c.level = auth.Level
+	g.checkBan(c)
 }
 
 // refuse answers CONNECT with a CONNACK carrying the reason, then closes.
@@ -341,15 +343,13 @@ func (g *gateway) connack(c *client, reason proto.ReasonCode) *proto.Connack {
 	return ack
 }
 
-func (g *gateway) accept(c *client, level proto.DeviceLevel) {
-	c.state, c.level = stateReady, level
+func (g *gateway) accept(c *client) {
+	c.state = stateReady
 	c.connect = nil
 	c.timer.Stop()
 	c.timer = g.loop.After(g.n.cfg.IdleTimeout, deadlineTag{c.conn.ID()})
 	g.online[c.uid] = append(g.online[c.uid], c)
-	if level == proto.DeviceMaster {
-		g.n.broadcastGateways(kickMsg{UID: c.uid, Flag: int(c.flag), KeepDevice: c.device, Except: g.ref(c), Reason: "login in other device"})
-	}
+	g.n.broadcastGateways(loginKick(c, g.ref(c)))
 	g.write(c, g.connack(c, proto.ReasonSuccess))
 }
 
@@ -360,12 +360,18 @@ func (g *gateway) ref(c *client) connAddr {
 
 func (g *gateway) onKick(m kickMsg) {
 	for _, c := range slices.Clone(g.online[m.UID]) {
-		if (m.Flag >= 0 && int(c.flag) != m.Flag) || g.ref(c) == m.Except || (m.KeepDevice != "" && c.device == m.KeepDevice) {
+		if (m.Flag >= 0 && int(c.flag) != m.Flag) || g.ref(c) == m.Except {
 			continue
 		}
-		g.stats.Kicks++
-		g.write(c, &proto.Disconnect{ReasonCode: proto.ReasonConnectKick, Reason: m.Reason})
-		g.close(c)
+		switch kickAction(m, c) {
+		case kickClose:
+			g.stats.Kicks++
+			g.close(c)
+		case kickDisconnect:
+			g.stats.Kicks++
+			g.write(c, &proto.Disconnect{ReasonCode: proto.ReasonConnectKick, Reason: m.Reason})
+			g.close(c)
+		}
 	}
 }
 

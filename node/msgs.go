@@ -150,13 +150,17 @@ type deliverMsg struct {
 }
 
 // kickMsg disconnects a uid's connections of a device flag (all flags if
-// Flag < 0) whose device id differs from KeepDevice, except one.
+// Flag < 0), except one. A login's kick (Login) closes only the
+// connections of its own device id and, if Master, kicks the other
+// devices' (see kickAction).
 type kickMsg struct {
-	UID        string
-	Flag       int
-	KeepDevice string
-	Except     connAddr
-	Reason     string
+	UID    string
+	Flag   int
+	Except connAddr
+	Reason string
+	Login  bool
+	Device string
+	Master bool
 }
 
 // gatewayRead asks a gateway loop about its connections. Answer: readDone.

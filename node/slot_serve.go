@@ -64,6 +64,8 @@ func (sl *slotLoop) readSlot(s *slot, q slotQuery) readResult {
 	case queryToken:
 		ok, level := s.m.CheckToken(db, q.UID, q.Flag, q.Token)
 		return authResult{OK: ok, Level: proto.DeviceLevel(level)}
+	case queryBan:
+		return banResult(s.m.Channel(db, userChannel(q.UID)).Info.Ban)
 	case querySystemUIDs:
 		return uidsResult(state.SystemUIDs(db))
 	case queryList:

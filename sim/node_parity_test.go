@@ -29,3 +29,96 @@ func TestStreamNoIsStoredAndDeliveredInWuKongIMsLayout(t *testing.T) {
 		t.Fatalf("stored %+v, want one message with stream_no stream-7", msgs)
 	}
 }
+
+func TestBannedUserIsRefusedWithReason19(t *testing.T) {
+	for _, tokenAuth := range []bool{false, true} {
+		w := world.New(t, 1302)
+		n := w.AddNode(1, node.Config{TokenAuth: tokenAuth})
+		n.MustCall(node.UserToken{UID: "u", Token: "t", DeviceFlag: uint8(proto.DeviceApp), DeviceLevel: 1})
+		n.MustCall(node.ChannelInfoUpdate{Channel: node.ChannelKey{Type: proto.ChannelPerson, ID: "u"}, Info: node.ChannelInfo{Ban: true}})
+		c := w.Client("u", "1")
+		c.Token = "t"
+		var reason proto.ReasonCode = 255
+		closed := false
+		c.OnConnack = func(p *proto.Connack) { reason = p.ReasonCode }
+		c.OnClosed = func(error) { closed = true }
+		c.Connect()
+		w.Until("refusal", func() bool { return closed })
+		if reason != proto.ReasonBan {
+			t.Fatalf("token auth %v: a banned user's CONNACK reason %d, want 19", tokenAuth, reason)
+		}
+		// Lifting the ban lets the user in; others were never affected.
+		n.MustCall(node.ChannelInfoUpdate{Channel: node.ChannelKey{Type: proto.ChannelPerson, ID: "u"}, Info: node.ChannelInfo{}})
+		again := w.Client("u", "2")
+		again.Token = "t"
+		w.Connect(again)
+	}
+}
+
+func TestWithoutTokenAuthLoginsAreSlaveAndKickNobody(t *testing.T) {
+	w := world.New(t, 1303)
+	w.AddNode(1, node.Config{})
+	tab1 := w.Connected("u", "tab-1")
+	in1 := watch(tab1)
+	tab2 := w.Connected("u", "tab-2")
+	peer := w.Connected("p", "1")
+	in2 := watch(tab2)
+	peer.Send("u", proto.ChannelPerson, "m1", []byte("to both tabs"), 0, nil)
+	w.Until("both tabs receive", func() bool { return len(in1.recvs) == 1 && len(in2.recvs) == 1 })
+	if len(in1.discon) != 0 || !tab1.Open {
+		t.Fatalf("the first tab was disconnected (%+v)", in1.discon)
+	}
+}
+
+func TestReloginWithTheSameDeviceIDClosesTheOldConnection(t *testing.T) {
+	for _, tokenAuth := range []bool{false, true} {
+		w := world.New(t, 1304)
+		n := w.AddNode(1, node.Config{TokenAuth: tokenAuth})
+		n.MustCall(node.UserToken{UID: "u", Token: "t", DeviceFlag: uint8(proto.DeviceApp), DeviceLevel: 1})
+		login := func(name string) *world.Client {
+			c := w.NewClient(world.ClientSpec{Name: name, UID: "u", Device: "phone"})
+			c.Token = "t"
+			return w.Connect(c)
+		}
+		old := login("old")
+		oldIn := watch(old)
+		fresh := login("fresh")
+		w.Until("the old connection closes", func() bool { return !old.Open })
+		if len(oldIn.discon) != 0 {
+			t.Fatalf("token auth %v: the old connection got %+v; WuKongIM closes it without a kick", tokenAuth, oldIn.discon)
+		}
+		freshIn := watch(fresh)
+		n.MustCall(node.UserToken{UID: "p", Token: "t", DeviceFlag: uint8(proto.DeviceApp), DeviceLevel: 1})
+		peer := w.Client("p", "1")
+		peer.Token = "t"
+		w.Connect(peer).Send("u", proto.ChannelPerson, "m", []byte("x"), 0, nil)
+		w.Until("the new connection receives", func() bool { return len(freshIn.recvs) == 1 })
+	}
+}
+
+func TestMalformedInputGetsAMeaningfulReason(t *testing.T) {
+	connack, err := proto.AppendFrame(nil, &proto.Connack{ReasonCode: proto.ReasonSuccess}, proto.LatestVersion)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name  string
+		frame []byte
+		want  proto.ReasonCode
+	}{
+		{"unknown packet type", []byte{0xf0, 0x00}, proto.ReasonNotSupportHeader},
+		{"PING with flags", []byte{0x71}, proto.ReasonNotSupportHeader},
+		{"truncated RECVACK", []byte{0x60, 0x02, 0x00, 0x01}, proto.ReasonPayloadDecodeError},
+		{"a CONNACK from a client", connack, proto.ReasonNotSupportHeader},
+	} {
+		w := world.New(t, 1305)
+		w.AddNode(1, node.Config{})
+		c := w.Connected("a", "1")
+		in := watch(c)
+		c.WriteRaw(tc.frame)
+		w.Until(tc.name, func() bool { return len(in.discon) == 1 && !c.Open })
+		if d := in.discon[0]; d.ReasonCode != tc.want || d.Reason == "" {
+			t.Fatalf("%s: DISCONNECT %+v, want reason %d", tc.name, d, tc.want)
+		}
+	}
+}
