@@ -17,7 +17,7 @@ type queryBan struct{ UID string }
 // banResult is true when the user is banned.
 type banResult bool
 
-func (queryBan) isSlotQuery()  {}
+func (queryBan) isSlotQuery()   {}
 func (banResult) isReadResult() {}
 
 // userChannel is the person channel named by uid alone, whose settings
