@@ -60,8 +60,9 @@ type client struct {
 	device  string
 	flag    proto.DeviceFlag
 	level   proto.DeviceLevel
-	sess    *proto.Session
+	sess    *proto.Session // nil on JSON-RPC connections, which are not encrypted
 	connect *proto.Connect // kept while the token is checked
+	rpc     *rpcConn       // set if the connection speaks JSON-RPC
 
 	openedAt    time.Duration
 	lastInbound time.Duration
@@ -103,7 +104,7 @@ func (g *gateway) Handle(ev runtime.Event) {
 			c.inBytes += int64(len(e.Data))
 			g.stats.InBytes += int64(len(e.Data))
 			c.lastInbound = g.now()
-			c.dec.Feed(e.Data)
+			g.feed(c, e.Data)
 			g.process(c)
 		}
 	case runtime.ConnClosed:
@@ -168,6 +169,10 @@ func (g *gateway) onClosed(id uint64) {
 // process decodes and handles the frames buffered for c, pausing while its
 // token is being checked.
 func (g *gateway) process(c *client) {
+	if c.rpc != nil {
+		g.processRPC(c)
+		return
+	}
 	for c.state == stateConnecting || c.state == stateReady {
 		p, err := g.nextPacket(c)
 		if err != nil {
@@ -210,6 +215,9 @@ func (g *gateway) write(c *client, p proto.Packet) []byte {
 	if c.state == stateClosed {
 		return nil
 	}
+	if c.rpc != nil {
+		return g.writeRaw(c, g.encodeRPC(c, p))
+	}
 	v := c.version
 	if v == 0 {
 		v = proto.MinVersion
@@ -217,6 +225,14 @@ func (g *gateway) write(c *client, p proto.Packet) []byte {
 	frame, err := proto.AppendFrame(nil, p, v)
 	if err != nil {
 		panic(fmt.Sprintf("node: encode %s: %v", p.Type(), err))
+	}
+	return g.writeRaw(c, frame)
+}
+
+// writeRaw queues an encoded message for c.
+func (g *gateway) writeRaw(c *client, frame []byte) []byte {
+	if c.state == stateClosed {
+		return nil
 	}
 	c.conn.Write(frame)
 	c.outMsgs++
@@ -274,14 +290,17 @@ func (g *gateway) onConnect(c *client, p *proto.Connect) {
 		g.refuse(c, proto.ReasonAuthFail)
 		return
 	}
-	if p.ClientKey == "" {
-		g.refuse(c, proto.ReasonClientKeyIsEmpty)
-		return
-	}
-	sess, err := proto.NewServerSession(p.ClientKey, g.rnd)
-	if err != nil {
-		g.refuse(c, proto.ReasonClientKeyIsEmpty)
-		return
+	var sess *proto.Session
+	if c.rpc == nil { // JSON-RPC connections are not encrypted
+		if p.ClientKey == "" {
+			g.refuse(c, proto.ReasonClientKeyIsEmpty)
+			return
+		}
+		var err error
+		if sess, err = proto.NewServerSession(p.ClientKey, g.rnd); err != nil {
+			g.refuse(c, proto.ReasonClientKeyIsEmpty)
+			return
+		}
 	}
 	c.sess, c.uid, c.device, c.flag, c.connect = sess, p.UID, p.DeviceID, p.DeviceFlag, p
 	c.state = stateAuth
@@ -337,7 +356,7 @@ func (g *gateway) connack(c *client, reason proto.ReasonCode) *proto.Connack {
 	if c.connect != nil {
 		ack.TimeDiff = g.n.env.Clock().Wall().UnixMilli() - c.connect.ClientTimestamp
 	}
-	if reason == proto.ReasonSuccess {
+	if reason == proto.ReasonSuccess && c.sess != nil {
 		ack.ServerKey, ack.Salt = c.sess.ServerKey(), c.sess.Salt()
 	}
 	return ack

@@ -18,7 +18,7 @@ func (g *gateway) onSend(c *client, p *proto.Send) {
 		g.write(c, &proto.Sendack{ClientSeq: p.ClientSeq, ReasonCode: reason})
 	}
 	var plain []byte
-	if p.Setting&proto.SettingNoEncrypt != 0 && g.n.cfg.AllowPlaintext {
+	if c.rpc != nil || (p.Setting&proto.SettingNoEncrypt != 0 && g.n.cfg.AllowPlaintext) {
 		plain = slices.Clone(p.Payload)
 	} else {
 		var err error

@@ -127,6 +127,25 @@ const (
 	ReasonMessageSeqExhausted     ReasonCode = 29
 )
 
+var reasonNames = [...]string{
+	"ReasonUnknown", "ReasonSuccess", "ReasonAuthFail", "ReasonSubscriberNotExist", "ReasonInBlacklist",
+	"ReasonChannelNotExist", "ReasonUserNotOnNode", "ReasonSenderOffline", "ReasonMsgKeyError",
+	"ReasonPayloadDecodeError", "ReasonForwardSendPacketError", "ReasonNotAllowSend", "ReasonConnectKick",
+	"ReasonNotInWhitelist", "ReasonQueryTokenError", "ReasonSystemError", "ReasonChannelIDError",
+	"ReasonNodeMatchError", "ReasonNodeNotMatch", "ReasonBan", "ReasonNotSupportHeader",
+	"ReasonClientKeyIsEmpty", "ReasonRateLimit", "ReasonNotSupportChannelType", "ReasonDisband",
+	"ReasonSendBan", "ReasonChannelDeleting", "ReasonProtocolUpgradeRequired", "ReasonIdempotencyConflict",
+	"ReasonMessageSeqExhausted",
+}
+
+// ReasonName is r's name as WuKongIM's codec prints it ("ReasonAuthFail").
+func ReasonName(r ReasonCode) string {
+	if int(r) < len(reasonNames) {
+		return reasonNames[r]
+	}
+	return fmt.Sprintf("UNKNOWN[%d]", uint8(r))
+}
+
 // DeviceFlag says what kind of device a connection comes from.
 type DeviceFlag uint8
 
