@@ -27,12 +27,14 @@ const (
 	APISends      Feature = "api_sends"      // sends over the HTTP API, without client_msg_no
 	ManualAcks    Feature = "late_acks"      // RECVACKs sent late by slow readers
 	MultiDevice   Feature = "multi_device"   // users online on several devices at once
+	JSONRPCRecvs  Feature = "jsonrpc_recvs"  // messages delivered to JSON-RPC clients
 )
 
 // NodeSeedFeatures are the features a set of node seeds must exercise.
 var NodeSeedFeatures = []Feature{
 	Resends, Kicks, ListChanges, InfoChanges, TokenChanges, Refusals, CutPages, ConvReads,
 	Compactions, DedupeHits, DedupeExpiry, SharedCommits, APISends, ManualAcks, MultiDevice,
+	JSONRPCRecvs,
 }
 
 // Coverage counts features, for one run or summed over runs.

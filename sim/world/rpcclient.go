@@ -34,7 +34,15 @@ type RPCClient struct {
 	Recvs       []RPCRecv
 	Disconnects []map[string]any
 	OnClosed    func()
+	// OnReady follows a successful connect, OnRecv every recv, OnTimer
+	// every timer of the client's loop (set with Loop().After).
+	OnReady func()
+	OnRecv  func(RPCRecv)
+	OnTimer func(tag any)
 }
+
+// Loop is the client's actor loop.
+func (c *RPCClient) Loop() runtime.Loop { return c.loop }
 
 // RPCMessage is a response as the client decoded it.
 type RPCMessage struct {
@@ -132,6 +140,10 @@ func (c *RPCClient) Handle(ev runtime.Event) {
 				c.OnClosed()
 			}
 		}
+	case runtime.TimerFired:
+		if c.OnTimer != nil {
+			c.OnTimer(e.Tag)
+		}
 	}
 }
 
@@ -157,9 +169,11 @@ func (c *RPCClient) on(m RPCMessage) {
 			panic(fmt.Sprintf("world: recv params %s: %v", m.Params, err))
 		}
 		c.Recvs = append(c.Recvs, r)
+		if c.OnRecv != nil {
+			c.OnRecv(r)
+		}
 		if !c.NoAck {
-			b, _ := json.Marshal(map[string]any{"method": "recvack", "params": map[string]any{"messageId": r.MessageID, "messageSeq": r.MessageSeq}})
-			c.conn.Write(b)
+			c.Ack(r)
 		}
 	case "disconnect":
 		var d map[string]any
@@ -169,6 +183,18 @@ func (c *RPCClient) on(m RPCMessage) {
 		c.Results[m.ID] = m
 		if m.ID == c.connectID {
 			c.Ready = m.Error == nil
+			if c.Ready && c.OnReady != nil {
+				c.OnReady()
+			}
 		}
 	}
+}
+
+// Ack acknowledges r.
+func (c *RPCClient) Ack(r RPCRecv) {
+	b, err := json.Marshal(map[string]any{"method": "recvack", "params": map[string]any{"messageId": r.MessageID, "messageSeq": r.MessageSeq}})
+	if err != nil {
+		panic(err)
+	}
+	c.conn.Write(b)
 }
