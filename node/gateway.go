@@ -133,6 +133,8 @@ func (g *gateway) onMsg(m runtime.Msg) {
 		g.onDeliver(m)
 	case kickMsg:
 		g.onKick(m)
+	case connCloseMsg:
+		g.onConnClose(m)
 	case gatewayRead:
 		g.n.answer(m.Reply, readDone{Reply: m.Reply, Result: g.query(m.Query)})
 	default:

@@ -77,6 +77,8 @@ func (sl *slotLoop) readSlot(s *slot, q slotQuery) readResult {
 		return seqResult(s.m.MaxSeq(db, q.Ch))
 	case queryMessagesAt:
 		return messagesResult(s.m.MessagesAt(db, q.Ch, q.Seqs))
+	case queryMessage:
+		return lookupMessage(s.m, db, q)
 	}
 	panic(fmt.Sprintf("node: slot query %T of one slot", q))
 }

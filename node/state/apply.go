@@ -63,6 +63,10 @@ func (f *fsm) apply(c *Command) Result {
 		return Result{SystemChanged: true}
 	case OpConvClear, OpConvSetUnread, OpConvDelete:
 		f.applyConv(c)
+	case OpSubRemoveAll:
+		f.dropMembers(tblSubscriber, c.Ch)
+		f.deleteRange(memberPrefix(f.slot, tblSubscriber, c.Ch))
+		return Result{MembersChanged: true}
 	default:
 		panic(fmt.Sprintf("node: unknown Command %q in slot %d", c.Op, f.slot))
 	}
@@ -170,6 +174,7 @@ func (f *fsm) applySend(c *Command) Result {
 	f.putRecord(f.messageKey(c.Ch, m.Seq), m)
 	if s.ClientMsgNo != "" {
 		f.putRecord(dkey, &dedupeRecord{Seq: m.Seq, MessageID: m.MessageID, AtMs: c.AtMs})
+		f.indexClientMsgNo(c.Ch, s.ClientMsgNo, m.Seq)
 	}
 	res := Result{Msg: m, Recipients: f.recipients(c.Ch), DedupeExpired: expired}
 	// The sender has read everything up to its own message.

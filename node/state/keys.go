@@ -31,6 +31,7 @@ const (
 	tblToken        = 't' // uid NUL flag → tokenRecord
 	tblSystemUID    = 'y' // uid → "" (slot 0 only)
 	tblSlotMeta     = 'g' // → slotMeta
+	// tblClientMsgNo = 'n' (lookup.go): chkey client_msg_no → seq
 )
 
 func slotPrefix(space byte, slot int) []byte { return appendSlotPrefix(nil, space, slot) }
