@@ -69,6 +69,7 @@ func (s *Server) routes() {
 
 	s.connRoutes()
 	s.messageRoutes()
+	s.conversationRoutes()
 	s.unsupportedRoutes()
 }
 

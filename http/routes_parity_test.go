@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -191,3 +192,38 @@ func TestRoutesJindouLeavesOutAnswer404NamingThem(t *testing.T) {
 		}
 	}
 }
+
+func TestConversationChannelsAndSyncByChannels(t *testing.T) {
+	s := newTestServer(t, Config{})
+	mustOK(t, post(t, s, "/channel", `{"channel_id":"cbc-g","channel_type":2,"subscribers":["cbc-a","cbc-b"]}`))
+	mustOK(t, post(t, s, "/channel", `{"channel_id":"cbc-other","channel_type":2,"subscribers":["cbc-b"]}`))
+	for _, body := range []string{
+		`{"from_uid":"cbc-b","channel_id":"cbc-a","channel_type":1,"payload":"eA=="}`,
+		`{"from_uid":"cbc-b","channel_id":"cbc-g","channel_type":2,"payload":"eA=="}`,
+		`{"from_uid":"cbc-b","channel_id":"cbc-g","channel_type":2,"payload":"eQ=="}`,
+		`{"from_uid":"cbc-b","channel_id":"cbc-other","channel_type":2,"payload":"eg=="}`,
+	} {
+		must200(t, post(t, s, "/message/send", body))
+	}
+	var chans []channelRefJSON
+	post(t, s, "/conversation/channels", `{"uid":"cbc-a"}`).json(t, &chans)
+	if len(chans) != 2 || !slices.Contains(chans, channelRefJSON{"cbc-b", 1}) || !slices.Contains(chans, channelRefJSON{"cbc-g", 2}) {
+		t.Fatalf("channels of cbc-a: %+v", chans)
+	}
+	var convs []conversationJSON
+	post(t, s, "/conversation/syncByChannels", `{"uid":"cbc-a","msg_count":1,"channels":[{"channel_id":"cbc-g","channel_type":2},{"channel_id":"cbc-other","channel_type":2}]}`).json(t, &convs)
+	if len(convs) != 2 || convs[0].ChannelID != "cbc-g" || convs[0].Unread != 2 || len(convs[0].Recents) != 1 || convs[0].Recents[0].MessageSeq != 2 ||
+		convs[1].ChannelID != "cbc-other" || convs[1].LastMsgSeq != 1 || convs[1].ReadedToMsgSeq != 0 || len(convs[1].Recents) != 1 {
+		t.Fatalf("syncByChannels: %+v", convs)
+	}
+	for _, tc := range []struct{ path, body, field string }{
+		{"/conversation/channels", `{}`, "uid"},
+		{"/conversation/syncByChannels", `{"uid":"a"}`, "channels"},
+		{"/conversation/syncByChannels", `{"uid":"a","channels":[{"channel_id":"g","channel_type":9}]}`, "channels.channel_type"},
+		{"/conversation/syncByChannels", `{"uid":"a","channels":[{"channel_type":2}]}`, "channels.channel_id"},
+		{"/conversation/syncByChannels", `{"uid":"a","msg_count":-1,"channels":[{"channel_id":"g","channel_type":2}]}`, "msg_count"},
+	} {
+		mustBad(t, post(t, s, tc.path, tc.body), tc.field)
+	}
+}
+
