@@ -226,4 +226,3 @@ func TestConversationChannelsAndSyncByChannels(t *testing.T) {
 		mustBad(t, post(t, s, tc.path, tc.body), tc.field)
 	}
 }
-
