@@ -122,3 +122,66 @@ func TestMalformedInputGetsAMeaningfulReason(t *testing.T) {
 		}
 	}
 }
+
+func TestChannelTypesBeyondPersonAndGroup(t *testing.T) {
+	w := world.New(t, 1306)
+	n := w.AddNode(1, node.Config{})
+	member, stranger, visitor := w.Connected("member", "1"), w.Connected("stranger", "1"), w.Connected("visitor", "1")
+	mIn, sIn, vIn := watch(member), watch(stranger), watch(visitor)
+	for _, typ := range []proto.ChannelType{proto.ChannelCustomerService, proto.ChannelCommunity, proto.ChannelCommunityTopic, proto.ChannelInfo, proto.ChannelData} {
+		id := "ch"
+		if typ == proto.ChannelCustomerService {
+			id = "visitor|desk"
+		}
+		n.MustCall(node.ChannelUpsert{Channel: node.ChannelKey{Type: typ, ID: id}, Subscribers: []string{"member"}})
+	}
+	ack := func(in *inbox, what string) proto.ReasonCode {
+		t.Helper()
+		w.Until(what, func() bool { return len(in.acks) > 0 })
+		a := in.acks[0]
+		in.acks = in.acks[1:]
+		return a.ReasonCode
+	}
+
+	// Group-like: only subscribers send; they receive.
+	for _, typ := range []proto.ChannelType{proto.ChannelCommunity, proto.ChannelCommunityTopic, proto.ChannelData} {
+		stranger.Send("ch", typ, "", []byte("hi"), 0, nil)
+		if r := ack(sIn, "stranger's ack"); r != proto.ReasonSubscriberNotExist {
+			t.Fatalf("type %d: a stranger's send got %d, want 3", typ, r)
+		}
+		member.Send("ch", typ, "", []byte("ok"), 0, nil)
+		if r := ack(mIn, "member's ack"); r != proto.ReasonSuccess {
+			t.Fatalf("type %d: a subscriber's send got %d", typ, r)
+		}
+	}
+	// Info: open to anyone, delivered to subscribers.
+	stranger.Send("ch", proto.ChannelInfo, "", []byte("news"), 0, nil)
+	if r := ack(sIn, "info ack"); r != proto.ReasonSuccess {
+		t.Fatalf("info: a stranger's send got %d", r)
+	}
+	w.Until("info delivered", func() bool { return len(mIn.recvs) == 1 })
+	// Customer service: open, delivered to the subscribers and the visitor.
+	stranger.Send("visitor|desk", proto.ChannelCustomerService, "", []byte("help"), 0, nil)
+	if r := ack(sIn, "customer service ack"); r != proto.ReasonSuccess {
+		t.Fatalf("customer service: %d", r)
+	}
+	w.Until("customer service delivered", func() bool { return len(mIn.recvs) == 2 && len(vIn.recvs) == 1 })
+	if r := vIn.recvs[0]; r.ChannelID != "visitor|desk" || r.ChannelType != proto.ChannelCustomerService {
+		t.Fatalf("visitor got %+v", r)
+	}
+	// Types Jindou does not serve are refused.
+	stranger.Send("ch", proto.ChannelLive, "", []byte("x"), 0, nil)
+	if r := ack(sIn, "live ack"); r != proto.ReasonNotSupportChannelType {
+		t.Fatalf("live: %d, want 23", r)
+	}
+	// Data channels keep no conversations.
+	convs := n.MustCall(node.ConversationSync{UID: "member"}).([]node.Conversation)
+	for _, c := range convs {
+		if c.Channel.Type == proto.ChannelData {
+			t.Fatalf("a data channel conversation: %+v", c)
+		}
+	}
+	if len(convs) != 4 {
+		t.Fatalf("member's conversations %+v, want customer service, community, topic, info", convs)
+	}
+}
