@@ -219,7 +219,7 @@ func TestConversationChannelsAndSyncByChannels(t *testing.T) {
 	for _, tc := range []struct{ path, body, field string }{
 		{"/conversation/channels", `{}`, "uid"},
 		{"/conversation/syncByChannels", `{"uid":"a"}`, "channels"},
-		{"/conversation/syncByChannels", `{"uid":"a","channels":[{"channel_id":"g","channel_type":9}]}`, "channels.channel_type"},
+		{"/conversation/syncByChannels", `{"uid":"a","channels":[{"channel_id":"g","channel_type":8}]}`, "channels.channel_type"},
 		{"/conversation/syncByChannels", `{"uid":"a","channels":[{"channel_type":2}]}`, "channels.channel_id"},
 		{"/conversation/syncByChannels", `{"uid":"a","msg_count":-1,"channels":[{"channel_id":"g","channel_type":2}]}`, "msg_count"},
 	} {

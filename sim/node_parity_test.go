@@ -128,7 +128,7 @@ func TestChannelTypesBeyondPersonAndGroup(t *testing.T) {
 	n := w.AddNode(1, node.Config{})
 	member, stranger, visitor := w.Connected("member", "1"), w.Connected("stranger", "1"), w.Connected("visitor", "1")
 	mIn, sIn, vIn := watch(member), watch(stranger), watch(visitor)
-	for _, typ := range []proto.ChannelType{proto.ChannelCustomerService, proto.ChannelCommunity, proto.ChannelCommunityTopic, proto.ChannelInfo, proto.ChannelData} {
+	for _, typ := range []proto.ChannelType{proto.ChannelCustomerService, proto.ChannelCommunity, proto.ChannelCommunityTopic, proto.ChannelInfo, proto.ChannelData, proto.ChannelLive} {
 		id := "ch"
 		if typ == proto.ChannelCustomerService {
 			id = "visitor|desk"
@@ -144,7 +144,7 @@ func TestChannelTypesBeyondPersonAndGroup(t *testing.T) {
 	}
 
 	// Group-like: only subscribers send; they receive.
-	for _, typ := range []proto.ChannelType{proto.ChannelCommunity, proto.ChannelCommunityTopic, proto.ChannelData} {
+	for _, typ := range []proto.ChannelType{proto.ChannelCommunity, proto.ChannelCommunityTopic, proto.ChannelData, proto.ChannelLive} {
 		stranger.Send("ch", typ, "", []byte("hi"), 0, nil)
 		if r := ack(sIn, "stranger's ack"); r != proto.ReasonSubscriberNotExist {
 			t.Fatalf("type %d: a stranger's send got %d, want 3", typ, r)
@@ -170,15 +170,15 @@ func TestChannelTypesBeyondPersonAndGroup(t *testing.T) {
 		t.Fatalf("visitor got %+v", r)
 	}
 	// Types Jindou does not serve are refused.
-	stranger.Send("ch", proto.ChannelLive, "", []byte("x"), 0, nil)
-	if r := ack(sIn, "live ack"); r != proto.ReasonNotSupportChannelType {
-		t.Fatalf("live: %d, want 23", r)
+	stranger.Send("ch", proto.ChannelTemp, "", []byte("x"), 0, nil)
+	if r := ack(sIn, "temporary channel ack"); r != proto.ReasonNotSupportChannelType {
+		t.Fatalf("temporary channel: %d, want 23", r)
 	}
-	// Data channels keep no conversations.
+	// Data and live channels keep no conversations.
 	convs := n.MustCall(node.ConversationSync{UID: "member"}).([]node.Conversation)
 	for _, c := range convs {
-		if c.Channel.Type == proto.ChannelData {
-			t.Fatalf("a data channel conversation: %+v", c)
+		if c.Channel.Type == proto.ChannelData || c.Channel.Type == proto.ChannelLive {
+			t.Fatalf("a data or live channel conversation: %+v", c)
 		}
 	}
 	if len(convs) != 4 {

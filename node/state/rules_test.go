@@ -24,7 +24,8 @@ func TestCheckSendReasonsAndPrecedence(t *testing.T) {
 	}{
 		// Unsupported types, whatever else holds.
 		{"temporary type", sendFacts{channelType: proto.ChannelTemp, info: exists, subscriber: true}, proto.ReasonNotSupportChannelType},
-		{"live type", sendFacts{channelType: proto.ChannelLive, info: exists, subscriber: true}, proto.ReasonNotSupportChannelType},
+		{"visitors type", sendFacts{channelType: proto.ChannelVisitors, info: exists, subscriber: true}, proto.ReasonNotSupportChannelType},
+		{"live needs a subscriber", sendFacts{channelType: proto.ChannelLive, info: exists}, proto.ReasonSubscriberNotExist},
 		{"customer service is open", sendFacts{channelType: proto.ChannelCustomerService, info: ChannelInfo{Ban: true}, blacklisted: true}, proto.ReasonSuccess},
 		{"info is open", sendFacts{channelType: proto.ChannelInfo}, proto.ReasonSuccess},
 		{"community needs a subscriber", sendFacts{channelType: proto.ChannelCommunity, info: exists}, proto.ReasonSubscriberNotExist},
@@ -32,7 +33,7 @@ func TestCheckSendReasonsAndPrecedence(t *testing.T) {
 		{"data channel ban", sendFacts{channelType: proto.ChannelData, info: ChannelInfo{Exists: true, Ban: true}, subscriber: true}, proto.ReasonBan},
 		{"type 0", sendFacts{channelType: 0}, proto.ReasonNotSupportChannelType},
 		{"type 255 system", sendFacts{channelType: 255, system: true, info: exists}, proto.ReasonNotSupportChannelType},
-		{"live type beats banned", sendFacts{channelType: proto.ChannelLive, info: ChannelInfo{Ban: true}}, proto.ReasonNotSupportChannelType},
+		{"temporary type beats banned", sendFacts{channelType: proto.ChannelTemp, info: ChannelInfo{Ban: true}}, proto.ReasonNotSupportChannelType},
 
 		// A group must exist, even for system senders.
 		{"group missing", g(ChannelInfo{}), proto.ReasonChannelNotExist},
@@ -88,13 +89,13 @@ func TestCheckSendReasonsAndPrecedence(t *testing.T) {
 // match wins.
 func checkSendModel(f sendFacts) proto.ReasonCode {
 	t := f.channelType
-	if t == 0 || t > proto.ChannelData {
+	if t == 0 || (t > proto.ChannelData && t != proto.ChannelLive) {
 		return proto.ReasonNotSupportChannelType
 	}
 	if t == proto.ChannelCustomerService || t == proto.ChannelInfo {
 		return proto.ReasonSuccess
 	}
-	group := t != proto.ChannelPerson // group, community, community topic, data
+	group := t != proto.ChannelPerson // group, community, community topic, data, live
 	if group && !f.info.Exists {
 		return proto.ReasonChannelNotExist
 	}
