@@ -114,6 +114,8 @@ func TestEveryRouteAnswersGoodAndBadInputOverTheBinary(t *testing.T) {
 		{"POST", "/conversation/channels", map[string]any{"uid": 2}, bad, "uid"},
 		{"POST", "/conversation/syncByChannels", map[string]any{"uid": "u2", "channels": []any{g}}, ok, ""},
 		{"POST", "/conversation/syncByChannels", map[string]any{"uid": "u2"}, bad, "channels"},
+		{"POST", "/conversation/syncMessages", map[string]any{"uid": "u2", "channels": []any{g}, "order_by_last": 1}, ok, ""},
+		{"POST", "/conversation/syncMessages", map[string]any{"uid": "u2", "msg_count": "ten"}, bad, "msg_count"},
 		{"POST", "/conversations/clearUnread", with(g, "uid", "u2", "message_seq", 0), ok, ""},
 		{"POST", "/conversations/setUnread", with(g, "uid", "u2", "unread", 1), ok, ""},
 		{"POST", "/conversations/setUnread", with(g, "uid", "u2", "unread", "many"), bad, "unread"},

@@ -2,6 +2,7 @@ package http
 
 import (
 	nethttp "net/http"
+	"slices"
 	"strings"
 
 	"github.com/labstack/echo/v4"
@@ -20,6 +21,7 @@ const defaultRecentCount = 15
 func (s *Server) conversationRoutes() {
 	s.e.POST("/conversation/channels", s.conversationChannels)
 	s.e.POST("/conversation/syncByChannels", s.conversationSyncByChannels)
+	s.e.POST("/conversation/syncMessages", s.conversationSyncMessages)
 }
 
 type channelRefJSON struct {
@@ -131,4 +133,72 @@ func prefixField(err error, parent string) error {
 		return &apiError{code: ae.code, msg: parent + "." + ae.msg}
 	}
 	return err
+}
+
+// maxRecentCount bounds msg_count of /conversation/syncMessages.
+const maxRecentCount = 1000
+
+// channelRecentJSON is one entry of /conversation/syncMessages.
+// user_last_msg_seq (WuKongIM: the latest seq the user sent in the
+// channel) is 0: Jindou does not track it.
+type channelRecentJSON struct {
+	ChannelID      string        `json:"channel_id"`
+	ChannelType    uint8         `json:"channel_type"`
+	Messages       []messageJSON `json:"messages"`
+	UserLastMsgSeq uint64        `json:"user_last_msg_seq"`
+}
+
+// conversationSyncMessages is POST /conversation/syncMessages {uid,
+// channels: [{channel_id, channel_type, last_msg_seq}], msg_count,
+// order_by_last}: each channel's messages from last_msg_seq up (oldest
+// first, at most msg_count), or with order_by_last 1 its newest msg_count
+// messages at or above last_msg_seq, newest first, as WuKongIM's
+// LoadMsgsBatch reads them.
+func (s *Server) conversationSyncMessages(c echo.Context) error {
+	var req struct {
+		UID      string `json:"uid"`
+		Channels []struct {
+			ChannelID   string `json:"channel_id"`
+			ChannelType uint8  `json:"channel_type"`
+			LastMsgSeq  uint64 `json:"last_msg_seq"`
+		} `json:"channels"`
+		MsgCount    int  `json:"msg_count"`
+		OrderByLast flag `json:"order_by_last"`
+	}
+	if err := decode(c, &req); err != nil {
+		return err
+	}
+	switch {
+	case strings.TrimSpace(req.UID) == "":
+		return required("uid")
+	case len(req.Channels) > maxSyncByChannels:
+		return badRequest("channels", "at most %d", maxSyncByChannels)
+	case req.MsgCount < 0 || req.MsgCount > maxRecentCount:
+		return badRequest("msg_count", "must be 0 (15) to %d", maxRecentCount)
+	}
+	if req.MsgCount == 0 {
+		req.MsgCount = defaultRecentCount
+	}
+	out := make([]channelRecentJSON, 0, len(req.Channels))
+	for _, ref := range req.Channels {
+		ch, err := channelKey(ref.ChannelID, ref.ChannelType)
+		if err != nil {
+			return prefixField(err, "channels")
+		}
+		q := node.MessageSync{LoginUID: req.UID, Channel: ch, Limit: req.MsgCount, PullMode: node.PullUp, Start: max(ref.LastMsgSeq, 1)}
+		if req.OrderByLast {
+			// The newest messages above last_msg_seq-1, i.e. from it on.
+			q.PullMode, q.Start, q.End = node.PullDown, 0, max(ref.LastMsgSeq, 1)-1
+		}
+		reply, err := callAs[node.SyncReply](s, c, q)
+		if err != nil {
+			return err
+		}
+		msgs := viewMessages(reply.Messages, req.UID)
+		if req.OrderByLast {
+			slices.Reverse(msgs)
+		}
+		out = append(out, channelRecentJSON{ChannelID: ref.ChannelID, ChannelType: ref.ChannelType, Messages: msgs})
+	}
+	return c.JSON(nethttp.StatusOK, out)
 }

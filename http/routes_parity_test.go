@@ -226,3 +226,53 @@ func TestConversationChannelsAndSyncByChannels(t *testing.T) {
 		mustBad(t, post(t, s, tc.path, tc.body), tc.field)
 	}
 }
+
+func TestConversationSyncMessagesReadsUpOrNewestFirst(t *testing.T) {
+	s := newTestServer(t, Config{})
+	mustOK(t, post(t, s, "/channel", `{"channel_id":"csm-g","channel_type":2,"subscribers":["csm-a"]}`))
+	for i := range 6 {
+		must200(t, post(t, s, "/message/send", fmt.Sprintf(`{"from_uid":"csm-a","channel_id":"csm-g","channel_type":2,"client_msg_no":"c%d","payload":"eA=="}`, i)))
+	}
+	seqs := func(body string) [][]uint64 {
+		t.Helper()
+		var out []struct {
+			ChannelID string `json:"channel_id"`
+			Messages  []struct {
+				MessageSeq uint64 `json:"message_seq"`
+			} `json:"messages"`
+		}
+		r := post(t, s, "/conversation/syncMessages", body)
+		must200(t, r)
+		r.json(t, &out)
+		var got [][]uint64
+		for _, ch := range out {
+			var one []uint64
+			for _, m := range ch.Messages {
+				one = append(one, m.MessageSeq)
+			}
+			got = append(got, one)
+		}
+		return got
+	}
+	for _, tc := range []struct {
+		body string
+		want [][]uint64
+	}{
+		{`{"uid":"csm-a","msg_count":2,"channels":[{"channel_id":"csm-g","channel_type":2,"last_msg_seq":3}]}`, [][]uint64{{3, 4}}},
+		{`{"uid":"csm-a","msg_count":2,"order_by_last":1,"channels":[{"channel_id":"csm-g","channel_type":2,"last_msg_seq":3}]}`, [][]uint64{{6, 5}}},
+		{`{"uid":"csm-a","msg_count":10,"order_by_last":1,"channels":[{"channel_id":"csm-g","channel_type":2,"last_msg_seq":5}]}`, [][]uint64{{6, 5}}},
+		{`{"uid":"csm-a","order_by_last":1,"channels":[{"channel_id":"csm-g","channel_type":2},{"channel_id":"csm-none","channel_type":2}]}`, [][]uint64{{6, 5, 4, 3, 2, 1}, nil}},
+	} {
+		if got := seqs(tc.body); !slices.EqualFunc(got, tc.want, slices.Equal) {
+			t.Fatalf("%s: seqs %v, want %v", tc.body, got, tc.want)
+		}
+	}
+	for _, tc := range []struct{ body, field string }{
+		{`{"channels":[]}`, "uid"},
+		{`{"uid":"a","msg_count":-1}`, "msg_count"},
+		{`{"uid":"a","channels":[{"channel_id":"g","channel_type":8}]}`, "channels.channel_type"},
+		{`{"uid":"a","channels":[{"channel_id":"g","channel_type":2,"last_msg_seq":"x"}]}`, "channels.last_msg_seq"},
+	} {
+		mustBad(t, post(t, s, "/conversation/syncMessages", tc.body), tc.field)
+	}
+}

@@ -18,7 +18,6 @@ var unsupportedRoutes = []struct {
 	{"POST", "/message/syncack", "offline CMD messages (sync_once) are not queued per user"},
 	{"POST", "/message/event", "message stream events (the streaming replies of AI bots) are not stored"},
 	{"POST", "/message/eventsync", "message stream events (the streaming replies of AI bots) are not stored"},
-	{"POST", "/conversation/syncMessages", "not implemented yet: read each channel with /channel/messagesync, or use /conversation/syncByChannels"},
 	{"POST", "/tmpchannel/subscriber_set", "temporary channels (type 8) are not supported"},
 	{"GET", "/tag", "tags are WuKongIM's per-node cache of a channel's receivers; Jindou delivers from the channel's slot and keeps none"},
 	{"GET", "/tags", "tags are WuKongIM's per-node cache of a channel's receivers; Jindou delivers from the channel's slot and keeps none"},
