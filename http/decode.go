@@ -12,6 +12,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/jindou-im/jindou/node"
 	"github.com/jindou-im/jindou/node/proto"
 )
 
@@ -131,13 +132,13 @@ func decodePayload(field, s string) ([]byte, error) {
 // channelType checks a channel type named in a request: it must be given
 // and be one Jindou serves.
 func channelType(t uint8) (proto.ChannelType, error) {
-	switch proto.ChannelType(t) {
-	case proto.ChannelPerson, proto.ChannelGroup:
-		return proto.ChannelType(t), nil
-	case 0:
-		return 0, badRequest("channel_type", "required (1 person, 2 group)")
+	switch {
+	case t == 0:
+		return 0, badRequest("channel_type", "required (%s)", node.SupportedTypesText)
+	case !node.SupportedChannelType(proto.ChannelType(t)):
+		return 0, badRequest("channel_type", "unknown or unsupported channel type %d (%s)", t, node.SupportedTypesText)
 	}
-	return 0, badRequest("channel_type", "unknown or unsupported channel type %d (1 person, 2 group)", t)
+	return proto.ChannelType(t), nil
 }
 
 // queryUint parses query parameter name as an unsigned integer of bits

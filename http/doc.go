@@ -9,8 +9,9 @@
 // SetComponentsReady (/readyz needs it and node.Ready), Registry (the
 // /metrics registry) and Config.QueueStats (the runtime's queue figures,
 // which the binary reads from the reactor host: this package does not
-// import the runtime). routes.go holds the API, ops.go the operational
-// routes, metrics.go the Prometheus collector, views.go the response
+// import the runtime). routes.go holds the API (routes_conn.go and
+// routes_messages2.go the later WuKongIM routes, routes_unsupported.go the
+// 404s of the ones left out), ops.go the operational routes, metrics.go the Prometheus collector, views.go the response
 // shapes.
 //
 // # Envelopes

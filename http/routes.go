@@ -66,6 +66,11 @@ func (s *Server) routes() {
 	e.GET("/debug/pprof/profile", echo.WrapHandler(nethttp.HandlerFunc(pprof.Profile)))
 	e.GET("/debug/pprof/symbol", echo.WrapHandler(nethttp.HandlerFunc(pprof.Symbol)))
 	e.GET("/debug/pprof/trace", echo.WrapHandler(nethttp.HandlerFunc(pprof.Trace)))
+
+	s.connRoutes()
+	s.messageRoutes()
+	s.conversationRoutes()
+	s.unsupportedRoutes()
 }
 
 // run calls a command whose reply is nil and answers {"status":200}.

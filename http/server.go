@@ -305,6 +305,10 @@ func (s *Server) handleError(err error, c echo.Context) {
 	if c.Response().Committed {
 		return
 	}
+	if errors.Is(err, echo.ErrNotFound) && c.Request().Method != nethttp.MethodHead {
+		_ = c.JSON(nethttp.StatusNotFound, notFound(c))
+		return
+	}
 	body := classify(err)
 	if body.Status >= 500 {
 		s.log.Warn("http: request failed", "method", c.Request().Method, "path", c.Request().URL.Path,

@@ -272,7 +272,7 @@ func checkUIDs(field string, uids []string) error {
 // checkChannel validates a channel named directly (not through a peer).
 func checkChannel(ch ChannelKey) error {
 	if !state.SupportedChannelType(ch.Type) {
-		return &BadRequest{Field: "channel_type", Msg: fmt.Sprintf("unsupported channel type %d (1 person, 2 group)", ch.Type)}
+		return &BadRequest{Field: "channel_type", Msg: fmt.Sprintf("unsupported channel type %d (%s)", ch.Type, state.SupportedTypesText)}
 	}
 	if err := state.ValidChannelID(ch.ID); err != nil {
 		return &BadRequest{Field: "channel_id", Msg: err.Error()}

@@ -30,9 +30,10 @@ func (g *gateway) push(c *client, msg *state.Message) {
 		ChannelID: msg.Channel.PeerOf(c.uid), ChannelType: msg.Channel.Type, Expire: msg.Expire,
 		ClientMsgNo: msg.ClientMsgNo, MessageID: msg.MessageID, MessageSeq: msg.Seq,
 		Timestamp: msg.Timestamp, Topic: msg.Topic,
+		// As WuKongIM: the stream id of a RECV is its message id.
+		StreamNo: msg.StreamNo, StreamID: uint64(msg.MessageID),
 	}
-	c.sess.SealRecv(r, msg.Payload)
-	frame := g.write(c, r)
+	frame := g.writeRecv(c, r, msg.Payload)
 	if len(c.pending) >= maxPendingRecvs {
 		g.forgetOldest(c)
 	}
@@ -44,6 +45,19 @@ func (g *gateway) push(c *client, msg *state.Message) {
 		c.resendArmed = true
 		g.loop.After(g.n.cfg.ResendInterval, resendTag{c.conn.ID()})
 	}
+}
+
+// writeRecv writes r with payload to c (sealed for c on WKProto) and
+// returns the frame to resend it with.
+func (g *gateway) writeRecv(c *client, r *proto.Recv, payload []byte) []byte {
+	if c.rpc == nil {
+		c.sess.SealRecv(r, payload)
+		return g.write(c, r)
+	}
+	r.Payload = payload
+	g.write(c, r)
+	r.Flags |= proto.FlagDup
+	return g.encodeRPC(c, r)
 }
 
 func (g *gateway) forgetOldest(c *client) {
@@ -106,7 +120,9 @@ func (g *gateway) onResend(id uint64) {
 			delete(c.pending, mid)
 			continue
 		}
-		pr.frame[0] |= byte(proto.FlagDup)
+		if c.rpc == nil {
+			pr.frame[0] |= byte(proto.FlagDup) // a JSON-RPC frame is kept in its resent form
+		}
 		c.conn.Write(pr.frame)
 		c.outMsgs++
 		c.outBytes += int64(len(pr.frame))

@@ -12,7 +12,9 @@
 //
 // Files, by loop and concern: node.go (start, stop, routing), msgs.go (the
 // vocabulary), api.go and requests*.go (the API loop and its requests),
-// gateway*.go and delivery.go (connections, SEND, RECV), slotloop.go and
+// gateway*.go and delivery.go (connections, SEND, RECV; gateway_login.go
+// the ban check and the kicks of a login, gateway_errors.go protocol
+// errors, gateway_rpc.go JSON-RPC connections through node/jsonrpc), slotloop.go and
 // slot_serve.go (the slot loop, its sends and reads), ready.go (Ready
 // handling and apply), recovery.go, compaction.go, raftstore.go,
 // stats.go, logging.go, config.go (settings and named limits).
@@ -23,7 +25,7 @@
 //
 // Imports: the standard library (minus the above), package runtime (the
 // interfaces only, none of its implementations), its own subpackages
-// (proto, state, internal/invariant), and the libraries of the core's
+// (proto, jsonrpc, state, internal/invariant), and the libraries of the core's
 // stack (Pebble, etcd raft). Never sim/, chaos/, linearize/, http/ or
 // runtime's subpackages.
 package node

@@ -51,7 +51,7 @@ type clientState uint8
 
 const (
 	stateConnecting clientState = iota // waiting for CONNECT
-	stateAuth                          // CONNECT received, token being checked
+	stateAuth                          // CONNECT received, token and ban being checked
 	stateReady                         // CONNACK sent
 	stateClosed
 )
@@ -66,8 +66,9 @@ type client struct {
 	device  string
 	flag    proto.DeviceFlag
 	level   proto.DeviceLevel
-	sess    *proto.Session
+	sess    *proto.Session // nil on JSON-RPC connections, which are not encrypted
 	connect *proto.Connect // kept while the token is checked
+	rpc     *rpcConn       // set if the connection speaks JSON-RPC
 
 	openedAt    time.Duration
 	lastInbound time.Duration
@@ -83,6 +84,10 @@ type client struct {
 	resendArmed bool
 	// sendTimerArmed: a sendTimeoutTag is armed while SENDs wait.
 	sendTimerArmed bool
+	// asking is the token or ban read a connection in stateAuth waits
+	// for; in a cluster it is sent again every forwardRetry (it may be
+	// lost on its way to a leader that just went).
+	asking *slotRead
 
 	inMsgs, outMsgs, inBytes, outBytes int64
 }
@@ -110,7 +115,7 @@ func (g *gateway) Handle(ev runtime.Event) {
 			c.inBytes += int64(len(e.Data))
 			g.stats.InBytes += int64(len(e.Data))
 			c.lastInbound = g.now()
-			c.dec.Feed(e.Data)
+			g.feed(c, e.Data)
 			g.process(c)
 		}
 	case runtime.ConnClosed:
@@ -123,6 +128,8 @@ func (g *gateway) Handle(ev runtime.Event) {
 			g.onResend(t.conn)
 		case sendTimeoutTag:
 			g.onSendTimeout(t.conn)
+		case authRetryTag:
+			g.onAuthRetry(t.conn)
 		}
 	case runtime.Posted:
 		g.onMsg(e.Msg)
@@ -166,6 +173,8 @@ func (g *gateway) onMsg(m runtime.Msg) {
 		g.onDeliver(m)
 	case kickMsg:
 		g.onKick(m)
+	case connCloseMsg:
+		g.onConnClose(m)
 	case gatewayRead:
 		g.n.answer(m.Reply, readDone{Reply: m.Reply, Result: g.query(m.Query)})
 	default:
@@ -205,8 +214,12 @@ func (g *gateway) onClosed(id uint64) {
 // process decodes and handles the frames buffered for c, pausing while its
 // token is being checked.
 func (g *gateway) process(c *client) {
+	if c.rpc != nil {
+		g.processRPC(c)
+		return
+	}
 	for c.state == stateConnecting || c.state == stateReady {
-		p, err := c.dec.Next()
+		p, err := g.nextPacket(c)
 		if err != nil {
 			g.protocolError(c, err)
 			return
@@ -222,11 +235,7 @@ func (g *gateway) process(c *client) {
 
 func (g *gateway) onPacket(c *client, p proto.Packet) {
 	if c.state == stateConnecting {
-		if cp, ok := p.(*proto.Connect); ok {
-			g.onConnect(c, cp)
-			return
-		}
-		g.protocolError(c, fmt.Errorf("%s before CONNECT", p.Type()))
+		g.onConnect(c, p.(*proto.Connect)) // nextPacket decodes nothing else
 		return
 	}
 	switch p := p.(type) {
@@ -241,7 +250,7 @@ func (g *gateway) onPacket(c *client, p proto.Packet) {
 	case *proto.Sub:
 		g.write(c, &proto.Suback{SubNo: p.SubNo, ChannelID: p.ChannelID, ChannelType: p.ChannelType, Action: p.Action, ReasonCode: proto.ReasonNotSupportChannelType})
 	default:
-		g.protocolError(c, fmt.Errorf("unexpected %s from a client", p.Type()))
+		g.protocolError(c, errUnexpected{p.Type()})
 	}
 }
 
@@ -251,6 +260,9 @@ func (g *gateway) write(c *client, p proto.Packet) []byte {
 	if c.state == stateClosed {
 		return nil
 	}
+	if c.rpc != nil {
+		return g.writeRaw(c, g.encodeRPC(c, p))
+	}
 	v := c.version
 	if v == 0 {
 		v = proto.MinVersion
@@ -258,6 +270,14 @@ func (g *gateway) write(c *client, p proto.Packet) []byte {
 	frame, err := proto.AppendFrame(nil, p, v)
 	if err != nil {
 		panic(fmt.Sprintf("node: encode %s: %v", p.Type(), err))
+	}
+	return g.writeRaw(c, frame)
+}
+
+// writeRaw queues an encoded message for c.
+func (g *gateway) writeRaw(c *client, frame []byte) []byte {
+	if c.state == stateClosed {
+		return nil
 	}
 	c.conn.Write(frame)
 	c.outMsgs++
@@ -276,9 +296,9 @@ func (g *gateway) close(c *client) {
 }
 
 // protocolError answers malformed or out-of-place input with DISCONNECT
-// and closes that connection only.
+// (the reason code of protocolReason) and closes that connection only.
 func (g *gateway) protocolError(c *client, err error) {
-	g.write(c, &proto.Disconnect{ReasonCode: proto.ReasonUnknown, Reason: "protocol error: " + err.Error()})
+	g.write(c, &proto.Disconnect{ReasonCode: protocolReason(err), Reason: "protocol error: " + err.Error()})
 	g.close(c)
 }
 
@@ -315,21 +335,27 @@ func (g *gateway) onConnect(c *client, p *proto.Connect) {
 		g.refuse(c, proto.ReasonAuthFail)
 		return
 	}
-	if p.ClientKey == "" {
-		g.refuse(c, proto.ReasonClientKeyIsEmpty)
-		return
-	}
-	sess, err := proto.NewServerSession(p.ClientKey, g.rnd)
-	if err != nil {
-		g.refuse(c, proto.ReasonClientKeyIsEmpty)
-		return
+	var sess *proto.Session
+	if c.rpc == nil { // JSON-RPC connections are not encrypted
+		if p.ClientKey == "" {
+			g.refuse(c, proto.ReasonClientKeyIsEmpty)
+			return
+		}
+		var err error
+		if sess, err = proto.NewServerSession(p.ClientKey, g.rnd); err != nil {
+			g.refuse(c, proto.ReasonClientKeyIsEmpty)
+			return
+		}
 	}
 	c.sess, c.uid, c.device, c.flag, c.connect = sess, p.UID, p.DeviceID, p.DeviceFlag, p
+	c.state = stateAuth
 	if !g.n.cfg.TokenAuth {
-		g.accept(c, proto.DeviceMaster)
+		// As WuKongIM: without token auth every login is a slave one,
+		// which kicks nobody (two browser tabs stay connected).
+		c.level = proto.DeviceSlave
+		g.checkBan(c)
 		return
 	}
-	c.state = stateAuth
 	g.checkToken(c, p)
 }
 
@@ -338,9 +364,8 @@ func (g *gateway) onConnect(c *client, p *proto.Connect) {
 // runs) for the readDone that names it.
 func (g *gateway) checkToken(c *client, p *proto.Connect) {
 	slotID := state.SlotOfUser(p.UID, g.n.cfg.Slots)
-	reply := replyTo{addr: g.n.self(g.name), Conn: c.conn.ID()}
 	q := queryToken{UID: p.UID, Flag: uint8(p.DeviceFlag), Token: p.Token}
-	g.n.post(g.n.slotAddr(slotID), slotRead{Slot: slotID, Query: q, Reply: reply})
+	g.askAuth(c, slotID, q)
 }
 
 func (g *gateway) onAuthDone(m readDone) {
@@ -348,14 +373,18 @@ func (g *gateway) onAuthDone(m readDone) {
 	if c == nil || c.state != stateAuth {
 		return
 	}
+	c.asking = nil
+	if ban, ok := m.Result.(banResult); ok {
+		g.onBanChecked(c, m.Err, bool(ban))
+		return
+	}
 	auth, _ := m.Result.(authResult)
 	if m.Err != nil || !auth.OK {
 		g.refuse(c, proto.ReasonAuthFail)
 		return
 	}
-	c.state = stateConnecting // accept moves it to ready
-	g.accept(c, auth.Level)
-	g.process(c)
+	c.level = auth.Level
+	g.checkBan(c)
 }
 
 // refuse answers CONNECT with a CONNACK carrying the reason, then closes.
@@ -372,22 +401,20 @@ func (g *gateway) connack(c *client, reason proto.ReasonCode) *proto.Connack {
 	if c.connect != nil {
 		ack.TimeDiff = g.n.env.Clock().Wall().UnixMilli() - c.connect.ClientTimestamp
 	}
-	if reason == proto.ReasonSuccess {
+	if reason == proto.ReasonSuccess && c.sess != nil {
 		ack.ServerKey, ack.Salt = c.sess.ServerKey(), c.sess.Salt()
 	}
 	return ack
 }
 
-func (g *gateway) accept(c *client, level proto.DeviceLevel) {
-	c.state, c.level = stateReady, level
+func (g *gateway) accept(c *client) {
+	c.state = stateReady
 	c.connect = nil
 	c.timer.Stop()
 	c.timer = g.loop.After(g.n.cfg.IdleTimeout, deadlineTag{c.conn.ID()})
 	g.online[c.uid] = append(g.online[c.uid], c)
 	g.broadcastPresence(c, true)
-	if level == proto.DeviceMaster {
-		g.n.broadcastCluster(kickMsg{UID: c.uid, Flag: int(c.flag), KeepDevice: c.device, Except: g.ref(c), Reason: "login in other device"})
-	}
+	g.n.broadcastCluster(loginKick(c, g.ref(c)))
 	g.write(c, g.connack(c, proto.ReasonSuccess))
 }
 
@@ -398,12 +425,18 @@ func (g *gateway) ref(c *client) connAddr {
 
 func (g *gateway) onKick(m kickMsg) {
 	for _, c := range slices.Clone(g.online[m.UID]) {
-		if (m.Flag >= 0 && int(c.flag) != m.Flag) || g.ref(c) == m.Except || (m.KeepDevice != "" && c.device == m.KeepDevice) {
+		if (m.Flag >= 0 && int(c.flag) != m.Flag) || g.ref(c) == m.Except {
 			continue
 		}
-		g.stats.Kicks++
-		g.write(c, &proto.Disconnect{ReasonCode: proto.ReasonConnectKick, Reason: m.Reason})
-		g.close(c)
+		switch kickAction(m, c) {
+		case kickClose:
+			g.stats.Kicks++
+			g.close(c)
+		case kickDisconnect:
+			g.stats.Kicks++
+			g.write(c, &proto.Disconnect{ReasonCode: proto.ReasonConnectKick, Reason: m.Reason})
+			g.close(c)
+		}
 	}
 }
 

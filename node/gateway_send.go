@@ -18,7 +18,7 @@ func (g *gateway) onSend(c *client, p *proto.Send) {
 		g.write(c, &proto.Sendack{ClientSeq: p.ClientSeq, ReasonCode: reason})
 	}
 	var plain []byte
-	if p.Setting&proto.SettingNoEncrypt != 0 && g.n.cfg.AllowPlaintext {
+	if c.rpc != nil || (p.Setting&proto.SettingNoEncrypt != 0 && g.n.cfg.AllowPlaintext) {
 		plain = slices.Clone(p.Payload)
 	} else {
 		var err error
@@ -39,6 +39,7 @@ func (g *gateway) onSend(c *client, p *proto.Send) {
 	req := sendRequest{Ch: ch, AtMs: g.n.env.Clock().Wall().UnixMilli(), Cmd: state.SendCmd{
 		From: c.uid, ClientMsgNo: p.ClientMsgNo, Header: state.HeaderOf(p.Flags),
 		Setting: p.Setting &^ proto.SettingNoEncrypt, Expire: p.Expire, Topic: p.Topic, Payload: plain,
+		StreamNo: p.StreamNo,
 	}}
 	if c.sending == nil {
 		c.sending = map[uint32]*inflightSend{} // made on first use: idle connections need none

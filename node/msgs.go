@@ -176,13 +176,17 @@ type deliverMsg struct {
 }
 
 // kickMsg disconnects a uid's connections of a device flag (all flags if
-// Flag < 0) whose device id differs from KeepDevice, except one.
+// Flag < 0), except one. A login's kick (Login) closes only the
+// connections of its own device id and, if Master, kicks the other
+// devices' (see kickAction).
 type kickMsg struct {
-	UID        string
-	Flag       int
-	KeepDevice string
-	Except     connAddr
-	Reason     string
+	UID    string
+	Flag   int
+	Except connAddr
+	Reason string
+	Login  bool
+	Device string
+	Master bool
 }
 
 // gatewayRead asks a gateway loop about its connections. Answer: readDone.
@@ -289,6 +293,7 @@ type (
 	deadlineTag    struct{ conn uint64 } // a connection's connect or idle deadline
 	resendTag      struct{ conn uint64 } // a connection's unacknowledged RECVs
 	sendTimeoutTag struct{ conn uint64 } // a connection's SENDs awaiting answers
+	authRetryTag   struct{ conn uint64 } // a connection's token or ban read to ask again
 	requestTimeout struct{ req uint64 }  // an API request awaiting answers
 	requestRetry   struct{ req uint64 }  // an API request to post again
 )

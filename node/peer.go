@@ -109,9 +109,11 @@ func writePeer(w *state.Writer, m runtime.Msg) byte {
 	case kickMsg:
 		w.Str(m.UID)
 		w.Int(int64(m.Flag))
-		w.Str(m.KeepDevice)
 		writeConn(w, m.Except)
 		w.Str(m.Reason)
+		w.Bool(m.Login)
+		w.Str(m.Device)
+		w.Bool(m.Master)
 		return peerKick
 	case gatewayRead:
 		writeReply(w, m.Reply)
@@ -176,7 +178,7 @@ func readPeer(r *state.Reader, kind byte) runtime.Msg {
 	case peerDeliver:
 		return deliverMsg{Msg: r.Message(), Recipients: r.Strs(), Except: readConn(r)}
 	case peerKick:
-		return kickMsg{UID: r.Str(), Flag: int(r.Int()), KeepDevice: r.Str(), Except: readConn(r), Reason: r.Str()}
+		return kickMsg{UID: r.Str(), Flag: int(r.Int()), Except: readConn(r), Reason: r.Str(), Login: r.Bool(), Device: r.Str(), Master: r.Bool()}
 	case peerGatewayRead:
 		return gatewayRead{Reply: readReply(r), Query: queryOnline{UIDs: r.Strs()}}
 	case peerSystem:

@@ -19,6 +19,8 @@ const (
 	qMessagesAt
 	qConversations
 	qPersonFacts
+	qBan
+	qMessage
 )
 
 func writeQuery(w *state.Writer, q slotQuery) {
@@ -58,6 +60,14 @@ func writeQuery(w *state.Writer, q slotQuery) {
 		w.Byte(qPersonFacts)
 		w.Channel(q.Ch)
 		w.Str(q.From)
+	case queryBan:
+		w.Byte(qBan)
+		w.Str(q.UID)
+	case queryMessage:
+		w.Byte(qMessage)
+		w.Channel(q.Ch)
+		w.Int(q.ID)
+		w.Str(q.ClientMsgNo)
 	default:
 		panic(fmt.Sprintf("node: slot query %T has no peer encoding", q))
 	}
@@ -86,6 +96,10 @@ func readQuery(r *state.Reader) slotQuery {
 		return queryConversations{Q: r.ConversationQuery()}
 	case qPersonFacts:
 		return queryPersonFacts{Ch: r.Channel(), From: r.Str()}
+	case qBan:
+		return queryBan{UID: r.Str()}
+	case qMessage:
+		return queryMessage{Ch: r.Channel(), ID: r.Int(), ClientMsgNo: r.Str()}
 	}
 	r.Fail("query kind")
 	return nil
@@ -101,6 +115,7 @@ const (
 	rConversations
 	rOnline
 	rFacts
+	rBan
 )
 
 func writeResult(w *state.Writer, res readResult) {
@@ -136,6 +151,9 @@ func writeResult(w *state.Writer, res readResult) {
 			w.Byte(c.DeviceFlag)
 			w.Int(int64(c.Online))
 		}
+	case banResult:
+		w.Byte(rBan)
+		w.Bool(bool(res))
 	case factsResult:
 		w.Byte(rFacts)
 		w.Info(res.Info)
@@ -173,6 +191,8 @@ func readResultOf(r *state.Reader) readResult {
 			out = append(out, OnlineConn{UID: r.Str(), DeviceFlag: r.Byte(), Online: int(r.Int())})
 		}
 		return out
+	case rBan:
+		return banResult(r.Bool())
 	case rFacts:
 		return factsResult{Info: r.Info(), Blacklisted: r.Bool(), WhitelistSet: r.Bool(), Whitelisted: r.Bool()}
 	}

@@ -63,7 +63,7 @@ func (sl *slotLoop) sendUnstored(s *slot, m slotSend, id int64) {
 	msg := &state.Message{
 		MessageID: id, ClientMsgNo: r.Cmd.ClientMsgNo, FromUID: r.Cmd.From, Channel: r.Ch,
 		Timestamp: int32(r.AtMs / 1000), Header: r.Cmd.Header, Setting: r.Cmd.Setting,
-		Expire: r.Cmd.Expire, Topic: r.Cmd.Topic, Payload: r.Cmd.Payload,
+		Expire: r.Cmd.Expire, Topic: r.Cmd.Topic, Payload: r.Cmd.Payload, StreamNo: r.Cmd.StreamNo,
 	}
 	sl.n.answer(m.Reply, sendDone{Reply: m.Reply, Res: sendResult{Reason: proto.ReasonSuccess, MessageID: id}})
 	sl.n.deliver(msg, s.m.Recipients(sl.n.db, r.Ch), m.Reply.client())
@@ -92,6 +92,8 @@ func (sl *slotLoop) readSlot(s *slot, q slotQuery) readResult {
 	case queryToken:
 		ok, level := s.m.CheckToken(db, q.UID, q.Flag, q.Token)
 		return authResult{OK: ok, Level: proto.DeviceLevel(level)}
+	case queryBan:
+		return banResult(s.m.Channel(db, userChannel(q.UID)).Info.Ban)
 	case querySystemUIDs:
 		return uidsResult(state.SystemUIDs(db))
 	case queryList:
@@ -107,6 +109,8 @@ func (sl *slotLoop) readSlot(s *slot, q slotQuery) readResult {
 		return conversationsResult(s.m.Conversations(db, q.Q))
 	case queryPersonFacts:
 		return factsResult(state.ReadPersonFacts(sl.facts, sl.n.cfg.Slots, q.Ch, q.From))
+	case queryMessage:
+		return lookupMessage(s.m, db, q)
 	}
 	panic(fmt.Sprintf("node: slot query %T of one slot", q))
 }

@@ -1,6 +1,9 @@
 package node
 
-import "github.com/jindou-im/jindou/node/state"
+import (
+	"github.com/jindou-im/jindou/node/proto"
+	"github.com/jindou-im/jindou/node/state"
+)
 
 // The state machine's types that the node's users (the HTTP layer, the
 // simulated world) name, under the node's name: node/state owns them.
@@ -26,6 +29,12 @@ const (
 	PullDown = state.PullDown
 	PullUp   = state.PullUp
 )
+
+// SupportedChannelType reports whether Jindou serves channels of typ;
+// SupportedTypesText lists them for error messages (see node/state).
+func SupportedChannelType(typ proto.ChannelType) bool { return state.SupportedChannelType(typ) }
+
+const SupportedTypesText = state.SupportedTypesText
 
 // PersonChannelID is the id under which the person chat of a and b is
 // stored (see state.PersonChannelID).

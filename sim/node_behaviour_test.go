@@ -148,10 +148,15 @@ func TestRefusedConnectsGetReasons(t *testing.T) {
 
 func TestMasterLoginKicksTheOtherDevice(t *testing.T) {
 	w := world.New(t, 8)
-	w.AddNode(1, node.Config{})
-	old := w.Connected("u", "phone-1")
+	n := w.AddNode(1, node.Config{TokenAuth: true})
+	n.MustCall(node.UserToken{UID: "u", Token: "t", DeviceFlag: uint8(proto.DeviceApp), DeviceLevel: uint8(proto.DeviceMaster)})
+	old := w.Client("u", "phone-1")
+	old.Token = "t"
+	w.Connect(old)
 	oldIn := watch(old)
-	w.Connected("u", "phone-2")
+	next := w.Client("u", "phone-2")
+	next.Token = "t"
+	w.Connect(next)
 	w.Until("kick", func() bool { return len(oldIn.discon) == 1 })
 	if d := oldIn.discon[0]; d.ReasonCode != proto.ReasonConnectKick {
 		t.Fatalf("DISCONNECT %+v, want reason 12", d)
@@ -200,21 +205,24 @@ func TestFrameBeforeConnectIsRefusedByTheGateway(t *testing.T) {
 		t.Fatal(err)
 	}
 	d := refusedBeforeConnect(t, 10, ping)
-	if d.ReasonCode != proto.ReasonUnknown || d.Reason != "protocol error: PING before CONNECT" {
-		t.Fatalf("DISCONNECT %+v, want the gateway's %q", d, "protocol error: PING before CONNECT")
+	want := "protocol error: PING before CONNECT: the connection is not authenticated"
+	if d.ReasonCode != proto.ReasonAuthFail || d.Reason != want {
+		t.Fatalf("DISCONNECT %+v, want reason 2 and %q", d, want)
 	}
 }
 
-func TestSendBeforeConnectIsRefusedByTheDecoder(t *testing.T) {
+func TestSendBeforeConnectIsRefusedAsUnauthenticated(t *testing.T) {
 	// A SEND needs the negotiated version, which only CONNECT sets: the
-	// decoder refuses it before the gateway sees a packet.
+	// gateway refuses its frame before decoding it, naming the real cause
+	// (not the version the decoder would complain of).
 	send, err := proto.AppendFrame(nil, &proto.Send{ClientSeq: 1, ChannelID: "y", ChannelType: 1, MsgKey: "k", Payload: []byte("p")}, proto.LatestVersion)
 	if err != nil {
 		t.Fatal(err)
 	}
 	d := refusedBeforeConnect(t, 10, send)
-	if d.ReasonCode != proto.ReasonUnknown || !strings.HasPrefix(d.Reason, "protocol error: ") || !strings.Contains(d.Reason, "unsupported version") {
-		t.Fatalf("DISCONNECT %+v, want a protocol error naming the unsupported version", d)
+	want := "protocol error: SEND before CONNECT: the connection is not authenticated"
+	if d.ReasonCode != proto.ReasonAuthFail || d.Reason != want {
+		t.Fatalf("DISCONNECT %+v, want reason 2 and %q", d, want)
 	}
 }
 
@@ -321,7 +329,7 @@ func TestSendPermissionReasons(t *testing.T) {
 	try(proto.ReasonDisband, "disband")
 	a.Send("nope", proto.ChannelGroup, "ne", []byte("x"), 0, nil)
 	w.Until("no channel", func() bool { return aIn.acks[len(aIn.acks)-1].ReasonCode == proto.ReasonChannelNotExist })
-	a.Send("x", proto.ChannelType(9), "ct", []byte("x"), 0, nil)
+	a.Send("x", proto.ChannelTemp, "ct", []byte("x"), 0, nil)
 	w.Until("channel type", func() bool { return aIn.acks[len(aIn.acks)-1].ReasonCode == proto.ReasonNotSupportChannelType })
 	// A person's own blacklist.
 	n.MustCall(node.ListUpdate{Channel: node.ChannelKey{Type: proto.ChannelPerson, ID: "b"}, List: "blacklist", Op: "add", UIDs: []string{"a"}})

@@ -76,16 +76,25 @@ func TestWebhookDeliversEveryStoredMessageInOrderAfterAnOutageAndACrash(t *testi
 func TestWebhookOfflineNamesRecipientsWithoutAnOnlineMasterDevice(t *testing.T) {
 	w := world.New(t, 3)
 	rcv := w.AddReceiver()
-	n := w.AddNode(1, webhookConfig())
+	cfg := webhookConfig()
+	cfg.TokenAuth = true // without it every login is a slave one, as in WuKongIM
+	n := w.AddNode(1, cfg)
 	awaitReady(t, n)
-	n.MustCall(node.ChannelUpsert{Channel: g1, Subscribers: []string{"alice", "bob", "carol", "dave"}})
-	alice := w.Connected("alice", "phone") // the sender: never named
-	w.Connected("bob", "phone")            // online (without token auth every device is a master)
-	w.Connected("carol", "phone")
+	n.MustCall(node.ChannelUpsert{Channel: g1, Subscribers: []string{"alice", "bob", "carol", "dave", "erin"}})
+	connect := func(uid string, level proto.DeviceLevel) *world.Client {
+		n.MustCall(node.UserToken{UID: uid, Token: "t", DeviceFlag: uint8(proto.DeviceApp), DeviceLevel: uint8(level)})
+		c := w.Client(uid, "phone")
+		c.Token = "t"
+		return w.Connect(c)
+	}
+	alice := connect("alice", proto.DeviceMaster) // the sender: never named
+	connect("bob", proto.DeviceMaster)   // online on a master device
+	connect("carol", proto.DeviceMaster)
+	connect("erin", proto.DeviceSlave) // online on a slave device only: offline for pushes
 	alice.Send("g1", proto.ChannelGroup, "m1", []byte("hi"), 0, nil)
 	w.Until("msg.offline arrives", func() bool { return len(rcv.Offline) == 1 && len(rcv.Notified) == 1 })
-	if got := rcv.Offline[0].ToUIDs; !slices.Equal(got, []string{"dave"}) {
-		t.Fatalf("msg.offline names %v, want [dave]", got)
+	if got := rcv.Offline[0].ToUIDs; !slices.Equal(got, []string{"dave", "erin"}) {
+		t.Fatalf("msg.offline names %v, want [dave erin]", got)
 	}
 }
 

@@ -176,6 +176,7 @@ type seedWorld struct {
 	ruleChannels []*ruleChannel
 	admin        admin
 	devices      []*seedDevice
+	rpcDevices   []*seedRPCDevice
 	apiSends     []*apiSend
 	probe        probe
 	// lastStats is the node's counters last read in this incarnation;
@@ -262,6 +263,7 @@ func runNodeSeed(t *testing.T, seed uint64, counter *chaos.Counter, opts seedOpt
 	sw.makeUsers(12 + env.IntN(30))
 	sw.makeRuleChannels()
 	sw.makeDevices()
+	sw.makeRPCDevices()
 	sw.startProbe(window)
 	// The faults start once the channels exist.
 	plan := opts.plan
@@ -274,6 +276,7 @@ func runNodeSeed(t *testing.T, seed uint64, counter *chaos.Counter, opts seedOpt
 	w.Schedule(plan, world.Hooks{BeforeCrash: sw.beforeCrash, AfterRestart: sw.afterRestart, Step: sw.step}, counter)
 	sw.connectUsers()
 	sw.connectDevices()
+	sw.connectRPCDevices()
 	sw.startReader()
 	sw.startConversationReader()
 	sw.startAPISender()

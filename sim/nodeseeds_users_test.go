@@ -25,13 +25,17 @@ func (sw *seedWorld) makeUsers(n int) {
 		sw.users = append(sw.users, u)
 	}
 	sw.res.groups = 1 + sw.env.IntN(5)
+	// Some groups are communities or community topics, which behave as
+	// groups do (their own stream: the draws above stay as they were).
+	kinds := rand.New(sw.Sim.Rand("group-kinds"))
 	for g := range sw.res.groups {
-		key := node.ChannelKey{Type: proto.ChannelGroup, ID: fmt.Sprintf("g%d", g)}
+		typ := []proto.ChannelType{proto.ChannelGroup, proto.ChannelGroup, proto.ChannelCommunity, proto.ChannelCommunityTopic}[kinds.IntN(4)]
+		key := node.ChannelKey{Type: typ, ID: fmt.Sprintf("g%d", g)}
 		var uids []string
 		for _, u := range sw.users {
 			if sw.env.IntN(3) == 0 || len(uids) < 2 {
 				uids = append(uids, u.uid)
-				u.targets = append(u.targets, target{addr: key.ID, typ: proto.ChannelGroup, key: key})
+				u.targets = append(u.targets, target{addr: key.ID, typ: typ, key: key})
 			}
 		}
 		if _, err := sw.n.Call(node.ChannelUpsert{Channel: key, Subscribers: uids}); err != nil {
@@ -197,6 +201,9 @@ func (u *seedUser) onSendack(s *world.Sent, a *proto.Sendack) {
 }
 
 func (u *seedUser) onRecv(r *proto.Recv, plain []byte) {
+	if r.ChannelType != proto.ChannelPerson && r.ChannelType != proto.ChannelGroup {
+		u.sw.res.coverage.Add(chaos.OtherChannelTypes, 1)
+	}
 	key := node.ChannelKey{Type: r.ChannelType, ID: r.ChannelID}
 	if r.ChannelType == proto.ChannelPerson {
 		key.ID = node.PersonChannelID(u.uid, r.ChannelID)

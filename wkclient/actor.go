@@ -220,6 +220,20 @@ func (c *Client) Send(channelID string, typ proto.ChannelType, clientMsgNo strin
 	return s
 }
 
+// SendPacket sends p (its setting, stream_no, topic and the rest as set;
+// ClientSeq and MsgKey are filled in) with payload, encrypted.
+func (c *Client) SendPacket(p *proto.Send, payload []byte, tag any) *Sent {
+	if !c.Ready {
+		panic("wkclient: Send before CONNACK")
+	}
+	s, err := c.sess.Send(p, payload, tag)
+	if err != nil {
+		panic(err)
+	}
+	c.flush()
+	return s
+}
+
 // Inflight is how many SENDs await their SENDACK.
 func (c *Client) Inflight() int {
 	if c.sess == nil {

@@ -182,6 +182,9 @@ func loadConfig(path string, environ []string, fs *pflag.FlagSet) (Config, error
 			return cfg, err
 		}
 	}
+	if err := checkEnvKeys(environ, known); err != nil {
+		return cfg, err
+	}
 	envProvider := env.Provider(".", env.Opt{
 		Prefix:        "JINDOU_",
 		EnvironFunc:   func() []string { return environ },
@@ -236,8 +239,8 @@ func loadFile(path string, known map[string]bool) (*koanf.Koanf, error) {
 	return fk, nil
 }
 
-// envKey maps JINDOU_DATA_DIR to data_dir; other JINDOU_ variables (ones
-// tests and tools use) are not configuration and are skipped.
+// envKey maps JINDOU_DATA_DIR to data_dir (checkEnvKeys has refused
+// every other JINDOU_ variable).
 func envKey(known map[string]bool) func(k, v string) (string, any) {
 	return func(k, v string) (string, any) {
 		key := strings.ToLower(strings.TrimPrefix(k, "JINDOU_"))

@@ -43,7 +43,7 @@ func TestDefaultsAreTheDocumentedOnes(t *testing.T) {
 func TestFlagsBeatEnvironmentBeatsFileBeatsDefaults(t *testing.T) {
 	file := writeFile(t, "data_dir: /from/file\nhttp_addr: 127.0.0.1:1001\ntcp_addr: 127.0.0.1:1002\nidle_timeout: 90s\nslots: 16\n")
 	env := []string{"JINDOU_HTTP_ADDR=127.0.0.1:2001", "JINDOU_DATA_DIR=/from/env", "JINDOU_TOKEN_AUTH=true",
-		"JINDOU_MEASURE=1", "PATH=/bin"}
+		"PATH=/bin"}
 	cfg, err := loadConfig(file, env, flags(t, "--data-dir", "/from/flag"))
 	if err != nil {
 		t.Fatal(err)
@@ -68,6 +68,15 @@ func TestUnknownFileKeyIsAnErrorNamingIt(t *testing.T) {
 	_, err := loadConfig(file, nil, nil)
 	if err == nil || !strings.Contains(err.Error(), `unknown key "tcp_adr", "webhook.url"`) {
 		t.Fatalf("got %v; want the unknown keys named", err)
+	}
+}
+
+func TestUnknownEnvironmentVariableIsAnErrorNamingIt(t *testing.T) {
+	env := []string{"JINDOU_HTTP_ADDR=127.0.0.1:1", "JINDOU_TOKENAUTH=true", "JINDOU_NO_SUCH=1", "OTHER_TOKENAUTH=1"}
+	_, err := loadConfig("", env, nil)
+	want := "unknown environment variable JINDOU_NO_SUCH, JINDOU_TOKENAUTH (did you mean JINDOU_TOKEN_AUTH?)"
+	if err == nil || !strings.Contains(err.Error(), want) {
+		t.Fatalf("got %v; want %q", err, want)
 	}
 }
 

@@ -12,9 +12,13 @@ type Recv struct {
 	ChannelType ChannelType
 	Expire      uint32 // on the wire from version 3
 	ClientMsgNo string
-	// The stream fields are on the wire only if Setting.HasStream(v).
+	// The stream fields are on the wire only if Setting.HasStream(v), in
+	// one of two layouts (see Setting.GoStreamLayout): WuKongIM's
+	// (stream_flag u8, stream_no, stream_id u64) or the JS SDK's
+	// (stream_no, stream_seq u32, stream_flag u8).
 	StreamNo   string
-	StreamSeq  uint32
+	StreamID   uint64 // WuKongIM's layout only; WuKongIM sends the message id
+	StreamSeq  uint32 // the JS SDK's layout only
 	StreamFlag StreamFlag
 	MessageID  int64
 	MessageSeq uint64 // u32 on the wire before version 6
@@ -36,7 +40,12 @@ func (p *Recv) appendBody(w writer, v uint8) writer {
 		w.u32(p.Expire)
 	}
 	w.str("client_msg_no", p.ClientMsgNo)
-	if p.Setting.HasStream(v) {
+	switch {
+	case p.Setting.HasStream(v) && p.Setting.GoStreamLayout():
+		w.u8(uint8(p.StreamFlag))
+		w.str("stream_no", p.StreamNo)
+		w.u64(p.StreamID)
+	case p.Setting.HasStream(v):
 		w.str("stream_no", p.StreamNo)
 		w.u32(p.StreamSeq)
 		w.u8(uint8(p.StreamFlag))
@@ -63,7 +72,12 @@ func (p *Recv) decodeBody(r reader, flags, v uint8) reader {
 	}
 	msgNo := r.str("client_msg_no")
 	var stream, topic span
-	if p.Setting.HasStream(v) {
+	switch {
+	case p.Setting.HasStream(v) && p.Setting.GoStreamLayout():
+		p.StreamFlag = StreamFlag(r.u8("stream_flag"))
+		stream = r.str("stream_no")
+		p.StreamID = r.u64("stream_id")
+	case p.Setting.HasStream(v):
 		stream = r.str("stream_no")
 		p.StreamSeq = r.u32("stream_seq")
 		p.StreamFlag = StreamFlag(r.u8("stream_flag"))

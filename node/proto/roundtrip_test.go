@@ -64,8 +64,13 @@ func genPacket(t *rapid.T, v uint8) Packet {
 			ClientMsgNo: str("cmn"), MessageID: rapid.Int64().Draw(t, "id"), MessageSeq: seq(),
 			Timestamp: rapid.Int32().Draw(t, "ts"), Payload: bytesOf("payload")}
 		if p.Setting.HasStream(v) {
-			p.StreamNo, p.StreamSeq = str("stream"), rapid.Uint32().Draw(t, "sseq")
+			p.StreamNo = str("stream")
 			p.StreamFlag = StreamFlag(rapid.Uint8().Draw(t, "sflag"))
+			if p.Setting.GoStreamLayout() {
+				p.StreamID = rapid.Uint64().Draw(t, "sid")
+			} else {
+				p.StreamSeq = rapid.Uint32().Draw(t, "sseq")
+			}
 		}
 		if p.Setting.HasTopic() {
 			p.Topic = str("topic")

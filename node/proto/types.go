@@ -79,6 +79,14 @@ func (s Setting) HasStream(v uint8) bool {
 	return v >= 2 && v < 5 && s&(SettingStream|SettingStreamSDK) != 0
 }
 
+// GoStreamLayout reports whether a RECV with this setting lays its stream
+// fields out as WuKongIM and its Go codec (WuKongIMGoProto) do: stream_flag
+// u8, stream_no, stream_id u64, announced by SettingStream. Otherwise (only
+// SettingStreamSDK set) they follow wukongimjssdk 1.0.4: stream_no,
+// stream_seq u32, stream_flag u8. Each client reads the layout of the bit
+// it knows, so the server answers each in the bit its own SEND used.
+func (s Setting) GoStreamLayout() bool { return s&SettingStream != 0 }
+
 // HasTopic reports whether a SEND or RECV with this setting carries a topic.
 func (s Setting) HasTopic() bool { return s&SettingTopic != 0 }
 
@@ -118,6 +126,25 @@ const (
 	ReasonIdempotencyConflict     ReasonCode = 28
 	ReasonMessageSeqExhausted     ReasonCode = 29
 )
+
+var reasonNames = [...]string{
+	"ReasonUnknown", "ReasonSuccess", "ReasonAuthFail", "ReasonSubscriberNotExist", "ReasonInBlacklist",
+	"ReasonChannelNotExist", "ReasonUserNotOnNode", "ReasonSenderOffline", "ReasonMsgKeyError",
+	"ReasonPayloadDecodeError", "ReasonForwardSendPacketError", "ReasonNotAllowSend", "ReasonConnectKick",
+	"ReasonNotInWhitelist", "ReasonQueryTokenError", "ReasonSystemError", "ReasonChannelIDError",
+	"ReasonNodeMatchError", "ReasonNodeNotMatch", "ReasonBan", "ReasonNotSupportHeader",
+	"ReasonClientKeyIsEmpty", "ReasonRateLimit", "ReasonNotSupportChannelType", "ReasonDisband",
+	"ReasonSendBan", "ReasonChannelDeleting", "ReasonProtocolUpgradeRequired", "ReasonIdempotencyConflict",
+	"ReasonMessageSeqExhausted",
+}
+
+// ReasonName is r's name as WuKongIM's codec prints it ("ReasonAuthFail").
+func ReasonName(r ReasonCode) string {
+	if int(r) < len(reasonNames) {
+		return reasonNames[r]
+	}
+	return fmt.Sprintf("UNKNOWN[%d]", uint8(r))
+}
 
 // DeviceFlag says what kind of device a connection comes from.
 type DeviceFlag uint8

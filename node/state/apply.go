@@ -5,6 +5,7 @@ import (
 	"slices"
 
 	"github.com/jindou-im/jindou/node/internal/invariant"
+	"github.com/jindou-im/jindou/node/proto"
 )
 
 func (f *fsm) apply(c *Command) Result {
@@ -65,6 +66,10 @@ func (f *fsm) apply(c *Command) Result {
 		f.applyConv(c)
 	case OpWebhookAck:
 		f.applyWebhookAck(c)
+	case OpSubRemoveAll:
+		f.dropMembers(tblSubscriber, c.Ch)
+		f.deleteRange(memberPrefix(f.slot, tblSubscriber, c.Ch))
+		return Result{MembersChanged: true}
 	default:
 		panic(fmt.Sprintf("node: unknown Command %q in slot %d", c.Op, f.slot))
 	}
@@ -105,6 +110,9 @@ func (f *fsm) addSubscribers(ch ChannelKey, rec ChannelRecord, uids []string) {
 			continue
 		}
 		f.put(key, nil)
+		if !keepsConversations(ch.Type) {
+			continue
+		}
 		// A new member's conversation starts read up to the current last seq.
 		conv := f.conversation(uid, ch)
 		conv.ReadSeq = max(conv.ReadSeq, rec.LastSeq)
@@ -157,10 +165,10 @@ func (f *fsm) applySend(c *Command) Result {
 	m := &Message{
 		MessageID: f.nextMessageID(s.ID, c.AtMs), Seq: rec.LastSeq, ClientMsgNo: s.ClientMsgNo,
 		FromUID: s.From, Channel: c.Ch, Timestamp: rec.LastTimestamp, Header: s.Header,
-		Setting: s.Setting, Expire: s.Expire, Topic: s.Topic, Payload: s.Payload,
+		Setting: s.Setting, Expire: s.Expire, Topic: s.Topic, Payload: s.Payload, StreamNo: s.StreamNo,
 	}
 	// A person chat's conversations appear with its first message.
-	if c.Ch.Type != 2 && !rec.Convs {
+	if c.Ch.Type == proto.ChannelPerson && !rec.Convs {
 		for _, uid := range c.Ch.PersonMembers() {
 			if uid != s.From && !f.hasConversation(uid, c.Ch) {
 				f.putConversation(uid, c.Ch, convRecord{})
@@ -172,28 +180,31 @@ func (f *fsm) applySend(c *Command) Result {
 	f.putRecord(f.messageKey(c.Ch, m.Seq), m)
 	if s.ClientMsgNo != "" {
 		f.putRecord(dkey, &dedupeRecord{Seq: m.Seq, MessageID: m.MessageID, AtMs: c.AtMs})
+		f.indexClientMsgNo(c.Ch, s.ClientMsgNo, m.Seq)
 	}
 	f.enqueueOutbox(m, c.AtMs)
 	res := Result{Msg: m, Recipients: f.recipients(c.Ch), DedupeExpired: expired}
-	// The sender has read everything up to its own message.
-	conv := f.conversation(s.From, c.Ch)
-	conv.ReadSeq = m.Seq
-	f.putConversation(s.From, c.Ch, conv)
+	if keepsConversations(c.Ch.Type) {
+		// The sender has read everything up to its own message.
+		conv := f.conversation(s.From, c.Ch)
+		conv.ReadSeq = m.Seq
+		f.putConversation(s.From, c.Ch, conv)
+	}
 	return res
 }
 
 // recipients are the uids a message of channel ch goes to, sorted. The
 // slice may be the cache's: nobody writes to it.
 func (f *fsm) recipients(ch ChannelKey) []string {
-	if ch.Type != 2 {
+	if ch.Type == proto.ChannelPerson {
 		return ch.PersonMembers()
 	}
 	if f.cache != nil {
 		if m := f.cache.memberSet(f.b, f.slot, memberSet{tblSubscriber, ch}); m != nil {
-			return m.sorted
+			return withVisitor(ch, m.sorted)
 		}
 	}
-	return f.members(tblSubscriber, ch)
+	return withVisitor(ch, f.members(tblSubscriber, ch))
 }
 
 func (f *fsm) applyConv(c *Command) {

@@ -109,11 +109,6 @@ func ResolveChannel(fromUID, id string, typ proto.ChannelType) (ChannelKey, erro
 	return ChannelKey{Type: typ, ID: id}, nil
 }
 
-// SupportedChannelType reports whether Jindou serves channels of typ.
-func SupportedChannelType(typ proto.ChannelType) bool {
-	return typ == proto.ChannelPerson || typ == proto.ChannelGroup
-}
-
 // SlotOf maps a key to one of slots slots, by CRC32.
 func SlotOf(key string, slots int) int {
 	return int(crc32.ChecksumIEEE([]byte(key)) % uint32(slots))

@@ -219,9 +219,9 @@ func TestValidUIDRejectsEveryForbiddenByte(t *testing.T) {
 	}
 }
 
-func TestSupportedChannelTypesArePersonAndGroup(t *testing.T) {
+func TestSupportedChannelTypesArePersonGroupAndWuKongIMsStoredKinds(t *testing.T) {
 	for typ := range 256 {
-		want := typ == 1 || typ == 2
+		want := (typ >= 1 && typ <= 7) || typ == 9
 		if got := SupportedChannelType(proto.ChannelType(typ)); got != want {
 			t.Errorf("SupportedChannelType(%d) = %v", typ, got)
 		}

@@ -224,6 +224,32 @@ func bit(v bool, b byte) byte {
 func (h Header) marshal(e *enc)    { e.byte(byte(h.Flags())) }
 func (h *Header) unmarshal(d *dec) { *h = HeaderOf(proto.Flags(d.byte())) }
 
+// hasStreamNo, in the header byte of a Message or SendCmd, says a
+// stream_no follows the payload. Records written before it existed never
+// set it, so they decode unchanged (no new format byte is needed for this
+// one optional field).
+const hasStreamNo = 0x80
+
+// marshalHeader writes h, flagged when a stream_no follows the payload.
+func marshalHeader(e *enc, h Header, streamNo string) {
+	e.byte(byte(h.Flags()) | bit(streamNo != "", hasStreamNo))
+}
+
+// unmarshalHeader reads what marshalHeader wrote: the header and whether
+// a stream_no follows the payload.
+func unmarshalHeader(d *dec, h *Header) (streamNo bool) {
+	b := d.byte()
+	*h = HeaderOf(proto.Flags(b &^ hasStreamNo))
+	return b&hasStreamNo != 0
+}
+
+func (d *dec) optStr(present bool) string {
+	if !present {
+		return ""
+	}
+	return d.str()
+}
+
 func (r ChannelRecord) marshal(e *enc) {
 	r.Info.marshal(e)
 	e.uint(r.LastSeq)
@@ -244,19 +270,23 @@ func (m Message) marshal(e *enc) {
 	e.str(m.FromUID)
 	m.Channel.marshal(e)
 	e.int(int64(m.Timestamp))
-	m.Header.marshal(e)
+	marshalHeader(e, m.Header, m.StreamNo)
 	e.byte(byte(m.Setting))
 	e.uint(uint64(m.Expire))
 	e.str(m.Topic)
 	e.bytes(m.Payload)
+	if m.StreamNo != "" {
+		e.str(m.StreamNo)
+	}
 }
 
 func (m *Message) unmarshal(d *dec) {
 	m.MessageID, m.Seq, m.ClientMsgNo, m.FromUID = d.int(), d.uint(), d.str(), d.str()
 	m.Channel.unmarshal(d)
 	m.Timestamp = d.int32()
-	m.Header.unmarshal(d)
+	stream := unmarshalHeader(d, &m.Header)
 	m.Setting, m.Expire, m.Topic, m.Payload = proto.Setting(d.byte()), d.uint32(), d.str(), d.bytes()
+	m.StreamNo = d.optStr(stream)
 }
 
 func (r dedupeRecord) marshal(e *enc) { e.uint(r.Seq); e.int(r.MessageID); e.int(r.AtMs) }
@@ -280,17 +310,21 @@ func (s SendCmd) marshal(e *enc) {
 	e.int(s.ID)
 	e.str(s.From)
 	e.str(s.ClientMsgNo)
-	s.Header.marshal(e)
+	marshalHeader(e, s.Header, s.StreamNo)
 	e.byte(byte(s.Setting))
 	e.uint(uint64(s.Expire))
 	e.str(s.Topic)
 	e.bytes(s.Payload)
+	if s.StreamNo != "" {
+		e.str(s.StreamNo)
+	}
 }
 
 func (s *SendCmd) unmarshal(d *dec) {
 	s.ID, s.From, s.ClientMsgNo = d.int(), d.str(), d.str()
-	s.Header.unmarshal(d)
+	stream := unmarshalHeader(d, &s.Header)
 	s.Setting, s.Expire, s.Topic, s.Payload = proto.Setting(d.byte()), d.uint32(), d.str(), d.bytes()
+	s.StreamNo = d.optStr(stream)
 }
 
 // Command presence bits: which optional parts follow.

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"reflect"
+	"slices"
 	"testing"
 
 	"github.com/jindou-im/jindou/node/proto"
@@ -35,7 +36,7 @@ func genPayload(t *rapid.T, name string) []byte {
 func genSend(t *rapid.T) *SendCmd {
 	return &SendCmd{ID: rapid.Int64().Draw(t, "mid"), From: rapid.String().Draw(t, "from"), ClientMsgNo: rapid.String().Draw(t, "cmn"),
 		Header: genHeader(t), Setting: proto.Setting(rapid.Uint8().Draw(t, "setting")), Expire: rapid.Uint32().Draw(t, "expire"),
-		Topic: rapid.String().Draw(t, "topic"), Payload: genPayload(t, "payload")}
+		Topic: rapid.String().Draw(t, "topic"), Payload: genPayload(t, "payload"), StreamNo: rapid.String().Draw(t, "stream")}
 }
 
 func genCommand(t *rapid.T) *Command {
@@ -72,7 +73,7 @@ func TestRecordsRoundTripThroughTheBinaryEncoding(t *testing.T) {
 		m := Message{MessageID: rapid.Int64().Draw(t, "id"), Seq: rapid.Uint64().Draw(t, "seq"), ClientMsgNo: rapid.String().Draw(t, "cmn"),
 			FromUID: rapid.String().Draw(t, "from"), Channel: genChannel(t), Timestamp: rapid.Int32().Draw(t, "ts"), Header: genHeader(t),
 			Setting: proto.Setting(rapid.Uint8().Draw(t, "set")), Expire: rapid.Uint32().Draw(t, "exp"), Topic: rapid.String().Draw(t, "topic"),
-			Payload: genPayload(t, "p")}
+			Payload: genPayload(t, "p"), StreamNo: rapid.String().Draw(t, "stream")}
 		rec := ChannelRecord{Info: genInfo(t), LastSeq: rapid.Uint64().Draw(t, "last"), LastTimestamp: rapid.Int32().Draw(t, "lts"),
 			WhitelistSize: rapid.IntRange(0, 1<<40).Draw(t, "wl"), Convs: rapid.Bool().Draw(t, "convs")}
 		cases := []struct{ in, out any }{
@@ -89,6 +90,21 @@ func TestRecordsRoundTripThroughTheBinaryEncoding(t *testing.T) {
 			}
 		}
 	})
+}
+
+func TestMessagesWrittenWithoutAStreamNoDecodeUnchanged(t *testing.T) {
+	// A message record as written before stream_no was kept: format 1,
+	// id 7, seq 1, client_msg_no "", from "a", channel 1:"b", timestamp 0,
+	// header 0, setting 0x02 (stream), expire 0, topic "", payload "x".
+	old := []byte{recordFormat, 14, 1, 0, 1, 'a', 1, 1, 'b', 0, 0, 0x02, 0, 0, 1, 'x'}
+	var m Message
+	if err := decodeRecord(old, &m); err != nil || m.StreamNo != "" || string(m.Payload) != "x" || m.Setting != proto.SettingStream {
+		t.Fatalf("decoded %+v, %v", m, err)
+	}
+	m.StreamNo = "s"
+	if got := encode(&m); !bytes.Equal(got, append(append(slices.Clone(old[:10]), 0x80), append(slices.Clone(old[11:]), 1, 's')...)) {
+		t.Fatalf("with a stream_no: %v", got)
+	}
 }
 
 func TestUnknownFormatsAndTrailingBytesAreRefused(t *testing.T) {

@@ -79,6 +79,7 @@ type SendCmd struct {
 	Expire      uint32
 	Topic       string
 	Payload     []byte
+	StreamNo    string // the SEND's stream_no (stream setting only)
 }
 
 // EncodeCommand is a command as a raft entry's data.

@@ -32,6 +32,7 @@ const (
 	tblSystemUID    = 'y' // uid → "" (slot 0 only)
 	tblSlotMeta     = 'g' // → slotMeta
 	tblOutbox       = 'o' // message id (u64) → outboxRecord (webhook.go)
+	// tblClientMsgNo = 'n' (lookup.go): chkey client_msg_no → seq
 )
 
 func slotPrefix(space byte, slot int) []byte { return appendSlotPrefix(nil, space, slot) }

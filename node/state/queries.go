@@ -35,15 +35,16 @@ func (m *Machine) ListMembers(r pebble.Reader, list byte, ch ChannelKey) []strin
 }
 
 // Recipients are the uids a message of ch goes to, sorted: a person
-// channel's two users, a group's subscribers.
+// channel's two users, another channel's subscribers (and a customer
+// service channel's visitor).
 func (m *Machine) Recipients(r pebble.Reader, ch ChannelKey) []string {
-	if ch.Type != proto.ChannelGroup {
+	if ch.Type == proto.ChannelPerson {
 		return ch.PersonMembers()
 	}
 	if set := m.cache.memberSet(r, m.slot, memberSet{tblSubscriber, ch}); set != nil {
-		return set.sorted
+		return withVisitor(ch, set.sorted)
 	}
-	return readMembers(r, memberPrefix(m.slot, tblSubscriber, ch))
+	return withVisitor(ch, readMembers(r, memberPrefix(m.slot, tblSubscriber, ch)))
 }
 
 // SystemUIDs lists the system accounts (kept in slot 0), sorted.

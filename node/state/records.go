@@ -68,6 +68,9 @@ type Message struct {
 	Expire      uint32
 	Topic       string
 	Payload     []byte
+	// StreamNo is the stream a SEND with the stream setting named (empty
+	// otherwise); RECVs carry it back on versions 2-4.
+	StreamNo string
 }
 
 // dedupeRecord remembers a stored send for the dedupe window.

@@ -25,7 +25,9 @@ func sendRule(f sendFacts) proto.ReasonCode {
 	switch {
 	case !SupportedChannelType(f.channelType):
 		return proto.ReasonNotSupportChannelType
-	case f.channelType == proto.ChannelGroup && !f.info.Exists:
+	case openChannel(f.channelType):
+		return proto.ReasonSuccess // as WuKongIM: anyone may write to these
+	case SubscriberChannel(f.channelType) && !f.info.Exists:
 		return proto.ReasonChannelNotExist
 	case f.system:
 		return proto.ReasonSuccess
@@ -35,7 +37,7 @@ func sendRule(f sendFacts) proto.ReasonCode {
 		return proto.ReasonBan
 	case f.info.SendBan:
 		return proto.ReasonSendBan
-	case f.channelType == proto.ChannelGroup && !f.subscriber:
+	case SubscriberChannel(f.channelType) && !f.subscriber:
 		return proto.ReasonSubscriberNotExist
 	case f.blacklisted:
 		return proto.ReasonInBlacklist

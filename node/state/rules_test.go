@@ -23,10 +23,17 @@ func TestCheckSendReasonsAndPrecedence(t *testing.T) {
 		want proto.ReasonCode
 	}{
 		// Unsupported types, whatever else holds.
-		{"custom service type", sendFacts{channelType: proto.ChannelCustomerService, info: exists, subscriber: true}, proto.ReasonNotSupportChannelType},
+		{"temporary type", sendFacts{channelType: proto.ChannelTemp, info: exists, subscriber: true}, proto.ReasonNotSupportChannelType},
+		{"visitors type", sendFacts{channelType: proto.ChannelVisitors, info: exists, subscriber: true}, proto.ReasonNotSupportChannelType},
+		{"live needs a subscriber", sendFacts{channelType: proto.ChannelLive, info: exists}, proto.ReasonSubscriberNotExist},
+		{"customer service is open", sendFacts{channelType: proto.ChannelCustomerService, info: ChannelInfo{Ban: true}, blacklisted: true}, proto.ReasonSuccess},
+		{"info is open", sendFacts{channelType: proto.ChannelInfo}, proto.ReasonSuccess},
+		{"community needs a subscriber", sendFacts{channelType: proto.ChannelCommunity, info: exists}, proto.ReasonSubscriberNotExist},
+		{"community topic must exist", sendFacts{channelType: proto.ChannelCommunityTopic, subscriber: true}, proto.ReasonChannelNotExist},
+		{"data channel ban", sendFacts{channelType: proto.ChannelData, info: ChannelInfo{Exists: true, Ban: true}, subscriber: true}, proto.ReasonBan},
 		{"type 0", sendFacts{channelType: 0}, proto.ReasonNotSupportChannelType},
 		{"type 255 system", sendFacts{channelType: 255, system: true, info: exists}, proto.ReasonNotSupportChannelType},
-		{"live type beats banned", sendFacts{channelType: proto.ChannelLive, info: ChannelInfo{Ban: true}}, proto.ReasonNotSupportChannelType},
+		{"temporary type beats banned", sendFacts{channelType: proto.ChannelTemp, info: ChannelInfo{Ban: true}}, proto.ReasonNotSupportChannelType},
 
 		// A group must exist, even for system senders.
 		{"group missing", g(ChannelInfo{}), proto.ReasonChannelNotExist},
@@ -81,10 +88,14 @@ func TestCheckSendReasonsAndPrecedence(t *testing.T) {
 // checkSendModel states the rule as a list of refusal conditions, first
 // match wins.
 func checkSendModel(f sendFacts) proto.ReasonCode {
-	group := f.channelType == proto.ChannelGroup
-	if f.channelType != proto.ChannelPerson && !group {
+	t := f.channelType
+	if t == 0 || (t > proto.ChannelData && t != proto.ChannelLive) {
 		return proto.ReasonNotSupportChannelType
 	}
+	if t == proto.ChannelCustomerService || t == proto.ChannelInfo {
+		return proto.ReasonSuccess
+	}
+	group := t != proto.ChannelPerson // group, community, community topic, data, live
 	if group && !f.info.Exists {
 		return proto.ReasonChannelNotExist
 	}
@@ -110,8 +121,8 @@ func checkSendModel(f sendFacts) proto.ReasonCode {
 }
 
 func TestCheckSendMatchesRuleOverAllFacts(t *testing.T) {
-	// Every combination of the boolean facts, for types 0..3.
-	for typ := range 4 {
+	// Every combination of the boolean facts, for types 0..9.
+	for typ := range 10 {
 		for bits := range 1 << 10 {
 			b := func(i int) bool { return bits&(1<<i) != 0 }
 			f := sendFacts{

@@ -31,7 +31,7 @@ func (m *Machine) CheckSend(r pebble.Reader, slots int, facts Facts, sc SendChec
 	if !SupportedChannelType(ch.Type) {
 		return sendRule(f)
 	}
-	if ch.Type == proto.ChannelGroup {
+	if SubscriberChannel(ch.Type) {
 		rec := m.Channel(r, ch)
 		f.info, f.whitelistSet = rec.Info, rec.WhitelistSize > 0
 		f.subscriber = m.IsMember(r, tblSubscriber, ch, sc.From)

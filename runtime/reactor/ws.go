@@ -9,6 +9,7 @@ import (
 	"os"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -282,6 +283,12 @@ type wsFramer struct {
 
 	// whdr is the header buffer of Write; loop-owned.
 	whdr [ws.MaxHeaderSize]byte
+	// sawData: a data message was delivered (reader side, under c.mu).
+	// text: the first one was a text message, so every message the
+	// connection writes is text too (JSON-RPC clients, as WuKongIM answers
+	// them); set before that message is posted, read by the loop.
+	sawData bool
+	text    atomic.Bool
 }
 
 // appendWriter is an io.Writer appending to a byte slice.
@@ -292,10 +299,15 @@ func (a *appendWriter) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
-// appendHeader appends the header of one final, unmasked binary frame of n
-// bytes (a server's frames are not masked).
+// appendHeader appends the header of one final, unmasked frame of n bytes
+// (a server's frames are not masked): binary, or text on a connection
+// whose first message was text.
 func (f *wsFramer) appendHeader(out *[]byte, n int) {
-	h := ws.Header{Fin: true, OpCode: ws.OpBinary, Length: int64(n)}
+	op := ws.OpBinary
+	if f.text.Load() {
+		op = ws.OpText
+	}
+	h := ws.Header{Fin: true, OpCode: op, Length: int64(n)}
 	_ = ws.WriteHeaderBuffer((*appendWriter)(out), h, f.whdr[:])
 }
 
@@ -412,13 +424,16 @@ func (f *wsFramer) endFrame(c *tcpConn) {
 }
 
 // message delivers a whole data message. Text messages are delivered as
-// binary ones are, as the reactor always has: bytes of the client protocol
-// either way. op is the seam for a protocol of its own on text messages
-// (JSON-RPC): it would branch here.
+// binary ones are: bytes of the client protocol either way (the core tells
+// JSON-RPC from WKProto by the bytes). The first message's opcode decides
+// the opcode of everything the connection writes.
 func (f *wsFramer) message(c *tcpConn, op ws.OpCode, msg []byte) {
-	_ = op
 	if len(msg) == 0 {
 		return
+	}
+	if !f.sawData {
+		f.sawData = true
+		f.text.Store(op == ws.OpText)
 	}
 	c.loop.post(item{ev: runtime.ConnData{Conn: c, Data: msg}})
 }

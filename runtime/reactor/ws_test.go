@@ -390,8 +390,24 @@ func TestWSTextMessagesAreDeliveredAsData(t *testing.T) {
 	p, _ := wsEchoProc()
 	h := startHost(t, testConfig(t), p)
 	c := dialRawWS(t, h)
-	c.write(clientFrame(ws.OpText, false, "te"), clientFrame(ws.OpContinuation, true, "xt"))
+	c.write(clientFrame(ws.OpBinary, true, "first"), clientFrame(ws.OpText, false, "te"), clientFrame(ws.OpContinuation, true, "xt"))
+	c.expectMessage("first")
 	c.expectMessage("text")
+}
+
+// TestWSConnectionOpenedWithTextIsAnsweredInText: a connection whose first
+// message is text (a JSON-RPC client) gets every message as text, later
+// binary ones included; one opened with binary gets binary.
+func TestWSConnectionOpenedWithTextIsAnsweredInText(t *testing.T) {
+	p, _ := wsEchoProc()
+	h := startHost(t, testConfig(t), p)
+	c := dialRawWS(t, h)
+	c.write(clientFrame(ws.OpText, true, `{"method":"ping"}`), clientFrame(ws.OpBinary, true, "b"))
+	for _, want := range []string{`{"method":"ping"}`, "b"} {
+		if f := c.read(); f.Header.OpCode != ws.OpText || !f.Header.Fin || string(f.Payload) != want {
+			t.Fatalf("got op %d %q, want one text message %q", f.Header.OpCode, f.Payload, want)
+		}
+	}
 }
 
 // TestWSConnectionsHaveNoGoroutineOfTheirOwn: open WebSocket connections,
