@@ -47,6 +47,8 @@ type Config struct {
 	QueueStats func() QueueStats
 	// Logger receives the server's log lines (default slog.Default()).
 	Logger *slog.Logger
+	// Ops are the switches of the pages, /metrics, pprof and CORS (web.go).
+	Ops Ops
 }
 
 // QueueStats are the runtime's queues: lengths now and high-water marks
@@ -118,6 +120,7 @@ func New(cfg Config, n Submitter) *Server {
 	s.e.HideBanner = true
 	s.e.HidePort = true
 	s.e.HTTPErrorHandler = s.handleError
+	s.useCORS()
 	s.e.Use(s.countRequests, s.checkToken)
 	s.routes()
 	return s
@@ -323,7 +326,7 @@ var probes = map[string]bool{"/healthz": true, "/health": true, "/readyz": true}
 // checkToken requires the manager token, if one is configured.
 func (s *Server) checkToken(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
-		if s.cfg.ManagerToken == "" || probes[c.Request().URL.Path] {
+		if s.cfg.ManagerToken == "" || s.noToken(c) {
 			return next(c)
 		}
 		got := c.Request().Header.Get("token")

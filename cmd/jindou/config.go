@@ -46,6 +46,11 @@ type Config struct {
 
 	LogFormat string
 	LogLevel  string
+
+	Demo          bool
+	MetricsPublic bool
+	Pprof         string
+	CORSOrigins   string
 }
 
 // defaultConfig is the embedded configuration: a node of one on the
@@ -70,6 +75,8 @@ func defaultConfig() Config {
 		StopTimeout:    10 * time.Second,
 		LogFormat:      "text",
 		LogLevel:       "info",
+		Demo:           true,
+		Pprof:          "loopback",
 	}
 }
 
@@ -107,6 +114,10 @@ func (c *Config) fields() []field {
 		{"stop_timeout", "how long a graceful stop waits for HTTP requests in flight", &c.StopTimeout},
 		{"log_format", "text or json", &c.LogFormat},
 		{"log_level", "debug, info, warn or error", &c.LogLevel},
+		{"demo", "serve the chat demo at /demo (it answers only while neither token_auth nor manager_token is set)", &c.Demo},
+		{"metrics_public", "serve /metrics without the manager token", &c.MetricsPublic},
+		{"pprof", "Go's profiler at /debug/pprof: off, loopback (only to 127.0.0.1 and ::1) or on", &c.Pprof},
+		{"cors_origins", "comma-separated origins browsers may call the HTTP API from (* for any; empty: no CORS)", &c.CORSOrigins},
 	}
 }
 
@@ -334,7 +345,26 @@ func (c *Config) validate() error {
 	if _, err := parseLevel(c.LogLevel); err != nil {
 		return fmt.Errorf("config: log_level: %w", err)
 	}
+	if !slices.Contains([]string{"off", "loopback", "on"}, c.Pprof) {
+		return fmt.Errorf("config: pprof: %q is not off, loopback or on", c.Pprof)
+	}
+	for _, o := range c.corsOrigins() {
+		if o != "*" && !strings.HasPrefix(o, "http://") && !strings.HasPrefix(o, "https://") {
+			return fmt.Errorf("config: cors_origins: %q is not * or an origin like https://example.com", o)
+		}
+	}
 	return nil
+}
+
+// corsOrigins splits cors_origins at commas.
+func (c *Config) corsOrigins() []string {
+	var out []string
+	for _, o := range strings.Split(c.CORSOrigins, ",") {
+		if o = strings.TrimSpace(o); o != "" {
+			out = append(out, o)
+		}
+	}
+	return out
 }
 
 // checkListenAddr accepts host:port with a port in 0..65535 (0: any free

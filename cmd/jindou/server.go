@@ -125,6 +125,8 @@ func (s *server) startHTTP() (func(), error) {
 		RequestTimeout: s.cfg.RequestTimeout,
 		QueueStats:     queueStats(s.host),
 		Logger:         s.log, // the server adds component=http
+		Ops: jhttp.Ops{Demo: s.cfg.Demo, TokenAuth: s.cfg.TokenAuth, MetricsPublic: s.cfg.MetricsPublic,
+			Pprof: s.cfg.Pprof, CORSOrigins: s.cfg.corsOrigins()},
 	}, s.node)
 	s.http.SetComponentsReady(false, "starting")
 	if err := s.http.Start(); err != nil {
