@@ -149,8 +149,8 @@ func TestAdminPageOfANodeWithoutManagerTokenIsReadOnly(t *testing.T) {
 		waitJS(`document.querySelector('#notice').textContent.startsWith('Read-only')`))
 	for expr, want := range map[string]bool{
 		`!!document.querySelector('#conns button.kick')`: false,
-		`document.querySelector('#ch-send').hidden`:       true,
-		`document.querySelector('#unlock').hidden`:        true,
+		`document.querySelector('#ch-send').hidden`:      true,
+		`document.querySelector('#unlock').hidden`:       true,
 	} {
 		if got := eval[bool](t, admin, expr); got != want {
 			t.Errorf("%s = %v, want %v", expr, got, want)
