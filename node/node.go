@@ -46,6 +46,9 @@ func (n *Node) Start(env runtime.Env) error {
 	n.env = env
 	n.startedAt = env.Clock().Wall()
 	n.loops = map[string]runtime.Loop{}
+	if err := n.checkMeta(); err != nil {
+		return err
+	}
 	if err := n.openStores(); err != nil {
 		return err
 	}

@@ -128,6 +128,7 @@ func (s *server) startHTTP() (func(), error) {
 		Ops: jhttp.Ops{Demo: s.cfg.Demo, TokenAuth: s.cfg.TokenAuth, MetricsPublic: s.cfg.MetricsPublic,
 			Pprof: s.cfg.Pprof, CORSOrigins: s.cfg.corsOrigins()},
 	}, s.node)
+	s.http.Registry().MustRegister(buildInfoGauge())
 	s.http.SetComponentsReady(false, "starting")
 	if err := s.http.Start(); err != nil {
 		return nil, listenError("http", s.cfg.HTTPAddr, err)
@@ -161,29 +162,76 @@ func queueStats(h *reactor.Host) func() jhttp.QueueStats {
 	}
 }
 
-// externalAddrs are the addresses /route hands to clients: the configured
-// ones, else the bound listeners (an unspecified host becomes 127.0.0.1;
-// set external_* for clients on other machines).
+// externalAddrs are the addresses /route and /varz hand to clients: the
+// configured ones, else the bound listeners. A listener on an unspecified
+// address (0.0.0.0, ::) is advertised at the host's first non-loopback
+// address, as WuKongIM does, and the choice is logged; set external_* for
+// anything else (a NAT, a load balancer, a DNS name).
 func (s *server) externalAddrs() (tcp, ws string) {
 	tcp, ws = s.cfg.ExternalTCPAddr, s.cfg.ExternalWSAddr
 	if tcp == "" && s.host.TCPAddr() != nil {
-		tcp = reachable(s.host.TCPAddr())
+		tcp = s.advertise("tcp", s.host.TCPAddr(), hostIP)
 	}
 	if ws == "" && s.host.WSAddr() != nil {
-		ws = "ws://" + reachable(s.host.WSAddr())
+		ws = "ws://" + s.advertise("ws", s.host.WSAddr(), hostIP)
 	}
 	return tcp, ws
 }
 
-func reachable(a net.Addr) string {
+// advertise is the address of the listener a to hand to clients, logged
+// when it had to be chosen.
+func (s *server) advertise(listener string, a net.Addr, pick func() (net.IP, bool)) string {
+	addr, chosen := reachable(a, pick)
+	if chosen {
+		s.log.Info("advertising a bound-to-any listener at the host's first non-loopback address (set external_"+listener+"_addr to change it)",
+			"listener", listener, "bound", a.String(), "advertised", addr)
+	}
+	return addr
+}
+
+// reachable is a bound address as a client can dial it: an unspecified
+// host becomes pick's address (127.0.0.1 when it has none). chosen says
+// the host was replaced.
+func reachable(a net.Addr, pick func() (net.IP, bool)) (addr string, chosen bool) {
 	host, port, err := net.SplitHostPort(a.String())
 	if err != nil {
-		return a.String()
+		return a.String(), false
 	}
-	if ip := net.ParseIP(host); ip == nil || ip.IsUnspecified() {
-		host = "127.0.0.1"
+	if ip := net.ParseIP(host); ip != nil && !ip.IsUnspecified() {
+		return a.String(), false
 	}
-	return net.JoinHostPort(host, port)
+	host = "127.0.0.1"
+	if ip, ok := pick(); ok {
+		host = ip.String()
+	}
+	return net.JoinHostPort(host, port), true
+}
+
+// hostIP is the host's first non-loopback IPv4 address (interface order),
+// else its first non-loopback, non-link-local IPv6 one.
+func hostIP() (net.IP, bool) {
+	addrs, err := net.InterfaceAddrs()
+	if err != nil {
+		return nil, false
+	}
+	return firstNonLoopback(addrs)
+}
+
+func firstNonLoopback(addrs []net.Addr) (net.IP, bool) {
+	var v6 net.IP
+	for _, a := range addrs {
+		n, ok := a.(*net.IPNet)
+		if !ok || n.IP.IsLoopback() || n.IP.IsLinkLocalUnicast() || n.IP.IsUnspecified() {
+			continue
+		}
+		if v4 := n.IP.To4(); v4 != nil {
+			return v4, true
+		}
+		if v6 == nil {
+			v6 = n.IP
+		}
+	}
+	return v6, v6 != nil
 }
 
 // stop stops the started components in reverse order.
