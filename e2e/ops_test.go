@@ -2,6 +2,8 @@ package e2e
 
 import (
 	"encoding/json"
+	"errors"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -114,6 +116,14 @@ func TestABoundToAnyListenerIsAdvertisedAtAReachableAddress(t *testing.T) {
 	if len(lines) != 1 || lines[0]["advertised"] != route["tcp_addr"] {
 		t.Fatalf("the choice is not logged as /route says it (%q):\n%s", route["tcp_addr"], p.Logs())
 	}
+	// Start-up says in one line that the slots caught up (raft's own
+	// lines are at debug).
+	if l := waitLogLines(t, p, "slots caught up", 1)[0]; l["slots"] != float64(64) || l["leader"] != float64(64) {
+		t.Fatalf("start-up summary %v: want 64 slots, 64 led", l)
+	}
+	if n := strings.Count(p.Logs(), "became leader"); n != 0 {
+		t.Fatalf("raft's election lines at info: %d", n)
+	}
 	// A client reaches the node there.
 	c := dialTCPAt(t, route["tcp_addr"], "advertised")
 	c.Close()
@@ -169,4 +179,67 @@ func dialTCPAt(t *testing.T, addr, uid string) *wkclient.NetClient {
 		t.Fatalf("%s connecting to %s: %v", uid, addr, err)
 	}
 	return c
+}
+
+func TestRefusedConnectionsAreLoggedWithTheReasonAndRateLimited(t *testing.T) {
+	// One gateway loop: the burst is per loop.
+	p := startNode(t, nodeOpts{env: []string{"JINDOU_TOKEN_AUTH=true", "JINDOU_GATEWAY_LOOPS=1"}})
+	refused := func() {
+		_, err := wkclient.DialTCP(p.TCP, wkclient.Options{UID: "intruder", Token: "wrong", DeviceFlag: proto.DeviceApp})
+		var ce *wkclient.ConnackError
+		if !errors.As(err, &ce) || ce.Reason != proto.ReasonAuthFail {
+			t.Fatalf("CONNECT with a wrong token: %v, want an auth-fail CONNACK", err)
+		}
+	}
+	const attempts = 8
+	for range attempts {
+		refused()
+	}
+	lines := waitLogLines(t, p, "connection refused", 5)
+	for _, l := range lines {
+		if l["reason"] != "2 (auth fail)" || l["uid"] != "intruder" || l["addr"] == "" {
+			t.Fatalf("refusal line %v: want reason \"2 (auth fail)\", the uid and the address", l)
+		}
+	}
+	time.Sleep(100 * time.Millisecond)
+	if n := len(p.LogLines("connection refused")); n != 5 {
+		t.Fatalf("%d refusal lines for %d refusals in one window, want 5 (the burst)", n, attempts)
+	}
+	time.Sleep(10 * time.Second) // the window ends
+	refused()
+	lines = waitLogLines(t, p, "connection refused", 6)
+	if got := lines[5]["suppressed"]; got != float64(attempts-5) {
+		t.Fatalf("the next window's line says suppressed %v, want %d", got, attempts-5)
+	}
+}
+
+func TestHTTPClientErrorsAreLoggedWithRouteAndField(t *testing.T) {
+	p := startNode(t, nodeOpts{})
+	err := p.post("/channel/subscriber_add", map[string]any{"channel_type": 2, "subscribers": []string{"a"}}, nil)
+	if err == nil {
+		t.Fatal("subscriber_add without channel_id succeeded")
+	}
+	l := waitLogLines(t, p, "http: request refused", 1)[0]
+	if l["route"] != "/channel/subscriber_add" || l["field"] != "channel_id" || l["status"] != float64(400) || l["level"] != "INFO" {
+		t.Fatalf("log line %v: want route /channel/subscriber_add, field channel_id, status 400 at INFO", l)
+	}
+	if took := p.LogLines("serving")[0]["took"]; fmt.Sprint(took) == "" || strings.Trim(fmt.Sprint(took), "0123456789.") == "" {
+		t.Fatalf("durations are not readable in JSON logs: took %v", took)
+	}
+}
+
+// waitLogLines waits until p logged n lines with msg and returns them.
+func waitLogLines(t *testing.T, p *proc, msg string, n int) []map[string]any {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		lines := p.LogLines(msg)
+		if len(lines) >= n {
+			return lines
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d %q lines, want %d:\n%s", len(lines), msg, n, p.Logs())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
 }

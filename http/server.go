@@ -92,6 +92,8 @@ type Server struct {
 	sendLatency    prometheus.Histogram
 	metricsHandler nethttp.Handler
 
+	errLog errLimiter
+
 	mu sync.Mutex
 	// componentsOK and notReady are what SetComponentsReady said; guarded
 	// by mu.
@@ -121,7 +123,7 @@ func New(cfg Config, n Submitter) *Server {
 	s.e.HidePort = true
 	s.e.HTTPErrorHandler = s.handleError
 	s.useCORS()
-	s.e.Use(s.countRequests, s.checkToken)
+	s.e.Use(s.countRequests, s.logErrors, s.checkToken)
 	s.routes()
 	return s
 }
@@ -308,11 +310,7 @@ func (s *Server) handleError(err error, c echo.Context) {
 	if c.Response().Committed {
 		return
 	}
-	body := classify(err)
-	if body.Status >= 500 {
-		s.log.Warn("http: request failed", "method", c.Request().Method, "path", c.Request().URL.Path,
-			"status", body.Status, "err", err)
-	}
+	body := classify(err) // logErrors (errlog.go) logged it
 	if c.Request().Method == nethttp.MethodHead {
 		_ = c.NoContent(body.Status)
 		return

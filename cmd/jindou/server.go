@@ -66,6 +66,8 @@ func (s *server) start() error {
 	s.http.SetComponentsReady(true, "")
 	s.log.Info("serving", "node_id", s.cfg.NodeID, "tcp", addrString(s.host.TCPAddr()), "ws", addrString(s.host.WSAddr()),
 		"http", addrString(s.http.Addr()), "data_dir", s.cfg.DataDir, "token_auth", s.cfg.TokenAuth, "took", time.Since(begin))
+	s.logPages()
+	s.logSlots()
 	return nil
 }
 
@@ -287,4 +289,67 @@ func (t timedNode) Stop() {
 	t0 := time.Now()
 	t.Node.Stop()
 	t.log.Info("clients disconnected, store synced and closed", "component", "core", "took", time.Since(t0))
+}
+
+// logPages says where the admin page and, when it answers, the chat demo
+// are.
+func (s *server) logPages() {
+	base := "http://"
+	if a := s.http.Addr(); a != nil {
+		host, _ := reachable(a, hostIP)
+		base += host
+	}
+	s.log.Info("admin page", "url", base+"/web/")
+	if s.cfg.Demo && !s.cfg.TokenAuth && s.cfg.ManagerToken == "" {
+		s.log.Info("chat demo (anyone who reaches it chats under any name: set demo: false, token_auth or a manager token in production)",
+			"url", base+"/demo/")
+	}
+}
+
+// slotsSummaryTimeout bounds how long the start-up summary of the slots
+// waits for them all to catch up; slotsPollInterval is how often it asks.
+const (
+	slotsSummaryTimeout = 60 * time.Second
+	slotsPollInterval   = 50 * time.Millisecond
+)
+
+// logSlots logs, in the background, one line once every slot has caught
+// up (how many this node leads, how long it took): the raft groups' own
+// lines are at debug.
+func (s *server) logSlots() {
+	begin := time.Now()
+	go func() {
+		for time.Since(begin) < slotsSummaryTimeout {
+			r, err := s.stats()
+			if err != nil {
+				return // stopping
+			}
+			if r.CaughtUpSlots == r.Slots {
+				s.log.Info("slots caught up", "slots", r.Slots, "leader", r.LeaderSlots, "took", time.Since(begin))
+				return
+			}
+			time.Sleep(slotsPollInterval)
+		}
+		s.log.Warn("slots: not all caught up", "waited", slotsSummaryTimeout)
+	}()
+}
+
+// stats asks the node for its stats.
+func (s *server) stats() (node.StatsReply, error) {
+	ch := make(chan error, 1)
+	var reply node.StatsReply
+	s.node.Submit(node.Stats{}, func(v any, err error) {
+		if r, ok := v.(node.StatsReply); ok && err == nil {
+			reply = r
+		} else if err == nil {
+			err = fmt.Errorf("stats answered %T", v)
+		}
+		ch <- err
+	})
+	select {
+	case err := <-ch:
+		return reply, err
+	case <-time.After(slotsSummaryTimeout):
+		return reply, errors.New("the node did not answer")
+	}
 }
