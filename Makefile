@@ -17,7 +17,7 @@ TEST_SEEDS ?= 200
 DETERMINISM_SEEDS ?= 100
 DETERMINISM_RECHECK_SEEDS ?= 20
 
-.PHONY: all build run test lint unit seeds sim determinism vectors vectors-check deps e2e bench web chromium
+.PHONY: all build run test lint unit seeds sim determinism vectors vectors-check deps e2e bench web chromium static
 
 all: build
 
@@ -42,6 +42,11 @@ chromium:
 
 build: deps web
 	$(GO) build -ldflags "-X main.version=$(VERSION)" -o $(BIN) ./cmd/jindou
+
+# static: the statically linked binary the Docker image ships
+# (bin/jindou-static, no cgo). SKIP_WEB=1 when web/dist is already built.
+static: deps $(if $(SKIP_WEB),,web)
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags "-s -w -X main.version=$(VERSION)" -o bin/jindou-static ./cmd/jindou
 
 # run: a single node with the embedded defaults (TCP :5100, WebSocket :5200,
 # HTTP :5001, data in ./jindou-data); ARGS passes more, e.g. ARGS="--log-format json".

@@ -7,7 +7,10 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"os"
 	"os/exec"
+	"path/filepath"
+	"regexp"
 	"strings"
 	"syscall"
 	"testing"
@@ -241,5 +244,64 @@ func waitLogLines(t *testing.T, p *proc, msg string, n int) []map[string]any {
 			t.Fatalf("%d %q lines, want %d:\n%s", len(lines), msg, n, p.Logs())
 		}
 		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+func TestHealthcheckCommandFollowsReadyz(t *testing.T) {
+	p := startNode(t, nodeOpts{})
+	out, err := exec.Command(jindouBin, "healthcheck", "--url", p.HTTP+"/readyz").CombinedOutput()
+	if err != nil || !strings.Contains(string(out), `"ready"`) {
+		t.Fatalf("healthcheck of a ready node: %v\n%s", err, out)
+	}
+	out, err = exec.Command(jindouBin, "healthcheck", "--url", p.HTTP+"/nope").CombinedOutput()
+	if err == nil || !strings.Contains(string(out), "404") {
+		t.Fatalf("healthcheck of a 404: %v\n%s", err, out)
+	}
+}
+
+// TestDashboardQueriesOnlyMetricsTheNodeExports: every metric the Grafana
+// dashboard (dashboards/jindou.json) queries is at a node's /metrics.
+func TestDashboardQueriesOnlyMetricsTheNodeExports(t *testing.T) {
+	raw, err := os.ReadFile(filepath.Join("..", "dashboards", "jindou.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var dash struct {
+		Panels []struct {
+			Title   string
+			Targets []struct{ Expr string }
+		}
+	}
+	if err := json.Unmarshal(raw, &dash); err != nil {
+		t.Fatalf("dashboards/jindou.json: %v", err)
+	}
+	p := startNode(t, nodeOpts{})
+	resp, err := http.Get(p.HTTP + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	exported := map[string]bool{}
+	for _, line := range strings.Split(string(body), "\n") {
+		if name, ok := strings.CutPrefix(line, "# TYPE "); ok {
+			exported[strings.Fields(name)[0]] = true
+		}
+	}
+	metric := regexp.MustCompile(`\b(jindou|process)_[a-z_]+`)
+	n := 0
+	for _, panel := range dash.Panels {
+		for _, target := range panel.Targets {
+			for _, name := range metric.FindAllString(target.Expr, -1) {
+				base := strings.TrimSuffix(strings.TrimSuffix(strings.TrimSuffix(name, "_bucket"), "_sum"), "_count")
+				if !exported[base] {
+					t.Errorf("panel %q queries %s, which /metrics does not export", panel.Title, name)
+				}
+				n++
+			}
+		}
+	}
+	if n < 20 {
+		t.Fatalf("the dashboard queries %d metrics; want its panels' queries read", n)
 	}
 }
