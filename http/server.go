@@ -123,7 +123,7 @@ func New(cfg Config, n Submitter) *Server {
 	s.e.HidePort = true
 	s.e.HTTPErrorHandler = s.handleError
 	s.useCORS()
-	s.e.Use(s.countRequests, s.logErrors, s.checkToken)
+	s.e.Use(s.countRequests, s.timeRequests(), s.logErrors, s.checkToken)
 	s.routes()
 	return s
 }

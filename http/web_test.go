@@ -154,3 +154,14 @@ func TestPagesAreServedWithoutTheManagerToken(t *testing.T) {
 		t.Errorf("without the bundle: %d %s, want 503 saying how to build it", rec.Code, rec.Body)
 	}
 }
+
+func TestRequestDurationsAreObservedPerRoute(t *testing.T) {
+	s := newTestServer(t, Config{})
+	get(t, s, "/healthz")
+	get(t, s, "/healthz")
+	r := get(t, s, "/metrics")
+	want := `jindou_http_request_duration_seconds_count{method="GET",route="/healthz"} 2`
+	if !strings.Contains(r.body, want) {
+		t.Fatalf("/metrics lacks %s", want)
+	}
+}
