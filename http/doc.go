@@ -11,7 +11,10 @@
 // which the binary reads from the reactor host: this package does not
 // import the runtime). routes.go holds the API, ops.go the operational
 // routes, metrics.go the Prometheus collector, views.go the response
-// shapes.
+// shapes. Config.Ops (web.go) switches the rest: the admin page and the
+// chat demo (pages.go, demo.go, their files in package web), /metrics
+// with a bearer token, /debug/pprof (pprof.go), CORS (cors.go); errlog.go
+// logs failed requests, timing.go times every request.
 //
 // # Envelopes
 //
@@ -80,6 +83,7 @@
 //     ready","reason":"..."}; /healthz and /health answer {"status":"ok"}.
 //     These three probes need no manager token; every other route does.
 //
-// Imports: the standard library, echo, client_golang and node's command
-// types. The core never imports this package.
+// Imports: the standard library, echo, client_golang, node's command
+// types and web (the pages' embedded files). The core never imports this
+// package.
 package http
