@@ -27,8 +27,8 @@ RUN make static VERSION="$VERSION" SKIP_WEB=1 && mkdir -p /data
 
 FROM gcr.io/distroless/static-debian12:nonroot
 COPY --from=build /src/bin/jindou-static /usr/local/bin/jindou
-COPY --from=build --chown=nonroot:nonroot /data /data
-USER nonroot:nonroot
+COPY --from=build --chown=65532:65532 /data /data
+USER 65532:65532
 ENV JINDOU_DATA_DIR=/data \
     JINDOU_LOG_FORMAT=json
 VOLUME ["/data"]

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -29,6 +30,9 @@ type server struct {
 	http *jhttp.Server
 	// up are the components started so far, in start order.
 	up []component
+	// started: the slots caught up after start; the core's leadership
+	// changes are logged at info from then on (leaderlog.go).
+	started atomic.Bool
 }
 
 // component is a started component and how to stop it.
@@ -92,7 +96,7 @@ func (s *server) startCore() (func(), error) {
 		WSAddr:   s.cfg.WSAddr,
 		DataDir:  s.cfg.DataDir,
 		Reactors: s.cfg.Reactors,
-		Logger:   s.log.With("component", "core"),
+		Logger:   slog.New(leaderLog{inner: s.log.Handler(), on: &s.started}).With("component", "core"),
 	})
 	if err := s.host.Start(timedNode{Node: s.node, log: s.log}); err != nil {
 		return nil, s.coreError(err)
@@ -326,6 +330,7 @@ func (s *server) logSlots() {
 			}
 			if r.CaughtUpSlots == r.Slots {
 				s.log.Info("slots caught up", "slots", r.Slots, "leader", r.LeaderSlots, "took", time.Since(begin))
+				s.started.Store(true)
 				return
 			}
 			time.Sleep(slotsPollInterval)
