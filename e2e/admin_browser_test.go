@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -127,6 +128,17 @@ func TestAdminPageShowsTheNodeAndActsOnlyWithTheManagerToken(t *testing.T) {
 		if c.UID == "dave" {
 			t.Fatalf("dave still connected after the page disconnected him: %+v", connz)
 		}
+	}
+	req, _ := http.NewRequest("GET", p.HTTP+"/metrics", nil)
+	req.Header.Set("Authorization", "Bearer "+adminToken)
+	resp, err := httpClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	metrics, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if !strings.Contains(string(metrics), "\njindou_kicks_total 1\n") {
+		t.Errorf("/metrics does not count the disconnect as a kick")
 	}
 	run(t, admin, "carol's channels", chromedp.Click(chromedp.CSS(`#conns tr[data-uid="carol"] td.link`)),
 		waitJS(`[...document.querySelectorAll('#user-convs tbody tr')].some(tr => tr.firstChild.textContent === 'ops-room')`))

@@ -118,6 +118,7 @@ func New(cfg Config, n Submitter) *Server {
 	s := &Server{cfg: cfg, n: n, log: cfg.Logger.With("component", "http"), started: time.Now(),
 		notReady: "components: not started"}
 	s.initMetrics()
+	s.reg.MustRegister(&moreCollector{s: s}) // metrics_more.go
 	s.e = echo.New()
 	s.e.HideBanner = true
 	s.e.HidePort = true

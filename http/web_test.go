@@ -165,3 +165,15 @@ func TestRequestDurationsAreObservedPerRoute(t *testing.T) {
 		t.Fatalf("/metrics lacks %s", want)
 	}
 }
+
+func TestMetricsCountResendsKicksAndDuplicates(t *testing.T) {
+	s := newTestServer(t, Config{})
+	r := get(t, s, "/metrics")
+	for _, name := range []string{"jindou_recv_resends_total", "jindou_kicks_total", "jindou_send_duplicates_total",
+		"jindou_send_dedupe_expired_total", "jindou_raft_compactions_total", "jindou_disk_group_commit_slots_total",
+		"jindou_disk_shared_commits_total"} {
+		if !strings.Contains(r.body, "\n"+name+" ") {
+			t.Errorf("/metrics lacks %s", name)
+		}
+	}
+}
