@@ -17,15 +17,36 @@ TEST_SEEDS ?= 200
 DETERMINISM_SEEDS ?= 100
 DETERMINISM_RECHECK_SEEDS ?= 20
 
-.PHONY: all build run test lint unit seeds sim determinism vectors vectors-check deps e2e bench
+.PHONY: all build run test lint unit seeds sim determinism vectors vectors-check deps e2e bench web chromium static
 
 all: build
 
 deps:
 	$(GO) mod download
 
-build: deps
+# web: bundle the chat demo (web/demo/app.js and the official wukongimjssdk,
+# npm packages pinned in web/package.json) into web/dist/demo.js, which the
+# binary embeds; no CDN at run time.
+web:
+	bash web/build.sh
+
+# chromium: Debian's chromium for the browser tests (e2e/*_browser_test.go),
+# installed with apt-get when missing; when it cannot be, those tests skip
+# with a loud message.
+SUDO := $(shell [ "$$(id -u)" != 0 ] && command -v sudo >/dev/null && echo sudo -n)
+chromium:
+	@if [ -x /usr/bin/chromium ] || command -v chromium >/dev/null 2>&1; then exit 0; fi; \
+	echo "chromium: installing Debian's chromium for the browser tests"; \
+	if ! { $(if $(SUDO),$(SUDO) ,)apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(if $(SUDO),$(SUDO) ,)apt-get install -y -qq --no-install-recommends chromium; } >/tmp/jindou-chromium-install.log 2>&1; then \
+	  echo "!!! chromium: could not install it (see /tmp/jindou-chromium-install.log): THE BROWSER TESTS WILL SKIP"; fi
+
+build: deps web
 	$(GO) build -ldflags "-X main.version=$(VERSION)" -o $(BIN) ./cmd/jindou
+
+# static: the statically linked binary the Docker image ships
+# (bin/jindou-static, no cgo). SKIP_WEB=1 when web/dist is already built.
+static: deps $(if $(SKIP_WEB),,web)
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags "-s -w -X main.version=$(VERSION)" -o bin/jindou-static ./cmd/jindou
 
 # run: a single node with the embedded defaults (TCP :5100, WebSocket :5200,
 # HTTP :5001, data in ./jindou-data); ARGS passes more, e.g. ARGS="--log-format json".
@@ -35,7 +56,8 @@ run: build
 # e2e: the real binary, started as a subprocess on 127.0.0.1: the official JS
 # SDK (its pinned npm packages installed with npm ci), raw WKProto clients,
 # kill -9 durability, SIGTERM, start-up failures.
-e2e:
+e2e: chromium
+	bash web/build.sh --ci
 	bash tools/sdke2e/build.sh --ci >/dev/null
 	$(GO) test -count=1 ./e2e/...
 
@@ -58,8 +80,9 @@ lint:
 	$(GO) vet -tags $(TESTTAGS) ./...
 	$(GO) test -count=1 ./internal/lint/
 
-# unit: every package but the end-to-end tests (the e2e target runs those).
-unit:
+# unit: every package but the end-to-end tests (the e2e target runs those);
+# the demo's bundle first, which the HTTP tests serve.
+unit: web
 	$(GO) test -tags $(TESTTAGS) -count=1 $$($(GO) list ./... | grep -v /e2e)
 
 # seeds: the whole node under TEST_SEEDS seeded worlds.

@@ -11,8 +11,12 @@
 // which the binary reads from the reactor host: this package does not
 // import the runtime). routes.go holds the API (routes_conn.go and
 // routes_messages2.go the later WuKongIM routes, routes_unsupported.go the
-// 404s of the ones left out), ops.go the operational routes, metrics.go the Prometheus collector, views.go the response
-// shapes.
+// 404s of the ones left out), ops.go the operational routes, metrics.go
+// the Prometheus collector, views.go the response shapes. Config.Ops
+// (web.go) switches the rest: the admin page and the chat demo (pages.go,
+// demo.go, their files in package web), /metrics with a bearer token,
+// /debug/pprof (pprof.go), CORS (cors.go); errlog.go logs failed requests,
+// timing.go times every request.
 //
 // # Envelopes
 //
@@ -81,6 +85,7 @@
 //     ready","reason":"..."}; /healthz and /health answer {"status":"ok"}.
 //     These three probes need no manager token; every other route does.
 //
-// Imports: the standard library, echo, client_golang and node's command
-// types. The core never imports this package.
+// Imports: the standard library, echo, client_golang, node's command
+// types and web (the pages' embedded files). The core never imports this
+// package.
 package http

@@ -260,7 +260,7 @@ func TestStartServesOnTheBoundAddressAndStopShutsDown(t *testing.T) {
 }
 
 func TestProfilerIsServedBehindTheManagerToken(t *testing.T) {
-	h := New(Config{ManagerToken: "m"}, stuck{}).Handler()
+	h := New(Config{ManagerToken: "m", Ops: Ops{Pprof: PprofOn}}, stuck{}).Handler()
 	get := func(token string) int {
 		req := httptest.NewRequest(nethttp.MethodGet, "/debug/pprof/", nil)
 		if token != "" {

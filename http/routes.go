@@ -4,7 +4,6 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	nethttp "net/http"
-	"net/http/pprof"
 	"slices"
 	"strconv"
 	"strings"
@@ -60,12 +59,9 @@ func (s *Server) routes() {
 	e.GET("/connz", s.connz)
 	e.GET("/route", s.route)
 	e.GET("/metrics", s.metrics)
-	// Go's profiler, for operators (behind the manager token when set).
-	e.GET("/debug/pprof/*", echo.WrapHandler(nethttp.HandlerFunc(pprof.Index)))
-	e.GET("/debug/pprof/cmdline", echo.WrapHandler(nethttp.HandlerFunc(pprof.Cmdline)))
-	e.GET("/debug/pprof/profile", echo.WrapHandler(nethttp.HandlerFunc(pprof.Profile)))
-	e.GET("/debug/pprof/symbol", echo.WrapHandler(nethttp.HandlerFunc(pprof.Symbol)))
-	e.GET("/debug/pprof/trace", echo.WrapHandler(nethttp.HandlerFunc(pprof.Trace)))
+	// Go's profiler (Ops.Pprof), the admin page and the chat demo.
+	s.pprofRoutes()
+	s.webRoutes()
 
 	s.connRoutes()
 	s.messageRoutes()

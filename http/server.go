@@ -47,6 +47,8 @@ type Config struct {
 	QueueStats func() QueueStats
 	// Logger receives the server's log lines (default slog.Default()).
 	Logger *slog.Logger
+	// Ops are the switches of the pages, /metrics, pprof and CORS (web.go).
+	Ops Ops
 }
 
 // QueueStats are the runtime's queues: lengths now and high-water marks
@@ -90,6 +92,8 @@ type Server struct {
 	sendLatency    prometheus.Histogram
 	metricsHandler nethttp.Handler
 
+	errLog errLimiter
+
 	mu sync.Mutex
 	// componentsOK and notReady are what SetComponentsReady said; guarded
 	// by mu.
@@ -114,11 +118,13 @@ func New(cfg Config, n Submitter) *Server {
 	s := &Server{cfg: cfg, n: n, log: cfg.Logger.With("component", "http"), started: time.Now(),
 		notReady: "components: not started"}
 	s.initMetrics()
+	s.reg.MustRegister(&moreCollector{s: s}) // metrics_more.go
 	s.e = echo.New()
 	s.e.HideBanner = true
 	s.e.HidePort = true
 	s.e.HTTPErrorHandler = s.handleError
-	s.e.Use(s.countRequests, s.checkToken)
+	s.useCORS()
+	s.e.Use(s.countRequests, s.timeRequests(), s.logErrors, s.checkToken)
 	s.routes()
 	return s
 }
@@ -309,11 +315,7 @@ func (s *Server) handleError(err error, c echo.Context) {
 		_ = c.JSON(nethttp.StatusNotFound, notFound(c))
 		return
 	}
-	body := classify(err)
-	if body.Status >= 500 {
-		s.log.Warn("http: request failed", "method", c.Request().Method, "path", c.Request().URL.Path,
-			"status", body.Status, "err", err)
-	}
+	body := classify(err) // logErrors (errlog.go) logged it
 	if c.Request().Method == nethttp.MethodHead {
 		_ = c.NoContent(body.Status)
 		return
@@ -327,7 +329,7 @@ var probes = map[string]bool{"/healthz": true, "/health": true, "/readyz": true}
 // checkToken requires the manager token, if one is configured.
 func (s *Server) checkToken(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
-		if s.cfg.ManagerToken == "" || probes[c.Request().URL.Path] {
+		if s.cfg.ManagerToken == "" || s.noToken(c) {
 			return next(c)
 		}
 		got := c.Request().Header.Get("token")

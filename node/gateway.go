@@ -26,6 +26,8 @@ type gateway struct {
 	// stats are the loop's counters since start (closed connections'
 	// traffic included).
 	stats gatewayStats
+	// connLog rate-limits the connection events' log lines (logging.go).
+	connLog connLog
 }
 
 // gatewayStats are a gateway loop's counters.
@@ -298,6 +300,7 @@ func (g *gateway) close(c *client) {
 // protocolError answers malformed or out-of-place input with DISCONNECT
 // (the reason code of protocolReason) and closes that connection only.
 func (g *gateway) protocolError(c *client, err error) {
+	g.logConn(c, "connection closed: protocol error", err.Error())
 	g.write(c, &proto.Disconnect{ReasonCode: protocolReason(err), Reason: "protocol error: " + err.Error()})
 	g.close(c)
 }
@@ -308,6 +311,7 @@ func (g *gateway) onDeadline(id uint64) {
 		return
 	}
 	if c.state != stateReady {
+		g.logConn(c, "connection closed: no CONNECT within the connect timeout", durationText(g.n.cfg.ConnectTimeout))
 		g.write(c, &proto.Disconnect{ReasonCode: proto.ReasonUnknown, Reason: "no CONNECT within the connect timeout"})
 		g.close(c)
 		return
@@ -317,6 +321,7 @@ func (g *gateway) onDeadline(id uint64) {
 		c.timer = g.loop.After(idle-since, deadlineTag{id})
 		return
 	}
+	g.logConn(c, "connection closed: idle timeout", durationText(idle))
 	g.write(c, &proto.Disconnect{ReasonCode: proto.ReasonUnknown, Reason: "idle timeout"})
 	g.close(c)
 }
@@ -389,6 +394,7 @@ func (g *gateway) onAuthDone(m readDone) {
 
 // refuse answers CONNECT with a CONNACK carrying the reason, then closes.
 func (g *gateway) refuse(c *client, reason proto.ReasonCode) {
+	g.logConn(c, "connection refused", reasonText(reason))
 	g.write(c, g.connack(c, reason))
 	g.close(c)
 }
@@ -431,9 +437,11 @@ func (g *gateway) onKick(m kickMsg) {
 		switch kickAction(m, c) {
 		case kickClose:
 			g.stats.Kicks++
+			g.logConn(c, "connection closed by a relogin", m.Reason)
 			g.close(c)
 		case kickDisconnect:
 			g.stats.Kicks++
+			g.logConn(c, "connection kicked", m.Reason)
 			g.write(c, &proto.Disconnect{ReasonCode: proto.ReasonConnectKick, Reason: m.Reason})
 			g.close(c)
 		}

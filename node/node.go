@@ -50,6 +50,9 @@ func (n *Node) Start(env runtime.Env) error {
 	n.env = env
 	n.startedAt = env.Clock().Wall()
 	n.loops = map[string]runtime.Loop{}
+	if err := n.checkMeta(); err != nil {
+		return err
+	}
 	n.peers = n.members()
 	n.otherPeers = nil
 	for _, p := range n.peers {

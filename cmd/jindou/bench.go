@@ -42,12 +42,16 @@ func benchCmd() *cobra.Command {
 	return cmd
 }
 
+// dial logs uid in (registering its token first on a token_auth node,
+// bench_auth.go).
 func (o *benchOpts) dial(uid string) (*wkclient.NetClient, error) {
-	opts := wkclient.Options{UID: uid, Token: "t-" + uid, DeviceFlag: proto.DeviceApp}
-	if o.ws != "" {
-		return wkclient.DialWS(o.ws, opts)
-	}
-	return wkclient.DialTCP(o.tcp, opts)
+	opts := wkclient.Options{UID: uid, Token: benchToken(uid), DeviceFlag: proto.DeviceApp}
+	return o.dialAuth(uid, func() (*wkclient.NetClient, error) {
+		if o.ws != "" {
+			return wkclient.DialWS(o.ws, opts)
+		}
+		return wkclient.DialTCP(o.tcp, opts)
+	})
 }
 
 // dialAll logs in one client per uid, conc at a time. On an error it

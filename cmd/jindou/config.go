@@ -56,6 +56,10 @@ type Config struct {
 	WebhookBatchInterval       time.Duration
 	WebhookMaxBackoff          time.Duration
 	WebhookOfflineCompressOver int
+	Demo                       bool
+	MetricsPublic              bool
+	Pprof                      string
+	CORSOrigins                string
 }
 
 // defaultConfig is the embedded configuration: a node of one on the
@@ -85,6 +89,8 @@ func defaultConfig() Config {
 		WebhookBatchSize:     100,
 		WebhookBatchInterval: 500 * time.Millisecond,
 		WebhookMaxBackoff:    30 * time.Second,
+		Demo:                 true,
+		Pprof:                "loopback",
 	}
 }
 
@@ -106,10 +112,10 @@ func (c *Config) fields() []field {
 		{"tcp_addr", "WKProto over TCP listener (empty: none)", &c.TCPAddr},
 		{"ws_addr", "WKProto over WebSocket listener (empty: none)", &c.WSAddr},
 		{"http_addr", "HTTP API listener", &c.HTTPAddr},
-		{"external_tcp_addr", "TCP address /route hands to clients (default: the bound one)", &c.ExternalTCPAddr},
-		{"external_ws_addr", "WebSocket URL /route hands to clients (default: ws:// and the bound address)", &c.ExternalWSAddr},
+		{"external_tcp_addr", "TCP address /route hands to clients (default: the bound one; bound to 0.0.0.0, the host's first non-loopback address)", &c.ExternalTCPAddr},
+		{"external_ws_addr", "WebSocket URL /route hands to clients (default: ws:// and the bound address, chosen as for external_tcp_addr)", &c.ExternalWSAddr},
 		{"external_wss_addr", "secure WebSocket URL /route hands to clients (default: none)", &c.ExternalWSSAddr},
-		{"manager_token", "if set, every HTTP request needs header token: <this>", &c.ManagerToken},
+		{"manager_token", "if set, every HTTP request but the probes and pages needs header token: <this> (/metrics also takes Authorization: Bearer <this>)", &c.ManagerToken},
 		{"token_auth", "require CONNECT's token to match the one set by POST /user/token", &c.TokenAuth},
 		{"allow_plaintext", "accept SENDs with the no-encrypt setting", &c.AllowPlaintext},
 		{"connect_timeout", "how long a connection may take to send CONNECT", &c.ConnectTimeout},
@@ -129,6 +135,10 @@ func (c *Config) fields() []field {
 		{"webhook_batch_interval", "how long messages may wait to fill a msg.notify batch", &c.WebhookBatchInterval},
 		{"webhook_max_backoff", "longest wait between retries of a failed POST (retries never stop)", &c.WebhookMaxBackoff},
 		{"webhook_offline_compress_over", "msg.offline sends to_uids gzip-compressed above this many (0: never)", &c.WebhookOfflineCompressOver},
+		{"demo", "serve the chat demo at /demo (it answers only while neither token_auth nor manager_token is set)", &c.Demo},
+		{"metrics_public", "serve /metrics without the manager token", &c.MetricsPublic},
+		{"pprof", "Go's profiler at /debug/pprof: off, loopback (only to 127.0.0.1 and ::1) or on", &c.Pprof},
+		{"cors_origins", "comma-separated origins browsers may call the HTTP API from (* for any; empty: no CORS)", &c.CORSOrigins},
 	}
 }
 
@@ -395,7 +405,26 @@ func (c *Config) validate() error {
 	if _, err := parseLevel(c.LogLevel); err != nil {
 		return fmt.Errorf("config: log_level: %w", err)
 	}
+	if !slices.Contains([]string{"off", "loopback", "on"}, c.Pprof) {
+		return fmt.Errorf("config: pprof: %q is not off, loopback or on", c.Pprof)
+	}
+	for _, o := range c.corsOrigins() {
+		if o != "*" && !strings.HasPrefix(o, "http://") && !strings.HasPrefix(o, "https://") {
+			return fmt.Errorf("config: cors_origins: %q is not * or an origin like https://example.com", o)
+		}
+	}
 	return nil
+}
+
+// corsOrigins splits cors_origins at commas.
+func (c *Config) corsOrigins() []string {
+	var out []string
+	for _, o := range strings.Split(c.CORSOrigins, ",") {
+		if o = strings.TrimSpace(o); o != "" {
+			out = append(out, o)
+		}
+	}
+	return out
 }
 
 // checkListenAddr accepts host:port with a port in 0..65535 (0: any free

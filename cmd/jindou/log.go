@@ -14,7 +14,7 @@ func newLogger(w io.Writer, format, level string) (*slog.Logger, error) {
 	if err != nil {
 		return nil, err
 	}
-	opts := &slog.HandlerOptions{Level: lvl}
+	opts := &slog.HandlerOptions{Level: lvl, ReplaceAttr: readableDuration}
 	switch format {
 	case "json":
 		return slog.New(slog.NewJSONHandler(w, opts)), nil
@@ -30,4 +30,13 @@ func parseLevel(s string) (slog.Level, error) {
 		return 0, fmt.Errorf("%q is not a level (debug, info, warn, error)", s)
 	}
 	return l, nil
+}
+
+// readableDuration writes durations as "1.5s" in both formats (slog's JSON
+// handler would write nanoseconds).
+func readableDuration(_ []string, a slog.Attr) slog.Attr {
+	if a.Value.Kind() == slog.KindDuration {
+		return slog.String(a.Key, a.Value.Duration().String())
+	}
+	return a
 }

@@ -31,17 +31,19 @@ func rootCmd() *cobra.Command {
 	root := &cobra.Command{
 		Use:           "jindou",
 		Short:         "Jindou, a WuKongIM-compatible instant-messaging server",
+		Version:       buildVersion(),
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
+	root.SetVersionTemplate("jindou {{.Version}}\n")
 	root.AddCommand(&cobra.Command{
 		Use:   "version",
-		Short: "Print the version",
+		Short: "Print the version, the commit and the Go version it was built from",
 		Args:  cobra.NoArgs,
 		Run: func(cmd *cobra.Command, _ []string) {
-			fmt.Fprintln(cmd.OutOrStdout(), "jindou", version)
+			fmt.Fprintln(cmd.OutOrStdout(), "jindou", buildVersion())
 		},
 	})
-	root.AddCommand(runCmd(), benchCmd())
+	root.AddCommand(runCmd(), benchCmd(), configCmd(), healthcheckCmd())
 	return root
 }

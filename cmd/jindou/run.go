@@ -37,10 +37,11 @@ func runCmd() *cobra.Command {
 	return cmd
 }
 
-// serve runs the node until SIGINT or SIGTERM. A second signal during the
-// graceful stop exits at once.
+// serve runs the node until SIGINT or SIGTERM, then stops it gracefully.
+// A second signal during the stop is logged and does not abort it (an
+// orchestrator often sends two); a third one exits at once, also logged.
 func serve(cfg Config, log *slog.Logger) error {
-	sigs := make(chan os.Signal, 2)
+	sigs := make(chan os.Signal, signalsToForce)
 	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM)
 	defer signal.Stop(sigs)
 	log.Info("starting", "version", version, "pid", os.Getpid())
@@ -55,15 +56,25 @@ func serve(cfg Config, log *slog.Logger) error {
 		s.stop(sig.String())
 		close(stopped)
 	}()
-	select {
-	case <-stopped:
-		log.Info("stopped")
-		return nil
-	case sig := <-sigs:
-		log.Error("second signal during stop: exiting now", "signal", sig.String())
-		return fmt.Errorf("interrupted while stopping (%s)", sig)
+	for n := 2; ; n++ {
+		select {
+		case <-stopped:
+			log.Info("stopped")
+			return nil
+		case sig := <-sigs:
+			if n < signalsToForce {
+				log.Warn("signal during the graceful stop: still stopping (one more forces an exit)", "signal", sig.String(), "count", n)
+				continue
+			}
+			log.Error("signal during the graceful stop: exiting now, without finishing the stop", "signal", sig.String(), "count", n)
+			return fmt.Errorf("forced to exit while stopping (%s, signal %d)", sig, n)
+		}
 	}
 }
+
+// signalsToForce is the signal that ends a graceful stop at once (the
+// first one starts it).
+const signalsToForce = 3
 
 // configHelp lists every key with its default.
 func configHelp() string {

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -29,6 +30,9 @@ type server struct {
 	http *jhttp.Server
 	// up are the components started so far, in start order.
 	up []component
+	// started: the slots caught up after start; the core's leadership
+	// changes are logged at info from then on (leaderlog.go).
+	started atomic.Bool
 }
 
 // component is a started component and how to stop it.
@@ -66,6 +70,8 @@ func (s *server) start() error {
 	s.http.SetComponentsReady(true, "")
 	s.log.Info("serving", "node_id", s.cfg.NodeID, "tcp", addrString(s.host.TCPAddr()), "ws", addrString(s.host.WSAddr()),
 		"http", addrString(s.http.Addr()), "data_dir", s.cfg.DataDir, "token_auth", s.cfg.TokenAuth, "took", time.Since(begin))
+	s.logPages()
+	s.logSlots()
 	return nil
 }
 
@@ -91,7 +97,7 @@ func (s *server) startCore() (func(), error) {
 		WSAddr:   s.cfg.WSAddr,
 		DataDir:  s.cfg.DataDir,
 		Reactors: s.cfg.Reactors,
-		Logger:   s.log.With("component", "core"),
+		Logger:   slog.New(leaderLog{inner: s.log.Handler(), on: &s.started}).With("component", "core"),
 	})
 	if err := s.host.Start(timedNode{Node: s.node, log: s.log}); err != nil {
 		return nil, s.coreError(err)
@@ -126,7 +132,10 @@ func (s *server) startHTTP() (func(), error) {
 		RequestTimeout: s.cfg.RequestTimeout,
 		QueueStats:     queueStats(s.host),
 		Logger:         s.log, // the server adds component=http
+		Ops: jhttp.Ops{Demo: s.cfg.Demo, TokenAuth: s.cfg.TokenAuth, MetricsPublic: s.cfg.MetricsPublic,
+			Pprof: s.cfg.Pprof, CORSOrigins: s.cfg.corsOrigins()},
 	}, s.node)
+	s.http.Registry().MustRegister(buildInfoGauge())
 	s.http.SetComponentsReady(false, "starting")
 	if err := s.http.Start(); err != nil {
 		return nil, listenError("http", s.cfg.HTTPAddr, err)
@@ -160,29 +169,76 @@ func queueStats(h *reactor.Host) func() jhttp.QueueStats {
 	}
 }
 
-// externalAddrs are the addresses /route hands to clients: the configured
-// ones, else the bound listeners (an unspecified host becomes 127.0.0.1;
-// set external_* for clients on other machines).
+// externalAddrs are the addresses /route and /varz hand to clients: the
+// configured ones, else the bound listeners. A listener on an unspecified
+// address (0.0.0.0, ::) is advertised at the host's first non-loopback
+// address, as WuKongIM does, and the choice is logged; set external_* for
+// anything else (a NAT, a load balancer, a DNS name).
 func (s *server) externalAddrs() (tcp, ws string) {
 	tcp, ws = s.cfg.ExternalTCPAddr, s.cfg.ExternalWSAddr
 	if tcp == "" && s.host.TCPAddr() != nil {
-		tcp = reachable(s.host.TCPAddr())
+		tcp = s.advertise("tcp", s.host.TCPAddr(), hostIP)
 	}
 	if ws == "" && s.host.WSAddr() != nil {
-		ws = "ws://" + reachable(s.host.WSAddr())
+		ws = "ws://" + s.advertise("ws", s.host.WSAddr(), hostIP)
 	}
 	return tcp, ws
 }
 
-func reachable(a net.Addr) string {
+// advertise is the address of the listener a to hand to clients, logged
+// when it had to be chosen.
+func (s *server) advertise(listener string, a net.Addr, pick func() (net.IP, bool)) string {
+	addr, chosen := reachable(a, pick)
+	if chosen {
+		s.log.Info("advertising a bound-to-any listener at the host's first non-loopback address (set external_"+listener+"_addr to change it)",
+			"listener", listener, "bound", a.String(), "advertised", addr)
+	}
+	return addr
+}
+
+// reachable is a bound address as a client can dial it: an unspecified
+// host becomes pick's address (127.0.0.1 when it has none). chosen says
+// the host was replaced.
+func reachable(a net.Addr, pick func() (net.IP, bool)) (addr string, chosen bool) {
 	host, port, err := net.SplitHostPort(a.String())
 	if err != nil {
-		return a.String()
+		return a.String(), false
 	}
-	if ip := net.ParseIP(host); ip == nil || ip.IsUnspecified() {
-		host = "127.0.0.1"
+	if ip := net.ParseIP(host); ip != nil && !ip.IsUnspecified() {
+		return a.String(), false
 	}
-	return net.JoinHostPort(host, port)
+	host = "127.0.0.1"
+	if ip, ok := pick(); ok {
+		host = ip.String()
+	}
+	return net.JoinHostPort(host, port), true
+}
+
+// hostIP is the host's first non-loopback IPv4 address (interface order),
+// else its first non-loopback, non-link-local IPv6 one.
+func hostIP() (net.IP, bool) {
+	addrs, err := net.InterfaceAddrs()
+	if err != nil {
+		return nil, false
+	}
+	return firstNonLoopback(addrs)
+}
+
+func firstNonLoopback(addrs []net.Addr) (net.IP, bool) {
+	var v6 net.IP
+	for _, a := range addrs {
+		n, ok := a.(*net.IPNet)
+		if !ok || n.IP.IsLoopback() || n.IP.IsLinkLocalUnicast() || n.IP.IsUnspecified() {
+			continue
+		}
+		if v4 := n.IP.To4(); v4 != nil {
+			return v4, true
+		}
+		if v6 == nil {
+			v6 = n.IP
+		}
+	}
+	return v6, v6 != nil
 }
 
 // stop stops the started components in reverse order.
@@ -238,4 +294,68 @@ func (t timedNode) Stop() {
 	t0 := time.Now()
 	t.Node.Stop()
 	t.log.Info("clients disconnected, store synced and closed", "component", "core", "took", time.Since(t0))
+}
+
+// logPages says where the admin page and, when it answers, the chat demo
+// are.
+func (s *server) logPages() {
+	base := "http://"
+	if a := s.http.Addr(); a != nil {
+		host, _ := reachable(a, hostIP)
+		base += host
+	}
+	s.log.Info("admin page", "url", base+"/web/")
+	if s.cfg.Demo && !s.cfg.TokenAuth && s.cfg.ManagerToken == "" {
+		s.log.Info("chat demo (anyone who reaches it chats under any name: set demo: false, token_auth or a manager token in production)",
+			"url", base+"/demo/")
+	}
+}
+
+// slotsSummaryTimeout bounds how long the start-up summary of the slots
+// waits for them all to catch up; slotsPollInterval is how often it asks.
+const (
+	slotsSummaryTimeout = 60 * time.Second
+	slotsPollInterval   = 50 * time.Millisecond
+)
+
+// logSlots logs, in the background, one line once every slot has caught
+// up (how many this node leads, how long it took): the raft groups' own
+// lines are at debug.
+func (s *server) logSlots() {
+	begin := time.Now()
+	go func() {
+		for time.Since(begin) < slotsSummaryTimeout {
+			r, err := s.stats()
+			if err != nil {
+				return // stopping
+			}
+			if r.CaughtUpSlots == r.Slots {
+				s.log.Info("slots caught up", "slots", r.Slots, "leader", r.LeaderSlots, "took", time.Since(begin))
+				s.started.Store(true)
+				return
+			}
+			time.Sleep(slotsPollInterval)
+		}
+		s.log.Warn("slots: not all caught up", "waited", slotsSummaryTimeout)
+	}()
+}
+
+// stats asks the node for its stats.
+func (s *server) stats() (node.StatsReply, error) {
+	ch := make(chan error, 1)
+	var reply node.StatsReply
+	s.node.Submit(node.Stats{}, func(v any, err error) {
+		if r, ok := v.(node.StatsReply); ok && err == nil {
+			reply = r
+		} else if err == nil {
+			err = fmt.Errorf("stats answered %T", v)
+		}
+		ch <- err
+	})
+	select {
+	case err := <-ch:
+		return reply, err
+	case <-time.After(slotsSummaryTimeout):
+		return reply, errors.New("the node did not answer")
+	}
 }
