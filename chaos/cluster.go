@@ -137,6 +137,9 @@ type ClusterConfig struct {
 	Slots    int           // the slots a leader partition picks from
 	Duration time.Duration // faults start within it
 	MaxCrash int           // crashes of single nodes, at most
+	// NoDupReorder draws faulty links that lose and delay messages but
+	// neither duplicate nor reorder them.
+	NoDupReorder bool
 }
 
 // DrawCluster draws the faults of a run of a cluster from r: each node's
@@ -179,6 +182,9 @@ func DrawCluster(r *rand.Rand, cfg ClusterConfig) Plan {
 			DupPct: r.IntN(2) * r.IntN(10), MaxLatency: time.Duration(r.IntN(2)*(1+r.IntN(40))) * time.Millisecond, Reorder: r.IntN(2) == 0}
 		if r.IntN(2) == 0 {
 			l.From, l.To = twoNodes(r, cfg.Nodes)
+		}
+		if cfg.NoDupReorder {
+			l.DupPct, l.Reorder = 0, false
 		}
 		p = append(p, l)
 	}

@@ -95,3 +95,16 @@ func TestLinkFaultClassesNameEachKindOfFault(t *testing.T) {
 		t.Fatalf("classes %v", got)
 	}
 }
+
+func TestClusterPlansWithoutDupReorderHaveOnlyLossAndDelay(t *testing.T) {
+	seen := map[Class]bool{}
+	for seed := range uint64(50) {
+		p := DrawCluster(rand.New(rand.NewPCG(seed, 0)), ClusterConfig{Nodes: 3, Slots: 8, Duration: 8 * time.Second, MaxCrash: 3, NoDupReorder: true})
+		for cl := range drawnClasses(p) {
+			seen[cl] = true
+		}
+	}
+	if seen[LinkDup] || seen[LinkReorder] || !seen[LinkLoss] || !seen[LinkDelay] {
+		t.Fatalf("drew %v", seen)
+	}
+}

@@ -91,6 +91,8 @@ type slotStats struct {
 	// ReadIndexes the ReadIndex rounds of reads; PeerDropped messages from
 	// other nodes that did not decode or were not for a slot loop.
 	Forwarded, ReadIndexes, PeerDropped int64
+	// LeaderChanges counts the times a slot of the loop became led here.
+	LeaderChanges int64
 }
 
 // slot is one raft group and its state machine.

@@ -53,7 +53,11 @@ type StatsReply struct {
 	Slots                               int
 	LeaderSlots                         int   // slots this node leads
 	LedSlots                            []int // which, in order
-	CaughtUpSlots                       int   // slots ready to serve
+	// LedTerms are the terms in which this node leads LedSlots (parallel
+	// to it); LeaderChanges counts the times a slot became led here.
+	LedTerms      []uint64
+	LeaderChanges int64
+	CaughtUpSlots int // slots ready to serve
 	// StartedAt is when this incarnation of the node started (wall clock).
 	StartedAt time.Time
 }
@@ -128,6 +132,7 @@ type slotLoopStats struct {
 	slotStats
 	slots, leaders, ready, deferred int
 	led                             []int
+	terms                           []uint64
 }
 
 func (sl *slotLoop) loopStats() slotLoopStats {
@@ -136,6 +141,7 @@ func (sl *slotLoop) loopStats() slotLoopStats {
 		if sl.isLeader(sl.slots[id]) {
 			ls.leaders++
 			ls.led = append(ls.led, id)
+			ls.terms = append(ls.terms, sl.slots[id].rn.BasicStatus().HardState.GetTerm())
 		}
 		if sl.slots[id].caughtUp {
 			ls.ready++
@@ -157,8 +163,8 @@ func (out *StatsReply) addSlotLoop(p slotLoopStats) {
 	out.DedupeExpired += p.DedupeExpired
 	out.Slots += p.slots
 	out.LeaderSlots += p.leaders
-	out.LedSlots = append(out.LedSlots, p.led...)
-	slices.Sort(out.LedSlots)
+	out.addLed(p.led, p.terms)
+	out.LeaderChanges += p.LeaderChanges
 	out.CaughtUpSlots += p.ready
 	out.Deferred += p.deferred
 	out.DeferredHigh = max(out.DeferredHigh, p.DeferredHigh)
@@ -166,6 +172,27 @@ func (out *StatsReply) addSlotLoop(p slotLoopStats) {
 	out.Forwarded += p.Forwarded
 	out.ReadIndexes += p.ReadIndexes
 	out.PeerDropped += p.PeerDropped
+}
+
+// addLed adds led slots and their terms, keeping both in slot order.
+func (out *StatsReply) addLed(slots []int, terms []uint64) {
+	type ledSlot struct {
+		slot int
+		term uint64
+	}
+	all := make([]ledSlot, 0, len(out.LedSlots)+len(slots))
+	for i, s := range out.LedSlots {
+		all = append(all, ledSlot{s, out.LedTerms[i]})
+	}
+	for i, s := range slots {
+		all = append(all, ledSlot{s, terms[i]})
+	}
+	slices.SortFunc(all, func(x, y ledSlot) int { return cmp.Compare(x.slot, y.slot) })
+	out.LedSlots, out.LedTerms = out.LedSlots[:0], out.LedTerms[:0]
+	for _, l := range all {
+		out.LedSlots = append(out.LedSlots, l.slot)
+		out.LedTerms = append(out.LedTerms, l.term)
+	}
 }
 
 // query answers a gatewayRead.

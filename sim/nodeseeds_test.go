@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime/debug"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -14,6 +15,7 @@ import (
 	"github.com/jindou-im/jindou/linearize"
 	"github.com/jindou-im/jindou/node"
 	"github.com/jindou-im/jindou/node/proto"
+	"github.com/jindou-im/jindou/runtime"
 	"github.com/jindou-im/jindou/sim"
 	"github.com/jindou-im/jindou/sim/world"
 )
@@ -44,7 +46,11 @@ func TestSeeds(t *testing.T) {
 	// happened, in a set of seeds means it was switched off by mistake:
 	// the seeds would prove nothing about it.
 	if n >= 20 {
-		if missing := counter.Missing(singleNodeFaults); len(missing) > 0 {
+		want := singleNodeFaults
+		if n >= 50 {
+			want = append(slices.Clone(want), clusterFaults()...)
+		}
+		if missing := counter.Missing(want); len(missing) > 0 {
 			t.Errorf("in %d seeds these fault classes never fired: %v (fired: %s)", n, missing, counter)
 		}
 		if missing := counter.MissingFeatures(chaos.NodeSeedFeatures); len(missing) > 0 {
@@ -111,8 +117,8 @@ type seedOpts struct {
 func runAndReportSeed(t *testing.T, rep seedReporter, seed uint64, counter *chaos.Counter, opts seedOpts) *nodeSeedResult {
 	r := runNodeSeed(t, seed, counter, opts)
 	if !opts.quiet {
-		fmt.Printf("seed=%d trace=%016x users=%d groups=%d ops=%d sends=%d acked=%d unknown=%d crashes=%d restarts=%d disconnects=%d faults=%d steps=%d events=%d virtual=%v wall=%v check=%v %s\n",
-			seed, r.trace, r.users, r.groups, r.report.Ops, r.sends, r.acked, r.unknown, r.stats.Crashes, r.stats.Restarts,
+		fmt.Printf("seed=%d trace=%016x users=%d nodes=%d partitions=%d crashes=%d leader_changes=%d groups=%d ops=%d sends=%d acked=%d unknown=%d restarts=%d disconnects=%d faults=%d steps=%d events=%d virtual=%v wall=%v check=%v %s\n",
+			seed, r.trace, r.users, r.nodes, r.partitions, r.stats.Crashes, r.leaderChanges, r.groups, r.report.Ops, r.sends, r.acked, r.unknown, r.stats.Restarts,
 			r.disconnects, len(r.plan.Faults()), len(r.plan.Steps()), r.stats.Events, r.virtual, r.wall.Round(time.Millisecond),
 			r.report.CheckDuration.Round(time.Millisecond), r.coverage.Line(chaos.NodeSeedFeatures))
 	}
@@ -142,6 +148,9 @@ type nodeSeedResult struct {
 	users, groups                      int
 	sends, acked, unknown, disconnects int
 	stats                              sim.Stats
+	nodes, partitions                  int
+	leaderChanges                      int64
+	converged                          bool
 	virtual, wall                      time.Duration
 	failures                           []string
 }
@@ -157,15 +166,22 @@ const (
 // seedWorld is the state of one node seed.
 type seedWorld struct {
 	*world.World
-	n     *world.Node
-	env   *rand.Rand
-	users []*seedUser
+	nodes []*world.Node
+	shape clusterShape
+	// apiPick draws the node of each API call, clientPick the node of each
+	// client's dial.
+	apiPick, clientPick *rand.Rand
+	env                 *rand.Rand
+	users               []*seedUser
 	// members of each stored channel.
 	members  map[node.ChannelKey][]string
 	channels []node.ChannelKey
 	quiet    bool
-	res      *nodeSeedResult
-	counter  *chaos.Counter
+	// quietAt is when the quiet phase began (in a cluster, delivery
+	// liveness is checked from then on).
+	quietAt time.Duration
+	res     *nodeSeedResult
+	counter *chaos.Counter
 	// conns numbers client connections for the history.
 	conns int
 	reads int
@@ -177,9 +193,12 @@ type seedWorld struct {
 	devices      []*seedDevice
 	apiSends     []*apiSend
 	probe        probe
-	// lastStats is the node's counters last read in this incarnation;
-	// baseStats sums those of the incarnations before.
-	lastStats, baseStats node.StatsReply
+	// lastStats is each node's counters last read in its incarnation;
+	// baseStats sums those of the incarnations before, over every node.
+	lastStats map[runtime.NodeID]node.StatsReply
+	baseStats node.StatsReply
+	// leaders is who led each slot in each term, as sampled.
+	leaders map[slotTerm]runtime.NodeID
 }
 
 func (sw *seedWorld) fail(format string, args ...any) {
@@ -240,23 +259,33 @@ func runNodeSeed(t *testing.T, seed uint64, counter *chaos.Counter, opts seedOpt
 	w := world.New(t, seed)
 	env := rand.New(w.Sim.Rand("world"))
 	sw := &seedWorld{World: w, env: env, members: map[node.ChannelKey][]string{}, res: &nodeSeedResult{coverage: chaos.Coverage{}},
-		counter: counter, tailSeen: map[node.ChannelKey]uint64{}}
+		counter: chaos.NewCounter(), tailSeen: map[node.ChannelKey]uint64{}, lastStats: map[runtime.NodeID]node.StatsReply{},
+		leaders: map[slotTerm]runtime.NodeID{}, quietAt: linearize.Forever, apiPick: rand.New(w.Sim.Rand("api-node")), clientPick: rand.New(w.Sim.Rand("client-node"))}
 	defer func() {
 		if p := recover(); p != nil {
 			sw.fail("panic: %v\n%s", p, panicStack())
 			res = sw.finish(start)
 		}
+		counter.Merge(sw.counter)
 	}()
+	sw.shape = drawShape(rand.New(w.Sim.Rand("cluster")))
+	sw.res.nodes = sw.shape.nodes
 	// Each draw of the node's shape beyond the first ones has its own
 	// stream: a new draw must not shift the rest of the world.
-	window := dedupeWindow(rand.New(w.Sim.Rand("dedupe")))
+	window := dedupeWindow(rand.New(w.Sim.Rand("dedupe")), sw.shape.nodes > 1)
 	cfg := node.Config{
 		Slots: 1 + env.IntN(64), SlotLoops: 1 + env.IntN(3), GatewayLoops: 1 + env.IntN(3),
 		ResendInterval: time.Duration(1+env.IntN(5)) * time.Second, IdleTimeout: time.Minute,
 		CompactLogAfter: []int{4, 16, 64, 10000}[rand.New(w.Sim.Rand("compaction")).IntN(4)],
-		DedupeWindow:    window,
+		DedupeWindow:    window, ReplicaCount: sw.shape.replicas,
 	}
-	sw.n = w.AddNode(1, cfg)
+	if sw.shape.nodes > 1 {
+		// TODO(cluster snapshots): draw CompactLogAfter for clusters too
+		// once a lagging follower catches up by a raft snapshot.
+		cfg.CompactLogAfter = 10000
+		cfg.SendTimeout, cfg.RequestTimeout = clusterRequestTimeout, clusterRequestTimeout
+	}
+	sw.nodes = w.AddCluster(sw.shape.nodes, cfg)
 	sw.makeUsers(12 + env.IntN(30))
 	sw.makeRuleChannels()
 	sw.makeDevices()
@@ -264,11 +293,17 @@ func runNodeSeed(t *testing.T, seed uint64, counter *chaos.Counter, opts seedOpt
 	// The faults start once the channels exist.
 	plan := opts.plan
 	if plan == nil {
-		plan = chaos.DrawSingleNode(rand.New(w.Sim.Rand("faults")), chaos.PlanConfig{Node: 1, Duration: nodeSafety - 2*time.Second, MaxCrash: 3})
+		faults := rand.New(w.Sim.Rand("faults"))
+		if sw.shape.nodes == 1 {
+			plan = chaos.DrawSingleNode(faults, chaos.PlanConfig{Node: 1, Duration: nodeSafety - 2*time.Second, MaxCrash: 3})
+		} else {
+			plan = chaos.DrawCluster(faults, chaos.ClusterConfig{Nodes: sw.shape.nodes, Slots: cfg.Slots, Duration: nodeSafety - 2*time.Second, MaxCrash: 3,
+				NoDupReorder: !*linkDupReorder})
+		}
 		plan = append(plan, sw.drawSteps(rand.New(w.Sim.Rand("steps")))...)
 	}
 	sw.res.plan = plan
-	w.Schedule(plan, world.Hooks{BeforeCrash: sw.beforeCrash, AfterRestart: sw.afterRestart, Step: sw.step}, counter)
+	w.Schedule(plan, world.Hooks{BeforeCrash: sw.beforeCrash, AfterRestart: sw.afterRestart, Step: sw.step}, sw.counter)
 	sw.connectUsers()
 	sw.connectDevices()
 	sw.startReader()
@@ -283,8 +318,8 @@ func runNodeSeed(t *testing.T, seed uint64, counter *chaos.Counter, opts seedOpt
 		return sw.finish(start)
 	}
 	sw.quietPhase()
-	counter.AddDiskErrors(w.Sim.Stats().DiskErrors)
-	counter.Covered(sw.res.coverage)
+	sw.counter.AddDiskErrors(w.Sim.Stats().DiskErrors)
+	sw.counter.Covered(sw.res.coverage)
 	return sw.finish(start)
 }
 
@@ -301,6 +336,8 @@ func panicStack() string {
 func (sw *seedWorld) finish(start time.Time) *nodeSeedResult {
 	sw.res.trace, sw.res.stats, sw.res.virtual, sw.res.wall = sw.Sim.TraceHash(), sw.Sim.Stats(), sw.Now(), time.Since(start)
 	sw.res.users = len(sw.users)
+	sw.res.partitions = partitions(sw.counter)
+	sw.res.leaderChanges = sw.baseStats.LeaderChanges
 	for _, u := range sw.users {
 		for _, cmn := range u.order {
 			sw.res.sends++

@@ -35,10 +35,11 @@ func TestFailingSeedsAreReportedAndTheOthersStillRun(t *testing.T) {
 		// its restart's Start fails.
 		1: func(sw *seedWorld) {
 			sw.Sim.At(time.Second, "unopenable-restart", func() {
-				if sw.n.Up() {
-					sw.n.Crash(100)
+				n := sw.nodes[0]
+				if n.Up() {
+					n.Crash(100)
 				}
-				fs := sw.n.Proc().FS()
+				fs := n.Proc().FS()
 				if err := fs.RemoveAll("data"); err != nil {
 					t.Errorf("removing the data directory: %v", err)
 				}
@@ -48,7 +49,7 @@ func TestFailingSeedsAreReportedAndTheOthersStillRun(t *testing.T) {
 				} else {
 					f.Close()
 				}
-				if sw.n.Start() == nil {
+				if n.Start() == nil {
 					t.Error("a node whose data directory is a file started")
 				}
 			})
