@@ -58,13 +58,23 @@ type apiLoop struct {
 type apiWait struct {
 	then  func(answer runtime.Msg, err error)
 	timer runtime.Timer
+	// again posts the request once more (a request safe to repeat, in a
+	// cluster), every forwardRetry on retry until answered.
+	again func()
+	retry runtime.Timer
 }
 
 func (a *apiLoop) Handle(ev runtime.Event) {
 	switch e := ev.(type) {
 	case runtime.TimerFired:
-		if t, ok := e.Tag.(requestTimeout); ok {
+		switch t := e.Tag.(type) {
+		case requestTimeout:
 			a.resume(t.req, nil, ErrTimeout)
+		case requestRetry:
+			if w := a.waiting[t.req]; w != nil {
+				w.again()
+				w.retry = a.loop.After(forwardRetry, t)
+			}
 		}
 	case runtime.Posted:
 		a.onMsg(e.Msg)
@@ -110,6 +120,9 @@ func (a *apiLoop) resume(id uint64, answer runtime.Msg, err error) {
 	}
 	delete(a.waiting, id)
 	w.timer.Stop()
+	if w.retry != nil {
+		w.retry.Stop()
+	}
 	w.then(answer, err)
 }
 
@@ -122,6 +135,19 @@ func (a *apiLoop) propose(slotID int, cmd *state.Command, then func(error)) {
 		then(err)
 	})
 	a.n.post(a.n.slotAddr(slotID), slotPropose{Slot: slotID, Cmd: cmd, Reply: reply})
+}
+
+// postRepeatable posts a request that is safe to repeat, and in a
+// cluster posts it again every forwardRetry until it is answered (a
+// request passed on to a crashed or cut-off leader is lost).
+func (a *apiLoop) postRepeatable(reply replyTo, to addr, m runtime.Msg) {
+	a.n.post(to, m)
+	if len(a.n.peers) == 1 {
+		return
+	}
+	w := a.waiting[reply.Req]
+	w.again = func() { a.n.post(to, m) }
+	w.retry = a.loop.After(forwardRetry, requestRetry{reply.Req})
 }
 
 // proposeReply proposes cmd to slot and answers done with no reply, or the
@@ -141,13 +167,18 @@ func (a *apiLoop) send(req sendRequest, then func(sendResult)) {
 		then(m.(sendDone).Res)
 	})
 	slotID := state.SlotOfChannel(req.Ch, a.n.cfg.Slots)
-	a.n.post(a.n.slotAddr(slotID), slotSend{Slot: slotID, Req: req, Reply: reply})
+	m := slotSend{Slot: slotID, Req: req, Reply: reply}
+	if req.Cmd.ClientMsgNo == "" || req.Cmd.Header.NoPersist {
+		a.n.post(a.n.slotAddr(slotID), m) // not deduplicated: never repeated
+		return
+	}
+	a.postRepeatable(reply, a.n.slotAddr(slotID), m)
 }
 
 // read reads one slot once it has caught up.
 func (a *apiLoop) read(slotID int, q slotQuery, then func(readResult, error)) {
 	reply := a.await(readThen(then))
-	a.n.post(a.n.slotAddr(slotID), slotRead{Slot: slotID, Query: q, Reply: reply})
+	a.postRepeatable(reply, a.n.slotAddr(slotID), slotRead{Slot: slotID, Query: q, Reply: reply})
 }
 
 // gatherSlotLoops reads every slot loop — once all its slots have caught
@@ -163,7 +194,7 @@ func (a *apiLoop) gatherSlotLoops(q slotQuery, now bool, then func([]readResult,
 // in slot order, to then.
 func (a *apiLoop) gatherSlots(q slotQuery, then func([]readResult, error)) {
 	a.gather(a.n.cfg.Slots, func(id int, reply replyTo) {
-		a.n.post(a.n.slotAddr(id), slotRead{Slot: id, Query: q, Reply: reply})
+		a.postRepeatable(reply, a.n.slotAddr(id), slotRead{Slot: id, Query: q, Reply: reply})
 	}, then)
 }
 

@@ -142,6 +142,13 @@ const (
 	// node that replicates a slot learns its leader from raft, the others
 	// from these announcements, and a restarted node within one interval.
 	announceInterval = time.Second
+	// forwardRetry is how long a requester waits for an answer before it
+	// sends a request again (in a cluster only): a request passed on to a
+	// leader that crashed or was cut off is lost, and the retry, an
+	// election timeout later, finds the new leader. Only requests that are
+	// safe to repeat are sent again (reads; sends the state machine
+	// deduplicates).
+	forwardRetry = time.Second
 	// forwardedTimeout bounds how long a slot loop keeps a send that waits
 	// for another slot's facts (a person send's recipient lists): the
 	// requester has given up by then (SendTimeout), and the wait is

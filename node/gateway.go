@@ -37,6 +37,9 @@ type gatewayStats struct {
 	// PeerDropped counts messages from other nodes that did not decode or
 	// were not for a gateway.
 	PeerDropped int64
+	// SendRetries counts SENDs sent again to their slot after going
+	// unanswered for forwardRetry (a cluster's lost requests).
+	SendRetries int64
 	// SendLatency counts SEND-to-SENDACK latencies per bucket of
 	// SendLatencyBuckets (the last bucket is +Inf); SendLatencySum is
 	// their sum in seconds.
@@ -72,10 +75,11 @@ type client struct {
 
 	// pending are the RECVs not yet acknowledged, by message id.
 	pending map[int64]*pendingRecv
-	// sending are the SENDs handed to a slot and not yet answered: the
-	// continuation of each, keyed by client_seq, is its arrival time (for
-	// the latency histogram and the SendTimeout deadline).
-	sending     map[uint32]time.Duration
+	// sending are the SENDs handed to a slot and not yet answered, keyed
+	// by client_seq: each one's arrival time (for the latency histogram
+	// and the SendTimeout deadline), and in a cluster the request, sent
+	// again if it goes unanswered (see gateway_send.go).
+	sending     map[uint32]*inflightSend
 	resendArmed bool
 	// sendTimerArmed: a sendTimeoutTag is armed while SENDs wait.
 	sendTimerArmed bool
@@ -136,8 +140,14 @@ func (g *gateway) onPeer(e runtime.PeerMsg) {
 		g.stats.PeerDropped++
 		return
 	}
-	switch m.(type) {
-	case sendDone, readDone, gatewayRead:
+	switch r := m.(type) {
+	case gatewayRead:
+		if !g.n.isMember(r.Reply.Node) {
+			g.stats.PeerDropped++
+			return
+		}
+		g.onMsg(m)
+	case sendDone, readDone:
 		g.onMsg(m)
 	case deliverMsg, kickMsg:
 		g.n.broadcastGateways(m)

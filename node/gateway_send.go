@@ -41,14 +41,33 @@ func (g *gateway) onSend(c *client, p *proto.Send) {
 		Setting: p.Setting &^ proto.SettingNoEncrypt, Expire: p.Expire, Topic: p.Topic, Payload: plain,
 	}}
 	if c.sending == nil {
-		c.sending = map[uint32]time.Duration{} // made on first use: idle connections need none
+		c.sending = map[uint32]*inflightSend{} // made on first use: idle connections need none
 	}
-	c.sending[p.ClientSeq] = g.now()
-	g.armSendTimeout(c)
 	slotID := state.SlotOfChannel(ch, g.n.cfg.Slots)
 	reply := replyTo{addr: g.n.self(g.name), Conn: c.conn.ID(), ClientSeq: p.ClientSeq}
-	g.n.post(g.n.slotAddr(slotID), slotSend{Slot: slotID, Req: req, Reply: reply})
+	m := slotSend{Slot: slotID, Req: req, Reply: reply}
+	f := &inflightSend{at: g.now(), triedAt: g.now()}
+	if g.retriesSends() && req.Cmd.ClientMsgNo != "" && !req.Cmd.Header.NoPersist {
+		f.again = &m
+	}
+	c.sending[p.ClientSeq] = f
+	g.armSendTimeout(c)
+	g.n.post(g.n.slotAddr(slotID), m)
 }
+
+// inflightSend is a SEND waiting for its answer. In a cluster the request
+// may be lost on its way (passed on to a leader that just crashed or was
+// cut off): again is the request to send once more after forwardRetry
+// without an answer — only one the state machine deduplicates (with a
+// client_msg_no, stored), so that a first attempt that did land answers
+// the retry with its own seq.
+type inflightSend struct {
+	at, triedAt time.Duration
+	again       *slotSend
+}
+
+// retriesSends: requests can be lost between nodes (a cluster).
+func (g *gateway) retriesSends() bool { return len(g.n.peers) > 1 }
 
 // onSendDone writes the SENDACK of an answered SEND, unless the connection
 // is gone or the SEND already timed out.
@@ -57,24 +76,29 @@ func (g *gateway) onSendDone(m sendDone) {
 	if c == nil || c.state != stateReady {
 		return
 	}
-	sentAt, ok := c.sending[m.Reply.ClientSeq]
+	f, ok := c.sending[m.Reply.ClientSeq]
 	if !ok {
-		return // answered already (SendTimeout)
+		return // answered already (SendTimeout, or an earlier attempt)
 	}
 	delete(c.sending, m.Reply.ClientSeq)
-	g.observeSendLatency(g.now() - sentAt)
+	g.observeSendLatency(g.now() - f.at)
 	g.write(c, &proto.Sendack{MessageID: m.Res.MessageID, ClientSeq: m.Reply.ClientSeq, MessageSeq: m.Res.Seq, ReasonCode: m.Res.Reason})
 }
 
 func (g *gateway) armSendTimeout(c *client) {
 	if !c.sendTimerArmed {
 		c.sendTimerArmed = true
-		g.loop.After(g.n.cfg.SendTimeout, sendTimeoutTag{c.conn.ID()})
+		every := g.n.cfg.SendTimeout
+		if g.retriesSends() {
+			every = min(every, forwardRetry)
+		}
+		g.loop.After(every, sendTimeoutTag{c.conn.ID()})
 	}
 }
 
 // onSendTimeout answers SystemError (retryable) to every SEND of the
-// connection that waited SendTimeout; a late answer is then dropped.
+// connection that waited SendTimeout; a late answer is then dropped. In a
+// cluster it also sends again what waited forwardRetry since its last try.
 func (g *gateway) onSendTimeout(id uint64) {
 	c := g.clients[id]
 	if c == nil {
@@ -83,9 +107,15 @@ func (g *gateway) onSendTimeout(id uint64) {
 	c.sendTimerArmed = false
 	now := g.now()
 	for _, seq := range slices.Sorted(maps.Keys(c.sending)) {
-		if now-c.sending[seq] >= g.n.cfg.SendTimeout {
+		f := c.sending[seq]
+		switch {
+		case now-f.at >= g.n.cfg.SendTimeout:
 			delete(c.sending, seq)
 			g.write(c, &proto.Sendack{ClientSeq: seq, ReasonCode: proto.ReasonSystemError})
+		case f.again != nil && now-f.triedAt >= forwardRetry:
+			f.triedAt = now
+			g.stats.SendRetries++
+			g.n.post(g.n.slotAddr(f.again.Slot), *f.again)
 		}
 	}
 	if len(c.sending) > 0 {

@@ -290,6 +290,7 @@ type (
 	resendTag      struct{ conn uint64 } // a connection's unacknowledged RECVs
 	sendTimeoutTag struct{ conn uint64 } // a connection's SENDs awaiting answers
 	requestTimeout struct{ req uint64 }  // an API request awaiting answers
+	requestRetry   struct{ req uint64 }  // an API request to post again
 )
 
 func (slotSend) Kind() string      { return "slot-send" }

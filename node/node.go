@@ -184,7 +184,7 @@ func (n *Node) slotAddr(slot int) addr { return n.self(slotLoopName(slot % n.cfg
 // encoding of m over the transport to a loop of another node.
 func (n *Node) post(to addr, m runtime.Msg) {
 	if to.Node != n.env.Node() {
-		if !slices.Contains(n.peers, to.Node) {
+		if !n.isMember(to.Node) {
 			invariant.Fail("%s for %s posted to node %d, not a member", m.Kind(), to.Loop, to.Node)
 		}
 		n.env.Transport().Send(to.Node, to.Loop, encodePeer(m))
@@ -217,6 +217,9 @@ func (n *Node) broadcastCluster(m runtime.Msg) {
 		n.post(addr{Node: p, Loop: gatewayName(0)}, m)
 	}
 }
+
+// isMember reports whether id is a member of the cluster.
+func (n *Node) isMember(id runtime.NodeID) bool { return slices.Contains(n.peers, id) }
 
 // others are the members but this node.
 func (n *Node) others() []runtime.NodeID {

@@ -77,8 +77,13 @@ func (sl *slotLoop) drive() {
 // need not wait for this Ready's fsync. Acknowledging a message thus costs
 // one fsync, not two.
 func (sl *slotLoop) persist(slots []int) {
+	snap := false
 	for _, id := range slots {
 		s := sl.slots[id]
+		if !raft.IsEmptySnap(s.rd.Snapshot) {
+			sl.applySnapshot(s, s.rd.Snapshot)
+			snap = true
+		}
 		if len(s.rd.CommittedEntries) > 0 {
 			sl.apply(s, s.rd.CommittedEntries, true)
 			s.rd.CommittedEntries = nil // applied once, even if this write is retried
@@ -94,6 +99,9 @@ func (sl *slotLoop) persist(slots []int) {
 		}
 		prev, _, _ := s.storage.InitialState()
 		prevLast, _ := s.storage.LastIndex()
+		if !raft.IsEmptySnap(s.rd.Snapshot) {
+			persistSnapshot(b, s.id, s.rd.Snapshot, prevLast)
+		}
 		persistReady(b, s.id, &s.rd, prevLast, s.fresh, s.conf, &sl.entryBufs)
 		sync = sync || s.fresh || raft.MustSync(hs, prev, len(s.rd.Entries))
 	}
@@ -111,7 +119,17 @@ func (sl *slotLoop) persist(slots []int) {
 	if len(slots) > 1 {
 		sl.stats.SharedCommits++
 	}
-	sl.n.env.Disk().Commit(sl.loop, func() error { return b.Commit(pebble.Sync) }, persistTag{slots})
+	db := sl.n.db
+	sl.n.env.Disk().Commit(sl.loop, func() error {
+		// A loaded snapshot is state written unsynced: durable first,
+		// before the raft store says the log starts after it.
+		if snap {
+			if err := db.LogData(nil, pebble.Sync); err != nil {
+				return err
+			}
+		}
+		return b.Commit(pebble.Sync)
+	}, persistTag{slots})
 }
 
 // onPersisted completes a slot's durable Ready: its entries join the raft
@@ -119,6 +137,9 @@ func (sl *slotLoop) persist(slots []int) {
 func (sl *slotLoop) onPersisted(s *slot) {
 	rd := s.rd
 	s.fresh = false
+	if !raft.IsEmptySnap(rd.Snapshot) {
+		storeSnapshot(s, rd.Snapshot)
+	}
 	if rd.HardState != nil && !raft.IsEmptyHardState(rd.HardState) {
 		if err := s.storage.SetHardState(rd.HardState); err != nil {
 			panic(err)
@@ -144,6 +165,9 @@ func (sl *slotLoop) onPersisted(s *slot) {
 
 func (sl *slotLoop) sendRaft(s *slot, m *pb.Message) {
 	sl.n.env.Transport().Send(runtime.NodeID(m.GetTo()), sl.loop.Name(), encodeRaftMsg(s.id, m))
+	if m.GetType() == pb.MessageType_MsgSnap {
+		s.rn.ReportSnapshot(m.GetTo(), raft.SnapshotFinish)
+	}
 }
 
 // applied is one applied command and what it produced.

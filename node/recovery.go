@@ -46,7 +46,7 @@ func (sl *slotLoop) recoverSlot(id int, voters []uint64) error {
 	// apply skips them.
 	rn, err := raft.NewRawNode(&raft.Config{
 		ID: uint64(sl.n.env.Node()), ElectionTick: sl.n.cfg.ElectionTicks, HeartbeatTick: sl.n.cfg.HeartbeatTicks,
-		Storage: d.storage, Applied: min(s.applied, commit), MaxSizePerMsg: raftMaxMsgBytes, MaxInflightMsgs: raftMaxInflightMsgs,
+		Storage: slotStorage{MemoryStorage: d.storage, sl: sl, s: s}, Applied: min(s.applied, commit), MaxSizePerMsg: raftMaxMsgBytes, MaxInflightMsgs: raftMaxInflightMsgs,
 		MaxUncommittedEntriesSize: raftMaxUncommittedBytes, CheckQuorum: true, PreVote: true,
 		Logger: raftLogger{sl.n.env.Log().With("slot", id)},
 	})

@@ -123,7 +123,7 @@ func (sl *slotLoop) acceptsFromPeer(m runtime.Msg) bool {
 		return true
 	case slotSend, slotPropose, slotRead:
 		id := requestSlot(m)
-		return id >= 0 && id < sl.n.cfg.Slots && id%sl.n.cfg.SlotLoops == sl.index
+		return id >= 0 && id < sl.n.cfg.Slots && id%sl.n.cfg.SlotLoops == sl.index && sl.n.isMember(replyOf(m).Node)
 	}
 	return false
 }
@@ -211,6 +211,14 @@ func (sl *slotLoop) expire() {
 			delete(sl.awaitingFacts, id)
 		}
 	}
+	for _, id := range sl.slotIDs {
+		s := sl.slots[id]
+		for _, n := range sortedKeys(s.pending) {
+			if now-s.pending[n].at >= forwardedTimeout {
+				delete(s.pending, n)
+			}
+		}
+	}
 }
 
 // fetchFacts asks the slot holding a person send's facts for them; the
@@ -245,3 +253,16 @@ func (sl *slotLoop) onFacts(d readDone) {
 }
 
 func sortedKeys[K cmp.Ordered, V any](m map[K]V) []K { return slices.Sorted(maps.Keys(m)) }
+
+// replyOf is a routed request's reply address.
+func replyOf(m runtime.Msg) replyTo {
+	switch m := m.(type) {
+	case slotSend:
+		return m.Reply
+	case slotPropose:
+		return m.Reply
+	case slotRead:
+		return m.Reply
+	}
+	return replyTo{}
+}

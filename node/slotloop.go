@@ -3,6 +3,7 @@ package node
 import (
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/jindou-im/jindou/node/internal/invariant"
 	"github.com/jindou-im/jindou/node/proto"
@@ -91,6 +92,10 @@ type slotStats struct {
 	// ReadIndexes the ReadIndex rounds of reads; PeerDropped messages from
 	// other nodes that did not decode or were not for a slot loop.
 	Forwarded, ReadIndexes, PeerDropped int64
+	// SnapshotsMade are snapshots this loop's leaders sent to followers
+	// behind their compacted logs; SnapshotsApplied those its followers
+	// caught up from.
+	SnapshotsMade, SnapshotsApplied int64
 	// LeaderChanges counts the times a slot of the loop became led here.
 	LeaderChanges int64
 }
@@ -145,6 +150,10 @@ type slot struct {
 type pendingProposal struct {
 	reply replyTo
 	send  bool
+	// at is when it was proposed: a proposal a deposed leader made may
+	// never be applied, and is forgotten after forwardedTimeout (its
+	// requester gave up long before).
+	at time.Duration
 }
 
 type waitingProposal struct {
@@ -193,7 +202,9 @@ func (sl *slotLoop) onTimer(tag any) {
 		}
 		sl.loop.After(sl.n.cfg.TickInterval, tickTag{})
 	case announceTag:
-		sl.announce(true)
+		if len(sl.n.peers) > 1 {
+			sl.announce(true)
+		}
 		sl.expire()
 		sl.loop.After(announceInterval, announceTag{})
 	case retryTag:
@@ -317,7 +328,7 @@ func (sl *slotLoop) onPeer(e runtime.PeerMsg) {
 	if isRaftMsg(e.Data) {
 		slotID, m, err := decodeRaftMsg(e.Data)
 		s := sl.slots[slotID]
-		if err != nil || s == nil {
+		if err != nil || s == nil || checkPeerSnapshot(slotID, m) != nil {
 			sl.stats.PeerDropped++
 			return
 		}
@@ -354,6 +365,7 @@ func (sl *slotLoop) propose(s *slot, cmd *state.Command, p pendingProposal) {
 		sl.complete(p, state.Result{}, fmt.Errorf("%w: %v", ErrNotLeader, err))
 		return
 	}
+	p.at = sl.n.env.Clock().Now()
 	s.pending[sl.nextProp] = p
 }
 

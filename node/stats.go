@@ -50,14 +50,22 @@ type StatsReply struct {
 	// PeerDropped messages from other nodes dropped as malformed or
 	// misaddressed.
 	Forwarded, ReadIndexes, PeerDropped int64
-	Slots                               int
-	LeaderSlots                         int   // slots this node leads
-	LedSlots                            []int // which, in order
+	// SnapshotsMade and SnapshotsApplied count raft snapshots sent to
+	// followers behind the compacted log, and caught up from.
+	SnapshotsMade, SnapshotsApplied int64
+	Slots                           int
+	LeaderSlots                     int   // slots this node leads
+	LedSlots                        []int // which, in order
 	// LedTerms are the terms in which this node leads LedSlots (parallel
 	// to it); LeaderChanges counts the times a slot became led here.
 	LedTerms      []uint64
 	LeaderChanges int64
-	CaughtUpSlots int // slots ready to serve
+	// LeaderlessSlots are replicated slots whose leader is unknown here
+	// (an election, or no quorum); SystemUnknown: some slot loop has not
+	// yet learnt the system uids from slot 0's leader.
+	LeaderlessSlots int
+	SystemUnknown   bool
+	CaughtUpSlots   int // slots ready to serve
 	// StartedAt is when this incarnation of the node started (wall clock).
 	StartedAt time.Time
 }
@@ -133,15 +141,22 @@ type slotLoopStats struct {
 	slots, leaders, ready, deferred int
 	led                             []int
 	terms                           []uint64
+	// leaderless: replicated slots with no leader known to raft here;
+	// systemUnknown: the loop has not yet learnt the system uids.
+	leaderless    int
+	systemUnknown bool
 }
 
 func (sl *slotLoop) loopStats() slotLoopStats {
-	ls := slotLoopStats{slotStats: sl.stats, slots: len(sl.slotIDs), deferred: len(sl.deferred)}
+	ls := slotLoopStats{slotStats: sl.stats, slots: len(sl.slotIDs), deferred: len(sl.deferred), systemUnknown: !sl.systemReady}
 	for _, id := range sl.slotIDs {
 		if sl.isLeader(sl.slots[id]) {
 			ls.leaders++
 			ls.led = append(ls.led, id)
 			ls.terms = append(ls.terms, sl.slots[id].rn.BasicStatus().HardState.GetTerm())
+		}
+		if sl.slots[id].rn.BasicStatus().SoftState.Lead == 0 {
+			ls.leaderless++
 		}
 		if sl.slots[id].caughtUp {
 			ls.ready++
@@ -163,6 +178,8 @@ func (out *StatsReply) addSlotLoop(p slotLoopStats) {
 	out.DedupeExpired += p.DedupeExpired
 	out.Slots += p.slots
 	out.LeaderSlots += p.leaders
+	out.LeaderlessSlots += p.leaderless
+	out.SystemUnknown = out.SystemUnknown || p.systemUnknown
 	out.addLed(p.led, p.terms)
 	out.LeaderChanges += p.LeaderChanges
 	out.CaughtUpSlots += p.ready
@@ -171,6 +188,8 @@ func (out *StatsReply) addSlotLoop(p slotLoopStats) {
 	out.Overloaded += p.Overloaded
 	out.Forwarded += p.Forwarded
 	out.ReadIndexes += p.ReadIndexes
+	out.SnapshotsMade += p.SnapshotsMade
+	out.SnapshotsApplied += p.SnapshotsApplied
 	out.PeerDropped += p.PeerDropped
 }
 
@@ -287,8 +306,9 @@ func (g *gateway) connz(uid string) connzResult {
 	return out
 }
 
-// Ready reports whether every slot has caught up and can serve (for
-// /readyz). Reply: ReadyReply.
+// Ready reports whether the node serves (for /readyz): every slot it
+// replicates has a leader, those it leads have caught up, and it knows the
+// system uids. Reply: ReadyReply.
 type Ready struct{}
 
 // ReadyReply says whether the node serves, and if not, why.
@@ -300,8 +320,15 @@ type ReadyReply struct {
 func (Ready) run(a *apiLoop, done func(any, error)) error {
 	return Stats{}.run(a, func(v any, _ error) {
 		st := v.(StatsReply)
-		if st.CaughtUpSlots < st.Slots {
-			done(ReadyReply{Reason: "slots catching up: " + itoa(st.CaughtUpSlots) + " of " + itoa(st.Slots) + " ready"}, nil)
+		switch {
+		case st.LeaderlessSlots > 0:
+			done(ReadyReply{Reason: "slots without a leader: " + itoa(st.LeaderlessSlots) + " of " + itoa(st.Slots)}, nil)
+			return
+		case st.CaughtUpSlots < st.LeaderSlots:
+			done(ReadyReply{Reason: "slots catching up: " + itoa(st.CaughtUpSlots) + " of " + itoa(st.LeaderSlots) + " led here ready"}, nil)
+			return
+		case st.SystemUnknown:
+			done(ReadyReply{Reason: "system uids not yet known"}, nil)
 			return
 		}
 		done(ReadyReply{Ready: true}, nil)

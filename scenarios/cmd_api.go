@@ -35,7 +35,11 @@ func (e *Env) cmdAPI(t testing.TB, td *datadriven.TestData) error {
 	if err != nil {
 		return err
 	}
-	reply, err := e.call(req)
+	at, err := e.target(td)
+	if err != nil {
+		return err
+	}
+	reply, err := at.Call(req)
 	if err != nil {
 		return err
 	}

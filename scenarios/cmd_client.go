@@ -14,7 +14,7 @@ import (
 
 var deviceFlags = map[string]proto.DeviceFlag{"app": proto.DeviceApp, "web": proto.DeviceWeb, "pc": proto.DevicePC}
 
-// connect NAME [uid=UID] [device=ID] [flag=app|web|pc] [version=N] [token=T] [no-ack]
+// connect NAME [uid=UID] [device=ID] [flag=app|web|pc] [version=N] [token=T] [no-ack] [node=N]
 //
 // Connects a client (uid defaults to NAME) and runs until its CONNACK or
 // its close. With no-ack the client never answers RECV with RECVACK.
@@ -30,7 +30,11 @@ func (e *Env) cmdConnect(t testing.TB, td *datadriven.TestData) error {
 		if err != nil {
 			return fmt.Errorf("version: %w", err)
 		}
-		cl = e.newClient(name, arg(td, "uid", name), arg(td, "device", name), flag, uint8(version))
+		at, err := e.target(td)
+		if err != nil {
+			return err
+		}
+		cl = e.newClient(name, arg(td, "uid", name), arg(td, "device", name), flag, uint8(version), at.ID())
 	}
 	cl.c.Token = arg(td, "token", "")
 	cl.c.AutoAck = !hasArg(td, "no-ack")

@@ -8,6 +8,7 @@ import (
 
 	"github.com/cockroachdb/datadriven"
 	"github.com/jindou-im/jindou/node"
+	"github.com/jindou-im/jindou/sim/world"
 )
 
 // node [slots=N] [token-auth] [idle=DURATION] [resend=DURATION]
@@ -32,6 +33,14 @@ func (e *Env) cmdNode(t testing.TB, td *datadriven.TestData) error {
 	return e.waitReady()
 }
 
+// nodeName is "node" alone, or "node N" in a cluster.
+func (e *Env) nodeName(n *world.Node) string {
+	if len(e.w.Nodes()) == 1 {
+		return "node"
+	}
+	return fmt.Sprintf("node %d", n.ID())
+}
+
 // waitReady runs until the node's slots have caught up.
 func (e *Env) waitReady() error {
 	if err := e.n.AwaitReady(); err != nil {
@@ -41,7 +50,7 @@ func (e *Env) waitReady() error {
 	return nil
 }
 
-// crash [keep=PCT]
+// crash [keep=PCT] [node=N]
 //
 // Crashes the node, keeping PCT percent of its unsynced writes (default 0).
 // Disk commits held by hold-disk are lost with it.
@@ -50,30 +59,36 @@ func (e *Env) cmdCrash(t testing.TB, td *datadriven.TestData) error {
 	if err != nil {
 		return fmt.Errorf("keep: %w", err)
 	}
-	if !e.up() {
+	n, err := e.target(td)
+	if err != nil || !n.Up() {
 		return errors.New("the node is down")
 	}
-	held, waiting := e.n.Proc().DiskHeld()
-	e.n.Crash(keep)
+	held, waiting := n.Proc().DiskHeld()
+	n.Crash(keep)
 	lost := ""
 	if held {
 		lost = fmt.Sprintf(", held disk commits lost: %d", waiting)
 	}
-	e.printf("%s node crashed, %d%% of unsynced writes kept%s", fmtTime(e.w.Now()), keep, lost)
+	e.printf("%s %s crashed, %d%% of unsynced writes kept%s", fmtTime(e.w.Now()), e.nodeName(n), keep, lost)
 	return e.runFor(10e6)
 }
 
-// restart
+// restart [node=N]
 //
 // Starts the node again on its disk and waits until it serves.
 func (e *Env) cmdRestart(t testing.TB, td *datadriven.TestData) error {
-	if e.n == nil || e.n.Up() {
+	n, err := e.target(td)
+	if err != nil || n.Up() {
 		return errors.New("the node is up")
 	}
-	if err := e.n.Start(); err != nil {
+	if err := n.Start(); err != nil {
 		return err
 	}
-	return e.waitReady()
+	if err := n.AwaitReady(); err != nil {
+		return err
+	}
+	e.printf("%s %s ready", fmtTime(e.w.Now()), e.nodeName(n))
+	return nil
 }
 
 // stop

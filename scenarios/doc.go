@@ -6,6 +6,10 @@
 // virtual time order; `go test ./scenarios -rewrite` regenerates that
 // output, and a change in behaviour shows as a diff in review.
 //
+// A scenario runs one node (node) or a cluster (cluster nodes=N, then
+// node=N on the commands that address a node; partition, heal, leader and
+// replicas in cmd_cluster.go).
+//
 // Each command is handled in a file of its own (cmd_*.go). Running the same
 // scripts against a real cluster of jindou processes is future work.
 //

@@ -9,6 +9,7 @@ import (
 
 	"github.com/cockroachdb/datadriven"
 	"github.com/jindou-im/jindou/node/proto"
+	"github.com/jindou-im/jindou/runtime"
 	"github.com/jindou-im/jindou/sim/world"
 )
 
@@ -44,6 +45,8 @@ func (e *Env) Handle(t testing.TB, td *datadriven.TestData) string {
 		"hold-disk": e.cmdHoldDisk, "release-disk": e.cmdReleaseDisk,
 		"connect": e.cmdConnect, "disconnect": e.cmdDisconnect, "send": e.cmdSend, "raw": e.cmdRaw,
 		"run": e.cmdRun, "api": e.cmdAPI,
+		"cluster": e.cmdCluster, "leader": e.cmdLeader, "partition": e.cmdPartition, "heal": e.cmdHeal,
+		"replicas": e.cmdReplicas,
 	}
 	h, ok := handlers[td.Cmd]
 	if !ok {
@@ -102,8 +105,8 @@ func (e *Env) attach(cl *client) {
 	}
 }
 
-func (e *Env) newClient(name, uid, device string, flag proto.DeviceFlag, version uint8) *client {
-	c := e.w.NewClient(world.ClientSpec{Name: name, UID: uid, Device: device, Flag: flag, Version: version})
+func (e *Env) newClient(name, uid, device string, flag proto.DeviceFlag, version uint8, at runtime.NodeID) *client {
+	c := e.w.NewClient(world.ClientSpec{Name: name, UID: uid, Device: device, Flag: flag, Version: version, Node: at})
 	cl := &client{name: name, c: c}
 	e.attach(cl)
 	e.clients[name] = cl
