@@ -131,6 +131,12 @@ func parseCluster(kind string, kv map[string]string, dur func(string) time.Durat
 	return nil, false, nil
 }
 
+// maxClusterJumpMs bounds a cluster node's wall clock jump either way:
+// the nodes' clocks differ by up to twice it, and what a cluster compares
+// across nodes (the dedupe window's timestamps, written by whichever node
+// led) must outlast that.
+const maxClusterJumpMs = 2_000
+
 // ClusterConfig bounds what DrawCluster draws.
 type ClusterConfig struct {
 	Nodes    int           // the cluster's nodes are 1..Nodes
@@ -152,7 +158,7 @@ func DrawCluster(r *rand.Rand, cfg ClusterConfig) Plan {
 		node := NodeID(id)
 		p = append(p,
 			Disk{Node: node, MaxLatency: time.Duration(200+r.IntN(5000)) * time.Microsecond, ErrorPct: r.IntN(3)},
-			Clock{Node: node, At: at(r, cfg), Jump: time.Duration(r.IntN(10_000)-5_000) * time.Millisecond, DriftPPM: int64(r.IntN(2001) - 1000)})
+			Clock{Node: node, At: at(r, cfg), Jump: time.Duration(r.IntN(2*maxClusterJumpMs+1)-maxClusterJumpMs) * time.Millisecond, DriftPPM: int64(r.IntN(2001) - 1000)})
 	}
 	p = append(p, Conns{MaxLatency: time.Duration(200+r.IntN(6000)) * time.Microsecond, Fragment: r.IntN(2) == 0})
 	for range r.IntN(cfg.MaxCrash + 1) {

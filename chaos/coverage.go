@@ -27,6 +27,7 @@ const (
 	APISends      Feature = "api_sends"      // sends over the HTTP API, without client_msg_no
 	ManualAcks    Feature = "late_acks"      // RECVACKs sent late by slow readers
 	MultiDevice   Feature = "multi_device"   // users online on several devices at once
+	Snapshots     Feature = "snapshots"      // raft snapshots sent to followers behind a compacted log
 )
 
 // NodeSeedFeatures are the features a set of node seeds must exercise.
@@ -34,6 +35,10 @@ var NodeSeedFeatures = []Feature{
 	Resends, Kicks, ListChanges, InfoChanges, TokenChanges, Refusals, CutPages, ConvReads,
 	Compactions, DedupeHits, DedupeExpiry, SharedCommits, APISends, ManualAcks, MultiDevice,
 }
+
+// ClusterSeedFeatures are the features a set of node seeds with clusters
+// must exercise besides.
+var ClusterSeedFeatures = []Feature{Snapshots}
 
 // Coverage counts features, for one run or summed over runs.
 type Coverage map[Feature]int64

@@ -58,6 +58,8 @@ const (
 	// nodes: a request cut off by a partition fails (and is retried)
 	// within the safety phase.
 	clusterRequestTimeout = 3 * time.Second
+	// clusterSlotsDivisor divides the slots a cluster's seed draws.
+	clusterSlotsDivisor = 4
 )
 
 // transient: err is what a cluster answers while a slot has no reachable

@@ -16,13 +16,13 @@ import (
 // dedupeWindow draws the node's dedupe window from its own stream: in some
 // seeds short enough for the probe to outlive it. Retries of the run's
 // sends come within seconds (and a wall clock jump of at most 5s), well
-// inside it; in a cluster, a retry comes after a request timeout and the
-// proposers' clocks differ by up to twice the jump, so its window is
-// longer.
+// inside it; in a cluster, a retry may come after a request timeout and
+// the proposers' clocks differ by up to twice their jump (2s), so its
+// window is longer.
 func dedupeWindow(r *rand.Rand, cluster bool) time.Duration {
 	if r.IntN(2) == 0 {
 		if cluster {
-			return time.Duration(22+r.IntN(4)) * time.Second
+			return time.Duration(16+r.IntN(4)) * time.Second
 		}
 		return time.Duration(12+r.IntN(4)) * time.Second
 	}
@@ -60,6 +60,7 @@ func (sw *seedWorld) foldStats(id runtime.NodeID) {
 	b.DedupeExpired += s.DedupeExpired
 	b.Compactions += s.Compactions
 	b.LeaderChanges += s.LeaderChanges
+	b.SnapshotsMade += s.SnapshotsMade
 	delete(sw.lastStats, id)
 }
 
@@ -112,6 +113,7 @@ func (sw *seedWorld) nodeCoverage() {
 	c.Add(chaos.DedupeHits, b.Duplicates)
 	c.Add(chaos.DedupeExpiry, b.DedupeExpired)
 	c.Add(chaos.Compactions, b.Compactions)
+	c.Add(chaos.Snapshots, b.SnapshotsMade)
 }
 
 // probe checks the dedupe window from the outside: a repeat of a stored
@@ -147,7 +149,7 @@ func (sw *seedWorld) probeDue() time.Duration {
 	if p := &sw.probe; p.window > 0 && p.stage < 3 {
 		margin := 6 * time.Second
 		if sw.cluster() {
-			margin = 12 * time.Second
+			margin = 8 * time.Second // the nodes' clocks differ by up to 4s
 		}
 		return p.at + p.window + margin
 	}

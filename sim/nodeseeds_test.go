@@ -53,7 +53,11 @@ func TestSeeds(t *testing.T) {
 		if missing := counter.Missing(want); len(missing) > 0 {
 			t.Errorf("in %d seeds these fault classes never fired: %v (fired: %s)", n, missing, counter)
 		}
-		if missing := counter.MissingFeatures(chaos.NodeSeedFeatures); len(missing) > 0 {
+		features := chaos.NodeSeedFeatures
+		if n >= 50 {
+			features = append(slices.Clone(features), chaos.ClusterSeedFeatures...)
+		}
+		if missing := counter.MissingFeatures(features); len(missing) > 0 {
 			t.Errorf("in %d seeds these workload features never happened: %v (counted: %s)", n, missing, counter)
 		}
 	}
@@ -120,7 +124,7 @@ func runAndReportSeed(t *testing.T, rep seedReporter, seed uint64, counter *chao
 		fmt.Printf("seed=%d trace=%016x users=%d nodes=%d partitions=%d crashes=%d leader_changes=%d groups=%d ops=%d sends=%d acked=%d unknown=%d restarts=%d disconnects=%d faults=%d steps=%d events=%d virtual=%v wall=%v check=%v %s\n",
 			seed, r.trace, r.users, r.nodes, r.partitions, r.stats.Crashes, r.leaderChanges, r.groups, r.report.Ops, r.sends, r.acked, r.unknown, r.stats.Restarts,
 			r.disconnects, len(r.plan.Faults()), len(r.plan.Steps()), r.stats.Events, r.virtual, r.wall.Round(time.Millisecond),
-			r.report.CheckDuration.Round(time.Millisecond), r.coverage.Line(chaos.NodeSeedFeatures))
+			r.report.CheckDuration.Round(time.Millisecond), r.coverage.Line(append(slices.Clone(chaos.NodeSeedFeatures), chaos.ClusterSeedFeatures...)))
 	}
 	if len(r.failures) == 0 {
 		return r
@@ -280,10 +284,11 @@ func runNodeSeed(t *testing.T, seed uint64, counter *chaos.Counter, opts seedOpt
 		DedupeWindow:    window, ReplicaCount: sw.shape.replicas,
 	}
 	if sw.shape.nodes > 1 {
-		// TODO(cluster snapshots): draw CompactLogAfter for clusters too
-		// once a lagging follower catches up by a raft snapshot.
-		cfg.CompactLogAfter = 10000
 		cfg.SendTimeout, cfg.RequestTimeout = clusterRequestTimeout, clusterRequestTimeout
+		// Every slot loop drives each of its slots at every turn, and each
+		// slot has R replicas heartbeating: a cluster's seed draws fewer
+		// slots (1-16) to keep its cost near a one-node seed's.
+		cfg.Slots = 1 + (cfg.Slots-1)/clusterSlotsDivisor
 	}
 	sw.nodes = w.AddCluster(sw.shape.nodes, cfg)
 	sw.makeUsers(12 + env.IntN(30))
