@@ -21,14 +21,18 @@ import (
 )
 
 // TestSeeds runs the whole node under one seeded world per seed: the seed
-// draws the node's shape, the links, disk and clock, dozens of users in
-// person and group chats, their disconnects and idempotent retries, and
-// node crashes in the middle of traffic. Then a quiet phase: everyone
+// draws a cluster of 1-5 nodes (mostly 3) and its shape, the disks and
+// clocks, dozens of users in person and group chats on random nodes, their
+// disconnects and idempotent retries, and faults in the middle of traffic:
+// crashes of any node, whole-cluster power loss, partitions and faulty
+// links. Then a quiet phase: everything healed and up, everyone
 // reconnects, retries what is unknown, and sends a last message to each of
 // its channels. Checked: every acknowledged send is stored at its seq, once;
 // seqs have no gaps; no client_msg_no is stored twice; retries get the
 // original seq; what clients received matches the store, in seq order per
-// connection; every user received every last message of its channels.
+// connection; every user received every last message of its channels; at
+// most one node led a slot in a term; every slot's replicas reach one
+// applied index with one state digest.
 func TestSeeds(t *testing.T) {
 	first, n := seedRange()
 	counter := chaos.NewCounter()
