@@ -68,11 +68,12 @@ func TestSeeds(t *testing.T) {
 	t.Logf("faults fired and features covered: %s", counter)
 }
 
-// TestKeptSeeds reruns the seeds that once caught a bug (sim/testdata/seeds).
+// TestKeptSeeds reruns the seeds that once caught a bug (sim/testdata/seeds),
+// each with the cluster size its line gives ("16 nodes=1"; none: drawn).
 func TestKeptSeeds(t *testing.T) {
 	counter := chaos.NewCounter()
-	for _, seed := range keptSeeds(t) {
-		runAndReportSeed(t, t, seed, counter, seedOpts{})
+	for _, k := range keptSeeds(t) {
+		runAndReportSeed(t, t, k.seed, counter, seedOpts{nodes: k.nodes})
 	}
 }
 
@@ -82,22 +83,34 @@ var singleNodeFaults = []chaos.Class{
 	chaos.ClockJump, chaos.ClockDrift, chaos.ConnSlow, chaos.ConnFragment, chaos.ClientClose, chaos.ClientCut,
 }
 
-func keptSeeds(t *testing.T) []uint64 {
+// keptSeed is a line of testdata/seeds: a seed, and the cluster size it
+// runs with (0: drawn).
+type keptSeed struct {
+	seed  uint64
+	nodes int
+}
+
+func keptSeeds(t *testing.T) []keptSeed {
 	data, err := os.ReadFile(filepath.Join("testdata", "seeds"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	var seeds []uint64
+	var seeds []keptSeed
 	for _, line := range strings.Split(string(data), "\n") {
 		line, _, _ = strings.Cut(line, "#")
 		if line = strings.TrimSpace(line); line == "" {
 			continue
 		}
-		var seed uint64
-		if _, err := fmt.Sscan(line, &seed); err != nil {
-			t.Fatalf("testdata/seeds: %q: %v", line, err)
+		var k keptSeed
+		fields := strings.Fields(line)
+		_, err := fmt.Sscan(fields[0], &k.seed)
+		if err == nil && len(fields) > 1 {
+			_, err = fmt.Sscanf(fields[1], "nodes=%d", &k.nodes)
 		}
-		seeds = append(seeds, seed)
+		if err != nil || len(fields) > 2 || k.nodes < 0 || k.nodes > 5 {
+			t.Fatalf("testdata/seeds: %q: want a seed and an optional nodes=1..5 (%v)", line, err)
+		}
+		seeds = append(seeds, k)
 	}
 	return seeds
 }
@@ -117,6 +130,8 @@ type seedOpts struct {
 	watch func(*seedWorld)
 	// quiet: print no seed line (the shrinker's runs).
 	quiet bool
+	// nodes, if not 0, is the cluster's size instead of the drawn one.
+	nodes int
 }
 
 // runAndReportSeed runs one seed and reports its failures to rep: every
@@ -144,7 +159,7 @@ func runAndReportSeed(t *testing.T, rep seedReporter, seed uint64, counter *chao
 	if r.report.Visualization != "" {
 		rep.Errorf("seed %d: porcupine visualization: %s", seed, r.report.Visualization)
 	}
-	rep.Errorf("replay: go test ./sim -run '^TestSeeds$' -seed=%d -v\n  with an edited plan: -plan='%s'\n  shrunk: -shrink", seed, r.plan)
+	rep.Errorf("replay: go test ./sim -run '^TestSeeds$' -seed=%d%s -v\n  with an edited plan: -plan='%s'\n  shrunk: -shrink", seed, nodesFlagText(opts.nodes), r.plan)
 	return r
 }
 
@@ -277,6 +292,9 @@ func runNodeSeed(t *testing.T, seed uint64, counter *chaos.Counter, opts seedOpt
 		counter.Merge(sw.counter)
 	}()
 	sw.shape = drawShape(rand.New(w.Sim.Rand("cluster")))
+	if opts.nodes > 0 {
+		sw.shape.nodes = opts.nodes
+	}
 	sw.res.nodes = sw.shape.nodes
 	// Each draw of the node's shape beyond the first ones has its own
 	// stream: a new draw must not shift the rest of the world.
