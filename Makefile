@@ -14,8 +14,8 @@ TESTTAGS ?= jindou_invariants
 # How many seeds `make test` runs, how many of them `make determinism` runs
 # twice (once under GOMAXPROCS=1), and how many of those a third time.
 TEST_SEEDS ?= 200
-DETERMINISM_SEEDS ?= 100
-DETERMINISM_RECHECK_SEEDS ?= 20
+DETERMINISM_SEEDS ?= 50
+DETERMINISM_RECHECK_SEEDS ?= 10
 
 .PHONY: all build run test lint unit seeds sim determinism vectors vectors-check deps e2e bench web chromium static
 

@@ -28,6 +28,14 @@ func (c *Counter) AddDiskErrors(n int64) {
 	}
 }
 
+// Merge adds what o counted to c.
+func (c *Counter) Merge(o *Counter) {
+	for cl, n := range o.fired {
+		c.fired[cl] += n
+	}
+	c.Covered(o.features)
+}
+
 // Count is how many times a class fired.
 func (c *Counter) Count(cl Class) int { return c.fired[cl] }
 

@@ -29,6 +29,7 @@ const (
 	MultiDevice       Feature = "multi_device"   // users online on several devices at once
 	JSONRPCRecvs      Feature = "jsonrpc_recvs"  // messages delivered to JSON-RPC clients
 	OtherChannelTypes Feature = "other_types"    // messages delivered in community and community topic channels
+	Snapshots         Feature = "snapshots"      // raft snapshots sent to followers behind a compacted log
 	// The webhooks (in the seeds that have a receiver).
 	WebhookRetries Feature = "webhook_retries" // POSTs the receiver failed, retried
 	WebhookDups    Feature = "webhook_dups"    // messages the receiver got more than once (at least once)
@@ -43,6 +44,10 @@ var NodeSeedFeatures = []Feature{
 	WebhookRetries, WebhookDups, WebhookOffline, WebhookStatus,
 	JSONRPCRecvs, OtherChannelTypes,
 }
+
+// ClusterSeedFeatures are the features a set of node seeds with clusters
+// must exercise besides.
+var ClusterSeedFeatures = []Feature{Snapshots}
 
 // Coverage counts features, for one run or summed over runs.
 type Coverage map[Feature]int64

@@ -12,13 +12,17 @@
 //
 //   - node crashes at any moment, losing all unsynced writes (power loss),
 //     none of them (process crash), or a torn share of them, then restarts;
+//     any node of a cluster, and every node at once (PowerLoss);
 //   - disk commits that fail (the writes may or may not have landed);
 //   - slow disks (commit latency);
 //   - wall-clock jumps either way and monotonic clock drift;
 //   - slow, fragmenting client connections; clients that disconnect or are
 //     cut at any moment and retry with the same client_msg_no;
-//   - node-to-node links that lose, duplicate, delay and reorder messages,
-//     and partitions, one-way or both ways, that heal (for clusters).
+//   - node-to-node links that lose, duplicate, delay and reorder messages
+//     (Link), and partitions that heal (Partition): both ways between two
+//     nodes, one way, one node isolated, the leader of a slot isolated.
+//
+// DrawSingleNode draws a one-node run's plan, DrawCluster a cluster's.
 //
 // Not claimed: a disk that loses synced writes or returns corrupt data, a
 // clock that runs backwards monotonically, byzantine peers.

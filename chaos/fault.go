@@ -27,7 +27,7 @@ const (
 	ClientClose    Class = "client-close" // a client closes its connection
 	ClientCut      Class = "client-cut"   // the network cuts a connection
 	LinkFaults     Class = "link-faults"
-	Partition      Class = "partition"
+	PartitionBoth  Class = "partition" // both directions between two nodes blocked
 	// Workload is the class of a workload step: not a fault, a change the
 	// run's own driver makes (a ban, a subscriber removed, ...).
 	Workload Class = "workload"
@@ -233,6 +233,15 @@ func ParseFault(s string) (Fault, error) {
 		return n
 	}
 	var f Fault
+	if cf, ok, cerr := parseCluster(fields[0], kv, dur, num); ok {
+		if cerr != nil {
+			return nil, fmt.Errorf("chaos: %q: %v", s, cerr)
+		}
+		if err != nil {
+			return nil, err
+		}
+		return cf, nil
+	}
 	switch fields[0] {
 	case "crash":
 		f = Crash{Node: NodeID(num("node", "")), At: dur("at"), Down: dur("down"), KeepPct: int(num("keep", "%"))}

@@ -49,7 +49,7 @@ func genDuration(t *rapid.T, label string) time.Duration {
 
 func genFault(t *rapid.T) Fault {
 	node := NodeID(rapid.Uint64Range(1, 9).Draw(t, "node"))
-	switch rapid.IntRange(0, 5).Draw(t, "kind") {
+	switch rapid.IntRange(0, 8).Draw(t, "kind") {
 	case 0:
 		return Crash{Node: node, At: genDuration(t, "at"), Down: genDuration(t, "down"), KeepPct: rapid.IntRange(0, 100).Draw(t, "keep")}
 	case 1:
@@ -58,8 +58,10 @@ func genFault(t *rapid.T) Fault {
 		return Clock{Node: node, At: genDuration(t, "at"), Jump: genDuration(t, "jump"), DriftPPM: rapid.Int64Range(-5000, 5000).Draw(t, "drift")}
 	case 3:
 		return Conns{MaxLatency: genDuration(t, "latency"), Fragment: rapid.Bool().Draw(t, "fragment")}
-	case 4:
+	case 7:
 		return Receiver{At: genDuration(t, "at"), For: genDuration(t, "for"), Mode: rapid.SampledFrom(receiverModes).Draw(t, "mode")}
+	case 4, 5, 6:
+		return genClusterFault(t, node)
 	}
 	word := rapid.StringMatching(`[a-z0-9@#/_-]{1,8}`)
 	return Step{At: genDuration(t, "at"), Action: word.Draw(t, "action"), Args: rapid.SliceOfN(word, 0, 3).Draw(t, "args")}
@@ -91,7 +93,8 @@ func TestPlanTextParsesBackToThePlan(t *testing.T) {
 }
 
 func TestMalformedPlanEntriesAreRefused(t *testing.T) {
-	for _, text := range []string{"crash node=1 at=soon down=1s keep=0%", "meteor node=1", "step at=1s", "conns latency=1ms fragment=maybe"} {
+	for _, text := range []string{"crash node=1 at=soon down=1s keep=0%", "meteor node=1", "step at=1s", "conns latency=1ms fragment=maybe",
+		"partition kind=sideways a=1 b=2 slot=0 at=1s for=1s", "link from=1 to=2 at=1s for=1s loss=1% dup=0% latency=1ms reorder=often", "power at=1s down=later"} {
 		if _, err := ParsePlan(text); err == nil {
 			t.Errorf("%q parsed", text)
 		}

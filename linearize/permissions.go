@@ -22,7 +22,8 @@ const (
 // CheckRules checks the history against the permission model and the
 // kicks: every send of a modelled channel answered as some state of the
 // rules during it allowed (a stored send of unknown outcome as some state
-// after its call allowed); every RECV of a modelled channel on a
+// after its call allowed; an accepted or stored retry as some state from
+// its client_msg_no's first call on); every RECV of a modelled channel on a
 // connection whose user was possibly a subscriber at some moment between
 // the send's first call and the RECV (or who sent it); no RECV on a
 // connection after its DISCONNECT. Call it once the final logs are in.
@@ -41,24 +42,36 @@ func (r *Recorder) CheckRules() []Violation {
 		if t, ok := firstCall[k]; !ok || o.call < t {
 			firstCall[k] = o.call
 		}
+	}
+	for i := range r.ops {
+		o := &r.ops[i]
+		if o.kind != opSend {
+			continue
+		}
 		initial, modelled := h.initial[o.channel]
 		if !modelled {
 			continue
 		}
-		ret, got := o.ret, ""
+		// An accepted or stored send may be a retry answered from the
+		// dedupe window: any attempt of its client_msg_no, from the first
+		// one's call on, may have been the one the rules let through.
+		call, ret, got := firstCall[[3]string{o.channel, o.send.FromUID, o.send.ClientMsgNo}], o.ret, ""
 		switch o.outcome {
 		case OK:
 			got = Allowed
 		case Failed:
-			got = o.reason
+			call, got = o.call, o.reason
 		default:
 			if !r.storedKey(o.channel, o.send.FromUID, o.send.ClientMsgNo) {
 				continue
 			}
 			ret, got = Forever, Allowed
 		}
+		if o.send.ClientMsgNo == "" {
+			call = o.call // no retries: each send is its own
+		}
 		possible := map[string]bool{}
-		if !h.states(initial, o.channel, o.call, ret, func(s *ruleSet, system map[string]bool) {
+		if !h.states(initial, o.channel, call, ret, func(s *ruleSet, system map[string]bool) {
 			possible[s.decide(o.send.FromUID, system[o.send.FromUID])] = true
 		}) {
 			continue
@@ -66,7 +79,7 @@ func (r *Recorder) CheckRules() []Violation {
 		if !possible[got] {
 			vs = append(vs, Violation{WrongRefusal, o.channel, o.msg.Seq, fmt.Sprintf(
 				"%s answered %q; the rules during it allowed only %s (changes: %s)", r.describeOp(OpID(i)), got,
-				strings.Join(sortedKeys(possible), " or "), h.changesAround(o.channel, o.call, ret))})
+				strings.Join(sortedKeys(possible), " or "), h.changesAround(o.channel, call, ret))})
 		}
 	}
 	for _, p := range r.pushes {

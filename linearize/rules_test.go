@@ -48,6 +48,26 @@ func TestSendsAreAnsweredAsTheRulesAtTheTimeAllow(t *testing.T) {
 	onlyKind(t, h.CheckRules(), WrongRefusal, `answered "ok"`, "allowed only ban", "2:g info ban=true")
 }
 
+// A retry long after the first attempt, whose answer was lost, is answered
+// from the dedupe window although the sender lost the right to send
+// meanwhile: the first attempt was the one the rules let through.
+func TestARetryOfASendStoredBeforeARuleChangeIsAnsweredFromTheWindow(t *testing.T) {
+	h := rulesHist()
+	first := h.CallSend(ms(2500), "b1", Send{Channel: "2:g", FromUID: "b", ClientMsgNo: "b-1"})
+	h.Unknown(first, ms(2600))
+	h.sendOK("b2", "2:g", "b", "b-1", 3500, 3510, 1, 1) // after b's removal
+	retry := h.CallSend(ms(3600), "b3", Send{Channel: "2:g", FromUID: "b", ClientMsgNo: "b-1"})
+	h.Unknown(retry, ms(3700))
+	h.FinalLog("2:g", []Message{msg(1, 1, "b", "b-1")})
+	if vs := h.CheckRules(); len(vs) != 0 {
+		t.Fatalf("retries of a send stored while allowed: %v", vs)
+	}
+	// Planted: first sent after the removal, stored all the same.
+	h.sendOK("b4", "2:g", "b", "b-2", 3500, 3510, 2, 2)
+	h.FinalLog("2:g", []Message{msg(1, 1, "b", "b-1"), msg(2, 2, "b", "b-2")})
+	onlyKind(t, h.CheckRules(), WrongRefusal, `client_msg_no "b-2"`, "allowed only not-subscriber")
+}
+
 func TestARefusalForTheWrongReasonIsCaught(t *testing.T) {
 	h := rulesHist()
 	h.sendRefused("a1", "2:g", "a", "a-1", 1500, 1510, RefusedSendBan) // banned, not send-banned

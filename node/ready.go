@@ -28,6 +28,9 @@ func (sl *slotLoop) drive() {
 		if s.wasLeader && !leader {
 			again = append(again, sl.lostLeadership(s)...)
 		}
+		if !s.wasLeader && leader {
+			sl.stats.LeaderChanges++
+		}
 		s.wasLeader = leader
 		if id == 0 && s.caughtUp && !sl.systemAnnounced {
 			sl.systemAnnounced = true

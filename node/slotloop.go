@@ -97,6 +97,8 @@ type slotStats struct {
 	// behind their compacted logs; SnapshotsApplied those its followers
 	// caught up from.
 	SnapshotsMade, SnapshotsApplied int64
+	// LeaderChanges counts the times a slot of the loop became led here.
+	LeaderChanges int64
 }
 
 // slot is one raft group and its state machine.

@@ -56,6 +56,10 @@ type StatsReply struct {
 	Slots                           int
 	LeaderSlots                     int   // slots this node leads
 	LedSlots                        []int // which, in order
+	// LedTerms are the terms in which this node leads LedSlots (parallel
+	// to it); LeaderChanges counts the times a slot became led here.
+	LedTerms      []uint64
+	LeaderChanges int64
 	// LeaderlessSlots are replicated slots whose leader is unknown here
 	// (an election, or no quorum); SystemUnknown: some slot loop has not
 	// yet learnt the system uids from slot 0's leader.
@@ -152,6 +156,7 @@ type slotLoopStats struct {
 	slotStats
 	slots, leaders, ready, deferred int
 	led                             []int
+	terms                           []uint64
 	// leaderless: replicated slots with no leader known to raft here;
 	// systemUnknown: the loop has not yet learnt the system uids.
 	leaderless    int
@@ -165,6 +170,7 @@ func (sl *slotLoop) loopStats() slotLoopStats {
 		if sl.isLeader(sl.slots[id]) {
 			ls.leaders++
 			ls.led = append(ls.led, id)
+			ls.terms = append(ls.terms, sl.slots[id].rn.BasicStatus().HardState.GetTerm())
 		}
 		if sl.slots[id].lead == 0 {
 			ls.leaderless++
@@ -191,8 +197,8 @@ func (out *StatsReply) addSlotLoop(p slotLoopStats) {
 	out.LeaderSlots += p.leaders
 	out.LeaderlessSlots += p.leaderless
 	out.SystemUnknown = out.SystemUnknown || p.systemUnknown
-	out.LedSlots = append(out.LedSlots, p.led...)
-	slices.Sort(out.LedSlots)
+	out.addLed(p.led, p.terms)
+	out.LeaderChanges += p.LeaderChanges
 	out.CaughtUpSlots += p.ready
 	out.Deferred += p.deferred
 	out.DeferredHigh = max(out.DeferredHigh, p.DeferredHigh)
@@ -216,6 +222,27 @@ func (out *StatsReply) addHooks(h hookLoopStats) {
 	out.WebhookStatusDropped += h.StatusDropped
 	if h.oldestAtMs > 0 && (out.webhookOldestAtMs == 0 || h.oldestAtMs < out.webhookOldestAtMs) {
 		out.webhookOldestAtMs = h.oldestAtMs
+	}
+}
+
+// addLed adds led slots and their terms, keeping both in slot order.
+func (out *StatsReply) addLed(slots []int, terms []uint64) {
+	type ledSlot struct {
+		slot int
+		term uint64
+	}
+	all := make([]ledSlot, 0, len(out.LedSlots)+len(slots))
+	for i, s := range out.LedSlots {
+		all = append(all, ledSlot{s, out.LedTerms[i]})
+	}
+	for i, s := range slots {
+		all = append(all, ledSlot{s, terms[i]})
+	}
+	slices.SortFunc(all, func(x, y ledSlot) int { return cmp.Compare(x.slot, y.slot) })
+	out.LedSlots, out.LedTerms = out.LedSlots[:0], out.LedTerms[:0]
+	for _, l := range all {
+		out.LedSlots = append(out.LedSlots, l.slot)
+		out.LedTerms = append(out.LedTerms, l.term)
 	}
 }
 

@@ -60,6 +60,18 @@ func (s *Sim) SetAllLinks(cfg LinkConfig) {
 // Partition blocks the link from → to (one way).
 func (s *Sim) Partition(from, to runtime.NodeID) { s.link(from, to).blocked = true }
 
+// Unblock unblocks the link from → to.
+func (s *Sim) Unblock(from, to runtime.NodeID) { s.link(from, to).blocked = false }
+
+// Blocked reports whether the link from → to is blocked.
+func (s *Sim) Blocked(from, to runtime.NodeID) bool { return s.link(from, to).blocked }
+
+// Link is the configuration of the link from → to.
+func (s *Sim) Link(from, to runtime.NodeID) LinkConfig { return s.link(from, to).cfg }
+
+// DefaultLink is the configuration of links not set otherwise.
+func (s *Sim) DefaultLink() LinkConfig { return s.defaultLink }
+
 // PartitionBoth blocks both directions between a and b.
 func (s *Sim) PartitionBoth(a, b runtime.NodeID) {
 	s.Partition(a, b)

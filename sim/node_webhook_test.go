@@ -88,7 +88,7 @@ func TestWebhookOfflineNamesRecipientsWithoutAnOnlineMasterDevice(t *testing.T) 
 		return w.Connect(c)
 	}
 	alice := connect("alice", proto.DeviceMaster) // the sender: never named
-	connect("bob", proto.DeviceMaster)   // online on a master device
+	connect("bob", proto.DeviceMaster)            // online on a master device
 	connect("carol", proto.DeviceMaster)
 	connect("erin", proto.DeviceSlave) // online on a slave device only: offline for pushes
 	alice.Send("g1", proto.ChannelGroup, "m1", []byte("hi"), 0, nil)

@@ -10,6 +10,7 @@ import (
 
 	"github.com/jindou-im/jindou/linearize"
 	"github.com/jindou-im/jindou/node"
+	"github.com/jindou-im/jindou/runtime"
 	"github.com/jindou-im/jindou/sim/world"
 )
 
@@ -20,13 +21,17 @@ import (
 // quietPhase heals everything, lets everyone reconnect and settle, sends a
 // last message to every channel, and checks.
 func (sw *seedWorld) quietPhase() {
-	sw.quiet = true
-	if !sw.n.Up() {
-		if err := sw.n.Start(); err != nil {
+	sw.quiet, sw.quietAt = true, sw.Now()
+	sw.HealAll()
+	for _, n := range sw.nodes {
+		if n.Up() {
+			continue
+		}
+		if err := n.Start(); err != nil {
 			sw.fail("quiet phase: %v", err)
 			return
 		}
-		sw.afterRestart(sw.n.ID())
+		sw.afterRestart(n.ID())
 	}
 	deadline := max(sw.Now(), sw.probeDue()) + nodeLiveness
 	settled := func() bool {
@@ -54,6 +59,9 @@ func (sw *seedWorld) quietPhase() {
 	sw.runUntil(deadline, func() bool { return settled() && sw.finalsDelivered() }, "every last message acknowledged and delivered")
 	sw.nodeCoverage()
 	sw.adminUnanswered()
+	if sw.cluster() {
+		sw.checkReplicas()
+	}
 	sw.checkStore()
 	sw.checkWebhooks(deadline)
 }
@@ -100,7 +108,7 @@ func (sw *seedWorld) checkStore() {
 	stored := map[node.ChannelKey][]*node.Message{}
 	for _, ch := range sw.channels {
 		login := sw.members[ch][0]
-		msgs, err := sw.n.SyncAll(login, ch)
+		msgs, err := sw.syncAll(login, ch)
 		if err != nil {
 			sw.fail("reading %s: %v", ch, err)
 			return
@@ -153,24 +161,61 @@ func (sw *seedWorld) checkStore() {
 	sw.checkHistory(stored)
 }
 
-// readAfterRestart reads every channel right after a restart, so that the
-// checker verifies then (not only at the end) that acknowledged sends
-// survived.
-func (sw *seedWorld) readAfterRestart() {
+// syncAll reads a channel's whole log through a random up node, retrying
+// cluster-transient errors.
+func (sw *seedWorld) syncAll(login string, ch node.ChannelKey) ([]*node.Message, error) {
+	for range setupAttempts - 1 {
+		n := sw.api()
+		if n == nil {
+			break
+		}
+		msgs, err := n.SyncAll(login, ch)
+		if !transient(err) {
+			return msgs, err
+		}
+		if err := sw.Sim.RunFor(retryDelay); err != nil {
+			return nil, err
+		}
+	}
+	return nil, fmt.Errorf("no node answered in %d attempts", setupAttempts)
+}
+
+// readAfterRestart reads every channel right after node id restarted,
+// through it, so that the checker verifies then (not only at the end) that
+// acknowledged sends survived. A read a cluster cannot answer yet is asked
+// again (its log is still checked as of the restart), through another
+// node if id crashed again.
+func (sw *seedWorld) readAfterRestart(id runtime.NodeID) {
 	at := sw.Now()
 	logs := make([]linearize.ChannelLog, len(sw.channels))
 	left := len(sw.channels)
-	for i, ch := range sw.channels {
-		sw.n.ReadLog(sw.members[ch][0], ch, func(msgs []*node.Message, err error) {
+	var read func(i, attempts int)
+	read = func(i, attempts int) {
+		ch := sw.channels[i]
+		n := sw.Node(id)
+		if !n.Up() {
+			n = sw.api()
+		}
+		if n == nil {
+			return
+		}
+		n.ReadLog(sw.members[ch][0], ch, func(msgs []*node.Message, err error) {
+			if transient(err) && attempts < setupAttempts {
+				sw.Sim.After(retryDelay, "read-after-restart", func() { read(i, attempts+1) })
+				return
+			}
 			if err != nil {
 				sw.fail("reading %s: %v", ch, err)
 				return
 			}
 			logs[i] = linearize.ChannelLog{Channel: ch.String(), Messages: world.HistoryMessages(msgs)}
 			if left--; left == 0 {
-				sw.History.Restarted(at, "n1", logs...)
+				sw.History.Restarted(at, fmt.Sprintf("n%d", id), logs...)
 			}
 		})
+	}
+	for i := range sw.channels {
+		read(i, 1)
 	}
 }
 

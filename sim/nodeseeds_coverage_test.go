@@ -16,68 +16,96 @@ import (
 // dedupeWindow draws the node's dedupe window from its own stream: in some
 // seeds short enough for the probe to outlive it. Retries of the run's
 // sends come within seconds (and a wall clock jump of at most 5s), well
-// inside it.
-func dedupeWindow(r *rand.Rand) time.Duration {
+// inside it; in a cluster, a retry may come after a request timeout and
+// the proposers' clocks differ by up to twice their jump (2s), so its
+// window is longer.
+func dedupeWindow(r *rand.Rand, cluster bool) time.Duration {
 	if r.IntN(2) == 0 {
+		if cluster {
+			return time.Duration(16+r.IntN(4)) * time.Second
+		}
 		return time.Duration(12+r.IntN(4)) * time.Second
 	}
 	return 0 // the default, a day
 }
 
-// startStats reads the node's counters every 250ms; a crash folds the last
-// reading of the incarnation into the base (counters start again at 0).
+// startStats reads every up node's counters every 250ms, and samples who
+// leads which slot in which term; a crash folds the last reading of the
+// incarnation into the base (counters start again at 0).
 func (sw *seedWorld) startStats() {
 	var next func()
 	next = func() {
 		if !sw.quiet {
 			sw.Sim.After(250*time.Millisecond, "stats", next)
 		}
-		sw.n.Submit(node.Stats{}, func(v any, err error) {
-			if err == nil {
-				sw.lastStats = v.(node.StatsReply)
-			}
-		})
+		for _, n := range sw.upNodes() {
+			n.Submit(node.Stats{}, func(v any, err error) {
+				if err == nil {
+					sw.lastStats[n.ID()] = v.(node.StatsReply)
+					sw.sampleLeaders(n.ID(), v.(node.StatsReply))
+				}
+			})
+		}
 	}
 	sw.Sim.After(250*time.Millisecond, "stats", next)
 }
 
-func (sw *seedWorld) foldStats() {
-	s, b := sw.lastStats, &sw.baseStats
+// foldStats adds node id's last reading to the base.
+func (sw *seedWorld) foldStats(id runtime.NodeID) {
+	s, b := sw.lastStats[id], &sw.baseStats
 	b.Resends += s.Resends
 	b.Kicks += s.Kicks
 	b.SharedCommits += s.SharedCommits
 	b.Duplicates += s.Duplicates
 	b.DedupeExpired += s.DedupeExpired
 	b.Compactions += s.Compactions
-	sw.lastStats = node.StatsReply{}
+	b.LeaderChanges += s.LeaderChanges
+	b.SnapshotsMade += s.SnapshotsMade
+	delete(sw.lastStats, id)
 }
 
-// beforeCrash is the plan's hook: what the crash will lose.
-func (sw *seedWorld) beforeCrash(runtime.NodeID) {
-	sw.foldStats()
-	sw.adminLost()
-	sw.probe.busy = false // asked again after the restart
+// beforeCrash is the plan's hook: what the crash of node id will lose —
+// the requests that went to it are asked again elsewhere, or after its
+// restart.
+func (sw *seedWorld) beforeCrash(id runtime.NodeID) {
+	sw.foldStats(id)
+	sw.adminLost(id)
+	if sw.probe.busy && sw.probe.on == id {
+		sw.probe.busy = false // asked again
+	}
+	sw.apiLost(id)
+	if sw.cluster() {
+		sw.Sim.After(retryDelay, "retry-lost", sw.retryLost)
+	}
 }
 
 // afterRestart is the plan's hook: reads right after the restart, and
 // what the crash left unanswered asked again.
-func (sw *seedWorld) afterRestart(runtime.NodeID) {
-	sw.readAfterRestart()
+func (sw *seedWorld) afterRestart(id runtime.NodeID) {
+	sw.readAfterRestart(id)
 	for _, u := range sw.users[:min(3, len(sw.users))] {
 		sw.readConversations(u.uid)
 	}
+	sw.retryLost()
+}
+
+// retryLost asks again what a crash lost.
+func (sw *seedWorld) retryLost() {
 	sw.adminNext()
 	sw.apiRetry()
 	sw.probeRetry()
 }
 
-// nodeCoverage adds the node's counters to the seed's coverage (at the
-// end, the node up).
+// nodeCoverage adds the nodes' counters to the seed's coverage (at the
+// end, every node up).
 func (sw *seedWorld) nodeCoverage() {
-	if v, err := sw.n.Call(node.Stats{}); err == nil {
-		sw.lastStats = v.(node.StatsReply)
+	for _, n := range sw.nodes {
+		if v, err := n.Call(node.Stats{}); err == nil {
+			sw.lastStats[n.ID()] = v.(node.StatsReply)
+			sw.sampleLeaders(n.ID(), v.(node.StatsReply))
+		}
+		sw.foldStats(n.ID())
 	}
-	sw.foldStats()
 	b, c := sw.baseStats, sw.res.coverage
 	c.Add(chaos.Resends, b.Resends)
 	c.Add(chaos.Kicks, b.Kicks)
@@ -85,6 +113,7 @@ func (sw *seedWorld) nodeCoverage() {
 	c.Add(chaos.DedupeHits, b.Duplicates)
 	c.Add(chaos.DedupeExpiry, b.DedupeExpired)
 	c.Add(chaos.Compactions, b.Compactions)
+	c.Add(chaos.Snapshots, b.SnapshotsMade)
 }
 
 // probe checks the dedupe window from the outside: a repeat of a stored
@@ -99,7 +128,8 @@ type probe struct {
 	stage int
 	seq   uint64
 	busy  bool
-	at    time.Duration // when the first send was answered
+	on    runtime.NodeID // the node of the send in flight
+	at    time.Duration  // when the first send was answered
 }
 
 const probeUID = "probe"
@@ -107,16 +137,21 @@ const probeUID = "probe"
 func (sw *seedWorld) startProbe(window time.Duration) {
 	p := &sw.probe
 	p.ch, p.window = node.ChannelKey{Type: proto.ChannelGroup, ID: "dedupe-probe"}, window
-	if _, err := sw.n.Call(node.ChannelUpsert{Channel: p.ch, Subscribers: []string{probeUID}}); err != nil {
+	if _, err := sw.setupCall(node.ChannelUpsert{Channel: p.ch, Subscribers: []string{probeUID}}); err != nil {
 		sw.fail("creating %s: %v", p.ch, err)
 	}
 	sw.Sim.After(300*time.Millisecond, "probe", sw.probeRetry)
 }
 
-// probeDue is when the probe's repeat after the window is due (0: none).
+// probeDue is when the probe's repeat after the window is due (0: none):
+// past the window by more than the nodes' clocks may differ.
 func (sw *seedWorld) probeDue() time.Duration {
 	if p := &sw.probe; p.window > 0 && p.stage < 3 {
-		return p.at + p.window + 6*time.Second
+		margin := 6 * time.Second
+		if sw.cluster() {
+			margin = 8 * time.Second // the nodes' clocks differ by up to 4s
+		}
+		return p.at + p.window + margin
 	}
 	return 0
 }
@@ -126,15 +161,21 @@ func (sw *seedWorld) probeDone() bool { return sw.probe.stage == 3 }
 
 func (sw *seedWorld) probeRetry() {
 	p := &sw.probe
-	if p.busy || p.stage == 3 || !sw.n.Up() {
+	n := sw.api()
+	if p.busy || p.stage == 3 || n == nil {
 		return
 	}
 	if due := sw.probeDue(); p.stage == 2 && sw.Now() < due {
 		sw.Sim.At(due, "probe", sw.probeRetry)
 		return
 	}
-	p.busy = sw.n.Submit(node.SendMessage{FromUID: probeUID, Channel: p.ch, ClientMsgNo: "probe-1", Payload: []byte("probe")}, func(v any, err error) {
+	p.on = n.ID()
+	p.busy = n.Submit(node.SendMessage{FromUID: probeUID, Channel: p.ch, ClientMsgNo: "probe-1", Payload: []byte("probe")}, func(v any, err error) {
 		p.busy = false
+		if transient(err) {
+			sw.Sim.After(retryDelay, "probe", sw.probeRetry)
+			return
+		}
 		if err != nil {
 			sw.fail("dedupe probe, stage %d: %v", p.stage, err)
 			p.stage = 3

@@ -8,6 +8,7 @@ import (
 	"github.com/jindou-im/jindou/chaos"
 	"github.com/jindou-im/jindou/linearize"
 	"github.com/jindou-im/jindou/node"
+	"github.com/jindou-im/jindou/runtime"
 )
 
 // What a node seed does over the API besides the users' traffic: history
@@ -26,14 +27,15 @@ func (sw *seedWorld) startReader() {
 		if !sw.quiet {
 			sw.Sim.After(time.Duration(20+r.IntN(300))*time.Millisecond, "read", next)
 		}
-		if !sw.n.Up() {
+		n := sw.api()
+		if n == nil {
 			return
 		}
 		ch := sw.channels[r.IntN(len(sw.channels))]
 		sw.reads++
 		client := fmt.Sprintf("reader/%d", sw.reads)
 		if r.IntN(3) == 0 {
-			sw.n.Record(client, node.MaxSeq{Channel: ch}, nil)
+			n.Record(client, node.MaxSeq{Channel: ch}, nil)
 			return
 		}
 		req := node.MessageSync{LoginUID: sw.members[ch][0], Channel: ch, PullMode: r.IntN(2), Limit: 1 + r.IntN(30)}
@@ -56,7 +58,7 @@ func (sw *seedWorld) startReader() {
 				req.End = 0
 			}
 		}
-		sw.n.Record(client, req, func(v any, err error) {
+		n.Record(client, req, func(v any, err error) {
 			if err == nil && v.(node.SyncReply).More == 1 {
 				sw.res.coverage.Add(chaos.CutPages, 1)
 			}
@@ -78,7 +80,11 @@ func (sw *seedWorld) startConversationReader() {
 		if r.IntN(4) == 0 && len(u.targets) > 0 {
 			ch := u.targets[r.IntN(len(u.targets))].key
 			call := sw.Now()
-			sw.n.Submit(node.ConversationUpdate{UID: u.uid, Channel: ch, Op: "clear"}, func(_ any, err error) {
+			n := sw.api()
+			if n == nil {
+				return
+			}
+			n.Submit(node.ConversationUpdate{UID: u.uid, Channel: ch, Op: "clear"}, func(_ any, err error) {
 				if err == nil {
 					sw.History.UnreadCleared(call, sw.Now(), u.uid, ch.String())
 				}
@@ -93,7 +99,14 @@ func (sw *seedWorld) startConversationReader() {
 // readConversations reads uid's conversation list into the history.
 func (sw *seedWorld) readConversations(uid string) {
 	call := sw.Now()
-	sw.n.Submit(node.ConversationSync{UID: uid, MsgCount: 1}, func(v any, err error) {
+	n := sw.api()
+	if n == nil {
+		return
+	}
+	n.Submit(node.ConversationSync{UID: uid, MsgCount: 1}, func(v any, err error) {
+		if transient(err) {
+			return // no leader within reach: nothing read
+		}
 		if err != nil {
 			sw.fail("conversations of %s: %v", uid, err)
 			return
@@ -114,6 +127,8 @@ type apiSend struct {
 	req      node.SendMessage
 	attempts int
 	done     bool
+	// on is the node of the attempt in flight (0: none).
+	on runtime.NodeID
 }
 
 // startAPISender sends over the API as members of the groups, with
@@ -136,8 +151,24 @@ func (sw *seedWorld) startAPISender() {
 }
 
 func (sw *seedWorld) apiAttempt(s *apiSend) {
+	n := sw.api()
+	if n == nil {
+		return // asked again after a restart
+	}
 	s.attempts++
-	sw.n.Record(fmt.Sprintf("api/%d/%d", s.n, s.attempts), s.req, func(_ any, err error) {
+	s.on = n.ID()
+	n.Record(fmt.Sprintf("api/%d/%d", s.n, s.attempts), s.req, func(_ any, err error) {
+		s.on = 0
+		if transient(err) {
+			// Unknown (the history says so): asked again with the same
+			// client_msg_no.
+			sw.Sim.After(retryDelay, "api-retry", func() {
+				if !s.done && s.on == 0 {
+					sw.apiAttempt(s)
+				}
+			})
+			return
+		}
 		if err != nil {
 			sw.fail("API send %s as %s to %s: %v", s.req.ClientMsgNo, s.req.FromUID, s.req.Channel, err)
 		}
@@ -148,12 +179,20 @@ func (sw *seedWorld) apiAttempt(s *apiSend) {
 	})
 }
 
-// apiRetry resends, after a restart, the API sends whose answer the crash
-// lost.
+// apiRetry resends the API sends whose answer a crash lost.
 func (sw *seedWorld) apiRetry() {
 	for _, s := range sw.apiSends {
-		if !s.done {
+		if !s.done && s.on == 0 {
 			sw.apiAttempt(s)
+		}
+	}
+}
+
+// apiLost: node id crashed with the API sends in flight there.
+func (sw *seedWorld) apiLost(id runtime.NodeID) {
+	for _, s := range sw.apiSends {
+		if s.on == id {
+			s.on = 0
 		}
 	}
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/jindou-im/jindou/linearize"
 	"github.com/jindou-im/jindou/node"
 	"github.com/jindou-im/jindou/node/proto"
+	"github.com/jindou-im/jindou/runtime"
 )
 
 // Permission changes during traffic: the rule channels, whose subscribers,
@@ -30,8 +31,11 @@ type ruleChannel struct {
 // until it is answered (again after a crash: every change is idempotent).
 type admin struct {
 	queue []adminChange
-	// busy: the head of the queue is submitted and unanswered.
-	busy bool
+	// busy: the head of the queue is submitted and unanswered, on node
+	// on since attemptAt.
+	busy      bool
+	on        runtime.NodeID
+	attemptAt time.Duration
 }
 
 type adminChange struct {
@@ -62,7 +66,7 @@ func (sw *seedWorld) makeRuleChannels() {
 			subs = []string{sw.users[0].uid}
 			rc.involved = append(rc.involved, sw.users[0].uid)
 		}
-		if _, err := sw.n.Call(node.ChannelUpsert{Channel: rc.key, Subscribers: subs}); err != nil {
+		if _, err := sw.setupCall(node.ChannelUpsert{Channel: rc.key, Subscribers: subs}); err != nil {
 			sw.fail("creating %s: %v", rc.key, err)
 		}
 		sw.History.Modelled(rc.key.String(), linearize.ChannelRules{Exists: true, Subscribers: subs})
@@ -162,10 +166,12 @@ func (sw *seedWorld) step(st chaos.Step) {
 	sw.adminNext()
 }
 
-// adminNext submits the head of the queue, unless it is in flight.
+// adminNext submits the head of the queue to a random up node, unless
+// it is in flight.
 func (sw *seedWorld) adminNext() {
 	a := &sw.admin
-	if a.busy || len(a.queue) == 0 || !sw.n.Up() {
+	n := sw.api()
+	if a.busy || len(a.queue) == 0 || n == nil {
 		return
 	}
 	c := &a.queue[0]
@@ -173,8 +179,15 @@ func (sw *seedWorld) adminNext() {
 		c.first = sw.Now()
 	}
 	c.calls++
-	a.busy = sw.n.Submit(c.req, func(_ any, err error) {
+	a.on, a.attemptAt = n.ID(), sw.Now()
+	a.busy = n.Submit(c.req, func(_ any, err error) {
 		a.busy = false
+		if transient(err) {
+			// It may take effect later still: asked again.
+			sw.attemptUnknown(c, a.attemptAt)
+			sw.Sim.After(retryDelay, "admin-retry", sw.adminNext)
+			return
+		}
 		if err != nil {
 			sw.fail("workload step %q: %v", c.step, err)
 		} else {
@@ -188,9 +201,27 @@ func (sw *seedWorld) adminNext() {
 	})
 }
 
-// adminLost: the node crashed; what was in flight is asked again once it
-// is back (adminNext).
-func (sw *seedWorld) adminLost() { sw.admin.busy = false }
+// attemptUnknown records that an attempt of c made at at has an unknown
+// outcome: in a cluster it may still take effect at any later time (the
+// proposal waits for a leader), after the retry's. One node applies
+// what a crash left in its log on restart, before the retry: the change's
+// interval from its first call covers it.
+func (sw *seedWorld) attemptUnknown(c *adminChange, at time.Duration) {
+	if c.rule != nil && sw.cluster() {
+		sw.History.RuleChanged(at, linearize.Forever, *c.rule)
+	}
+}
+
+// adminLost: node id crashed; what was in flight there is asked again
+// (adminNext, after the crash in a cluster, after the restart on one
+// node).
+func (sw *seedWorld) adminLost(id runtime.NodeID) {
+	a := &sw.admin
+	if a.busy && a.on == id {
+		a.busy = false
+		sw.attemptUnknown(&a.queue[0], a.attemptAt)
+	}
+}
 
 // adminUnanswered records the changes never answered: they may have taken
 // effect any time after their first call.

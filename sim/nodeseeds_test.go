@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime/debug"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -14,19 +15,24 @@ import (
 	"github.com/jindou-im/jindou/linearize"
 	"github.com/jindou-im/jindou/node"
 	"github.com/jindou-im/jindou/node/proto"
+	"github.com/jindou-im/jindou/runtime"
 	"github.com/jindou-im/jindou/sim"
 	"github.com/jindou-im/jindou/sim/world"
 )
 
 // TestSeeds runs the whole node under one seeded world per seed: the seed
-// draws the node's shape, the links, disk and clock, dozens of users in
-// person and group chats, their disconnects and idempotent retries, and
-// node crashes in the middle of traffic. Then a quiet phase: everyone
+// draws a cluster of 1-5 nodes (mostly 3) and its shape, the disks and
+// clocks, dozens of users in person and group chats on random nodes, their
+// disconnects and idempotent retries, and faults in the middle of traffic:
+// crashes of any node, whole-cluster power loss, partitions and faulty
+// links. Then a quiet phase: everything healed and up, everyone
 // reconnects, retries what is unknown, and sends a last message to each of
 // its channels. Checked: every acknowledged send is stored at its seq, once;
 // seqs have no gaps; no client_msg_no is stored twice; retries get the
 // original seq; what clients received matches the store, in seq order per
-// connection; every user received every last message of its channels.
+// connection; every user received every last message of its channels; at
+// most one node led a slot in a term; every slot's replicas reach one
+// applied index with one state digest.
 func TestSeeds(t *testing.T) {
 	first, n := seedRange()
 	counter := chaos.NewCounter()
@@ -44,21 +50,30 @@ func TestSeeds(t *testing.T) {
 	// happened, in a set of seeds means it was switched off by mistake:
 	// the seeds would prove nothing about it.
 	if n >= 20 {
-		if missing := counter.Missing(singleNodeFaults); len(missing) > 0 {
+		want := singleNodeFaults
+		if n >= 50 {
+			want = append(slices.Clone(want), clusterFaults()...)
+		}
+		if missing := counter.Missing(want); len(missing) > 0 {
 			t.Errorf("in %d seeds these fault classes never fired: %v (fired: %s)", n, missing, counter)
 		}
-		if missing := counter.MissingFeatures(chaos.NodeSeedFeatures); len(missing) > 0 {
+		features := chaos.NodeSeedFeatures
+		if n >= 50 {
+			features = append(slices.Clone(features), chaos.ClusterSeedFeatures...)
+		}
+		if missing := counter.MissingFeatures(features); len(missing) > 0 {
 			t.Errorf("in %d seeds these workload features never happened: %v (counted: %s)", n, missing, counter)
 		}
 	}
 	t.Logf("faults fired and features covered: %s", counter)
 }
 
-// TestKeptSeeds reruns the seeds that once caught a bug (sim/testdata/seeds).
+// TestKeptSeeds reruns the seeds that once caught a bug (sim/testdata/seeds),
+// each with the cluster size its line gives ("16 nodes=1"; none: drawn).
 func TestKeptSeeds(t *testing.T) {
 	counter := chaos.NewCounter()
-	for _, seed := range keptSeeds(t) {
-		runAndReportSeed(t, t, seed, counter, seedOpts{})
+	for _, k := range keptSeeds(t) {
+		runAndReportSeed(t, t, k.seed, counter, seedOpts{nodes: k.nodes})
 	}
 }
 
@@ -69,22 +84,34 @@ var singleNodeFaults = []chaos.Class{
 	chaos.ReceiverDown, chaos.ReceiverError, chaos.ReceiverSlow,
 }
 
-func keptSeeds(t *testing.T) []uint64 {
+// keptSeed is a line of testdata/seeds: a seed, and the cluster size it
+// runs with (0: drawn).
+type keptSeed struct {
+	seed  uint64
+	nodes int
+}
+
+func keptSeeds(t *testing.T) []keptSeed {
 	data, err := os.ReadFile(filepath.Join("testdata", "seeds"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	var seeds []uint64
+	var seeds []keptSeed
 	for _, line := range strings.Split(string(data), "\n") {
 		line, _, _ = strings.Cut(line, "#")
 		if line = strings.TrimSpace(line); line == "" {
 			continue
 		}
-		var seed uint64
-		if _, err := fmt.Sscan(line, &seed); err != nil {
-			t.Fatalf("testdata/seeds: %q: %v", line, err)
+		var k keptSeed
+		fields := strings.Fields(line)
+		_, err := fmt.Sscan(fields[0], &k.seed)
+		if err == nil && len(fields) > 1 {
+			_, err = fmt.Sscanf(fields[1], "nodes=%d", &k.nodes)
 		}
-		seeds = append(seeds, seed)
+		if err != nil || len(fields) > 2 || k.nodes < 0 || k.nodes > 5 {
+			t.Fatalf("testdata/seeds: %q: want a seed and an optional nodes=1..5 (%v)", line, err)
+		}
+		seeds = append(seeds, k)
 	}
 	return seeds
 }
@@ -104,6 +131,8 @@ type seedOpts struct {
 	watch func(*seedWorld)
 	// quiet: print no seed line (the shrinker's runs).
 	quiet bool
+	// nodes, if not 0, is the cluster's size instead of the drawn one.
+	nodes int
 }
 
 // runAndReportSeed runs one seed and reports its failures to rep: every
@@ -112,10 +141,10 @@ type seedOpts struct {
 func runAndReportSeed(t *testing.T, rep seedReporter, seed uint64, counter *chaos.Counter, opts seedOpts) *nodeSeedResult {
 	r := runNodeSeed(t, seed, counter, opts)
 	if !opts.quiet {
-		fmt.Printf("seed=%d trace=%016x users=%d groups=%d ops=%d sends=%d acked=%d unknown=%d crashes=%d restarts=%d disconnects=%d faults=%d steps=%d events=%d virtual=%v wall=%v check=%v %s\n",
-			seed, r.trace, r.users, r.groups, r.report.Ops, r.sends, r.acked, r.unknown, r.stats.Crashes, r.stats.Restarts,
+		fmt.Printf("seed=%d trace=%016x users=%d nodes=%d partitions=%d crashes=%d leader_changes=%d groups=%d ops=%d sends=%d acked=%d unknown=%d restarts=%d disconnects=%d faults=%d steps=%d events=%d virtual=%v wall=%v check=%v %s\n",
+			seed, r.trace, r.users, r.nodes, r.partitions, r.stats.Crashes, r.leaderChanges, r.groups, r.report.Ops, r.sends, r.acked, r.unknown, r.stats.Restarts,
 			r.disconnects, len(r.plan.Faults()), len(r.plan.Steps()), r.stats.Events, r.virtual, r.wall.Round(time.Millisecond),
-			r.report.CheckDuration.Round(time.Millisecond), r.coverage.Line(chaos.NodeSeedFeatures))
+			r.report.CheckDuration.Round(time.Millisecond), r.coverage.Line(append(slices.Clone(chaos.NodeSeedFeatures), chaos.ClusterSeedFeatures...)))
 	}
 	if len(r.failures) == 0 {
 		return r
@@ -131,7 +160,7 @@ func runAndReportSeed(t *testing.T, rep seedReporter, seed uint64, counter *chao
 	if r.report.Visualization != "" {
 		rep.Errorf("seed %d: porcupine visualization: %s", seed, r.report.Visualization)
 	}
-	rep.Errorf("replay: go test ./sim -run '^TestSeeds$' -seed=%d -v\n  with an edited plan: -plan='%s'\n  shrunk: -shrink", seed, r.plan)
+	rep.Errorf("replay: go test ./sim -run '^TestSeeds$' -seed=%d%s -v\n  with an edited plan: -plan='%s'\n  shrunk: -shrink", seed, nodesFlagText(opts.nodes), r.plan)
 	return r
 }
 
@@ -143,6 +172,9 @@ type nodeSeedResult struct {
 	users, groups                      int
 	sends, acked, unknown, disconnects int
 	stats                              sim.Stats
+	nodes, partitions                  int
+	leaderChanges                      int64
+	converged                          bool
 	virtual, wall                      time.Duration
 	failures                           []string
 }
@@ -158,15 +190,22 @@ const (
 // seedWorld is the state of one node seed.
 type seedWorld struct {
 	*world.World
-	n     *world.Node
-	env   *rand.Rand
-	users []*seedUser
+	nodes []*world.Node
+	shape clusterShape
+	// apiPick draws the node of each API call, clientPick the node of each
+	// client's dial.
+	apiPick, clientPick *rand.Rand
+	env                 *rand.Rand
+	users               []*seedUser
 	// members of each stored channel.
 	members  map[node.ChannelKey][]string
 	channels []node.ChannelKey
 	quiet    bool
-	res      *nodeSeedResult
-	counter  *chaos.Counter
+	// quietAt is when the quiet phase began (in a cluster, delivery
+	// liveness is checked from then on).
+	quietAt time.Duration
+	res     *nodeSeedResult
+	counter *chaos.Counter
 	// conns numbers client connections for the history.
 	conns int
 	reads int
@@ -179,9 +218,12 @@ type seedWorld struct {
 	rpcDevices   []*seedRPCDevice
 	apiSends     []*apiSend
 	probe        probe
-	// lastStats is the node's counters last read in this incarnation;
-	// baseStats sums those of the incarnations before.
-	lastStats, baseStats node.StatsReply
+	// lastStats is each node's counters last read in its incarnation;
+	// baseStats sums those of the incarnations before, over every node.
+	lastStats map[runtime.NodeID]node.StatsReply
+	baseStats node.StatsReply
+	// leaders is who led each slot in each term, as sampled.
+	leaders map[slotTerm]runtime.NodeID
 }
 
 func (sw *seedWorld) fail(format string, args ...any) {
@@ -242,24 +284,38 @@ func runNodeSeed(t *testing.T, seed uint64, counter *chaos.Counter, opts seedOpt
 	w := world.New(t, seed)
 	env := rand.New(w.Sim.Rand("world"))
 	sw := &seedWorld{World: w, env: env, members: map[node.ChannelKey][]string{}, res: &nodeSeedResult{coverage: chaos.Coverage{}},
-		counter: counter, tailSeen: map[node.ChannelKey]uint64{}}
+		counter: chaos.NewCounter(), tailSeen: map[node.ChannelKey]uint64{}, lastStats: map[runtime.NodeID]node.StatsReply{},
+		leaders: map[slotTerm]runtime.NodeID{}, quietAt: linearize.Forever, apiPick: rand.New(w.Sim.Rand("api-node")), clientPick: rand.New(w.Sim.Rand("client-node"))}
 	defer func() {
 		if p := recover(); p != nil {
 			sw.fail("panic: %v\n%s", p, panicStack())
 			res = sw.finish(start)
 		}
+		counter.Merge(sw.counter)
 	}()
+	sw.shape = drawShape(rand.New(w.Sim.Rand("cluster")))
+	if opts.nodes > 0 {
+		sw.shape.nodes = opts.nodes
+	}
+	sw.res.nodes = sw.shape.nodes
 	// Each draw of the node's shape beyond the first ones has its own
 	// stream: a new draw must not shift the rest of the world.
-	window := dedupeWindow(rand.New(w.Sim.Rand("dedupe")))
+	window := dedupeWindow(rand.New(w.Sim.Rand("dedupe")), sw.shape.nodes > 1)
 	cfg := node.Config{
 		Slots: 1 + env.IntN(64), SlotLoops: 1 + env.IntN(3), GatewayLoops: 1 + env.IntN(3),
 		ResendInterval: time.Duration(1+env.IntN(5)) * time.Second, IdleTimeout: time.Minute,
 		CompactLogAfter: []int{4, 16, 64, 10000}[rand.New(w.Sim.Rand("compaction")).IntN(4)],
-		DedupeWindow:    window,
+		DedupeWindow:    window, ReplicaCount: sw.shape.replicas,
 	}
 	outages := sw.setupWebhooks(&cfg)
-	sw.n = w.AddNode(1, cfg)
+	if sw.shape.nodes > 1 {
+		cfg.SendTimeout, cfg.RequestTimeout = clusterRequestTimeout, clusterRequestTimeout
+		// Every slot loop drives each of its slots at every turn, and each
+		// slot has R replicas heartbeating: a cluster's seed draws fewer
+		// slots (1-16) to keep its cost near a one-node seed's.
+		cfg.Slots = 1 + (cfg.Slots-1)/clusterSlotsDivisor
+	}
+	sw.nodes = w.AddCluster(sw.shape.nodes, cfg)
 	sw.makeUsers(12 + env.IntN(30))
 	sw.makeRuleChannels()
 	sw.makeDevices()
@@ -268,12 +324,18 @@ func runNodeSeed(t *testing.T, seed uint64, counter *chaos.Counter, opts seedOpt
 	// The faults start once the channels exist.
 	plan := opts.plan
 	if plan == nil {
-		plan = chaos.DrawSingleNode(rand.New(w.Sim.Rand("faults")), chaos.PlanConfig{Node: 1, Duration: nodeSafety - 2*time.Second, MaxCrash: 3})
+		faults := rand.New(w.Sim.Rand("faults"))
+		if sw.shape.nodes == 1 {
+			plan = chaos.DrawSingleNode(faults, chaos.PlanConfig{Node: 1, Duration: nodeSafety - 2*time.Second, MaxCrash: 3})
+		} else {
+			plan = chaos.DrawCluster(faults, chaos.ClusterConfig{Nodes: sw.shape.nodes, Slots: cfg.Slots, Duration: nodeSafety - 2*time.Second, MaxCrash: 3,
+				NoDupReorder: !*linkDupReorder})
+		}
 		plan = append(plan, sw.drawSteps(rand.New(w.Sim.Rand("steps")))...)
 		plan = append(plan, outages...)
 	}
 	sw.res.plan = plan
-	w.Schedule(plan, world.Hooks{BeforeCrash: sw.beforeCrash, AfterRestart: sw.afterRestart, Step: sw.step}, counter)
+	w.Schedule(plan, world.Hooks{BeforeCrash: sw.beforeCrash, AfterRestart: sw.afterRestart, Step: sw.step}, sw.counter)
 	sw.connectUsers()
 	sw.connectDevices()
 	sw.connectRPCDevices()
@@ -289,8 +351,8 @@ func runNodeSeed(t *testing.T, seed uint64, counter *chaos.Counter, opts seedOpt
 		return sw.finish(start)
 	}
 	sw.quietPhase()
-	counter.AddDiskErrors(w.Sim.Stats().DiskErrors)
-	counter.Covered(sw.res.coverage)
+	sw.counter.AddDiskErrors(w.Sim.Stats().DiskErrors)
+	sw.counter.Covered(sw.res.coverage)
 	return sw.finish(start)
 }
 
@@ -307,6 +369,8 @@ func panicStack() string {
 func (sw *seedWorld) finish(start time.Time) *nodeSeedResult {
 	sw.res.trace, sw.res.stats, sw.res.virtual, sw.res.wall = sw.Sim.TraceHash(), sw.Sim.Stats(), sw.Now(), time.Since(start)
 	sw.res.users = len(sw.users)
+	sw.res.partitions = partitions(sw.counter)
+	sw.res.leaderChanges = sw.baseStats.LeaderChanges
 	for _, u := range sw.users {
 		for _, cmn := range u.order {
 			sw.res.sends++

@@ -21,7 +21,7 @@ func (sw *seedWorld) makeUsers(n int) {
 		uid := fmt.Sprintf("u%d", i)
 		u := &seedUser{sw: sw, uid: uid, rng: rand.New(sw.Sim.Rand("user/" + uid)), rrng: rand.New(sw.Sim.Rand("rules/" + uid)), sends: map[string]*sendRec{},
 			got: map[node.ChannelKey]map[uint64]int64{}}
-		u.c = sw.NewClient(world.ClientSpec{UID: uid, Device: "d", Flag: proto.DeviceFlag(sw.env.IntN(3)), Version: uint8(2 + sw.env.IntN(5))})
+		u.c = sw.NewClient(world.ClientSpec{UID: uid, Device: "d", Flag: proto.DeviceFlag(sw.env.IntN(3)), Version: uint8(2 + sw.env.IntN(5)), Pick: sw.clientNode})
 		sw.users = append(sw.users, u)
 	}
 	sw.res.groups = 1 + sw.env.IntN(5)
@@ -38,7 +38,7 @@ func (sw *seedWorld) makeUsers(n int) {
 				u.targets = append(u.targets, target{addr: key.ID, typ: typ, key: key})
 			}
 		}
-		if _, err := sw.n.Call(node.ChannelUpsert{Channel: key, Subscribers: uids}); err != nil {
+		if _, err := sw.setupCall(node.ChannelUpsert{Channel: key, Subscribers: uids}); err != nil {
 			sw.fail("creating %s: %v", key, err)
 		}
 		sw.members[key] = uids
@@ -90,6 +90,12 @@ func (u *seedUser) start(interval time.Duration) {
 		c.Loop().After(time.Duration(20+u.rng.IntN(500))*time.Millisecond, "connect")
 	}
 	c.OnTimer = func(tag any) {
+		if r, ok := tag.(retryTag); ok {
+			if rec := u.sends[r.cmn]; c.Ready && !rec.inflight && !rec.acked {
+				u.attempt(rec)
+			} // else: the next CONNACK retries it
+			return
+		}
 		switch tag {
 		case "connect":
 			if !c.Open {
@@ -127,6 +133,9 @@ func (u *seedUser) start(interval time.Duration) {
 	c.Loop().After(time.Duration(1+u.rng.IntN(10))*time.Second, "drop")
 }
 
+// retryTag is the timer of a send's retry after an unknown outcome.
+type retryTag struct{ cmn string }
+
 func (u *seedUser) connect() {
 	u.sw.conns++
 	u.conn = fmt.Sprintf("%s#%d", u.uid, u.sw.conns)
@@ -137,12 +146,20 @@ func (u *seedUser) connect() {
 
 // offline records, for the liveness check, that the connection was an
 // online subscriber of the user's channels until now.
+// In a cluster only the quiet phase counts: while partitioned, a node
+// cannot deliver to its connections what the others store.
 func (u *seedUser) offline(until time.Duration) {
 	if u.onlineAt < 0 {
 		return
 	}
-	for _, t := range u.targets {
-		u.sw.History.Subscribed(u.conn, t.key.String(), u.onlineAt, until)
+	from := u.onlineAt
+	if u.sw.cluster() {
+		from = max(from, u.sw.quietAt)
+	}
+	if from < until {
+		for _, t := range u.targets {
+			u.sw.History.Subscribed(u.conn, t.key.String(), from, until)
+		}
 	}
 	u.onlineAt = -1
 }
@@ -185,6 +202,13 @@ func (u *seedUser) onSendack(s *world.Sent, a *proto.Sendack) {
 		u.sw.History.Failed(rec.op, now, name)
 		rec.refused = true
 		u.sw.res.coverage.Add(chaos.Refusals, 1)
+		return
+	}
+	if a.ReasonCode == proto.ReasonSystemError && u.sw.cluster() {
+		// The slot's leader was out of reach (SendTimeout): the outcome is
+		// unknown; the retry has the same client_msg_no.
+		u.sw.History.Unknown(rec.op, now)
+		u.c.Loop().After(retryDelay, retryTag{rec.cmn})
 		return
 	}
 	if a.ReasonCode != proto.ReasonSuccess {

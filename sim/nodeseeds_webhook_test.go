@@ -53,7 +53,7 @@ func (sw *seedWorld) checkWebhooks(deadline time.Duration) {
 	rcv.Mode = world.ReceiverUp
 	stored := map[node.ChannelKey][]*node.Message{}
 	for _, ch := range sw.channels {
-		msgs, err := sw.n.SyncAll(sw.members[ch][0], ch)
+		msgs, err := sw.syncAll(sw.members[ch][0], ch)
 		if err != nil {
 			sw.fail("webhook check: reading %s: %v", ch, err)
 			return

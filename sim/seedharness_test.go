@@ -9,7 +9,9 @@ import (
 
 	"github.com/cockroachdb/pebble/v2/vfs"
 	"github.com/jindou-im/jindou/chaos"
+	"github.com/jindou-im/jindou/node"
 	"github.com/jindou-im/jindou/node/proto"
+	"github.com/jindou-im/jindou/runtime"
 	"github.com/jindou-im/jindou/sim/world"
 )
 
@@ -35,10 +37,11 @@ func TestFailingSeedsAreReportedAndTheOthersStillRun(t *testing.T) {
 		// its restart's Start fails.
 		1: func(sw *seedWorld) {
 			sw.Sim.At(time.Second, "unopenable-restart", func() {
-				if sw.n.Up() {
-					sw.n.Crash(100)
+				n := sw.nodes[0]
+				if n.Up() {
+					n.Crash(100)
 				}
-				fs := sw.n.Proc().FS()
+				fs := n.Proc().FS()
 				if err := fs.RemoveAll("data"); err != nil {
 					t.Errorf("removing the data directory: %v", err)
 				}
@@ -48,7 +51,7 @@ func TestFailingSeedsAreReportedAndTheOthersStillRun(t *testing.T) {
 				} else {
 					f.Close()
 				}
-				if sw.n.Start() == nil {
+				if n.Start() == nil {
 					t.Error("a node whose data directory is a file started")
 				}
 			})
@@ -86,5 +89,21 @@ func TestFailingSeedsAreReportedAndTheOthersStillRun(t *testing.T) {
 	}
 	if r := results[3]; len(reports[3].lines) > 0 || r.acked == 0 || r.report.Ops == 0 {
 		t.Errorf("the seed after the failures: %d acked, %d operations checked, report:\n%s", r.acked, r.report.Ops, reports[3])
+	}
+}
+
+// Two nodes that say they lead one slot in one term are a seed's failure;
+// one node leading it again in a later term, or two slots, are not.
+func TestTwoLeadersOfASlotInATermAreASeedsFailure(t *testing.T) {
+	sw := &seedWorld{World: world.New(t, 1), res: &nodeSeedResult{}, leaders: map[slotTerm]runtime.NodeID{}}
+	sw.sampleLeaders(1, node.StatsReply{LedSlots: []int{0, 3}, LedTerms: []uint64{2, 2}})
+	sw.sampleLeaders(2, node.StatsReply{LedSlots: []int{0}, LedTerms: []uint64{3}})
+	sw.sampleLeaders(1, node.StatsReply{LedSlots: []int{3}, LedTerms: []uint64{2}})
+	if len(sw.res.failures) != 0 {
+		t.Fatalf("failures for leaders in distinct terms: %v", sw.res.failures)
+	}
+	sw.sampleLeaders(3, node.StatsReply{LedSlots: []int{3}, LedTerms: []uint64{2}})
+	if len(sw.res.failures) != 1 || !strings.Contains(sw.res.failures[0], "slot 3 has two leaders in term 2: nodes 1 and 3") {
+		t.Fatalf("failures: %v", sw.res.failures)
 	}
 }

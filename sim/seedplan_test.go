@@ -15,20 +15,33 @@ import (
 
 var (
 	planFlag   = flag.String("plan", "", "TestSeeds: run -seed with this plan (its faults and workload steps, as a failure prints it) instead of the one it draws")
+	nodesFlag  = flag.Int("nodes", 0, "TestSeeds: run the seeds with clusters of this size (1-5) instead of the drawn one")
 	shrinkFlag = flag.Bool("shrink", false, "TestSeeds: for a failing seed, drop the plan's faults and workload steps one at a time while the failure persists, and print the smallest plan that still fails")
 )
 
 // planFlags reads -plan: the options of the seeds, and whether one seed is
 // replayed with a given plan.
 func planFlags(t *testing.T) (seedOpts, bool) {
+	if *nodesFlag < 0 || *nodesFlag > 5 {
+		t.Fatalf("-nodes=%d: want 1 to 5", *nodesFlag)
+	}
 	if *planFlag == "" {
-		return seedOpts{}, false
+		return seedOpts{nodes: *nodesFlag}, false
 	}
 	p, err := chaos.ParsePlan(*planFlag)
 	if err != nil {
 		t.Fatalf("-plan: %v", err)
 	}
-	return seedOpts{plan: p}, true
+	return seedOpts{plan: p, nodes: *nodesFlag}, true
+}
+
+// nodesFlagText is the -nodes flag that replays a seed run with nodes
+// (0: drawn, no flag).
+func nodesFlagText(nodes int) string {
+	if nodes == 0 {
+		return ""
+	}
+	return fmt.Sprintf(" -nodes=%d", nodes)
 }
 
 // failureSignature is what a failure is, without its times and numbers:
@@ -70,18 +83,18 @@ func shrinkPlan(plan chaos.Plan, fails func(chaos.Plan) bool) (chaos.Plan, int) 
 
 // shrinkSeed shrinks a failing seed's plan and prints the result.
 func shrinkSeed(t *testing.T, seed uint64, plan chaos.Plan) {
-	first := runNodeSeed(t, seed, chaos.NewCounter(), seedOpts{plan: plan})
+	first := runNodeSeed(t, seed, chaos.NewCounter(), seedOpts{plan: plan, nodes: *nodesFlag})
 	sig := failureSignature(first.failures)
 	if sig == "" {
 		t.Logf("seed %d: shrink: it does not fail again with its plan", seed)
 		return
 	}
 	small, runs := shrinkPlan(plan, func(p chaos.Plan) bool {
-		r := runNodeSeed(t, seed, chaos.NewCounter(), seedOpts{plan: p, quiet: true})
+		r := runNodeSeed(t, seed, chaos.NewCounter(), seedOpts{plan: p, quiet: true, nodes: *nodesFlag})
 		return failureSignature(r.failures) == sig
 	})
 	fmt.Printf("shrink: seed %d fails (%q) with %d of its %d plan entries (%d faults, %d steps), after %d runs:\n%s",
 		seed, sig, len(small), len(plan), len(small.Faults()), len(small.Steps()), runs, small.Lines())
-	fmt.Printf("replay: go test -tags jindou_invariants ./sim -run '^TestSeeds$' -seed=%d -plan='%s' -v\n", seed, small)
+	fmt.Printf("replay: go test -tags jindou_invariants ./sim -run '^TestSeeds$' -seed=%d%s -plan='%s' -v\n", seed, nodesFlagText(*nodesFlag), small)
 	t.Errorf("seed %d: smallest failing plan: %s", seed, small)
 }

@@ -29,6 +29,9 @@ type ClientSpec struct {
 	// Node is the node it dials (zero: the lowest id added when it dials;
 	// node 1 if there is none, which refuses the connection).
 	Node runtime.NodeID
+	// Pick, if set, chooses the node of each dial instead (its first and
+	// every reconnection), e.g. a random node that is up.
+	Pick func() runtime.NodeID
 }
 
 // Client makes a client of uid on an app device speaking the latest
@@ -48,7 +51,13 @@ func (w *World) NewClient(spec ClientSpec) *Client {
 	}
 	c := wkclient.New(spec.UID, spec.Device, spec.Flag, spec.Version, w.Sim.Rand("client/"+spec.Name))
 	loop := w.Sim.NewActor(spec.Name, c)
-	c.Attach(loop, func() runtime.Conn { return w.Sim.Dial(loop, w.dialed(spec.Node), "tcp") })
+	c.Attach(loop, func() runtime.Conn {
+		id := spec.Node
+		if spec.Pick != nil {
+			id = spec.Pick()
+		}
+		return w.Sim.Dial(loop, w.dialed(id), "tcp")
+	})
 	return c
 }
 

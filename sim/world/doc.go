@@ -13,8 +13,8 @@
 //	n.Crash(0)
 //	n.Start()
 //
-// Nodes are addressed by id so that a cluster is an addition: today a node
-// serves alone (node.Config.Replicas nil). Clients are the simulated
+// Nodes are addressed by id; AddCluster adds nodes 1..n as one cluster
+// (node.Config.Members) and LeaderOf finds a slot's leader. Clients are the simulated
 // WKProto client of package wkclient (its simulator actor); the package names its types Client
 // and Sent so that replacing the client package is an import change here.
 //
@@ -24,8 +24,11 @@
 // testing/cryptotest). The order of construction is part of the trace: the
 // same calls in the same order give the same trace hash.
 //
-// Schedule interprets a chaos.Plan: its faults on the simulator, its
-// workload steps through the caller's hook.
+// Schedule interprets a chaos.Plan: its faults on the simulator (crashes,
+// power losses, disks, clocks, connections, partitions that heal and
+// faulty links that recover; a leader partition finds the slot's leader
+// from the nodes' stats when it fires), its workload steps through the
+// caller's hook. HealAll ends every partition and link fault at once.
 //
 // Imports: the standard library, sim, runtime, node (its command interface
 // and proto), linearize, chaos and wkclient. Only tests and the scenarios

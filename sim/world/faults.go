@@ -78,6 +78,8 @@ func (w *World) Schedule(p chaos.Plan, h Hooks, c *chaos.Counter) {
 				panic(fmt.Sprintf("world: plan step %q without a Step hook", f))
 			}
 			s.At(f.At, "step", func() { h.Step(f) })
+		case chaos.Partition, chaos.Link, chaos.PowerLoss:
+			w.scheduleCluster(f, h, c)
 		default:
 			panic(fmt.Sprintf("world: plan entry %T (%s) the world cannot interpret", f, f))
 		}

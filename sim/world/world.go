@@ -28,6 +28,8 @@ type World struct {
 	nodes    map[runtime.NodeID]*Node
 	nodeIDs  []runtime.NodeID // in the order added
 	receiver *Receiver
+	// blocks counts, per link, the partitions that block it now.
+	blocks map[linkKey]int
 }
 
 // Option changes how New builds a world.
@@ -63,6 +65,7 @@ func New(t testing.TB, seed uint64, opts ...Option) *World {
 		History:  linearize.NewRecorder(),
 		patience: o.patience,
 		nodes:    map[runtime.NodeID]*Node{},
+		blocks:   map[linkKey]int{},
 	}
 }
 
