@@ -81,7 +81,7 @@ func (a *apiLoop) Handle(ev runtime.Event) {
 	case runtime.PeerMsg:
 		// Answers from other nodes; anything else from a peer is dropped.
 		if m, err := decodePeer(e.Data); err == nil {
-			if ans, ok := m.(answer); ok {
+			if ans, ok := m.(answer); ok && a.n.ownAnswer(ans) {
 				a.resume(ans.to().Req, ans, nil)
 			}
 		}

@@ -145,6 +145,10 @@ const (
 	// node that replicates a slot learns its leader from raft, the others
 	// from these announcements, and a restarted node within one interval.
 	announceInterval = time.Second
+	// maxSeenChannels bounds the channels a connection remembers the last
+	// pushed seq of (in a cluster, to push repeats as DUP): a connection
+	// of a user in more channels than that forgets and starts afresh.
+	maxSeenChannels = 4096
 	// forwardRetry is how long a requester waits for an answer before it
 	// sends a request again (in a cluster only): a request passed on to a
 	// leader that crashed or was cut off is lost, and the retry, an

@@ -25,6 +25,13 @@ func (g *gateway) onDeliver(m deliverMsg) {
 // push writes a RECV of msg to c, encrypted for c, and tracks it until
 // RECVACK.
 func (g *gateway) push(c *client, msg *state.Message) {
+	if _, pushed := c.pending[msg.MessageID]; pushed {
+		return // a repeat of a delivery still awaiting its RECVACK
+	}
+	if g.seenBefore(c, msg) {
+		g.stats.LateDeliveries++
+		return
+	}
 	r := &proto.Recv{
 		Flags: msg.Header.Flags(), Setting: msg.Setting, FromUID: msg.FromUID,
 		ChannelID: msg.Channel.PeerOf(c.uid), ChannelType: msg.Channel.Type, Expire: msg.Expire,
@@ -58,6 +65,30 @@ func (g *gateway) writeRecv(c *client, r *proto.Recv, payload []byte) []byte {
 	g.write(c, r)
 	r.Flags |= proto.FlagDup
 	return g.encodeRPC(c, r)
+}
+
+// seenBefore reports whether c was pushed msg's channel at msg's seq or
+// later already, and otherwise records msg's seq. In a cluster a delivery
+// can reach a node twice (a link that duplicates, a new leader applying
+// what the old one pushed) or after a later one (a link that reorders):
+// such a delivery is not pushed, so that a connection never gets a message
+// twice, nor a channel's messages out of seq order (a client that sees a
+// gap in a channel's seqs syncs it; the message is stored).
+// A cluster of one delivers each message once, in order, and keeps no
+// such record. At most maxSeenChannels channels are remembered per
+// connection; past it the record starts afresh.
+func (g *gateway) seenBefore(c *client, msg *state.Message) bool {
+	if !g.retriesSends() || msg.Seq == 0 {
+		return false // one node; or no_persist, which has no seq
+	}
+	if last, ok := c.seen[msg.Channel]; ok && msg.Seq <= last {
+		return true
+	}
+	if c.seen == nil || len(c.seen) >= maxSeenChannels {
+		c.seen = map[state.ChannelKey]uint64{}
+	}
+	c.seen[msg.Channel] = msg.Seq
+	return false
 }
 
 func (g *gateway) forgetOldest(c *client) {

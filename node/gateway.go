@@ -39,6 +39,10 @@ type gatewayStats struct {
 	// PeerDropped counts messages from other nodes that did not decode or
 	// were not for a gateway.
 	PeerDropped int64
+	// LateDeliveries counts deliveries not pushed to a connection that had
+	// already got that channel's seq or a later one (a cluster's
+	// duplicated or reordered deliveries).
+	LateDeliveries int64
 	// SendRetries counts SENDs sent again to their slot after going
 	// unanswered for forwardRetry (a cluster's lost requests).
 	SendRetries int64
@@ -90,6 +94,9 @@ type client struct {
 	// for; in a cluster it is sent again every forwardRetry (it may be
 	// lost on its way to a leader that just went).
 	asking *slotRead
+	// seen is, per channel, the highest seq pushed to the connection (a
+	// cluster's only; see seenBefore).
+	seen map[state.ChannelKey]uint64
 
 	inMsgs, outMsgs, inBytes, outBytes int64
 }
@@ -157,6 +164,10 @@ func (g *gateway) onPeer(e runtime.PeerMsg) {
 		}
 		g.onMsg(m)
 	case sendDone, readDone:
+		if !g.n.ownAnswer(m.(answer)) {
+			g.stats.PeerDropped++ // to an earlier incarnation of this node
+			return
+		}
 		g.onMsg(m)
 	case deliverMsg, kickMsg:
 		g.n.broadcastGateways(m)
@@ -310,6 +321,13 @@ func (g *gateway) onDeadline(id uint64) {
 	if c == nil {
 		return
 	}
+	if c.state == stateAuth {
+		// CONNECT came, but its token or ban check went unanswered (a
+		// cluster without a leader in reach): retryable.
+		g.logConn(c, "login refused: its checks went unanswered", durationText(g.n.cfg.ConnectTimeout))
+		g.refuse(c, proto.ReasonSystemError)
+		return
+	}
 	if c.state != stateReady {
 		g.logConn(c, "connection closed: no CONNECT within the connect timeout", durationText(g.n.cfg.ConnectTimeout))
 		g.write(c, &proto.Disconnect{ReasonCode: proto.ReasonUnknown, Reason: "no CONNECT within the connect timeout"})
@@ -384,7 +402,11 @@ func (g *gateway) onAuthDone(m readDone) {
 		return
 	}
 	auth, _ := m.Result.(authResult)
-	if m.Err != nil || !auth.OK {
+	switch {
+	case m.Err != nil:
+		g.refuse(c, authErrReason(m.Err))
+		return
+	case !auth.OK:
 		g.refuse(c, proto.ReasonAuthFail)
 		return
 	}

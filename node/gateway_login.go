@@ -1,6 +1,8 @@
 package node
 
 import (
+	"errors"
+
 	"github.com/jindou-im/jindou/node/proto"
 	"github.com/jindou-im/jindou/node/state"
 )
@@ -57,7 +59,7 @@ func (g *gateway) onAuthRetry(id uint64) {
 func (g *gateway) onBanChecked(c *client, err error, banned bool) {
 	switch {
 	case err != nil:
-		g.refuse(c, proto.ReasonAuthFail)
+		g.refuse(c, authErrReason(err))
 	case banned:
 		g.refuse(c, proto.ReasonBan)
 	default:
@@ -98,4 +100,14 @@ func kickAction(m kickMsg, c *client) kickDo {
 		return kickDisconnect
 	}
 	return kickKeep
+}
+
+// authErrReason is the CONNACK reason of a token or ban check that failed
+// to answer: retryable (SystemError) when the cluster could not reach the
+// slot's leader, AuthFail otherwise.
+func authErrReason(err error) proto.ReasonCode {
+	if errors.Is(err, ErrNotLeader) || errors.Is(err, ErrOverloaded) || errors.Is(err, ErrTimeout) {
+		return proto.ReasonSystemError
+	}
+	return proto.ReasonAuthFail
 }

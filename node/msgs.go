@@ -18,10 +18,15 @@ import (
 // handlers, test drivers): it carries the caller's completion, which the API
 // loop calls on itself and which never travels on.
 
-// addr is a loop of a node.
+// addr is a loop of a node. Inc, in a reply address, is the requester's
+// incarnation (Node.inc): request ids and connection ids start again at
+// each start, so an answer from another node to an earlier incarnation
+// must not be taken for the answer to a request of this one. It does not
+// take part in routing.
 type addr struct {
 	Node runtime.NodeID
 	Loop string
+	Inc  uint64
 }
 
 // replyTo is where an answer goes, and what the requester matches it by.

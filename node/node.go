@@ -33,6 +33,8 @@ type Node struct {
 	slotLoops []*slotLoop
 	// loops are every loop of the node by name: the local half of routing.
 	loops map[string]runtime.Loop
+	// inc tells this incarnation's reply addresses from earlier ones'.
+	inc uint64
 	// peers are the cluster's members, sorted, this node among them;
 	// otherPeers the same without this node.
 	peers, otherPeers []runtime.NodeID
@@ -53,6 +55,7 @@ func (n *Node) Start(env runtime.Env) error {
 	if err := n.checkMeta(); err != nil {
 		return err
 	}
+	n.inc = env.Rand("incarnation").Uint64()
 	n.peers = n.members()
 	n.otherPeers = nil
 	for _, p := range n.peers {
@@ -186,7 +189,11 @@ func (n *Node) newLoop(name string, h runtime.Handler) runtime.Loop {
 	return l
 }
 
-func (n *Node) self(loop string) addr { return addr{Node: n.env.Node(), Loop: loop} }
+func (n *Node) self(loop string) addr { return addr{Node: n.env.Node(), Loop: loop, Inc: n.inc} }
+
+// ownAnswer reports whether an answer from a peer is to a request of this
+// incarnation.
+func (n *Node) ownAnswer(a answer) bool { return a.to().Inc == n.inc }
 
 // slotAddr is the loop that owns slot.
 func (n *Node) slotAddr(slot int) addr { return n.self(slotLoopName(slot % n.cfg.SlotLoops)) }

@@ -210,13 +210,14 @@ func readSlotID(r *state.Reader) int {
 func writeReply(w *state.Writer, to replyTo) {
 	w.Uint(uint64(to.Node))
 	w.Str(to.Loop)
+	w.Uint(to.Inc)
 	w.Uint(to.Conn)
 	w.Uint(uint64(to.ClientSeq))
 	w.Uint(to.Req)
 }
 
 func readReply(r *state.Reader) replyTo {
-	return replyTo{addr: addr{Node: runtime.NodeID(r.Uint()), Loop: r.Str()}, Conn: r.Uint(), ClientSeq: r.Uint32(), Req: r.Uint()}
+	return replyTo{addr: addr{Node: runtime.NodeID(r.Uint()), Loop: r.Str(), Inc: r.Uint()}, Conn: r.Uint(), ClientSeq: r.Uint32(), Req: r.Uint()}
 }
 
 func writeConn(w *state.Writer, c connAddr) {

@@ -11,7 +11,7 @@ import (
 )
 
 var peerSamples = func() []runtime.Msg {
-	reply := replyTo{addr: addr{Node: 3, Loop: "gw-1"}, Conn: 9, ClientSeq: 77, Req: 5}
+	reply := replyTo{addr: addr{Node: 3, Loop: "gw-1", Inc: 1 << 60}, Conn: 9, ClientSeq: 77, Req: 5}
 	ch := state.ChannelKey{Type: proto.ChannelGroup, ID: "g1"}
 	msg := &state.Message{MessageID: 42, Seq: 7, ClientMsgNo: "c1", FromUID: "alice", Channel: ch, Timestamp: 1700000000,
 		Setting: 1, Expire: 60, Topic: "t", Payload: []byte("hello")}

@@ -104,7 +104,9 @@ func (sl *slotLoop) persist(slots []int) {
 			persistSnapshot(b, s.id, s.rd.Snapshot, prevLast)
 		}
 		persistReady(b, s.id, &s.rd, prevLast, s.fresh, s.conf, &sl.entryBufs)
-		sync = sync || s.fresh || raft.MustSync(hs, prev, len(s.rd.Entries))
+		// A snapshot always syncs: the raft store must not say the log
+		// starts after it before the state it replaced is durable.
+		sync = sync || snap || s.fresh || raft.MustSync(hs, prev, len(s.rd.Entries))
 	}
 	if !sync {
 		if err := b.Commit(pebble.NoSync); err != nil {

@@ -29,11 +29,8 @@ func (sl *slotLoop) recoverSlot(id int, voters []uint64) error {
 	if err != nil {
 		return err
 	}
-	s := &slot{id: id, m: state.NewMachine(id, sl.n.cfg.DedupeWindow), storage: d.storage, fresh: d.fresh,
+	s := &slot{id: id, m: sl.newMachine(id), storage: d.storage, fresh: d.fresh,
 		conf: cs, pending: map[uint64]pendingProposal{}, applied: d.applied}
-	if sl.n.cfg.Webhook.outboxOn() {
-		s.m.EnableOutbox() // before the replay below: the outbox is applied state
-	}
 	s.startLast, _ = d.storage.LastIndex()
 	commit := hs.GetCommit()
 	if d.applied < commit {
@@ -70,6 +67,17 @@ func (sl *slotLoop) recoverSlot(id int, voters []uint64) error {
 	sl.slotIDs = append(sl.slotIDs, id)
 	slices.Sort(sl.slotIDs)
 	return nil
+}
+
+// newMachine is slot id's state machine with this node's settings, the
+// same on every replica: made at start (before the replay: the outbox is
+// applied state) and again when a snapshot replaces the slot's state.
+func (sl *slotLoop) newMachine(id int) *state.Machine {
+	m := state.NewMachine(id, sl.n.cfg.DedupeWindow)
+	if sl.n.cfg.Webhook.outboxOn() {
+		m.EnableOutbox()
+	}
+	return m
 }
 
 // slotDisk is what loadSlot found on disk.

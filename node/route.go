@@ -119,8 +119,10 @@ func (sl *slotLoop) forward(to runtime.NodeID, m runtime.Msg) {
 // or an answer to one of its reads.
 func (sl *slotLoop) acceptsFromPeer(m runtime.Msg) bool {
 	switch m.(type) {
-	case systemChanged, leadersMsg, readDone:
+	case systemChanged, leadersMsg:
 		return true
+	case readDone:
+		return sl.n.ownAnswer(m.(answer))
 	case slotSend, slotPropose, slotRead:
 		id := requestSlot(m)
 		return id >= 0 && id < sl.n.cfg.Slots && id%sl.n.cfg.SlotLoops == sl.index && sl.n.isMember(replyOf(m).Node)

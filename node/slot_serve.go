@@ -41,6 +41,16 @@ func decidePerson(pf factsResult, system bool) proto.ReasonCode {
 // refused unless code is ReasonSuccess.
 func (sl *slotLoop) admit(s *slot, m slotSend, code proto.ReasonCode) {
 	if code != proto.ReasonSuccess {
+		// A repeat of a message stored while the rules allowed it is
+		// answered with it (asked only here: refusals are rare, and the
+		// apply deduplicates every send anyway).
+		r := m.Req
+		if msg, ok := s.m.StoredSend(sl.n.db, r.Ch, r.Cmd.From, r.Cmd.ClientMsgNo, r.AtMs); ok {
+			sl.stats.Duplicates++
+			res := sendResult{Reason: proto.ReasonSuccess, MessageID: msg.MessageID, Seq: msg.Seq, Duplicate: true}
+			sl.n.answer(m.Reply, sendDone{Reply: m.Reply, Res: res})
+			return
+		}
 		sl.n.answer(m.Reply, sendDone{Reply: m.Reply, Res: sendResult{Reason: code}})
 		return
 	}

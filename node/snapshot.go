@@ -59,7 +59,7 @@ func (sl *slotLoop) applySnapshot(s *slot, snap *pb.Snapshot) {
 	if err := b.Commit(pebble.NoSync); err != nil {
 		panic(fmt.Sprintf("node: slot %d snapshot: %v", s.id, err))
 	}
-	s.m = state.NewMachine(s.id, sl.n.cfg.DedupeWindow)
+	s.m = sl.newMachine(s.id)
 	s.applied, s.appliedTerm = md.GetIndex(), md.GetTerm()
 	s.conf = md.GetConfState()
 	sl.stats.SnapshotsApplied++

@@ -218,14 +218,9 @@ func sortedKeys[V any](m map[int]V) []int {
 }
 
 // linkDupReorder: the seeds draw links that duplicate and reorder
-// messages between nodes.
-//
-// TODO(cluster delivery): off by default until the core survives them — a
-// deliverMsg duplicated by a link is pushed twice on a connection without
-// DUP, and deliveries reordered by a link reach a connection out of seq
-// order (go test ./sim -run '^TestSeeds$' -seed=16 -dupreorder -v). Make
-// it the default once fixed.
-var linkDupReorder = flag.Bool("dupreorder", false, "TestSeeds: draw node-to-node links that duplicate and reorder messages")
+// messages between nodes (on by default; -dupreorder=false draws only
+// loss and delay, to tell a failure's cause apart).
+var linkDupReorder = flag.Bool("dupreorder", true, "TestSeeds: draw node-to-node links that duplicate and reorder messages")
 
 // clusterFaults are the fault classes a seed set with clusters must fire,
 // besides the one-node ones.

@@ -67,6 +67,9 @@ func (sw *seedWorld) connectUsers() {
 func (u *seedUser) start(interval time.Duration) {
 	c := u.c
 	c.OnConnack = func(p *proto.Connack) {
+		if p.ReasonCode == proto.ReasonSystemError && len(u.sw.nodes) > 1 {
+			return // the login's checks found no leader in reach: it reconnects
+		}
 		if p.ReasonCode != proto.ReasonSuccess {
 			u.sw.fail("%s refused with %d", u.uid, p.ReasonCode)
 			return
