@@ -115,7 +115,7 @@ func (s *Server) varz(c echo.Context) error {
 		Connections: st.Connections, Online: st.Online, Uptime: humanDuration(up), UptimeSeconds: int64(up.Seconds()),
 		Goroutine: runtime.NumGoroutine(), InMsgs: st.InMsgs, OutMsgs: st.OutMsgs, InBytes: st.InBytes,
 		OutBytes: st.OutBytes, RetryQueue: int64(st.RetryQueue), TCPAddr: s.cfg.TCPAddr, WSAddr: s.cfg.WSAddr,
-		WSSAddr: s.cfg.WSSAddr, APIURL: s.apiURL(c), ManagerTokenOn: b2i(s.cfg.ManagerToken != ""),
+		WSSAddr: s.cfg.WSSAddr, APIURL: s.apiURL(c), ManagerTokenOn: node.B2I(s.cfg.ManagerToken != ""),
 		Slots: st.Slots, LeaderSlots: st.LeaderSlots, CaughtUpSlots: st.CaughtUpSlots, MessagesStored: st.MessagesStored,
 		Deferred: st.Deferred, DeferredHigh: st.DeferredHigh, Overloaded: st.Overloaded,
 		Webhook: webhookVarz{Backlog: st.WebhookBacklog, OldestAgeSeconds: st.WebhookOldestAge.Seconds(),

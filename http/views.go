@@ -11,65 +11,12 @@ import (
 // (internal/types/message.go MessageResp, internal/api/conversation_model.go
 // syncUserConversationResp, internal/api/channel_model.go syncMessageResp).
 
-// headerJSON is a message header with 0/1 ints.
-type headerJSON struct {
-	NoPersist int `json:"no_persist"`
-	RedDot    int `json:"red_dot"`
-	SyncOnce  int `json:"sync_once"`
-}
+// messageJSON is WuKongIM's MessageResp (the node's, which the webhooks
+// POST too).
+type messageJSON = node.MessageJSON
 
-// messageJSON is WuKongIM's MessageResp (without the stream fields, which
-// Jindou does not store). Topic is left out when empty, as WuKongIM does.
-type messageJSON struct {
-	Header       headerJSON `json:"header"`
-	Setting      uint8      `json:"setting"`
-	MessageID    int64      `json:"message_id"`
-	MessageIDStr string     `json:"message_idstr"`
-	ClientMsgNo  string     `json:"client_msg_no"`
-	MessageSeq   uint64     `json:"message_seq"`
-	FromUID      string     `json:"from_uid"`
-	ChannelID    string     `json:"channel_id"`
-	ChannelType  uint8      `json:"channel_type"`
-	Topic        string     `json:"topic,omitempty"`
-	Expire       uint32     `json:"expire"`
-	Timestamp    int32      `json:"timestamp"`
-	Payload      []byte     `json:"payload"`
-}
-
-func b2i(b bool) int {
-	if b {
-		return 1
-	}
-	return 0
-}
-
-// viewMessage shows m to viewer: a person channel is named by the other
-// party. Without a viewer, the party other than the sender is shown (as
-// WuKongIM does).
-func viewMessage(m *node.Message, viewer string) messageJSON {
-	if viewer == "" {
-		viewer = m.FromUID
-	}
-	payload := m.Payload
-	if payload == nil {
-		payload = []byte{}
-	}
-	return messageJSON{
-		Header:       headerJSON{NoPersist: b2i(m.Header.NoPersist), RedDot: b2i(m.Header.RedDot), SyncOnce: b2i(m.Header.SyncOnce)},
-		Setting:      uint8(m.Setting),
-		MessageID:    m.MessageID,
-		MessageIDStr: strconv.FormatInt(m.MessageID, 10),
-		ClientMsgNo:  m.ClientMsgNo,
-		MessageSeq:   m.Seq,
-		FromUID:      m.FromUID,
-		ChannelID:    m.Channel.PeerOf(viewer),
-		ChannelType:  uint8(m.Channel.Type),
-		Topic:        m.Topic,
-		Expire:       m.Expire,
-		Timestamp:    m.Timestamp,
-		Payload:      payload,
-	}
-}
+// viewMessage shows m to viewer (see node.ViewMessage).
+func viewMessage(m *node.Message, viewer string) messageJSON { return node.ViewMessage(m, viewer) }
 
 func viewMessages(ms []*node.Message, viewer string) []messageJSON {
 	out := make([]messageJSON, 0, len(ms))

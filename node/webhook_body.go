@@ -13,29 +13,8 @@ import (
 // (internal/types/message.go MessageResp, internal/types/webhook.go
 // MessageOfflineNotify, internal/webhook/webhook.go's online-status lines).
 
-type hookHeader struct {
-	NoPersist int `json:"no_persist"`
-	RedDot    int `json:"red_dot"`
-	SyncOnce  int `json:"sync_once"`
-}
-
-// hookMessage is WuKongIM's MessageResp. A receiver deduplicates by
-// message_id (or channel_id, channel_type and message_seq).
-type hookMessage struct {
-	Header       hookHeader `json:"header"`
-	Setting      uint8      `json:"setting"`
-	MessageID    int64      `json:"message_id"`
-	MessageIDStr string     `json:"message_idstr"`
-	ClientMsgNo  string     `json:"client_msg_no"`
-	MessageSeq   uint64     `json:"message_seq"`
-	FromUID      string     `json:"from_uid"`
-	ChannelID    string     `json:"channel_id"`
-	ChannelType  uint8      `json:"channel_type"`
-	Topic        string     `json:"topic,omitempty"`
-	Expire       uint32     `json:"expire"`
-	Timestamp    int32      `json:"timestamp"`
-	Payload      []byte     `json:"payload"`
-}
+// hookMessage is the message a webhook carries (MessageJSON).
+type hookMessage = MessageJSON
 
 // hookOffline is WuKongIM's MessageOfflineNotify: the message and the
 // recipients to push to, plain or gzip-compressed.
@@ -47,36 +26,9 @@ type hookOffline struct {
 	SourceID       int64    `json:"source_id,omitempty"`
 }
 
-func b2i(b bool) int {
-	if b {
-		return 1
-	}
-	return 0
-}
-
 // hookMessageOf is m as WuKongIM shows it to a back end: a person chat is
 // named by the party other than the sender.
-func hookMessageOf(m *state.Message) hookMessage {
-	payload := m.Payload
-	if payload == nil {
-		payload = []byte{}
-	}
-	return hookMessage{
-		Header:       hookHeader{NoPersist: b2i(m.Header.NoPersist), RedDot: b2i(m.Header.RedDot), SyncOnce: b2i(m.Header.SyncOnce)},
-		Setting:      uint8(m.Setting),
-		MessageID:    m.MessageID,
-		MessageIDStr: strconv.FormatInt(m.MessageID, 10),
-		ClientMsgNo:  m.ClientMsgNo,
-		MessageSeq:   m.Seq,
-		FromUID:      m.FromUID,
-		ChannelID:    m.Channel.PeerOf(m.FromUID),
-		ChannelType:  uint8(m.Channel.Type),
-		Topic:        m.Topic,
-		Expire:       m.Expire,
-		Timestamp:    m.Timestamp,
-		Payload:      payload,
-	}
-}
+func hookMessageOf(m *state.Message) hookMessage { return ViewMessage(m, "") }
 
 // notifyBody is a msg.notify POST: a JSON array of messages.
 func notifyBody(msgs []*state.Message) []byte {
