@@ -215,6 +215,12 @@ func (s *Server) channelInfo(c echo.Context) error {
 }
 
 func (s *Server) channelDelete(c echo.Context) error {
+	return s.runForChannel(c, func(ch node.ChannelKey) node.Request { return node.ChannelDelete{Channel: ch} })
+}
+
+// runForChannel decodes a body naming a channel (channel_id and
+// channel_type) and runs the request made for it.
+func (s *Server) runForChannel(c echo.Context, request func(node.ChannelKey) node.Request) error {
 	var req struct {
 		ChannelID   string `json:"channel_id"`
 		ChannelType uint8  `json:"channel_type"`
@@ -226,7 +232,7 @@ func (s *Server) channelDelete(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return s.run(c, node.ChannelDelete{Channel: ch})
+	return s.run(c, request(ch))
 }
 
 func (s *Server) subscribers(remove bool) echo.HandlerFunc {

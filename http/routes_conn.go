@@ -90,16 +90,5 @@ func (s *Server) varzSetting(c echo.Context) error {
 }
 
 func (s *Server) subscribersRemoveAll(c echo.Context) error {
-	var req struct {
-		ChannelID   string `json:"channel_id"`
-		ChannelType uint8  `json:"channel_type"`
-	}
-	if err := decode(c, &req); err != nil {
-		return err
-	}
-	ch, err := channelKey(req.ChannelID, req.ChannelType)
-	if err != nil {
-		return err
-	}
-	return s.run(c, node.SubscribersRemoveAll{Channel: ch})
+	return s.runForChannel(c, func(ch node.ChannelKey) node.Request { return node.SubscribersRemoveAll{Channel: ch} })
 }

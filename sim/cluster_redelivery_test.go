@@ -73,23 +73,15 @@ func TestANewLeaderDoesNotPushAgainWhatTheOldOnePushed(t *testing.T) {
 // connection get a RECV twice as new (found with TestSeeds -dupreorder).
 func TestADuplicatedDeliveryIsPushedOnce(t *testing.T) {
 	w := world.New(t, 14)
-	nodes := w.AddCluster(3, clusterConfig(4))
-	nodes[0].MustCall(node.ChannelUpsert{Channel: g1, Subscribers: []string{"alice", "bob"}})
-	leader := w.LeaderOf(state.SlotOfChannel(g1, 4))
-	alice := connectTo(w, "alice", leader)
-	var elsewhere *world.Node
-	for _, n := range nodes {
-		if n != leader {
-			elsewhere = n
-		}
-	}
-	bob := connectTo(w, "bob", elsewhere)
-	bIn := watch(bob)
+	alice, bIn := aliceAtTheLeaderBobElsewhere(w)
 	link := sim.DefaultLinkConfig()
 	link.DupPct = 100
 	w.Sim.SetAllLinks(link)
 	alice.Send("g1", proto.ChannelGroup, "m1", []byte("m1"), 0, nil)
 	w.RunFor(time.Second)
+	if len(bIn.recvs) == 0 {
+		t.Fatal("bob never got m1")
+	}
 	for _, r := range bIn.recvs[1:] {
 		if r.Flags&proto.FlagDup == 0 {
 			t.Fatalf("bob got seq %d %d times, the repeats not as DUP", r.MessageSeq, len(bIn.recvs))
@@ -102,18 +94,7 @@ func TestADuplicatedDeliveryIsPushedOnce(t *testing.T) {
 // -dupreorder).
 func TestReorderedDeliveriesReachAConnectionInSeqOrder(t *testing.T) {
 	w := world.New(t, 15)
-	nodes := w.AddCluster(3, clusterConfig(4))
-	nodes[0].MustCall(node.ChannelUpsert{Channel: g1, Subscribers: []string{"alice", "bob"}})
-	leader := w.LeaderOf(state.SlotOfChannel(g1, 4))
-	alice := connectTo(w, "alice", leader)
-	var elsewhere *world.Node
-	for _, n := range nodes {
-		if n != leader {
-			elsewhere = n
-		}
-	}
-	bob := connectTo(w, "bob", elsewhere)
-	bIn := watch(bob)
+	alice, bIn := aliceAtTheLeaderBobElsewhere(w)
 	w.Sim.SetAllLinks(sim.LinkConfig{LatencyMin: 0, LatencyMax: 20 * time.Millisecond, Reorder: true})
 	for i := range 20 {
 		alice.Send("g1", proto.ChannelGroup, string(rune('a'+i)), []byte("m"), 0, nil)
@@ -206,4 +187,20 @@ func TestARepeatedSendIsAnsweredWithTheStoredMessageAfterARuleChange(t *testing.
 	if len(msgs) == 1 && aIn.acks[0].ReasonCode != proto.ReasonSuccess {
 		t.Fatalf("m1 is stored at seq %d, yet alice's SENDACK says reason %d", msgs[0].Seq, aIn.acks[0].ReasonCode)
 	}
+}
+
+// aliceAtTheLeaderBobElsewhere makes a 3-node cluster with g1 of alice and
+// bob; alice connects to the node leading g1's slot, bob to another one.
+func aliceAtTheLeaderBobElsewhere(w *world.World) (*world.Client, *inbox) {
+	nodes := w.AddCluster(3, clusterConfig(4))
+	nodes[0].MustCall(node.ChannelUpsert{Channel: g1, Subscribers: []string{"alice", "bob"}})
+	leader := w.LeaderOf(state.SlotOfChannel(g1, 4))
+	alice := connectTo(w, "alice", leader)
+	var elsewhere *world.Node
+	for _, n := range nodes {
+		if n != leader {
+			elsewhere = n
+		}
+	}
+	return alice, watch(connectTo(w, "bob", elsewhere))
 }
