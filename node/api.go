@@ -142,7 +142,7 @@ func (a *apiLoop) propose(slotID int, cmd *state.Command, then func(error)) {
 // request passed on to a crashed or cut-off leader is lost).
 func (a *apiLoop) postRepeatable(reply replyTo, to addr, m runtime.Msg) {
 	a.n.post(to, m)
-	if len(a.n.peers) == 1 {
+	if !a.n.clustered() {
 		return
 	}
 	w := a.waiting[reply.Req]

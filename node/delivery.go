@@ -78,7 +78,7 @@ func (g *gateway) writeRecv(c *client, r *proto.Recv, payload []byte) []byte {
 // such record. At most maxSeenChannels channels are remembered per
 // connection; past it the record starts afresh.
 func (g *gateway) seenBefore(c *client, msg *state.Message) bool {
-	if !g.retriesSends() || msg.Seq == 0 {
+	if !g.n.clustered() || msg.Seq == 0 {
 		return false // one node; or no_persist, which has no seq
 	}
 	if last, ok := c.seen[msg.Channel]; ok && msg.Seq <= last {

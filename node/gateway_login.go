@@ -40,7 +40,7 @@ func (g *gateway) checkBan(c *client) {
 func (g *gateway) askAuth(c *client, slotID int, q slotQuery) {
 	m := slotRead{Slot: slotID, Query: q, Reply: replyTo{addr: g.n.self(g.name), Conn: c.conn.ID()}}
 	g.n.post(g.n.slotAddr(slotID), m)
-	if g.retriesSends() {
+	if g.n.clustered() {
 		c.asking = &m
 		g.loop.After(forwardRetry, authRetryTag{c.conn.ID()})
 	}

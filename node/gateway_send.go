@@ -48,7 +48,7 @@ func (g *gateway) onSend(c *client, p *proto.Send) {
 	reply := replyTo{addr: g.n.self(g.name), Conn: c.conn.ID(), ClientSeq: p.ClientSeq}
 	m := slotSend{Slot: slotID, Req: req, Reply: reply}
 	f := &inflightSend{at: g.now(), triedAt: g.now()}
-	if g.retriesSends() && req.Cmd.ClientMsgNo != "" && !req.Cmd.Header.NoPersist {
+	if g.n.clustered() && req.Cmd.ClientMsgNo != "" && !req.Cmd.Header.NoPersist {
 		f.again = &m
 	}
 	c.sending[p.ClientSeq] = f
@@ -67,8 +67,6 @@ type inflightSend struct {
 	again       *slotSend
 }
 
-// retriesSends: requests can be lost between nodes (a cluster).
-func (g *gateway) retriesSends() bool { return len(g.n.peers) > 1 }
 
 // onSendDone writes the SENDACK of an answered SEND, unless the connection
 // is gone or the SEND already timed out.
@@ -90,7 +88,7 @@ func (g *gateway) armSendTimeout(c *client) {
 	if !c.sendTimerArmed {
 		c.sendTimerArmed = true
 		every := g.n.cfg.SendTimeout
-		if g.retriesSends() {
+		if g.n.clustered() {
 			every = min(every, forwardRetry)
 		}
 		g.loop.After(every, sendTimeoutTag{c.conn.ID()})

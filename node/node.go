@@ -38,6 +38,8 @@ type Node struct {
 	// peers are the cluster's members, sorted, this node among them;
 	// otherPeers the same without this node.
 	peers, otherPeers []runtime.NodeID
+	// placed are the replicas of each slot (placement), computed once.
+	placed [][]uint64
 	// accepted counts connections; only the runtime's acceptor touches it.
 	accepted uint64
 	// startedAt is the wall time of Start.
@@ -57,6 +59,10 @@ func (n *Node) Start(env runtime.Env) error {
 	}
 	n.inc = env.Rand("incarnation").Uint64()
 	n.peers = n.members()
+	n.placed = make([][]uint64, n.cfg.Slots)
+	for id := range n.placed {
+		n.placed[id] = placement(n.peers, n.cfg.ReplicaCount, id)
+	}
 	n.otherPeers = nil
 	for _, p := range n.peers {
 		if p != env.Node() {
@@ -235,6 +241,10 @@ func (n *Node) broadcastCluster(m runtime.Msg) {
 		n.post(addr{Node: p, Loop: gatewayName(0)}, m)
 	}
 }
+
+// clustered: this node has other members; requests and deliveries may be
+// lost, repeated or reordered between nodes.
+func (n *Node) clustered() bool { return len(n.peers) > 1 }
 
 // isMember reports whether id is a member of the cluster.
 func (n *Node) isMember(id runtime.NodeID) bool { return slices.Contains(n.peers, id) }

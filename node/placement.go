@@ -40,7 +40,7 @@ func placement(members []runtime.NodeID, replicas, id int) []uint64 {
 }
 
 // replicas are the voters of slot id.
-func (n *Node) replicas(id int) []uint64 { return placement(n.peers, n.cfg.ReplicaCount, id) }
+func (n *Node) replicas(id int) []uint64 { return n.placed[id] }
 
 // replicates reports whether this node holds a replica of slot id.
 func (n *Node) replicates(id int) bool {

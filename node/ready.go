@@ -57,7 +57,7 @@ func (sl *slotLoop) drive() {
 	if len(group) > 0 {
 		sl.persist(group)
 	}
-	if len(sl.n.peers) > 1 {
+	if sl.n.clustered() {
 		sl.announce(false)
 	}
 	sl.serveDeferred()

@@ -208,15 +208,17 @@ func (sl *slotLoop) expire() {
 	}
 	clear(sl.deferred[len(kept):])
 	sl.deferred = kept
-	for _, id := range sortedKeys(sl.awaitingFacts) {
-		if now-sl.awaitingFacts[id].at >= forwardedTimeout {
+	//lint:maporder order-free: deleting the expired entries ends the same in any order
+	for id, a := range sl.awaitingFacts {
+		if now-a.at >= forwardedTimeout {
 			delete(sl.awaitingFacts, id)
 		}
 	}
 	for _, id := range sl.slotIDs {
 		s := sl.slots[id]
-		for _, n := range sortedKeys(s.pending) {
-			if now-s.pending[n].at >= forwardedTimeout {
+		//lint:maporder order-free: deleting the expired proposals ends the same in any order
+		for n, p := range s.pending {
+			if now-p.at >= forwardedTimeout {
 				delete(s.pending, n)
 			}
 		}

@@ -23,7 +23,7 @@ func (sl *slotLoop) send(m slotSend) {
 	sl.mustServe(s)
 	r := m.Req
 	system := r.System || sl.system[r.Cmd.From]
-	if r.Ch.Type == proto.ChannelPerson && !system && len(sl.n.peers) > 1 {
+	if r.Ch.Type == proto.ChannelPerson && !system && sl.n.clustered() {
 		if ps := state.PersonFactsSlot(r.Ch, r.Cmd.From, sl.n.cfg.Slots); ps != s.id {
 			sl.fetchFacts(m, system, ps)
 			return

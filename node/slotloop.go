@@ -210,7 +210,7 @@ func (sl *slotLoop) onTimer(tag any) {
 		}
 		sl.loop.After(sl.n.cfg.TickInterval, tickTag{})
 	case announceTag:
-		if len(sl.n.peers) > 1 {
+		if sl.n.clustered() {
 			sl.announce(true)
 		}
 		sl.expire()

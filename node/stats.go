@@ -33,6 +33,11 @@ type StatsReply struct {
 	// Resends are RECVs written again with DUP; Kicks connections
 	// disconnected by a newer login, a token change or a device quit.
 	Resends, Kicks int64
+	// SendRetries are SENDs a gateway sent again after forwardRetry
+	// without an answer; LateDeliveries deliveries not pushed because the
+	// connection had that channel's seq or a later one (a cluster's lost
+	// requests, and its duplicated or reordered deliveries).
+	SendRetries, LateDeliveries int64
 	// GroupCommitSlots/DiskCommits is the slots per group commit;
 	// SharedCommits the commits that held more than one slot.
 	GroupCommitSlots, SharedCommits int64
@@ -144,6 +149,8 @@ func (out *StatsReply) addGateway(p gatewayLoopStats) {
 	out.RetryQueue += p.retryQueue
 	out.Resends += p.Resends
 	out.Kicks += p.Kicks
+	out.SendRetries += p.SendRetries
+	out.LateDeliveries += p.LateDeliveries
 	out.PeerDropped += p.PeerDropped
 	out.SendLatencySum += p.SendLatencySum
 	for i, n := range p.SendLatency {

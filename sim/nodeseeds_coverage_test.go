@@ -61,6 +61,10 @@ func (sw *seedWorld) foldStats(id runtime.NodeID) {
 	b.Compactions += s.Compactions
 	b.LeaderChanges += s.LeaderChanges
 	b.SnapshotsMade += s.SnapshotsMade
+	b.Forwarded += s.Forwarded
+	b.ReadIndexes += s.ReadIndexes
+	b.SendRetries += s.SendRetries
+	b.LateDeliveries += s.LateDeliveries
 	delete(sw.lastStats, id)
 }
 
@@ -114,6 +118,10 @@ func (sw *seedWorld) nodeCoverage() {
 	c.Add(chaos.DedupeExpiry, b.DedupeExpired)
 	c.Add(chaos.Compactions, b.Compactions)
 	c.Add(chaos.Snapshots, b.SnapshotsMade)
+	c.Add(chaos.Forwards, b.Forwarded)
+	c.Add(chaos.ReadIndexes, b.ReadIndexes)
+	c.Add(chaos.SendRetries, b.SendRetries)
+	c.Add(chaos.LateDeliveries, b.LateDeliveries)
 }
 
 // probe checks the dedupe window from the outside: a repeat of a stored
