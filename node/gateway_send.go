@@ -67,7 +67,6 @@ type inflightSend struct {
 	again       *slotSend
 }
 
-
 // onSendDone writes the SENDACK of an answered SEND, unless the connection
 // is gone or the SEND already timed out.
 func (g *gateway) onSendDone(m sendDone) {
