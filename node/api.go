@@ -201,8 +201,9 @@ func (a *apiLoop) gatherSlots(q slotQuery, then func([]readResult, error)) {
 // gatherClusterGateways reads every gateway loop of every member.
 func (a *apiLoop) gatherClusterGateways(q gatewayQuery, then func([]readResult, error)) {
 	loops := a.n.cfg.GatewayLoops
-	a.gather(len(a.n.peers)*loops, func(i int, reply replyTo) {
-		a.n.post(addr{Node: a.n.peers[i/loops], Loop: gatewayName(i % loops)}, gatewayRead{Query: q, Reply: reply})
+	peers := a.n.currentView().peers
+	a.gather(len(peers)*loops, func(i int, reply replyTo) {
+		a.n.post(addr{Node: peers[i/loops], Loop: gatewayName(i % loops)}, gatewayRead{Query: q, Reply: reply})
 	}, then)
 }
 

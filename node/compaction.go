@@ -20,7 +20,20 @@ func (sl *slotLoop) maybeCompact(s *slot) {
 	if s.compacting || s.applied < first+after {
 		return
 	}
-	upTo := s.applied - after/2
+	sl.compactTo(s, s.applied-after/2)
+}
+
+// compactAll drops every applied entry from the log (so that a new
+// replica catches up from a snapshot: membership.go), unless a compaction
+// is in flight or nothing was applied.
+func (sl *slotLoop) compactAll(s *slot) {
+	if first, _ := s.storage.FirstIndex(); !s.compacting && s.applied >= first {
+		sl.compactTo(s, s.applied)
+	}
+}
+
+// compactTo drops the entries up to upTo, applied ones.
+func (sl *slotLoop) compactTo(s *slot, upTo uint64) {
 	term, err := s.storage.Term(upTo)
 	if err != nil {
 		return

@@ -25,6 +25,13 @@ type Config struct {
 	// ReplicaCount is how many members replicate each slot (default 3,
 	// at most len(Members)); see placement.
 	ReplicaCount int
+	// Join: this node is new to a running cluster. Members then name
+	// members it can reach; it asks the controller to admit it and
+	// receives its replicas from the slots' leaders (membership.go).
+	Join bool
+	// PeerAddr is this node's peer address as the cluster table records
+	// it when the node joins.
+	PeerAddr string
 
 	// TokenAuth requires CONNECT's token to match /user/token's.
 	TokenAuth bool

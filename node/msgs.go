@@ -112,6 +112,14 @@ type systemChanged struct {
 	Index uint64
 }
 
+// replicaRemoved tells a node's slot loop that the leader (in Term) of
+// group Slot no longer counts it in the group: it drops its replica
+// (membership.go).
+type replicaRemoved struct {
+	Slot int
+	Term uint64
+}
+
 // leadersMsg tells a slot loop of another node which slots the sender's
 // loop leads, each with its term, so that a node that does not replicate a
 // slot knows where to pass its requests on.
@@ -308,6 +316,8 @@ func (slotPropose) Kind() string   { return "slot-propose" }
 func (slotRead) Kind() string      { return "slot-read" }
 func (systemChanged) Kind() string { return "system-changed" }
 func (leadersMsg) Kind() string    { return "leaders" }
+func (replicaRemoved) Kind() string { return "replica_removed" }
+func (joinRetry) Kind() string      { return "join_retry" }
 func (wake) Kind() string          { return "wake" }
 func (deliverMsg) Kind() string    { return "deliver" }
 func (kickMsg) Kind() string       { return "kick" }

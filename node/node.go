@@ -10,6 +10,7 @@ import (
 	"github.com/jindou-im/jindou/node/internal/invariant"
 	"github.com/jindou-im/jindou/node/state"
 	"github.com/jindou-im/jindou/runtime"
+	pb "go.etcd.io/raft/v3/raftpb"
 )
 
 // Node is one Jindou server: a runtime.Process made of an API loop, gateway
@@ -35,11 +36,12 @@ type Node struct {
 	loops map[string]runtime.Loop
 	// inc tells this incarnation's reply addresses from earlier ones'.
 	inc uint64
-	// peers are the cluster's members, sorted, this node among them;
-	// otherPeers the same without this node.
-	peers, otherPeers []runtime.NodeID
-	// placed are the replicas of each slot (placement), computed once.
-	placed [][]uint64
+	// view is the node's routing view of the cluster (controller.go),
+	// published by the loop that applies the controller group.
+	view nodeView
+	// peersAtStart are the configured members (this node alone if none):
+	// a fresh cluster's groups start from them (initialConf).
+	peersAtStart []runtime.NodeID
 	// accepted counts connections; only the runtime's acceptor touches it.
 	accepted uint64
 	// startedAt is the wall time of Start.
@@ -58,20 +60,17 @@ func (n *Node) Start(env runtime.Env) error {
 		return err
 	}
 	n.inc = env.Rand("incarnation").Uint64()
-	n.peers = n.members()
-	n.placed = make([][]uint64, n.cfg.Slots)
-	for id := range n.placed {
-		n.placed[id] = placement(n.peers, n.cfg.ReplicaCount, id)
-	}
-	n.otherPeers = nil
-	for _, p := range n.peers {
-		if p != env.Node() {
-			n.otherPeers = append(n.otherPeers, p)
-		}
-	}
+	n.peersAtStart = n.members()
+	n.view.Store(n.makeView(nil))
 	if err := n.openStores(); err != nil {
 		return err
 	}
+	t, err := n.loadTable()
+	if err != nil {
+		n.closeStores()
+		return err
+	}
+	n.view.Store(n.makeView(t))
 	if err := n.startSlotLoops(); err != nil {
 		n.closeStores()
 		return err
@@ -130,13 +129,16 @@ func (n *Node) startSlotLoops() error {
 		name := slotLoopName(i)
 		sl := newSlotLoop(n, name, n.env.Rand(name).Uint64())
 		sl.index = i
-		for _, id := range owned[i] {
-			sl.routed = append(sl.routed, id)
-			if !n.replicates(id) {
-				continue
+		sl.routed = owned[i]
+		if i == 0 {
+			sl.table = n.currentView().table
+			if err := sl.recoverGroup(ctrlGroup, ctrlInitialConf(n.peersAtStart)); err != nil {
+				return err
 			}
-			if err := sl.recoverSlot(id, n.replicas(id)); err != nil {
-				return fmt.Errorf("node: recover: %w", err)
+		}
+		for _, id := range owned[i] {
+			if err := sl.recoverGroup(id, &pb.ConfState{Voters: n.initialConf(id)}); err != nil {
+				return err
 			}
 		}
 		n.slotLoops = append(n.slotLoops, sl)
@@ -146,8 +148,29 @@ func (n *Node) startSlotLoops() error {
 		sl.loop.After(n.cfg.TickInterval, tickTag{})
 		sl.loop.After(announceInterval, announceTag{})
 		sl.hooks.start()
+		// Replicas the table gives this node that it does not hold yet.
+		sl.loop.Post(viewChanged{})
 		// Campaigns made at start produce Readies: handle them on the loop.
 		sl.loop.Post(wake{})
+	}
+	if n.cfg.Join {
+		n.slotLoops[0].loop.Post(joinRetry{})
+	}
+	return nil
+}
+
+// recoverGroup starts group id if this node holds a replica of it: one on
+// disk, or, on a fresh cluster, one of its initial configuration.
+func (sl *slotLoop) recoverGroup(id int, initial *pb.ConfState) error {
+	held, fresh, err := holdsReplica(sl.n.raftDB, sl.n.db, id, uint64(sl.n.env.Node()))
+	if err != nil {
+		return fmt.Errorf("node: recover: %w", err)
+	}
+	if !held && !(fresh && !sl.n.cfg.Join && confHas(initial, uint64(sl.n.env.Node()))) {
+		return nil
+	}
+	if err := sl.startSlot(id, initial); err != nil {
+		return fmt.Errorf("node: recover: %w", err)
 	}
 	return nil
 }
@@ -201,14 +224,19 @@ func (n *Node) self(loop string) addr { return addr{Node: n.env.Node(), Loop: lo
 // incarnation.
 func (n *Node) ownAnswer(a answer) bool { return a.to().Inc == n.inc }
 
-// slotAddr is the loop that owns slot.
-func (n *Node) slotAddr(slot int) addr { return n.self(slotLoopName(slot % n.cfg.SlotLoops)) }
+// slotAddr is the loop that owns slot (the controller group: loop 0).
+func (n *Node) slotAddr(slot int) addr {
+	if slot == ctrlGroup {
+		return n.self(slotLoopName(0))
+	}
+	return n.self(slotLoopName(slot % n.cfg.SlotLoops))
+}
 
 // post delivers m to the loop at to: a local loop's Post, or the peer
 // encoding of m over the transport to a loop of another node.
 func (n *Node) post(to addr, m runtime.Msg) {
 	if to.Node != n.env.Node() {
-		if !n.isMember(to.Node) {
+		if !n.isMember(to.Node) && !toNonMember(m) {
 			invariant.Fail("%s for %s posted to node %d, not a member", m.Kind(), to.Loop, to.Node)
 		}
 		n.env.Transport().Send(to.Node, to.Loop, encodePeer(m))
@@ -219,6 +247,16 @@ func (n *Node) post(to addr, m runtime.Msg) {
 		invariant.Fail("%s posted to unknown loop %q", m.Kind(), to.Loop)
 	}
 	l.Post(m)
+}
+
+// toNonMember reports whether m may go to a node that is not a member:
+// the answer to a join, and the word to a removed replica.
+func toNonMember(m runtime.Msg) bool {
+	switch m.(type) {
+	case proposeDone, replicaRemoved:
+		return true
+	}
+	return false
 }
 
 // answer posts an answer to the requester named in its reply address.
@@ -244,14 +282,14 @@ func (n *Node) broadcastCluster(m runtime.Msg) {
 
 // clustered: this node has other members; requests and deliveries may be
 // lost, repeated or reordered between nodes.
-func (n *Node) clustered() bool { return len(n.peers) > 1 }
+func (n *Node) clustered() bool { return len(n.currentView().others) > 0 }
 
 // isMember reports whether id is a member of the cluster.
-func (n *Node) isMember(id runtime.NodeID) bool { return slices.Contains(n.peers, id) }
+func (n *Node) isMember(id runtime.NodeID) bool { return slices.Contains(n.currentView().peers, id) }
 
-// others are the members but this node (made once: deliveries ask for
-// them per message).
-func (n *Node) others() []runtime.NodeID { return n.otherPeers }
+// others are the members but this node (made with the view: deliveries
+// ask for them per message).
+func (n *Node) others() []runtime.NodeID { return n.currentView().others }
 
 func (n *Node) broadcastGateways(m runtime.Msg) {
 	for _, g := range n.gateways {

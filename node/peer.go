@@ -46,6 +46,11 @@ const (
 	peerLeaders
 )
 
+// Peer message kinds numbered apart from the list above.
+const (
+	peerReplicaRemoved byte = 40
+)
+
 // errPeerMsg is a peer message that does not decode.
 var errPeerMsg = errors.New("node: malformed peer message")
 
@@ -135,6 +140,10 @@ func writePeer(w *state.Writer, m runtime.Msg) byte {
 			w.Uint(m.Terms[i])
 		}
 		return peerLeaders
+	case replicaRemoved:
+		w.Int(int64(m.Slot))
+		w.Uint(m.Term)
+		return peerReplicaRemoved
 	}
 	panic(fmt.Sprintf("node: %T has no peer encoding", m))
 }
@@ -191,16 +200,19 @@ func readPeer(r *state.Reader, kind byte) runtime.Msg {
 			m.Terms = append(m.Terms, r.Uint())
 		}
 		return m
+	case peerReplicaRemoved:
+		return replicaRemoved{Slot: readSlotID(r), Term: r.Uint()}
 	}
 	r.Fail("kind")
 	return nil
 }
 
-// readSlotID reads a slot id; a negative one is refused (allSlots never
-// crosses nodes), a too large one by the receiver, which knows its Slots.
+// readSlotID reads a slot id (or the controller group's); a negative one
+// is refused (allSlots never crosses nodes), a too large one by the
+// receiver, which knows its Slots.
 func readSlotID(r *state.Reader) int {
 	v := r.Int()
-	if v < 0 || v > state.MaxSlots {
+	if v < 0 || (v > state.MaxSlots && v != ctrlGroup) {
 		r.Fail("slot")
 		return 0
 	}

@@ -11,9 +11,9 @@ import (
 // sorted member list, so that every member holds the same number of
 // replicas (±1) and is the first replica — the one that campaigns first on
 // a fresh cluster, and so usually the leader — of the same number of slots.
-// A configuration change moves replicas through raft in a later step; the
-// placement of a fresh cluster is a pure function of the configuration,
-// the same on every node.
+// The placement of a fresh cluster is a pure function of the
+// configuration, the same on every node; the controller's table moves
+// replicas from there (cluster.go, membership.go).
 
 // members are the cluster's node ids, sorted; this node alone if none are
 // configured.
@@ -39,13 +39,11 @@ func placement(members []runtime.NodeID, replicas, id int) []uint64 {
 	return out
 }
 
-// replicas are the voters of slot id.
-func (n *Node) replicas(id int) []uint64 { return n.placed[id] }
-
-// replicates reports whether this node holds a replica of slot id.
-func (n *Node) replicates(id int) bool {
-	return slices.Contains(n.replicas(id), uint64(n.env.Node()))
+// firstReplica is the first of slot id's target replicas in the table,
+// or 0 while the table is not known.
+func (n *Node) firstReplica(id int) runtime.NodeID {
+	if t := n.currentView().targets(id); len(t) > 0 {
+		return runtime.NodeID(t[0])
+	}
+	return 0
 }
-
-// firstReplica is the member that campaigns for slot id on a fresh start.
-func (n *Node) firstReplica(id int) runtime.NodeID { return runtime.NodeID(n.replicas(id)[0]) }

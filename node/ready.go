@@ -2,6 +2,7 @@ package node
 
 import (
 	"fmt"
+	"slices"
 
 	"github.com/cockroachdb/pebble/v2"
 	"github.com/jindou-im/jindou/node/internal/invariant"
@@ -20,8 +21,14 @@ import (
 func (sl *slotLoop) drive() {
 	var group []int
 	var again []runtime.Msg
-	for _, id := range sl.slotIDs {
+	for _, id := range slices.Clone(sl.slotIDs) {
 		s := sl.slots[id]
+		if s.removed {
+			sl.drop(s)
+			if sl.slots[id] == nil {
+				continue
+			}
+		}
 		sl.refresh(s)
 		leader := s.leader
 		s.caughtUp = leader && s.appliedTerm == s.term
@@ -167,6 +174,9 @@ func (sl *slotLoop) onPersisted(s *slot) {
 }
 
 func (sl *slotLoop) sendRaft(s *slot, m *pb.Message) {
+	if !sl.guardAppend(s, m) {
+		return
+	}
 	sl.n.env.Transport().Send(runtime.NodeID(m.GetTo()), sl.loop.Name(), encodeRaftMsg(s.id, m))
 	if m.GetType() == pb.MessageType_MsgSnap {
 		s.rn.ReportSnapshot(m.GetTo(), raft.SnapshotFinish)
@@ -197,6 +207,7 @@ func (sl *slotLoop) apply(s *slot, ents []*pb.Entry, effects bool) {
 	}
 	b := sl.n.db.NewIndexedBatch()
 	var done []applied
+	tableChanged, confChanged := false, false
 	for _, e := range ents {
 		if e.GetIndex() <= s.applied {
 			continue
@@ -207,14 +218,20 @@ func (sl *slotLoop) apply(s *slot, ents []*pb.Entry, effects bool) {
 		s.applied = e.GetIndex()
 		switch e.GetType() {
 		case pb.EntryType_EntryConfChange, pb.EntryType_EntryConfChangeV2:
-			if effects { // at start-up the configuration comes from the raft store
-				sl.applyConfChange(s, e)
-			}
+			sl.applyConfChange(b, s, e)
+			confChanged = true
 		case pb.EntryType_EntryNormal:
 			if len(e.GetData()) == 0 {
 				continue // a new leader's empty entry
 			}
 			cmd := state.DecodeCommand(e.GetData())
+			if s.id == ctrlGroup {
+				tableChanged = sl.applyCtrl(b, cmd) || tableChanged
+				if e.GetIndex() > s.startLast {
+					done = append(done, applied{cmd, state.Result{}})
+				}
+				continue
+			}
 			res := s.m.Apply(b, cmd)
 			sl.stats.Applied++
 			if cmd.Op == state.OpSend && res.Msg != nil && !res.Duplicate {
@@ -242,6 +259,12 @@ func (sl *slotLoop) apply(s *slot, ents []*pb.Entry, effects bool) {
 	if invariant.Enabled {
 		s.m.CheckCache(sl.n.db)
 	}
+	if tableChanged {
+		sl.n.publishView(sl.table)
+	}
+	if confChanged {
+		sl.onConfApplied(s)
+	}
 	if !effects || s.applied <= s.startLast {
 		return // compaction too waits for this incarnation's own entries
 	}
@@ -251,12 +274,21 @@ func (sl *slotLoop) apply(s *slot, ents []*pb.Entry, effects bool) {
 	}
 }
 
-func (sl *slotLoop) applyConfChange(s *slot, e *pb.Entry) {
+// applyConfChange applies a configuration change to raft (during the
+// start-up replay, before raft runs, to the configuration raft will start
+// from: slotStorage.InitialState) and writes the new configuration with
+// the applied index (b), and to the raft store.
+func (sl *slotLoop) applyConfChange(b *pebble.Batch, s *slot, e *pb.Entry) {
 	var cc pb.ConfChangeV2
 	if err := unmarshalConfChange(e, &cc); err != nil {
 		panic(err)
 	}
-	s.conf = s.rn.ApplyConfChange(&cc)
+	if s.rn == nil {
+		s.conf = applySimpleConf(s.conf, &cc)
+	} else {
+		s.conf = s.rn.ApplyConfChange(&cc)
+	}
+	mustSet(b, state.AppliedConfKey(s.id), marshal(s.conf))
 	if err := sl.n.raftDB.Set(state.ConfStateKey(s.id), marshal(s.conf), pebble.NoSync); err != nil {
 		panic(fmt.Sprintf("node: slot %d conf state: %v", s.id, err))
 	}

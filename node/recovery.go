@@ -17,11 +17,11 @@ import (
 // log, so a crash that keeps any share of unsynced writes recovers the same
 // state.
 
-// recoverSlot loads slot id from the stores, replays what was committed
-// but not applied (without effects: nobody waits for it), and starts its
-// raft node.
-func (sl *slotLoop) recoverSlot(id int, voters []uint64) error {
-	d, err := loadSlot(sl.n.raftDB, sl.n.db, id, voters)
+// startSlot loads group id from the stores (a fresh group starts with the
+// configuration initial), replays what was committed but not applied
+// (without effects: nobody waits for it), and starts its raft node.
+func (sl *slotLoop) startSlot(id int, initial *pb.ConfState) error {
+	d, err := loadSlot(sl.n.raftDB, sl.n.db, id, initial)
 	if err != nil {
 		return err
 	}
@@ -89,17 +89,15 @@ type slotDisk struct {
 }
 
 // loadSlot rebuilds a slot's raft storage from the stores, or makes a fresh
-// one whose configuration is voters.
-func loadSlot(raftDB, stateDB *pebble.DB, slot int, voters []uint64) (slotDisk, error) {
+// one whose configuration is initial.
+func loadSlot(raftDB, stateDB *pebble.DB, slot int, initial *pb.ConfState) (slotDisk, error) {
 	ms := raft.NewMemoryStorage()
-	cs := &pb.ConfState{Voters: voters}
-	v, ok := state.GetValue(raftDB, state.ConfStateKey(slot))
-	fresh := !ok
-	if ok {
-		cs = &pb.ConfState{}
-		if err := gproto.Unmarshal(v, cs); err != nil {
-			return slotDisk{}, fmt.Errorf("slot %d conf state: %w", slot, err)
-		}
+	cs, fresh, err := storedConf(raftDB, stateDB, slot)
+	if err != nil {
+		return slotDisk{}, err
+	}
+	if fresh {
+		cs = initial
 	}
 	var snapIndex, snapTerm uint64
 	if v, ok := state.GetValue(raftDB, state.SnapshotKey(slot)); ok {
@@ -124,6 +122,50 @@ func loadSlot(raftDB, stateDB *pebble.DB, slot int, voters []uint64) (slotDisk, 
 		return slotDisk{}, err
 	}
 	return slotDisk{storage: ms, applied: applied, fresh: fresh}, nil
+}
+
+// storedConf is group slot's raft configuration as of its applied index
+// (the state store's, written with the applied index), else the raft
+// store's; fresh when neither store has one.
+func storedConf(raftDB, stateDB *pebble.DB, slot int) (cs *pb.ConfState, fresh bool, err error) {
+	v, ok := state.GetValue(stateDB, state.AppliedConfKey(slot))
+	if !ok {
+		v, ok = state.GetValue(raftDB, state.ConfStateKey(slot))
+	}
+	if !ok {
+		return nil, true, nil
+	}
+	cs = &pb.ConfState{}
+	if err := gproto.Unmarshal(v, cs); err != nil {
+		return nil, false, fmt.Errorf("slot %d conf state: %w", slot, err)
+	}
+	return cs, false, nil
+}
+
+// holdsReplica reports what the stores say of this node's replica of
+// group id: held (load it), gone (the group removed it, or it never got
+// its first snapshot), or fresh (nothing stored: a new cluster).
+func holdsReplica(raftDB, stateDB *pebble.DB, id int, self uint64) (held, fresh bool, err error) {
+	// A configuration without this node in the raft store is a dropped
+	// replica's mark: it wins over whatever else a crash kept.
+	if v, ok := state.GetValue(raftDB, state.ConfStateKey(id)); ok {
+		cs := &pb.ConfState{}
+		if err := gproto.Unmarshal(v, cs); err != nil {
+			return false, false, fmt.Errorf("slot %d conf state: %w", id, err)
+		}
+		if !confHas(cs, self) {
+			return false, false, nil
+		}
+	}
+	cs, fresh, err := storedConf(raftDB, stateDB, id)
+	if err != nil || fresh {
+		return false, fresh, err
+	}
+	return confHas(cs, self), false, nil
+}
+
+func confHas(cs *pb.ConfState, id uint64) bool {
+	return slices.Contains(cs.GetVoters(), id) || slices.Contains(cs.GetLearners(), id)
 }
 
 func loadEntries(raftDB *pebble.DB, slot int) ([]*pb.Entry, error) {

@@ -81,13 +81,16 @@ func (sl *slotLoop) dispatch(m runtime.Msg) bool {
 
 // leaderOf is the node believed to lead slot id, or 0 for none known.
 func (sl *slotLoop) leaderOf(id int) runtime.NodeID {
-	if s := sl.slots[id]; s != nil {
+	if s := sl.slots[id]; s != nil && !s.empty() {
 		// A replica trusts only raft: a hint may predate the election
 		// raft is holding.
 		return runtime.NodeID(s.lead)
 	}
 	if h, ok := sl.hints[id]; ok {
 		return h.node
+	}
+	if id == ctrlGroup {
+		return sl.ctrlFallback()
 	}
 	return sl.n.firstReplica(id)
 }
@@ -119,12 +122,15 @@ func (sl *slotLoop) forward(to runtime.NodeID, m runtime.Msg) {
 // or an answer to one of its reads.
 func (sl *slotLoop) acceptsFromPeer(m runtime.Msg) bool {
 	switch m.(type) {
-	case systemChanged, leadersMsg:
+	case systemChanged, leadersMsg, replicaRemoved:
 		return true
 	case readDone:
 		return sl.n.ownAnswer(m.(answer))
 	case slotSend, slotPropose, slotRead:
 		id := requestSlot(m)
+		if id == ctrlGroup {
+			return sl.index == 0 && (sl.n.isMember(replyOf(m).Node) || isCtrlJoin(m))
+		}
 		return id >= 0 && id < sl.n.cfg.Slots && id%sl.n.cfg.SlotLoops == sl.index && sl.n.isMember(replyOf(m).Node)
 	}
 	return false
@@ -161,7 +167,7 @@ func (sl *slotLoop) announce(all bool) {
 // onLeaders takes another node's announcement.
 func (sl *slotLoop) onLeaders(m leadersMsg) {
 	for i, id := range m.Slots {
-		if id >= sl.n.cfg.Slots || id%sl.n.cfg.SlotLoops != sl.index {
+		if (id >= sl.n.cfg.Slots || id%sl.n.cfg.SlotLoops != sl.index) && !(id == ctrlGroup && sl.index == 0) {
 			continue
 		}
 		if h, ok := sl.hints[id]; !ok || m.Terms[i] >= h.term {

@@ -71,7 +71,10 @@ type slotLoop struct {
 	// arrives, after the events queued before it (see Handle).
 	drivePending bool
 	entryBufs    entryBufs
-	stats        slotStats
+	// table is the controller's cluster table as this node applied it
+	// (loop 0, which holds the controller group, only).
+	table *clusterTable
+	stats slotStats
 	hooks        *hooks // the webhooks (webhook.go)
 }
 
@@ -99,6 +102,11 @@ type slotStats struct {
 	SnapshotsMade, SnapshotsApplied int64
 	// LeaderChanges counts the times a slot of the loop became led here.
 	LeaderChanges int64
+	// ConfChanges are configuration changes its leaders proposed;
+	// Transfers the leaderships they handed off before leaving a group;
+	// ReplicasAdded and ReplicasDropped the replicas this node created
+	// for the table and dropped once removed (membership.go).
+	ConfChanges, Transfers, ReplicasAdded, ReplicasDropped int64
 }
 
 // slot is one raft group and its state machine.
@@ -147,6 +155,11 @@ type slot struct {
 	readBatch []slotRead
 	readWait  map[uint64][]slotRead
 	readReady []confirmedReads
+	// confAt is when this leader proposed its last configuration change,
+	// until it applies (0: none waits); removed: the group no longer has
+	// this node, and the replica is dropped once no write is in flight.
+	confAt  time.Duration
+	removed bool
 }
 
 // pendingProposal is who waits for a proposal to apply: the requester's
@@ -213,12 +226,15 @@ func (sl *slotLoop) onTimer(tag any) {
 		if sl.n.clustered() {
 			sl.announce(true)
 		}
+		sl.reconcile()
 		sl.expire()
 		sl.loop.After(announceInterval, announceTag{})
 	case retryTag:
 		sl.persist(t.slots)
 	case hookTimer:
 		sl.hooks.onTimer(t)
+	case joinRetry:
+		sl.askToJoin()
 	}
 }
 
@@ -263,6 +279,15 @@ func (sl *slotLoop) onMsg(m runtime.Msg) {
 		return
 	case proposeDone: // a webhook acknowledgement this loop proposed
 		sl.hooks.onAcked(m)
+		return
+	case viewChanged:
+		sl.adopt()
+		return
+	case replicaRemoved:
+		sl.onRemoved(m)
+		return
+	case joinRetry:
+		sl.askToJoin()
 		return
 	}
 	if len(sl.deferred) > 0 {
@@ -344,10 +369,11 @@ func (sl *slotLoop) onPeer(e runtime.PeerMsg) {
 	if isRaftMsg(e.Data) {
 		slotID, m, err := decodeRaftMsg(e.Data)
 		s := sl.slots[slotID]
-		if err != nil || s == nil || checkPeerSnapshot(slotID, m) != nil {
+		if err != nil || s == nil || s.removed || checkPeerSnapshot(slotID, m) != nil {
 			sl.stats.PeerDropped++
 			return
 		}
+		sl.checkRemoved(s, e.From)
 		_ = s.rn.Step(m)
 		return
 	}

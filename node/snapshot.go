@@ -31,6 +31,14 @@ type slotStorage struct {
 	s  *slot
 }
 
+// InitialState is the log's HardState and the configuration as of the
+// applied index (which the start-up replay may have moved past the
+// stored one).
+func (st slotStorage) InitialState() (*pb.HardState, *pb.ConfState, error) {
+	hs, _, err := st.MemoryStorage.InitialState()
+	return hs, st.s.conf, err
+}
+
 // Snapshot is the slot's applied state now.
 func (st slotStorage) Snapshot() (*pb.Snapshot, error) {
 	s := st.s
@@ -56,6 +64,7 @@ func (sl *slotLoop) applySnapshot(s *slot, snap *pb.Snapshot) {
 		panic(fmt.Sprintf("node: slot %d snapshot at %d: %v", s.id, md.GetIndex(), err)) // checked in onPeer
 	}
 	mustSet(b, state.AppliedKey(s.id), state.EncodeIndex(md.GetIndex()))
+	mustSet(b, state.AppliedConfKey(s.id), marshal(md.GetConfState()))
 	if err := b.Commit(pebble.NoSync); err != nil {
 		panic(fmt.Sprintf("node: slot %d snapshot: %v", s.id, err))
 	}
@@ -63,6 +72,17 @@ func (sl *slotLoop) applySnapshot(s *slot, snap *pb.Snapshot) {
 	s.applied, s.appliedTerm = md.GetIndex(), md.GetTerm()
 	s.conf = md.GetConfState()
 	sl.stats.SnapshotsApplied++
+	if s.id == ctrlGroup {
+		t, err := sl.n.loadTable()
+		if err != nil {
+			panic(fmt.Sprintf("node: controller snapshot at %d: %v", md.GetIndex(), err))
+		}
+		if t != nil {
+			sl.table = t
+			sl.n.publishView(t)
+		}
+	}
+	sl.onConfApplied(s)
 }
 
 // storeSnapshot makes the raft storage start at a durable snapshot.

@@ -58,9 +58,16 @@ type StatsReply struct {
 	// SnapshotsMade and SnapshotsApplied count raft snapshots sent to
 	// followers behind the compacted log, and caught up from.
 	SnapshotsMade, SnapshotsApplied int64
-	Slots                           int
-	LeaderSlots                     int   // slots this node leads
-	LedSlots                        []int // which, in order
+	// ConfChanges are raft configuration changes this node's leaders
+	// proposed to move replicas; Transfers leaderships handed off before
+	// leaving a group; ReplicasAdded and ReplicasDropped replicas created
+	// here for the cluster table and dropped once removed.
+	ConfChanges, Transfers, ReplicasAdded, ReplicasDropped int64
+	// ControllerLeader: this node leads the controller group.
+	ControllerLeader bool
+	Slots            int   // data slots replicated here (the controller aside)
+	LeaderSlots      int   // of them, those this node leads
+	LedSlots         []int // every group led here, in order (the controller's is ControllerGroup)
 	// LedTerms are the terms in which this node leads LedSlots (parallel
 	// to it); LeaderChanges counts the times a slot became led here.
 	LedTerms      []uint64
@@ -168,21 +175,30 @@ type slotLoopStats struct {
 	// systemUnknown: the loop has not yet learnt the system uids.
 	leaderless    int
 	systemUnknown bool
+	ctrlLeader    bool
 	hooks         hookLoopStats
 }
 
 func (sl *slotLoop) loopStats() slotLoopStats {
 	ls := slotLoopStats{slotStats: sl.stats, slots: len(sl.slotIDs), deferred: len(sl.deferred), systemUnknown: !sl.systemReady, hooks: sl.hooks.loopStats()}
 	for _, id := range sl.slotIDs {
+		ctrl := id == ctrlGroup
+		if ctrl {
+			ls.slots--
+		}
 		if sl.isLeader(sl.slots[id]) {
-			ls.leaders++
+			if ctrl {
+				ls.ctrlLeader = true
+			} else {
+				ls.leaders++
+			}
 			ls.led = append(ls.led, id)
 			ls.terms = append(ls.terms, sl.slots[id].rn.BasicStatus().HardState.GetTerm())
 		}
 		if sl.slots[id].lead == 0 {
 			ls.leaderless++
 		}
-		if sl.slots[id].caughtUp {
+		if sl.slots[id].caughtUp && !ctrl {
 			ls.ready++
 		}
 	}
@@ -214,6 +230,11 @@ func (out *StatsReply) addSlotLoop(p slotLoopStats) {
 	out.ReadIndexes += p.ReadIndexes
 	out.SnapshotsMade += p.SnapshotsMade
 	out.SnapshotsApplied += p.SnapshotsApplied
+	out.ConfChanges += p.ConfChanges
+	out.Transfers += p.Transfers
+	out.ReplicasAdded += p.ReplicasAdded
+	out.ReplicasDropped += p.ReplicasDropped
+	out.ControllerLeader = out.ControllerLeader || p.ctrlLeader
 	out.PeerDropped += p.PeerDropped
 	out.addHooks(p.hooks)
 }

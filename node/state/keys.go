@@ -16,6 +16,7 @@ import "encoding/binary"
 // The state store (<data_dir>/state):
 //
 //	'a' slot                     applied index of the slot
+//	'a' slot 'c'                 the slot's raft configuration as of that index
 //	'd' slot table ...           applied state, tables below
 //
 // Identifiers (uids, channel ids) never contain NUL (ValidUID,
@@ -32,6 +33,7 @@ const (
 	tblSystemUID    = 'y' // uid → "" (slot 0 only)
 	tblSlotMeta     = 'g' // → slotMeta
 	tblOutbox       = 'o' // message id (u64) → outboxRecord (webhook.go)
+	tblCluster      = 'C' // → the cluster table (the controller group only; node/cluster.go)
 	// tblClientMsgNo = 'n' (lookup.go): chkey client_msg_no → seq
 )
 
@@ -134,6 +136,25 @@ func RaftEntryPrefix(slot int) []byte { return append(slotPrefix('r', slot), 'e'
 
 // ConfStateKey holds the slot's raft configuration.
 func ConfStateKey(slot int) []byte { return append(slotPrefix('r', slot), 'c') }
+
+// AppliedConfKey holds the slot's raft configuration as of its applied
+// index, written in the same batch as AppliedKey, so that the two agree
+// after any crash.
+func AppliedConfKey(slot int) []byte { return append(slotPrefix('a', slot), 'c') }
+
+// SlotSpan is the key range [lo, hi) of every key of slot in one space
+// ('a', 'd' of the state store, 'r' of the raft store).
+func SlotSpan(space byte, slot int) (lo, hi []byte) {
+	lo = slotPrefix(space, slot)
+	if slot == 1<<16-1 {
+		return lo, []byte{space + 1}
+	}
+	return lo, slotPrefix(space, slot+1)
+}
+
+// ClusterTableKey holds the controller group's cluster table (its slot is
+// the controller group's id).
+func ClusterTableKey(slot int) []byte { return tableKey(slot, tblCluster) }
 
 // SnapshotKey holds the index and term (u64 each) up to which the slot's
 // log was compacted: the entries at and below it are applied, durably, and
