@@ -311,21 +311,21 @@ type (
 	requestRetry   struct{ req uint64 }  // an API request to post again
 )
 
-func (slotSend) Kind() string      { return "slot-send" }
-func (slotPropose) Kind() string   { return "slot-propose" }
-func (slotRead) Kind() string      { return "slot-read" }
-func (systemChanged) Kind() string { return "system-changed" }
-func (leadersMsg) Kind() string    { return "leaders" }
+func (slotSend) Kind() string       { return "slot-send" }
+func (slotPropose) Kind() string    { return "slot-propose" }
+func (slotRead) Kind() string       { return "slot-read" }
+func (systemChanged) Kind() string  { return "system-changed" }
+func (leadersMsg) Kind() string     { return "leaders" }
 func (replicaRemoved) Kind() string { return "replica_removed" }
 func (joinRetry) Kind() string      { return "join_retry" }
-func (wake) Kind() string          { return "wake" }
-func (deliverMsg) Kind() string    { return "deliver" }
-func (kickMsg) Kind() string       { return "kick" }
-func (gatewayRead) Kind() string   { return "gateway-read" }
-func (sendDone) Kind() string      { return "send-done" }
-func (proposeDone) Kind() string   { return "propose-done" }
-func (readDone) Kind() string      { return "read-done" }
-func (apiCall) Kind() string       { return "api-call" }
+func (wake) Kind() string           { return "wake" }
+func (deliverMsg) Kind() string     { return "deliver" }
+func (kickMsg) Kind() string        { return "kick" }
+func (gatewayRead) Kind() string    { return "gateway-read" }
+func (sendDone) Kind() string       { return "send-done" }
+func (proposeDone) Kind() string    { return "propose-done" }
+func (readDone) Kind() string       { return "read-done" }
+func (apiCall) Kind() string        { return "api-call" }
 
 func (m deliverMsg) Digest() uint64 { return uint64(m.Msg.MessageID) ^ m.Msg.Seq }
 

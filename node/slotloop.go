@@ -75,7 +75,7 @@ type slotLoop struct {
 	// (loop 0, which holds the controller group, only).
 	table *clusterTable
 	stats slotStats
-	hooks        *hooks // the webhooks (webhook.go)
+	hooks *hooks // the webhooks (webhook.go)
 }
 
 // slotStats are a slot loop's counters since start.
