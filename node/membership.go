@@ -142,6 +142,9 @@ func (sl *slotLoop) adopt() {
 	for _, id := range ids {
 		voters, learners := v.desiredConf(id)
 		wanted := slices.Contains(voters, self) || slices.Contains(learners, self)
+		if id == ctrlGroup && v.table == nil {
+			wanted = true // a joining node: the controller's snapshot brings the table
+		}
 		s := sl.slots[id]
 		switch {
 		case s == nil && wanted:

@@ -383,6 +383,9 @@ func (sl *slotLoop) onPeer(e runtime.PeerMsg) {
 		return
 	}
 	if l, ok := m.(leadersMsg); ok {
+		if !sl.n.isMember(e.From) {
+			return // a node this one does not know as a member yet
+		}
 		l.From = e.From // who leads is who says so, not what it wrote
 		m = l
 	}
