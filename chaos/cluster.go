@@ -20,6 +20,8 @@ const (
 	LinkDelay        Class = "link-delay"
 	LinkReorder      Class = "link-reorder"
 	CrashCluster     Class = "crash-cluster" // every node loses power at once
+	MemberJoin       Class = "member-join"   // a new node joins during traffic
+	MemberRemove     Class = "member-remove" // a member is removed during traffic
 )
 
 // PartitionKind says which links a Partition blocks.
@@ -107,6 +109,25 @@ func (p PowerLoss) String() string { return fmt.Sprintf("power at=%v down=%v", p
 
 func (PowerLoss) Class() Class { return CrashCluster }
 
+// Join starts a new node at At that joins the running cluster through one
+// of its members and receives its share of the slots.
+type Join struct{ At time.Duration }
+
+func (j Join) String() string { return fmt.Sprintf("join at=%v", j.At) }
+
+func (Join) Class() Class { return MemberJoin }
+
+// Remove asks at At for the removal of member Node; once its replicas have
+// moved away, the node is stopped for good.
+type Remove struct {
+	Node NodeID
+	At   time.Duration
+}
+
+func (r Remove) String() string { return fmt.Sprintf("remove node=%d at=%v", r.Node, r.At) }
+
+func (Remove) Class() Class { return MemberRemove }
+
 // parseCluster reads the cluster's entries; ok is false for another kind.
 func parseCluster(kind string, kv map[string]string, dur func(string) time.Duration, num func(k, suffix string) int64) (f Fault, ok bool, err error) {
 	switch kind {
@@ -127,6 +148,10 @@ func parseCluster(kind string, kv map[string]string, dur func(string) time.Durat
 			LossPct: int(num("loss", "%")), DupPct: int(num("dup", "%")), MaxLatency: dur("latency"), Reorder: reorder}, true, nil
 	case "power":
 		return PowerLoss{At: dur("at"), Down: dur("down")}, true, nil
+	case "join":
+		return Join{At: dur("at")}, true, nil
+	case "remove":
+		return Remove{Node: NodeID(num("node", "")), At: dur("at")}, true, nil
 	}
 	return nil, false, nil
 }
@@ -183,6 +208,29 @@ func DrawCluster(r *rand.Rand, cfg ClusterConfig) Plan {
 		}
 		p = append(p, part)
 	}
+	p = append(p, drawLinks(r, cfg)...)
+	return append(p, drawMembership(r, cfg)...)
+}
+
+// Membership changes: a cluster of at most maxJoinFrom nodes may grow by
+// one, one of at least minRemoveFrom may lose a member.
+const maxJoinFrom, minRemoveFrom = 4, 3
+
+// drawMembership draws at times a join and at times a removal.
+func drawMembership(r *rand.Rand, cfg ClusterConfig) Plan {
+	var p Plan
+	if cfg.Nodes <= maxJoinFrom && r.IntN(3) == 0 {
+		p = append(p, Join{At: at(r, cfg)})
+	}
+	if cfg.Nodes >= minRemoveFrom && r.IntN(3) == 0 {
+		p = append(p, Remove{Node: NodeID(1 + r.IntN(cfg.Nodes)), At: at(r, cfg)})
+	}
+	return p
+}
+
+// drawLinks draws up to two faulty links.
+func drawLinks(r *rand.Rand, cfg ClusterConfig) Plan {
+	var p Plan
 	for range r.IntN(3) {
 		l := Link{At: at(r, cfg), For: time.Duration(300+r.IntN(3000)) * time.Millisecond, LossPct: r.IntN(3) * r.IntN(15),
 			DupPct: r.IntN(2) * r.IntN(10), MaxLatency: time.Duration(r.IntN(2)*(1+r.IntN(40))) * time.Millisecond, Reorder: r.IntN(2) == 0}

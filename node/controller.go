@@ -42,9 +42,11 @@ const (
 // published, and a newer one replaces it.
 type clusterView struct {
 	table *clusterTable // nil: a joining node that has not received the table yet
-	// peers are the members messages may go to and come from, sorted, this
-	// node among them; others the same without this node.
-	peers, others []runtime.NodeID
+	// peers are the active members, sorted, this node among them; others
+	// the same without this node: deliveries, kicks and announcements go
+	// to them. known adds the removed members, which may still hold
+	// replicas while they move: messages may go to and come from them.
+	peers, others, known []runtime.NodeID
 }
 
 // viewChanged tells a slot loop that its node published a new view.
@@ -73,6 +75,15 @@ func (n *Node) makeView(t *clusterTable) *clusterView {
 			v.others = append(v.others, p)
 		}
 	}
+	v.known = slices.Clone(v.peers)
+	if t != nil {
+		for _, m := range t.Members {
+			if !slices.Contains(v.known, runtime.NodeID(m.ID)) {
+				v.known = append(v.known, runtime.NodeID(m.ID))
+			}
+		}
+		slices.Sort(v.known)
+	}
 	return v
 }
 
@@ -100,8 +111,8 @@ func (v *clusterView) targets(id int) []uint64 {
 }
 
 // desiredConf is the raft configuration group id should move to: its
-// voters and learners (the controller's learners are every active member
-// that does not vote). Nil voters: not known yet.
+// voters and learners (the controller's learners are every member, active
+// or removed, that does not vote). Nil voters: not known yet.
 func (v *clusterView) desiredConf(id int) (voters, learners []uint64) {
 	if v.table == nil {
 		return nil, nil
@@ -109,10 +120,12 @@ func (v *clusterView) desiredConf(id int) (voters, learners []uint64) {
 	if id != ctrlGroup {
 		return v.targets(id), nil
 	}
+	// A removed member stays a learner: it must learn that it was
+	// removed, or the slots it leads would never hand off.
 	voters = v.table.ctrlVoters()
-	for _, m := range v.table.active() {
-		if !slices.Contains(voters, m) {
-			learners = append(learners, m)
+	for _, m := range v.table.Members {
+		if !slices.Contains(voters, m.ID) {
+			learners = append(learners, m.ID)
 		}
 	}
 	return voters, learners

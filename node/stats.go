@@ -65,6 +65,9 @@ type StatsReply struct {
 	ConfChanges, Transfers, ReplicasAdded, ReplicasDropped int64
 	// ControllerLeader: this node leads the controller group.
 	ControllerLeader bool
+	// Unroutable are messages dropped because they named a node this
+	// node's cluster table does not know (yet, or any more).
+	Unroutable int64
 	Slots            int   // data slots replicated here (the controller aside)
 	LeaderSlots      int   // of them, those this node leads
 	LedSlots         []int // every group led here, in order (the controller's is ControllerGroup)
@@ -96,7 +99,7 @@ type StatsReply struct {
 }
 
 func (Stats) run(a *apiLoop, done func(any, error)) error {
-	out := StatsReply{StartedAt: a.n.startedAt}
+	out := StatsReply{StartedAt: a.n.startedAt, Unroutable: a.n.unroutable.Load()}
 	a.gatherGateways(queryGatewayStats{}, func(parts []readResult, err error) {
 		if err != nil {
 			done(nil, err)

@@ -161,7 +161,11 @@ func (sw *seedWorld) checkReplicas() {
 		return nil
 	}
 	converged := func() bool {
-		for _, reps := range bySlot {
+		targets := sw.tableTargets()
+		for slot, reps := range bySlot {
+			if len(reps) != targets[slot] {
+				return false // replicas still moving
+			}
 			for _, r := range reps[1:] {
 				if r.d.Applied != reps[0].d.Applied {
 					return false
@@ -184,12 +188,10 @@ func (sw *seedWorld) checkReplicas() {
 			return
 		}
 	}
+	targets := sw.tableTargets()
 	for _, slot := range sortedKeys(bySlot) {
 		reps := bySlot[slot]
-		want := min(sw.shape.replicas, len(sw.nodes))
-		if slot == node.ControllerGroup {
-			want = len(sw.nodes) // every member applies the controller log
-		}
+		want := targets[slot]
 		if len(reps) != want {
 			sw.fail("slot %d has %d replicas, want %d", slot, len(reps), want)
 		}
@@ -208,6 +210,32 @@ func (sw *seedWorld) checkReplicas() {
 	sw.res.converged = true
 }
 
+// tableTargets is how many replicas each group should have by the
+// cluster table of the first up node: its targets for a slot, every
+// member for the controller group.
+func (sw *seedWorld) tableTargets() map[int]int {
+	out := map[int]int{}
+	for _, n := range sw.upNodes() {
+		v, err := n.Call(node.ClusterMembers{})
+		if err != nil {
+			continue
+		}
+		t := v.(node.ClusterMembersReply)
+		for s, r := range t.Slots {
+			out[s] = len(r)
+		}
+		// Every member learns the controller log, a removed one too
+		// until it is killed (then it is no longer in sw.nodes).
+		for _, m := range t.Members {
+			if slices.ContainsFunc(sw.nodes, func(n *world.Node) bool { return uint64(n.ID()) == m.ID }) {
+				out[node.ControllerGroup]++
+			}
+		}
+		return out
+	}
+	return out
+}
+
 func sortedKeys[V any](m map[int]V) []int {
 	keys := make([]int, 0, len(m))
 	for k := range m {
@@ -222,12 +250,23 @@ func sortedKeys[V any](m map[int]V) []int {
 // loss and delay, to tell a failure's cause apart).
 var linkDupReorder = flag.Bool("dupreorder", true, "TestSeeds: draw node-to-node links that duplicate and reorder messages")
 
+// joined is the plan's hook for a node that joined: clients and API calls
+// may go to it from now on.
+func (sw *seedWorld) joined(n *world.Node) { sw.nodes = append(sw.nodes, n) }
+
+// removed is the plan's hook for a member that was removed and killed
+// (BeforeCrash ran): no client or call goes to it any more.
+func (sw *seedWorld) removed(id runtime.NodeID) {
+	sw.nodes = slices.DeleteFunc(sw.nodes, func(n *world.Node) bool { return n.ID() == id })
+}
+
 // clusterFaults are the fault classes a seed set with clusters must fire,
 // besides the one-node ones.
 func clusterFaults() []chaos.Class {
 	out := []chaos.Class{
 		chaos.PartitionBoth, chaos.PartitionOneWay, chaos.PartitionIsolate, chaos.PartitionLeader,
 		chaos.LinkFaults, chaos.LinkLoss, chaos.LinkDelay, chaos.CrashCluster,
+		chaos.MemberJoin, chaos.MemberRemove,
 	}
 	if *linkDupReorder {
 		out = append(out, chaos.LinkDup, chaos.LinkReorder)

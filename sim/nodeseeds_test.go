@@ -335,7 +335,8 @@ func runNodeSeed(t *testing.T, seed uint64, counter *chaos.Counter, opts seedOpt
 		plan = append(plan, outages...)
 	}
 	sw.res.plan = plan
-	w.Schedule(plan, world.Hooks{BeforeCrash: sw.beforeCrash, AfterRestart: sw.afterRestart, Step: sw.step}, sw.counter)
+	w.Schedule(plan, world.Hooks{BeforeCrash: sw.beforeCrash, AfterRestart: sw.afterRestart, Step: sw.step,
+		Joined: sw.joined, Removed: sw.removed}, sw.counter)
 	sw.connectUsers()
 	sw.connectDevices()
 	sw.connectRPCDevices()

@@ -20,6 +20,11 @@ type Hooks struct {
 	// Step does a workload step at its time. A plan with steps and no
 	// Step hook is the caller's bug: Schedule panics.
 	Step func(chaos.Step)
+	// Joined runs right after a node joining the cluster was started;
+	// Removed right after a removed member, its replicas moved, was
+	// stopped for good.
+	Joined  func(n *Node)
+	Removed func(node runtime.NodeID)
 }
 
 // Schedule interprets plan p in the world's simulator: each fault is
@@ -80,6 +85,8 @@ func (w *World) Schedule(p chaos.Plan, h Hooks, c *chaos.Counter) {
 			s.At(f.At, "step", func() { h.Step(f) })
 		case chaos.Partition, chaos.Link, chaos.PowerLoss:
 			w.scheduleCluster(f, h, c)
+		case chaos.Join, chaos.Remove:
+			w.scheduleMembership(f, h, c)
 		default:
 			panic(fmt.Sprintf("world: plan entry %T (%s) the world cannot interpret", f, f))
 		}

@@ -30,6 +30,11 @@ type World struct {
 	receiver *Receiver
 	// blocks counts, per link, the partitions that block it now.
 	blocks map[linkKey]int
+	// clusterCfg is AddCluster's configuration, which joining nodes get;
+	// removing and removed are the members asked to leave and those that
+	// left (faults_membership.go).
+	clusterCfg        node.Config
+	removing, removed map[runtime.NodeID]bool
 }
 
 // Option changes how New builds a world.
@@ -66,6 +71,8 @@ func New(t testing.TB, seed uint64, opts ...Option) *World {
 		patience: o.patience,
 		nodes:    map[runtime.NodeID]*Node{},
 		blocks:   map[linkKey]int{},
+		removing: map[runtime.NodeID]bool{},
+		removed:  map[runtime.NodeID]bool{},
 	}
 }
 
@@ -166,6 +173,7 @@ func (w *World) AddCluster(size int, cfg node.Config) []*Node {
 	for id := 1; id <= size; id++ {
 		cfg.Members = append(cfg.Members, uint64(id))
 	}
+	w.clusterCfg = cfg
 	out := make([]*Node, size)
 	for i := range out {
 		out[i] = w.AddNode(runtime.NodeID(i+1), cfg)
