@@ -67,10 +67,10 @@ type StatsReply struct {
 	ControllerLeader bool
 	// Unroutable are messages dropped because they named a node this
 	// node's cluster table does not know (yet, or any more).
-	Unroutable int64
-	Slots            int   // data slots replicated here (the controller aside)
-	LeaderSlots      int   // of them, those this node leads
-	LedSlots         []int // every group led here, in order (the controller's is ControllerGroup)
+	Unroutable  int64
+	Slots       int   // data slots replicated here (the controller aside)
+	LeaderSlots int   // of them, those this node leads
+	LedSlots    []int // every group led here, in order (the controller's is ControllerGroup)
 	// LedTerms are the terms in which this node leads LedSlots (parallel
 	// to it); LeaderChanges counts the times a slot became led here.
 	LedTerms      []uint64
