@@ -22,6 +22,7 @@ const (
 	CrashCluster     Class = "crash-cluster" // every node loses power at once
 	MemberJoin       Class = "member-join"   // a new node joins during traffic
 	MemberRemove     Class = "member-remove" // a member is removed during traffic
+	StopGraceful     Class = "stop-graceful" // a node hands its leaderships off and stops
 )
 
 // PartitionKind says which links a Partition blocks.
@@ -128,6 +129,17 @@ func (r Remove) String() string { return fmt.Sprintf("remove node=%d at=%v", r.N
 
 func (Remove) Class() Class { return MemberRemove }
 
+// Stop stops Node gracefully at At (its leaderships handed off first) and
+// starts it again Down later.
+type Stop struct {
+	Node     NodeID
+	At, Down time.Duration
+}
+
+func (s Stop) String() string { return fmt.Sprintf("stop node=%d at=%v down=%v", s.Node, s.At, s.Down) }
+
+func (Stop) Class() Class { return StopGraceful }
+
 // parseCluster reads the cluster's entries; ok is false for another kind.
 func parseCluster(kind string, kv map[string]string, dur func(string) time.Duration, num func(k, suffix string) int64) (f Fault, ok bool, err error) {
 	switch kind {
@@ -152,6 +164,8 @@ func parseCluster(kind string, kv map[string]string, dur func(string) time.Durat
 		return Join{At: dur("at")}, true, nil
 	case "remove":
 		return Remove{Node: NodeID(num("node", "")), At: dur("at")}, true, nil
+	case "stop":
+		return Stop{Node: NodeID(num("node", "")), At: dur("at"), Down: dur("down")}, true, nil
 	}
 	return nil, false, nil
 }
@@ -216,7 +230,7 @@ func DrawCluster(r *rand.Rand, cfg ClusterConfig) Plan {
 // one, one of at least minRemoveFrom may lose a member.
 const maxJoinFrom, minRemoveFrom = 4, 3
 
-// drawMembership draws at times a join and at times a removal.
+// drawMembership draws at times a join, a removal, and a graceful stop.
 func drawMembership(r *rand.Rand, cfg ClusterConfig) Plan {
 	var p Plan
 	if cfg.Nodes <= maxJoinFrom && r.IntN(3) == 0 {
@@ -224,6 +238,9 @@ func drawMembership(r *rand.Rand, cfg ClusterConfig) Plan {
 	}
 	if cfg.Nodes >= minRemoveFrom && r.IntN(3) == 0 {
 		p = append(p, Remove{Node: NodeID(1 + r.IntN(cfg.Nodes)), At: at(r, cfg)})
+	}
+	if r.IntN(3) == 0 {
+		p = append(p, Stop{Node: NodeID(1 + r.IntN(cfg.Nodes)), At: at(r, cfg), Down: time.Duration(10+r.IntN(1500)) * time.Millisecond})
 	}
 	return p
 }

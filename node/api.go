@@ -52,6 +52,8 @@ type apiLoop struct {
 	// nextReq numbers requests; waiting holds their continuations.
 	nextReq uint64
 	waiting map[uint64]*apiWait
+	// timers are continuations waiting for an apiTimer (handoff.go).
+	timers map[uint64]func()
 }
 
 // apiWait is a continuation waiting for the answer to one request.
@@ -75,6 +77,8 @@ func (a *apiLoop) Handle(ev runtime.Event) {
 				w.again()
 				w.retry = a.loop.After(forwardRetry, t)
 			}
+		case apiTimer:
+			a.onTimer(t)
 		}
 	case runtime.Posted:
 		a.onMsg(e.Msg)

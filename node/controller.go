@@ -42,10 +42,11 @@ const (
 // published, and a newer one replaces it.
 type clusterView struct {
 	table *clusterTable // nil: a joining node that has not received the table yet
-	// peers are the active members, sorted, this node among them; others
-	// the same without this node: deliveries, kicks and announcements go
-	// to them. known adds the removed members, which may still hold
-	// replicas while they move: messages may go to and come from them.
+	// peers are the active members, sorted, this node among them: reads
+	// of every node's gateways ask them. known adds the removed members,
+	// which may still hold replicas and clients until they are stopped:
+	// messages may go to and come from them, and others (known without
+	// this node) get the deliveries, kicks and announcements.
 	peers, others, known []runtime.NodeID
 }
 
@@ -70,11 +71,6 @@ func (n *Node) makeView(t *clusterTable) *clusterView {
 		v.peers = append(v.peers, self)
 		slices.Sort(v.peers)
 	}
-	for _, p := range v.peers {
-		if p != self {
-			v.others = append(v.others, p)
-		}
-	}
 	v.known = slices.Clone(v.peers)
 	if t != nil {
 		for _, m := range t.Members {
@@ -83,6 +79,11 @@ func (n *Node) makeView(t *clusterTable) *clusterView {
 			}
 		}
 		slices.Sort(v.known)
+	}
+	for _, p := range v.known {
+		if p != self {
+			v.others = append(v.others, p)
+		}
 	}
 	return v
 }

@@ -106,13 +106,7 @@ func (sl *slotLoop) stepConf(s *slot, voters, learners []uint64) {
 // handOff transfers s's leadership to the voter that should stay and has
 // the most of the log, before this node leaves the group.
 func (sl *slotLoop) handOff(s *slot, voters []uint64, st raft.Status) {
-	var to, best uint64
-	for _, x := range voters {
-		if pr, ok := st.Progress[x]; ok && x != uint64(sl.n.env.Node()) && (to == 0 || pr.Match > best) {
-			to, best = x, pr.Match
-		}
-	}
-	if to != 0 {
+	if to := bestVoter(voters, uint64(sl.n.env.Node()), st); to != 0 {
 		sl.stats.Transfers++
 		s.rn.TransferLeader(to)
 		s.confAt = sl.n.env.Clock().Now()

@@ -129,6 +129,8 @@ func (sl *slotLoop) readAll(q slotQuery) readResult {
 	switch q.(type) {
 	case querySlotStats:
 		return sl.loopStats()
+	case queryHandOff:
+		return sl.handOffAll()
 	case querySlotDigests:
 		var out digestsResult
 		for _, id := range sl.slotIDs {

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"slices"
 	"testing"
+	"time"
 
 	"github.com/jindou-im/jindou/node"
 	"github.com/jindou-im/jindou/node/proto"
@@ -199,4 +200,33 @@ func replicasConverged(t *testing.T, w *world.World) bool {
 		}
 	}
 	return true
+}
+
+func TestAGracefulStopHandsItsLeadershipsOffFirst(t *testing.T) {
+	w := world.New(t, 24)
+	cfg := clusterConfig(8)
+	nodes := w.AddCluster(3, cfg)
+	awaitReady(t, nodes[0])
+	w.Until("node 1 leads slots", func() bool {
+		return nodes[0].MustCall(node.Stats{}).(node.StatsReply).LeaderSlots > 0
+	})
+	r := nodes[0].MustCall(node.HandOff{}).(node.HandOffReply)
+	st := nodes[0].MustCall(node.Stats{}).(node.StatsReply)
+	if r.StillLed != 0 || r.Transfers == 0 || st.LeaderSlots != 0 || st.ControllerLeader {
+		t.Fatalf("hand-off %+v; node 1 still leads %d slots (controller: %v)", r, st.LeaderSlots, st.ControllerLeader)
+	}
+	nodes[0].Stop()
+	// Every slot has a leader at once: a send to each is acknowledged
+	// well within an election timeout.
+	start := w.Now()
+	for i := range 16 {
+		room := node.ChannelKey{Type: proto.ChannelGroup, ID: fmt.Sprintf("room%d", i)}
+		nodes[1].MustCall(node.ChannelUpsert{Channel: room, Subscribers: []string{"alice"}})
+		if seqs := sendMany(t, nodes[2], room, "alice", 1, "after-stop"); len(seqs) != 1 {
+			t.Fatalf("the send to %s after the stop was not acknowledged", room.ID)
+		}
+	}
+	if took, limit := w.Now()-start, time.Duration(cfg.ElectionTicks+10)*100*time.Millisecond; took > limit {
+		t.Fatalf("32 requests after the stop took %v of virtual time, more than %v", took, limit)
+	}
 }

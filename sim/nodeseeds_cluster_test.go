@@ -10,6 +10,7 @@ import (
 
 	"github.com/jindou-im/jindou/chaos"
 	"github.com/jindou-im/jindou/node"
+	"github.com/jindou-im/jindou/node/proto"
 	"github.com/jindou-im/jindou/runtime"
 	"github.com/jindou-im/jindou/sim/world"
 )
@@ -260,13 +261,25 @@ func (sw *seedWorld) removed(id runtime.NodeID) {
 	sw.nodes = slices.DeleteFunc(sw.nodes, func(n *world.Node) bool { return n.ID() == id })
 }
 
+// beforeStop is the plan's hook for a graceful stop: what the node was
+// asked is lost as in a crash, and its clients are told it shuts down.
+func (sw *seedWorld) beforeStop(id runtime.NodeID) {
+	sw.stopping[id] = true
+	sw.beforeCrash(id)
+}
+
+// shutdownNotice reports whether a DISCONNECT is a stopping node's notice.
+func (sw *seedWorld) shutdownNotice(d *proto.Disconnect) bool {
+	return len(sw.stopping) > 0 && d.Reason == "server shutting down"
+}
+
 // clusterFaults are the fault classes a seed set with clusters must fire,
 // besides the one-node ones.
 func clusterFaults() []chaos.Class {
 	out := []chaos.Class{
 		chaos.PartitionBoth, chaos.PartitionOneWay, chaos.PartitionIsolate, chaos.PartitionLeader,
 		chaos.LinkFaults, chaos.LinkLoss, chaos.LinkDelay, chaos.CrashCluster,
-		chaos.MemberJoin, chaos.MemberRemove,
+		chaos.MemberJoin, chaos.MemberRemove, chaos.StopGraceful,
 	}
 	if *linkDupReorder {
 		out = append(out, chaos.LinkDup, chaos.LinkReorder)

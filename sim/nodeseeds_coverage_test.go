@@ -86,6 +86,7 @@ func (sw *seedWorld) beforeCrash(id runtime.NodeID) {
 // afterRestart is the plan's hook: reads right after the restart, and
 // what the crash left unanswered asked again.
 func (sw *seedWorld) afterRestart(id runtime.NodeID) {
+	delete(sw.stopping, id)
 	sw.readAfterRestart(id)
 	for _, u := range sw.users[:min(3, len(sw.users))] {
 		sw.readConversations(u.uid)

@@ -221,6 +221,8 @@ type seedWorld struct {
 	// lastStats is each node's counters last read in its incarnation;
 	// baseStats sums those of the incarnations before, over every node.
 	lastStats map[runtime.NodeID]node.StatsReply
+	// stopping are the nodes stopped gracefully and not yet restarted.
+	stopping  map[runtime.NodeID]bool
 	baseStats node.StatsReply
 	// leaders is who led each slot in each term, as sampled.
 	leaders map[slotTerm]runtime.NodeID
@@ -285,7 +287,8 @@ func runNodeSeed(t *testing.T, seed uint64, counter *chaos.Counter, opts seedOpt
 	env := rand.New(w.Sim.Rand("world"))
 	sw := &seedWorld{World: w, env: env, members: map[node.ChannelKey][]string{}, res: &nodeSeedResult{coverage: chaos.Coverage{}},
 		counter: chaos.NewCounter(), tailSeen: map[node.ChannelKey]uint64{}, lastStats: map[runtime.NodeID]node.StatsReply{},
-		leaders: map[slotTerm]runtime.NodeID{}, quietAt: linearize.Forever, apiPick: rand.New(w.Sim.Rand("api-node")), clientPick: rand.New(w.Sim.Rand("client-node"))}
+		stopping: map[runtime.NodeID]bool{},
+		leaders:  map[slotTerm]runtime.NodeID{}, quietAt: linearize.Forever, apiPick: rand.New(w.Sim.Rand("api-node")), clientPick: rand.New(w.Sim.Rand("client-node"))}
 	defer func() {
 		if p := recover(); p != nil {
 			sw.fail("panic: %v\n%s", p, panicStack())
@@ -336,7 +339,7 @@ func runNodeSeed(t *testing.T, seed uint64, counter *chaos.Counter, opts seedOpt
 	}
 	sw.res.plan = plan
 	w.Schedule(plan, world.Hooks{BeforeCrash: sw.beforeCrash, AfterRestart: sw.afterRestart, Step: sw.step,
-		Joined: sw.joined, Removed: sw.removed}, sw.counter)
+		Joined: sw.joined, Removed: sw.removed, BeforeStop: sw.beforeStop}, sw.counter)
 	sw.connectUsers()
 	sw.connectDevices()
 	sw.connectRPCDevices()

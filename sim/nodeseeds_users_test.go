@@ -80,7 +80,11 @@ func (u *seedUser) start(interval time.Duration) {
 	}
 	c.OnSendack = u.onSendack
 	c.OnRecv = u.onRecv
-	c.OnDisconnect = func(d *proto.Disconnect) { u.sw.fail("%s disconnected: %d %q", u.uid, d.ReasonCode, d.Reason) }
+	c.OnDisconnect = func(d *proto.Disconnect) {
+		if !u.sw.shutdownNotice(d) {
+			u.sw.fail("%s disconnected: %d %q", u.uid, d.ReasonCode, d.Reason)
+		}
+	}
 	c.OnClosed = func(error) {
 		now := u.sw.Now()
 		for _, cmn := range u.order {

@@ -12,8 +12,9 @@ import (
 // Hooks let a run react to the entries of a plan as the world interprets
 // them.
 type Hooks struct {
-	// BeforeCrash runs right before a node crashes.
-	BeforeCrash func(node runtime.NodeID)
+	// BeforeCrash runs right before a node crashes; BeforeStop right
+	// before it stops gracefully.
+	BeforeCrash, BeforeStop func(node runtime.NodeID)
 	// AfterRestart runs right after a crashed node is started again (not
 	// if its start failed).
 	AfterRestart func(node runtime.NodeID)
@@ -85,7 +86,7 @@ func (w *World) Schedule(p chaos.Plan, h Hooks, c *chaos.Counter) {
 			s.At(f.At, "step", func() { h.Step(f) })
 		case chaos.Partition, chaos.Link, chaos.PowerLoss:
 			w.scheduleCluster(f, h, c)
-		case chaos.Join, chaos.Remove:
+		case chaos.Join, chaos.Remove, chaos.Stop:
 			w.scheduleMembership(f, h, c)
 		default:
 			panic(fmt.Sprintf("world: plan entry %T (%s) the world cannot interpret", f, f))

@@ -1,6 +1,8 @@
 package world
 
 import (
+	"time"
+
 	"github.com/jindou-im/jindou/chaos"
 	"github.com/jindou-im/jindou/node"
 	"github.com/jindou-im/jindou/runtime"
@@ -13,7 +15,11 @@ import (
 
 // membershipPoll is how often a removal checks whether the removed node's
 // replicas have moved.
-const membershipPoll = 500_000_000 // 500ms, in time.Duration units
+const membershipPoll = 500 * time.Millisecond
+
+// handOffWait bounds how long a graceful stop waits for the hand-off's
+// answer (lost if the node crashes meanwhile).
+const handOffWait = 5 * time.Second
 
 func (w *World) scheduleMembership(f chaos.Fault, h Hooks, c *chaos.Counter) {
 	s := w.Sim
@@ -35,7 +41,39 @@ func (w *World) scheduleMembership(f chaos.Fault, h Hooks, c *chaos.Counter) {
 		})
 	case chaos.Remove:
 		s.At(f.At, "remove", func() { w.askRemoval(runtime.NodeID(f.Node), h, c) })
+	case chaos.Stop:
+		s.At(f.At, "graceful-stop", func() { w.gracefulStop(f, h, c) })
 	}
+}
+
+// gracefulStop hands node f.Node's leaderships off, stops it once that is
+// answered (or after the world's patience), and starts it again f.Down
+// later.
+func (w *World) gracefulStop(f chaos.Stop, h Hooks, c *chaos.Counter) {
+	id := runtime.NodeID(f.Node)
+	n := w.nodes[id]
+	if !n.Up() || w.removing[id] {
+		return
+	}
+	stopped := false
+	stop := func() {
+		if stopped || !n.Up() {
+			return
+		}
+		stopped = true
+		if h.BeforeStop != nil {
+			h.BeforeStop(id)
+		}
+		n.Stop()
+		c.Fire(chaos.StopGraceful)
+		w.Sim.After(f.Down, "restart", func() {
+			if !n.Up() && !w.removed[id] && n.Start() == nil && h.AfterRestart != nil {
+				h.AfterRestart(id)
+			}
+		})
+	}
+	n.Submit(node.HandOff{}, func(any, error) { w.Sim.After(0, "stop", stop) })
+	w.Sim.After(handOffWait, "stop-anyway", stop)
 }
 
 // askRemoval asks an up member other than id to remove id, again every
