@@ -22,12 +22,9 @@ import (
 // "body". Unknown fields are ignored, as WuKongIM does, so that back ends
 // sending fields Jindou does not use keep working.
 func decode(c echo.Context, v any) error {
-	body, err := io.ReadAll(io.LimitReader(c.Request().Body, maxBody+1))
+	body, err := io.ReadAll(c.Request().Body) // limitRequests bounds it
 	if err != nil {
-		return badRequest("body", "cannot read: %v", err)
-	}
-	if len(body) > maxBody {
-		return badRequest("body", "larger than %d bytes", maxBody)
+		return bodyReadError(c, err)
 	}
 	if len(bytes.TrimSpace(body)) == 0 {
 		return badRequest("body", "a JSON body is required")

@@ -49,6 +49,8 @@ type Config struct {
 	Logger *slog.Logger
 	// Ops are the switches of the pages, /metrics, pprof and CORS (web.go).
 	Ops Ops
+	// Limits bound bodies, requests in flight and connections (limits.go).
+	Limits Limits
 }
 
 // QueueStats are the runtime's queues: lengths now and high-water marks
@@ -76,9 +78,6 @@ type QueueFigures struct {
 // DefaultAddr is the API's default listen address, as WuKongIM's.
 const DefaultAddr = "0.0.0.0:5001"
 
-// maxBody bounds a request body.
-const maxBody = 16 << 20
-
 // Server serves the HTTP API.
 type Server struct {
 	cfg     Config
@@ -93,6 +92,7 @@ type Server struct {
 	metricsHandler nethttp.Handler
 
 	errLog errLimiter
+	gate   gate
 
 	mu sync.Mutex
 	// componentsOK and notReady are what SetComponentsReady said; guarded
@@ -115,6 +115,7 @@ func New(cfg Config, n Submitter) *Server {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
+	cfg.Limits.setDefaults(cfg.RequestTimeout)
 	s := &Server{cfg: cfg, n: n, log: cfg.Logger.With("component", "http"), started: time.Now(),
 		notReady: "components: not started"}
 	s.initMetrics()
@@ -124,7 +125,7 @@ func New(cfg Config, n Submitter) *Server {
 	s.e.HidePort = true
 	s.e.HTTPErrorHandler = s.handleError
 	s.useCORS()
-	s.e.Use(s.countRequests, s.timeRequests(), s.logErrors, s.checkToken)
+	s.e.Use(s.countRequests, s.timeRequests(), s.logErrors, s.checkToken, s.limitRequests)
 	s.routes()
 	return s
 }
@@ -145,8 +146,7 @@ func (s *Server) Start() error {
 		return fmt.Errorf("http: listen on %s: %w", s.cfg.Addr, err)
 	}
 	s.ln = ln
-	s.srv = &nethttp.Server{Handler: s.e, ReadHeaderTimeout: 10 * time.Second,
-		ErrorLog: slog.NewLogLogger(s.log.Handler(), slog.LevelWarn)}
+	s.srv = s.newHTTPServer() // limits.go
 	srv := s.srv
 	go func() {
 		if err := srv.Serve(ln); err != nil && !errors.Is(err, nethttp.ErrServerClosed) {
