@@ -13,6 +13,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/jindou-im/jindou/node"
+	"github.com/jindou-im/jindou/node/jsonrpc"
 	"github.com/jindou-im/jindou/node/proto"
 )
 
@@ -20,7 +21,8 @@ import (
 // are named ("channel_type: expected a number 0..255, got string"); a
 // body that is not JSON, or holds more than one value, is a 400 naming
 // "body". Unknown fields are ignored, as WuKongIM does, so that back ends
-// sending fields Jindou does not use keep working.
+// sending fields Jindou does not use keep working. A string that is not
+// valid UTF-8 is a 400 naming its field.
 func decode(c echo.Context, v any) error {
 	body, err := io.ReadAll(c.Request().Body) // limitRequests bounds it
 	if err != nil {
@@ -32,6 +34,11 @@ func decode(c echo.Context, v any) error {
 	dec := json.NewDecoder(bytes.NewReader(body))
 	if err := dec.Decode(v); err != nil {
 		return jsonError(err)
+	}
+	if field, bad := jsonrpc.InvalidUTF8(body); bad {
+		// encoding/json read those bytes as U+FFFD: another uid or channel
+		// than the client meant.
+		return badRequest(field, "not valid UTF-8")
 	}
 	if _, err := dec.Token(); err != io.EOF {
 		return badRequest("body", "unexpected data after the JSON value")

@@ -72,7 +72,8 @@
 //     page (from 1) and page_size (default 100, at most 500) page the
 //     result. Unlike WuKongIM, msg_count 0 still lists the conversations
 //     (with empty recents).
-//   - /conversations/setUnread: a negative unread counts as 0.
+//   - /conversations/setUnread: a negative unread is a 400 naming it
+//     (not clamped to 0 silently).
 //   - /varz follows WuKongIM's Varz: server_id is a string, uptime a
 //     duration like "1d2h3m4s" (uptime_seconds added); in_msgs/out_msgs
 //     count client frames; deferred, deferred_high and overloaded, and
