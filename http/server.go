@@ -45,6 +45,10 @@ type Config struct {
 	// because this package does not import the runtime. It must not block:
 	// a scrape calls it even while the node does not answer.
 	QueueStats func() QueueStats
+	// ConnStats, if set, reads the runtime's connection figures (slow
+	// reader cuts, accept failures) for /metrics (metrics_conns.go); nil
+	// leaves them out. Like QueueStats it must not block.
+	ConnStats func() ConnStats
 	// Logger receives the server's log lines (default slog.Default()).
 	Logger *slog.Logger
 	// Ops are the switches of the pages, /metrics, pprof and CORS (web.go).
@@ -119,7 +123,7 @@ func New(cfg Config, n Submitter) *Server {
 	s := &Server{cfg: cfg, n: n, log: cfg.Logger.With("component", "http"), started: time.Now(),
 		notReady: "components: not started"}
 	s.initMetrics()
-	s.reg.MustRegister(&moreCollector{s: s}) // metrics_more.go
+	s.reg.MustRegister(&moreCollector{s: s}, &connsCollector{s: s}) // metrics_more.go, metrics_conns.go
 	s.e = echo.New()
 	s.e.HideBanner = true
 	s.e.HidePort = true
