@@ -31,15 +31,22 @@ func hostPort(url string) string {
 	return hp
 }
 
-// rawPost sends a request with a body whose Content-Length is declared
-// but only part of it sent; the connection is returned open.
-func stalledPost(t *testing.T, p *proc, path string) net.Conn {
+// rawDial connects to the host:port of url, closed at the test's end.
+func rawDial(t *testing.T, url string) net.Conn {
 	t.Helper()
-	conn, err := net.Dial("tcp", hostPort(p.HTTP))
+	conn, err := net.Dial("tcp", hostPort(url))
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { conn.Close() })
+	return conn
+}
+
+// stalledPost sends a request with a body whose Content-Length is declared
+// but only part of it sent; the connection is returned open.
+func stalledPost(t *testing.T, p *proc, path string) net.Conn {
+	t.Helper()
+	conn := rawDial(t, p.HTTP)
 	fmt.Fprintf(conn, "POST %s HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{\"uid\":", path)
 	return conn
 }
@@ -129,11 +136,7 @@ func TestHTTPRequestsBeyondTheBoundAre429AndAStalledBodyIsCutAfterTheReadTimeout
 
 func TestHTTPIdleKeepAliveConnectionsAreClosed(t *testing.T) {
 	p := startNode(t, nodeOpts{env: []string{"JINDOU_HTTP_IDLE_TIMEOUT=1s"}})
-	conn, err := net.Dial("tcp", hostPort(p.HTTP))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
+	conn := rawDial(t, p.HTTP)
 	_ = conn.SetDeadline(time.Now().Add(10 * time.Second))
 	fmt.Fprintf(conn, "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
 	br := bufio.NewReader(conn)
@@ -168,12 +171,7 @@ func closedWithin(t *testing.T, conn net.Conn, limit time.Duration, what string)
 func TestWebSocketConnectionsWithoutCONNECTAreClosedAfterTheConnectTimeout(t *testing.T) {
 	p := startNode(t, nodeOpts{env: []string{"JINDOU_CONNECT_TIMEOUT=1s"}})
 	// No upgrade request at all (the handshake alone used to wait 10 s).
-	raw, err := net.Dial("tcp", hostPort(p.WS))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer raw.Close()
-	closedWithin(t, raw, 4*time.Second, "a WebSocket connection that sends no upgrade")
+	closedWithin(t, rawDial(t, p.WS), 4*time.Second, "a WebSocket connection that sends no upgrade")
 	// Upgraded, then silent: the gateway's connect timeout, as on TCP.
 	ws, _, err := websocket.DefaultDialer.Dial(p.WS, nil)
 	if err != nil {
@@ -242,10 +240,7 @@ func TestAtTheFDCapClientsAreAnsweredAtOnceLoggedOnceAndCounted(t *testing.T) {
 	if refusedAt < 0 {
 		t.Fatalf("none of 20 connections past a limit of %d descriptors was closed", limit)
 	}
-	ws, err := net.Dial("tcp", hostPort(p.WS))
-	if err != nil {
-		t.Fatal(err)
-	}
+	ws := rawDial(t, p.WS)
 	fmt.Fprintf(ws, "GET / HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n")
 	_ = ws.SetReadDeadline(time.Now().Add(3 * time.Second))
 	answer, _ := io.ReadAll(ws)
@@ -261,6 +256,7 @@ func TestAtTheFDCapClientsAreAnsweredAtOnceLoggedOnceAndCounted(t *testing.T) {
 	// at each end, and /metrics counts the refusals.
 	deadline := time.Now().Add(10 * time.Second)
 	var c *wkclient.NetClient
+	var err error
 	for {
 		c, err = wkclient.DialTCP(p.TCP, wkclient.Options{UID: "fd-u", DeviceFlag: proto.DeviceApp})
 		if err == nil {

@@ -140,19 +140,28 @@ func startLimited(t *testing.T, l Limits) string {
 	return s.Addr().String()
 }
 
-func TestABodyThatNeverArrivesIsCutAfterTheReadTimeout(t *testing.T) {
-	addr := startLimited(t, Limits{ReadTimeout: 300 * time.Millisecond})
+// rawRequest writes request on a new connection to addr and reads the
+// answer's head; the connection stays open (closed at the test's end).
+func rawRequest(t *testing.T, addr, request string) (net.Conn, *bufio.Reader, *nethttp.Response) {
+	t.Helper()
 	conn, err := net.Dial("tcp", addr)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer conn.Close()
+	t.Cleanup(func() { conn.Close() })
 	_ = conn.SetDeadline(time.Now().Add(10 * time.Second))
-	_, _ = io.WriteString(conn, "POST /conversations/setUnread HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{")
-	res, err := nethttp.ReadResponse(bufio.NewReader(conn), nil)
+	_, _ = io.WriteString(conn, request)
+	br := bufio.NewReader(conn)
+	res, err := nethttp.ReadResponse(br, nil)
 	if err != nil {
-		t.Fatalf("no answer to a stalled body: %v", err)
+		t.Fatalf("no answer to %q: %v", request, err)
 	}
+	return conn, br, res
+}
+
+func TestABodyThatNeverArrivesIsCutAfterTheReadTimeout(t *testing.T) {
+	addr := startLimited(t, Limits{ReadTimeout: 300 * time.Millisecond})
+	conn, _, res := rawRequest(t, addr, "POST /conversations/setUnread HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{")
 	b, _ := io.ReadAll(res.Body)
 	mustStatus(t, resp{code: res.StatusCode, body: string(b)}, 408, "http_read_timeout")
 	if n, err := conn.Read(make([]byte, 1)); err == nil {
@@ -162,18 +171,7 @@ func TestABodyThatNeverArrivesIsCutAfterTheReadTimeout(t *testing.T) {
 
 func TestAnIdleKeepAliveConnectionIsClosed(t *testing.T) {
 	addr := startLimited(t, Limits{IdleTimeout: 300 * time.Millisecond})
-	conn, err := net.Dial("tcp", addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
-	_ = conn.SetDeadline(time.Now().Add(10 * time.Second))
-	_, _ = io.WriteString(conn, "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
-	br := bufio.NewReader(conn)
-	res, err := nethttp.ReadResponse(br, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, br, res := rawRequest(t, addr, "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
 	_, _ = io.Copy(io.Discard, res.Body)
 	if res.StatusCode != 200 || res.Close {
 		t.Fatalf("want a kept-alive 200, got %d close=%v", res.StatusCode, res.Close)
