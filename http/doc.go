@@ -19,7 +19,8 @@
 // timing.go times every request. Config.Limits (limits.go) bound bodies,
 // requests and body bytes in flight, and the listener's read, write and
 // idle timeouts; Config.ConnStats (metrics_conns.go) brings the runtime's
-// slow reader cuts and accept failures to /metrics.
+// slow reader cuts and accept failures to /metrics; listener.go keeps the
+// fd cap's accept failures out of net/http's log (one line per episode).
 //
 // # Envelopes
 //

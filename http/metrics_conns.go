@@ -6,7 +6,8 @@ import (
 
 // ConnStats are the runtime's connection figures that the core does not
 // see (Config.ConnStats): connections cut for not reading their output
-// and, by client listener ("tcp", "ws"), accepts that failed.
+// and, by client listener ("tcp", "ws"), accepts that failed. The API's
+// own listener's failures are added as listener "http" (listener.go).
 type ConnStats struct {
 	// SlowReaderCuts counts connections closed because their output
 	// backlog passed its limit.
@@ -27,7 +28,7 @@ var (
 	descAcceptRefused  = prometheus.NewDesc(prometheus.BuildFQName(ns, "", "accept_refused_total"),
 		"Client connections answered at once and closed because the process was out of file descriptors.", []string{"listener"}, nil)
 	descAcceptFailures = prometheus.NewDesc(prometheus.BuildFQName(ns, "", "accept_failures_total"),
-		"Client accepts that failed otherwise (out of memory, or out of descriptors with none in reserve).", []string{"listener"}, nil)
+		"Accepts that failed otherwise and left a client waiting (out of memory, out of descriptors with none in reserve; the HTTP API's at the fd cap).", []string{"listener"}, nil)
 )
 
 // connsCollector exports Config.ConnStats at each scrape, even when the
@@ -41,6 +42,7 @@ func (cc *connsCollector) Describe(ch chan<- *prometheus.Desc) {
 }
 
 func (cc *connsCollector) Collect(ch chan<- prometheus.Metric) {
+	ch <- prometheus.MustNewConstMetric(descAcceptFailures, prometheus.CounterValue, float64(cc.s.acceptFailures.Load()), "http")
 	if cc.s.cfg.ConnStats == nil {
 		return
 	}

@@ -10,6 +10,7 @@ import (
 	nethttp "net/http"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -97,6 +98,9 @@ type Server struct {
 
 	errLog errLimiter
 	gate   gate
+	// acceptFailures counts the API listener's failed accepts
+	// (listener.go).
+	acceptFailures atomic.Int64
 
 	mu sync.Mutex
 	// componentsOK and notReady are what SetComponentsReady said; guarded
@@ -149,11 +153,12 @@ func (s *Server) Start() error {
 	if err != nil {
 		return fmt.Errorf("http: listen on %s: %w", s.cfg.Addr, err)
 	}
-	s.ln = ln
+	cl := &capListener{Listener: ln, log: s.log, failures: &s.acceptFailures} // listener.go
+	s.ln = cl
 	s.srv = s.newHTTPServer() // limits.go
 	srv := s.srv
 	go func() {
-		if err := srv.Serve(ln); err != nil && !errors.Is(err, nethttp.ErrServerClosed) {
+		if err := srv.Serve(cl); err != nil && !errors.Is(err, nethttp.ErrServerClosed) {
 			s.log.Error("http: serve", "addr", ln.Addr().String(), "err", err)
 		}
 	}()
