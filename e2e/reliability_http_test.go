@@ -298,3 +298,25 @@ func getText(t *testing.T, url string) string {
 	}
 	return string(b)
 }
+
+func TestByDefaultPprofIsServedOnlyToLoopbackPeersNotThroughAProxy(t *testing.T) {
+	p := startNode(t, nodeOpts{}) // no manager token, the default pprof mode
+	get := func(header ...string) int {
+		req, _ := http.NewRequest("GET", p.HTTP+"/debug/pprof/cmdline", nil)
+		for i := 0; i+1 < len(header); i += 2 {
+			req.Header.Set(header[i], header[i+1])
+		}
+		resp, err := httpClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	if code := get(); code != 200 {
+		t.Fatalf("pprof from loopback: %d, want 200", code)
+	}
+	if code := get("X-Forwarded-For", "192.0.2.7"); code != 403 {
+		t.Fatalf("pprof through a proxy on loopback: %d, want 403", code)
+	}
+}
