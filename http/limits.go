@@ -37,7 +37,8 @@ type Limits struct {
 	ReadTimeout time.Duration
 	// WriteTimeout bounds a request from the end of its headers to the end
 	// of its answer (default Config.RequestTimeout plus
-	// DefaultReadTimeout); /debug/pprof's profiles are exempt.
+	// DefaultReadTimeout); /debug/pprof's profiles and traces extend it
+	// for as long as they were asked to run (net/http/pprof does).
 	WriteTimeout time.Duration
 	// IdleTimeout closes a keep-alive connection idle for so long (default
 	// DefaultIdleTimeout).
@@ -203,13 +204,4 @@ func bodyReadError(c echo.Context, err error) error {
 			msg: "body: not received within the read timeout (http_read_timeout)"}
 	}
 	return badRequest("body", "cannot read: %v", err)
-}
-
-// noWriteDeadline lifts the write timeout of a request that streams for
-// as long as it asks (a CPU profile or trace of ?seconds=N).
-func noWriteDeadline(next echo.HandlerFunc) echo.HandlerFunc {
-	return func(c echo.Context) error {
-		_ = nethttp.NewResponseController(c.Response()).SetWriteDeadline(time.Time{})
-		return next(c)
-	}
 }

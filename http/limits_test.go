@@ -180,3 +180,23 @@ func TestAnIdleKeepAliveConnectionIsClosed(t *testing.T) {
 		t.Fatalf("want the idle connection closed by the server, got %v", err)
 	}
 }
+
+// net/http/pprof extends the write deadline of a profile itself; this
+// keeps the API's write timeout from cutting one.
+func TestProfilesOutlastTheWriteTimeout(t *testing.T) {
+	s := newTestServer(t, Config{Addr: "127.0.0.1:0", Ops: Ops{Pprof: PprofLoopback},
+		Limits: Limits{WriteTimeout: 300 * time.Millisecond}})
+	if err := s.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = s.Stop(t.Context()) })
+	res, err := nethttp.Get("http://" + s.Addr().String() + "/debug/pprof/profile?seconds=1")
+	if err != nil {
+		t.Fatalf("a 1 s profile under a 300 ms write timeout: %v", err)
+	}
+	defer res.Body.Close()
+	b, err := io.ReadAll(res.Body)
+	if err != nil || res.StatusCode != 200 || len(b) == 0 {
+		t.Fatalf("a 1 s profile under a 300 ms write timeout: %d, %d bytes, %v", res.StatusCode, len(b), err)
+	}
+}

@@ -90,7 +90,7 @@ func (s *Server) pprofRoutes() {
 			}
 			return next(c)
 		}
-	}, noWriteDeadline)
+	})
 	registerPprof(g)
 	if mode == PprofOn && s.cfg.ManagerToken == "" {
 		s.log.Warn("http: pprof: on without a manager_token: /debug/pprof is open to anyone who reaches the API port")
