@@ -43,3 +43,30 @@ func TestSendToAChannelIDThatIsNotUTF8IsRefused(t *testing.T) {
 		t.Fatal("the refused SENDs closed the connection")
 	}
 }
+
+func TestJSONRPCWithAUIDOrChannelIDThatIsNotUTF8IsRefusedNamingTheParam(t *testing.T) {
+	w := world.New(t, 43)
+	w.AddNode(1, node.Config{})
+	// A connect whose uid would be read as "u\uFFFD", another user: refused, closed.
+	early := w.NewRPCClient("early", "early", "d", 0)
+	early.Manual = true
+	closed := false
+	early.OnClosed = func() { closed = true }
+	early.Connect()
+	w.Until("open", func() bool { return early.Open || closed })
+	early.Write("{\"method\":\"connect\",\"id\":\"c1\",\"params\":{\"uid\":\"u\xff\",\"token\":\"t\"}}")
+	w.Until("closed", func() bool { return closed })
+	if e := early.Results["c1"].Error; e == nil || e.Message != "jsonrpc: params.uid: not valid UTF-8" {
+		t.Fatalf("connect with a uid not UTF-8: %+v", early.Results["c1"])
+	}
+	// A send to such a channel after connect: refused, the connection stays.
+	c := w.ConnectRPC(w.NewRPCClient("c", "c", "d", 0))
+	c.Write("{\"method\":\"send\",\"id\":\"s1\",\"params\":{\"channelId\":\"g\xc3\",\"channelType\":2,\"payload\":\"aGk=\"}}")
+	w.Until("answer", func() bool { _, ok := c.Results["s1"]; return ok })
+	if e := c.Results["s1"].Error; e == nil || e.Message != "jsonrpc: params.channelId: not valid UTF-8" {
+		t.Fatalf("send to a channel id not UTF-8: %+v", c.Results["s1"])
+	}
+	if !c.Open {
+		t.Fatal("the refused send closed the connection")
+	}
+}
