@@ -122,7 +122,7 @@ func (g *gate) enter(l *Limits, body int64) error {
 	if g.requests >= l.MaxRequests {
 		return tooMany(fmt.Sprintf("too many requests in flight: at most %d (http_max_requests); retry later", l.MaxRequests))
 	}
-	if body > 0 && g.bodyBytes+body > l.BodyBudget {
+	if body > 0 && g.bodyBytes > 0 && g.bodyBytes+body > l.BodyBudget { // a body alone always fits
 		return tooMany(fmt.Sprintf("request bodies in flight over %d bytes (http_body_budget); retry later", l.BodyBudget))
 	}
 	g.requests++
