@@ -77,6 +77,11 @@ func TestBadInputIsA400NamingTheField(t *testing.T) {
 		{"conversation sync last_msg_seqs", "POST", "/conversation/sync", `{"uid":"u","last_msg_seqs":"g:2"}`, "last_msg_seqs"},
 		{"clearUnread channel", "POST", "/conversations/clearUnread", `{"uid":"u","channel_type":2}`, "channel_id"},
 		{"setUnread type", "POST", "/conversations/setUnread", `{"uid":"u","channel_id":"g","channel_type":2,"unread":"3"}`, "unread"},
+		{"setUnread negative", "POST", "/conversations/setUnread", `{"uid":"u","channel_id":"g","channel_type":2,"unread":-1}`, "unread"},
+		{"send channel_id not UTF-8", "POST", "/message/send", "{\"channel_id\":\"g\xff\",\"channel_type\":2,\"payload\":\"aGk=\"}", "channel_id"},
+		{"send from_uid not UTF-8", "POST", "/message/send", "{\"from_uid\":\"a\xc3\",\"channel_id\":\"g\",\"channel_type\":2,\"payload\":\"aGk=\"}", "from_uid"},
+		{"subscriber not UTF-8", "POST", "/channel/subscriber_add", "{\"channel_id\":\"g\",\"channel_type\":2,\"subscribers\":[\"a\",\"b\xfe\"]}", "subscribers"},
+		{"max seq channel_id not UTF-8", "GET", "/channel/max_message_seq?channel_id=g%FF&channel_type=2", ``, "channel_id"},
 		{"connz offset", "GET", "/connz?offset=-1", ``, "offset"},
 		{"connz limit", "GET", "/connz?limit=x", ``, "limit"},
 	}

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	nethttp "net/http"
 	"reflect"
 	"strconv"
 	"strings"
@@ -13,6 +14,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/jindou-im/jindou/node"
+	"github.com/jindou-im/jindou/node/jsonrpc"
 	"github.com/jindou-im/jindou/node/proto"
 )
 
@@ -20,26 +22,36 @@ import (
 // are named ("channel_type: expected a number 0..255, got string"); a
 // body that is not JSON, or holds more than one value, is a 400 naming
 // "body". Unknown fields are ignored, as WuKongIM does, so that back ends
-// sending fields Jindou does not use keep working.
+// sending fields Jindou does not use keep working. A string that is not
+// valid UTF-8 is a 400 naming its field.
 func decode(c echo.Context, v any) error {
-	body, err := io.ReadAll(io.LimitReader(c.Request().Body, maxBody+1))
+	body, err := readBody(c.Request())
 	if err != nil {
-		return badRequest("body", "cannot read: %v", err)
-	}
-	if len(body) > maxBody {
-		return badRequest("body", "larger than %d bytes", maxBody)
+		return bodyReadError(c, err)
 	}
 	if len(bytes.TrimSpace(body)) == 0 {
 		return badRequest("body", "a JSON body is required")
 	}
-	dec := json.NewDecoder(bytes.NewReader(body))
-	if err := dec.Decode(v); err != nil {
+	if err := json.Unmarshal(body, v); err != nil {
 		return jsonError(err)
 	}
-	if _, err := dec.Token(); err != io.EOF {
-		return badRequest("body", "unexpected data after the JSON value")
+	if field, bad := jsonrpc.InvalidUTF8(body); bad {
+		// encoding/json read those bytes as U+FFFD: another uid or channel
+		// than the client meant.
+		return badRequest(field, "not valid UTF-8")
 	}
 	return nil
+}
+
+// readBody reads a body whole into one buffer of its declared length (no
+// growing copies; limitRequests bounded it).
+func readBody(r *nethttp.Request) ([]byte, error) {
+	var buf bytes.Buffer
+	if r.ContentLength > 0 {
+		buf.Grow(int(r.ContentLength) + bytes.MinRead) // ReadFrom wants MinRead free to see EOF
+	}
+	_, err := buf.ReadFrom(r.Body)
+	return buf.Bytes(), err
 }
 
 // jsonError names the field a decoding error is about.
@@ -55,6 +67,8 @@ func jsonError(err error) error {
 			field = "body"
 		}
 		return badRequest(field, "expected %s, got %s", typeName(te.Type.String()), te.Value)
+	case errors.As(err, &se) && strings.Contains(se.Error(), "after top-level value"):
+		return badRequest("body", "unexpected data after the JSON value")
 	case errors.As(err, &se):
 		return badRequest("body", "malformed JSON at offset %d: %v", se.Offset, se)
 	case errors.Is(err, io.ErrUnexpectedEOF):

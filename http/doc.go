@@ -16,7 +16,11 @@
 // (web.go) switches the rest: the admin page and the chat demo (pages.go,
 // demo.go, their files in package web), /metrics with a bearer token,
 // /debug/pprof (pprof.go), CORS (cors.go); errlog.go logs failed requests,
-// timing.go times every request.
+// timing.go times every request. Config.Limits (limits.go) bound bodies,
+// requests and body bytes in flight, and the listener's read, write and
+// idle timeouts; Config.ConnStats (metrics_conns.go) brings the runtime's
+// slow reader cuts and accept failures to /metrics; listener.go keeps the
+// fd cap's accept failures out of net/http's log (one line per episode).
 //
 // # Envelopes
 //
@@ -27,8 +31,11 @@
 // dotted like "header.red_dot"; "body" when the body is not one JSON
 // value); a send the node refused is 400 with "reason_code" (the protocol's
 // ReasonCode) added; 401 for a missing or wrong manager token; 404 and 405
-// for unknown routes and methods; 503 when the node did not answer in time
-// or has no slot leader; 500 otherwise.
+// for unknown routes and methods; 408 for a body not received within the
+// read timeout, 413 for one over its route's limit (naming the limit and
+// its key), 429 past the requests or body bytes allowed in flight; 503
+// when the node did not answer in time or has no slot leader; 500
+// otherwise.
 //
 // # Decisions where API.md is silent
 //
@@ -72,7 +79,8 @@
 //     page (from 1) and page_size (default 100, at most 500) page the
 //     result. Unlike WuKongIM, msg_count 0 still lists the conversations
 //     (with empty recents).
-//   - /conversations/setUnread: a negative unread counts as 0.
+//   - /conversations/setUnread: a negative unread is a 400 naming it
+//     (not clamped to 0 silently).
 //   - /varz follows WuKongIM's Varz: server_id is a string, uptime a
 //     duration like "1d2h3m4s" (uptime_seconds added); in_msgs/out_msgs
 //     count client frames; deferred, deferred_high and overloaded, and

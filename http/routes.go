@@ -574,11 +574,14 @@ func (s *Server) conversationUpdate(op string) echo.HandlerFunc {
 		if strings.TrimSpace(req.UID) == "" {
 			return required("uid")
 		}
+		if req.Unread < 0 {
+			return badRequest("unread", "must not be negative, got %d", req.Unread)
+		}
 		ch, err := channelKey(req.ChannelID, req.ChannelType)
 		if err != nil {
 			return err
 		}
 		return s.run(c, node.ConversationUpdate{UID: req.UID, Channel: ch, Op: op, Seq: req.MessageSeq,
-			Unread: uint64(max(req.Unread, 0))})
+			Unread: uint64(req.Unread)})
 	}
 }

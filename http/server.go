@@ -10,6 +10,7 @@ import (
 	nethttp "net/http"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -45,10 +46,16 @@ type Config struct {
 	// because this package does not import the runtime. It must not block:
 	// a scrape calls it even while the node does not answer.
 	QueueStats func() QueueStats
+	// ConnStats, if set, reads the runtime's connection figures (slow
+	// reader cuts, accept failures) for /metrics (metrics_conns.go); nil
+	// leaves them out. Like QueueStats it must not block.
+	ConnStats func() ConnStats
 	// Logger receives the server's log lines (default slog.Default()).
 	Logger *slog.Logger
 	// Ops are the switches of the pages, /metrics, pprof and CORS (web.go).
 	Ops Ops
+	// Limits bound bodies, requests in flight and connections (limits.go).
+	Limits Limits
 }
 
 // QueueStats are the runtime's queues: lengths now and high-water marks
@@ -76,9 +83,6 @@ type QueueFigures struct {
 // DefaultAddr is the API's default listen address, as WuKongIM's.
 const DefaultAddr = "0.0.0.0:5001"
 
-// maxBody bounds a request body.
-const maxBody = 16 << 20
-
 // Server serves the HTTP API.
 type Server struct {
 	cfg     Config
@@ -93,6 +97,10 @@ type Server struct {
 	metricsHandler nethttp.Handler
 
 	errLog errLimiter
+	gate   gate
+	// acceptFailures counts the API listener's failed accepts
+	// (listener.go).
+	acceptFailures atomic.Int64
 
 	mu sync.Mutex
 	// componentsOK and notReady are what SetComponentsReady said; guarded
@@ -115,16 +123,17 @@ func New(cfg Config, n Submitter) *Server {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
+	cfg.Limits.setDefaults(cfg.RequestTimeout)
 	s := &Server{cfg: cfg, n: n, log: cfg.Logger.With("component", "http"), started: time.Now(),
 		notReady: "components: not started"}
 	s.initMetrics()
-	s.reg.MustRegister(&moreCollector{s: s}) // metrics_more.go
+	s.reg.MustRegister(&moreCollector{s: s}, &connsCollector{s: s}) // metrics_more.go, metrics_conns.go
 	s.e = echo.New()
 	s.e.HideBanner = true
 	s.e.HidePort = true
 	s.e.HTTPErrorHandler = s.handleError
 	s.useCORS()
-	s.e.Use(s.countRequests, s.timeRequests(), s.logErrors, s.checkToken)
+	s.e.Use(s.countRequests, s.timeRequests(), s.logErrors, s.checkToken, s.limitRequests)
 	s.routes()
 	return s
 }
@@ -144,12 +153,12 @@ func (s *Server) Start() error {
 	if err != nil {
 		return fmt.Errorf("http: listen on %s: %w", s.cfg.Addr, err)
 	}
-	s.ln = ln
-	s.srv = &nethttp.Server{Handler: s.e, ReadHeaderTimeout: 10 * time.Second,
-		ErrorLog: slog.NewLogLogger(s.log.Handler(), slog.LevelWarn)}
+	cl := &capListener{Listener: ln, log: s.log, failures: &s.acceptFailures} // listener.go
+	s.ln = cl
+	s.srv = s.newHTTPServer() // limits.go
 	srv := s.srv
 	go func() {
-		if err := srv.Serve(ln); err != nil && !errors.Is(err, nethttp.ErrServerClosed) {
+		if err := srv.Serve(cl); err != nil && !errors.Is(err, nethttp.ErrServerClosed) {
 			s.log.Error("http: serve", "addr", ln.Addr().String(), "err", err)
 		}
 	}()

@@ -25,7 +25,8 @@ type Ops struct {
 	// "Authorization: Bearer <token>", as a stock Prometheus sends it.
 	MetricsPublic bool
 	// Pprof is PprofOff, PprofLoopback (only to requests from a loopback
-	// address) or PprofOn. The manager token applies in every case.
+	// address that did not come through a reverse proxy) or PprofOn. The
+	// manager token applies in every case.
 	Pprof string
 	// CORSOrigins, if not empty, are the origins browsers may call the
 	// API from ("*" for any); see cors.go.
@@ -83,10 +84,32 @@ func (s *Server) pprofRoutes() {
 				return &apiError{code: nethttp.StatusForbidden,
 					msg: "pprof: served to loopback addresses only (set pprof: on to serve it to others)"}
 			}
+			if mode == PprofLoopback && proxied(c.Request()) {
+				return &apiError{code: nethttp.StatusForbidden,
+					msg: "pprof: not served through a proxy (its clients all come from loopback; set pprof: on to serve it to them)"}
+			}
 			return next(c)
 		}
 	})
 	registerPprof(g)
+	if mode == PprofOn && s.cfg.ManagerToken == "" {
+		s.log.Warn("http: pprof: on without a manager_token: /debug/pprof is open to anyone who reaches the API port")
+	}
+}
+
+// forwardHeaders are set by reverse proxies; a request carrying one came
+// through a proxy, whose own address (often loopback) says nothing of the
+// client's.
+var forwardHeaders = []string{"Forwarded", "X-Forwarded-For", "X-Real-Ip", "X-Forwarded-Host"}
+
+// proxied reports whether the request came through a reverse proxy.
+func proxied(r *nethttp.Request) bool {
+	for _, h := range forwardHeaders {
+		if r.Header.Get(h) != "" {
+			return true
+		}
+	}
+	return false
 }
 
 // fromLoopback reports whether the request's peer is a loopback address.

@@ -177,3 +177,16 @@ func TestMetricsCountResendsKicksAndDuplicates(t *testing.T) {
 		}
 	}
 }
+
+func TestLoopbackProfilerRefusesRequestsThroughAProxy(t *testing.T) {
+	cfg := Config{Ops: Ops{Pprof: PprofLoopback}}
+	for _, h := range forwardHeaders {
+		rec := serveFrom(t, cfg, loopbackPeer, "GET", "/debug/pprof/", h, "192.0.2.7")
+		if rec.Code != nethttp.StatusForbidden || !strings.Contains(rec.Body.String(), "proxy") {
+			t.Errorf("pprof from a proxy on loopback (%s): %d %s, want 403", h, rec.Code, rec.Body)
+		}
+	}
+	if rec := serveFrom(t, Config{Ops: Ops{Pprof: PprofOn}}, loopbackPeer, "GET", "/debug/pprof/", "X-Forwarded-For", "192.0.2.7"); rec.Code != nethttp.StatusOK {
+		t.Errorf("pprof: on through a proxy: %d, want 200", rec.Code)
+	}
+}

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	jhttp "github.com/jindou-im/jindou/http"
 	"github.com/jindou-im/jindou/node"
 	"github.com/knadh/koanf/parsers/yaml"
 	"github.com/knadh/koanf/providers/confmap"
@@ -60,6 +61,10 @@ type Config struct {
 	MetricsPublic              bool
 	Pprof                      string
 	CORSOrigins                string
+
+	// HTTP limits (config_http.go).
+	HTTPMaxBody, HTTPMaxBulkBody, HTTPBodyBudget, HTTPMaxRequests int
+	HTTPReadTimeout, HTTPWriteTimeout, HTTPIdleTimeout            time.Duration
 }
 
 // defaultConfig is the embedded configuration: a node of one on the
@@ -91,6 +96,14 @@ func defaultConfig() Config {
 		WebhookMaxBackoff:    30 * time.Second,
 		Demo:                 true,
 		Pprof:                "loopback",
+
+		HTTPMaxBody:      jhttp.DefaultMaxBody,
+		HTTPMaxBulkBody:  jhttp.DefaultMaxBulkBody,
+		HTTPBodyBudget:   jhttp.DefaultBodyBudget,
+		HTTPMaxRequests:  jhttp.DefaultMaxRequests,
+		HTTPReadTimeout:  jhttp.DefaultReadTimeout,
+		HTTPWriteTimeout: 40 * time.Second,
+		HTTPIdleTimeout:  jhttp.DefaultIdleTimeout,
 	}
 }
 
@@ -102,7 +115,7 @@ type field struct {
 }
 
 func (c *Config) fields() []field {
-	return []field{
+	return append([]field{
 		{"node_id", "this node's id (not 0)", &c.NodeID},
 		{"data_dir", "directory for the node's data", &c.DataDir},
 		{"slots", "how many slots the data is split into (1-1023; fixed for a data dir)", &c.Slots},
@@ -139,7 +152,7 @@ func (c *Config) fields() []field {
 		{"metrics_public", "serve /metrics without the manager token", &c.MetricsPublic},
 		{"pprof", "Go's profiler at /debug/pprof: off, loopback (only to 127.0.0.1 and ::1) or on", &c.Pprof},
 		{"cors_origins", "comma-separated origins browsers may call the HTTP API from (* for any; empty: no CORS)", &c.CORSOrigins},
-	}
+	}, c.httpFields()...) // config_http.go
 }
 
 // flagKeys are the keys that also have a flag (--data-dir for data_dir).
@@ -397,6 +410,9 @@ func (c *Config) validate() error {
 		}
 	}
 	if err := c.validateWebhook(); err != nil {
+		return err
+	}
+	if err := c.validateHTTP(); err != nil {
 		return err
 	}
 	if c.LogFormat != "text" && c.LogFormat != "json" {

@@ -115,3 +115,26 @@ func TestFileValuesOfTheWrongShapeAreErrors(t *testing.T) {
 		t.Fatalf("got %v", err)
 	}
 }
+
+func TestHTTPLimitsAreConfiguredAndChecked(t *testing.T) {
+	cfg, err := loadConfig("", []string{"JINDOU_HTTP_MAX_BODY=4096", "JINDOU_HTTP_MAX_REQUESTS=3", "JINDOU_HTTP_IDLE_TIMEOUT=2s"}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	l := cfg.httpLimits()
+	if l.MaxBody != 4096 || l.MaxRequests != 3 || l.IdleTimeout != 2*time.Second || l.MaxBulkBody != 8<<20 {
+		t.Fatalf("limits %+v", l)
+	}
+	for env, want := range map[string]string{
+		"JINDOU_HTTP_MAX_BODY=100":        "http_max_body: 100 is below 1024",
+		"JINDOU_HTTP_MAX_BULK_BODY=2048":  "http_max_bulk_body: 2048 is below http_max_body",
+		"JINDOU_HTTP_MAX_REQUESTS=0":      "http_max_requests: 0 is below 1",
+		"JINDOU_HTTP_READ_TIMEOUT=0s":     "http_read_timeout: 0s must be positive",
+		"JINDOU_HTTP_WRITE_TIMEOUT=5s":    "http_write_timeout: 5s must be more than request_timeout",
+		"JINDOU_HTTP_BODY_BUDGET=1048576": "http_body_budget: 1048576 is below http_max_bulk_body",
+	} {
+		if _, err := loadConfig("", []string{env}, nil); err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%s: %v, want %q", env, err, want)
+		}
+	}
+}

@@ -97,7 +97,10 @@ func (s *server) startCore() (func(), error) {
 		WSAddr:   s.cfg.WSAddr,
 		DataDir:  s.cfg.DataDir,
 		Reactors: s.cfg.Reactors,
-		Logger:   slog.New(leaderLog{inner: s.log.Handler(), on: &s.started}).With("component", "core"),
+		// A WebSocket client that sends no upgrade is closed as soon as a
+		// TCP one that sends no CONNECT.
+		WSHandshakeTimeout: s.cfg.ConnectTimeout,
+		Logger:             slog.New(leaderLog{inner: s.log.Handler(), on: &s.started}).With("component", "core"),
 	})
 	if err := s.host.Start(timedNode{Node: s.node, log: s.log}); err != nil {
 		return nil, s.coreError(err)
@@ -131,6 +134,8 @@ func (s *server) startHTTP() (func(), error) {
 		Version:        version,
 		RequestTimeout: s.cfg.RequestTimeout,
 		QueueStats:     queueStats(s.host),
+		ConnStats:      connStats(s.host),
+		Limits:         s.cfg.httpLimits(),
 		Logger:         s.log, // the server adds component=http
 		Ops: jhttp.Ops{Demo: s.cfg.Demo, TokenAuth: s.cfg.TokenAuth, MetricsPublic: s.cfg.MetricsPublic,
 			Pprof: s.cfg.Pprof, CORSOrigins: s.cfg.corsOrigins()},
@@ -164,6 +169,17 @@ func queueStats(h *reactor.Host) func() jhttp.QueueStats {
 		}
 		for name, f := range q.Loops {
 			out.Loops[name] = jhttp.QueueFigures{Length: f.Length, HighWater: f.HighWater}
+		}
+		return out
+	}
+}
+
+// connStats reads the host's connection figures for /metrics.
+func connStats(h *reactor.Host) func() jhttp.ConnStats {
+	return func() jhttp.ConnStats {
+		out := jhttp.ConnStats{SlowReaderCuts: h.Stats().SlowReaders, Accept: map[string]jhttp.AcceptFigures{}}
+		for listener, a := range h.AcceptStats() {
+			out.Accept[listener] = jhttp.AcceptFigures{Failures: a.Failures, Refused: a.Refused}
 		}
 		return out
 	}

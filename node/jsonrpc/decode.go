@@ -144,6 +144,11 @@ func Decode(msg []byte) (Request, error) {
 	if p.Jsonrpc != nil && *p.Jsonrpc != Version {
 		return req, &Error{Code: CodeInvalidRequest, Message: fmt.Sprintf("jsonrpc: version %q, want %q", *p.Jsonrpc, Version)}
 	}
+	if field, bad := InvalidUTF8(msg); bad {
+		// encoding/json would read the bytes as U+FFFD: another uid or
+		// channel than the client meant.
+		return req, &Error{Code: CodeInvalidParams, Message: "jsonrpc: " + field + ": not valid UTF-8"}
+	}
 	pkt, err := decodeParams(&req, p.Params)
 	req.Packet = pkt
 	return req, err

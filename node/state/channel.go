@@ -6,6 +6,7 @@ import (
 	"hash/crc32"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/jindou-im/jindou/node/proto"
 )
@@ -31,20 +32,24 @@ const SystemUID = "____system"
 
 // Errors of identifiers.
 var (
-	ErrBadUID       = errors.New("uid must be non-empty, at most 128 bytes, without '@', '#', '&' or NUL")
-	ErrBadChannelID = errors.New("channel_id must be non-empty, at most 256 bytes, without NUL")
+	ErrBadUID       = errors.New("uid must be non-empty, at most 128 bytes of valid UTF-8, without '@', '#', '&' or NUL")
+	ErrBadChannelID = errors.New("channel_id must be non-empty, at most 256 bytes of valid UTF-8, without NUL")
 )
 
-// ValidUID reports whether uid may log in and send.
+// ValidUID reports whether uid may log in and send. It must be valid
+// UTF-8: the HTTP API and JSON-RPC could not name it otherwise (JSON
+// carries only UTF-8).
 func ValidUID(uid string) error {
-	if uid == "" || len(uid) > 128 || strings.ContainsAny(uid, "@#&\x00") {
+	if uid == "" || len(uid) > 128 || strings.ContainsAny(uid, "@#&\x00") || !utf8.ValidString(uid) {
 		return ErrBadUID
 	}
 	return nil
 }
 
+// ValidChannelID reports whether id may name a channel (not a person
+// channel, whose id is the peer's uid); valid UTF-8 as ValidUID.
 func ValidChannelID(id string) error {
-	if id == "" || len(id) > 256 || strings.ContainsRune(id, 0) {
+	if id == "" || len(id) > 256 || strings.ContainsRune(id, 0) || !utf8.ValidString(id) {
 		return ErrBadChannelID
 	}
 	return nil

@@ -116,23 +116,33 @@ func (a *acceptor) loop() {
 	}
 }
 
-// acceptAll accepts until the backlog is empty. Running out of descriptors
-// pauses accepting briefly instead of spinning.
+// acceptAll accepts until the backlog is empty. Out of descriptors, the
+// reserve descriptor answers the backlog at once (fdcap.go); out of
+// memory, accepting pauses briefly instead of spinning.
 func (a *acceptor) acceptAll() {
 	for {
 		fd, sa, err := unix.Accept4(a.fd, unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC)
 		switch {
 		case err == nil:
+			a.h.fdcap.accepted()
 			a.adopt(fd, sa)
 		case errors.Is(err, unix.EAGAIN):
 			return
 		case errors.Is(err, unix.EINTR), errors.Is(err, unix.ECONNABORTED):
-		case errors.Is(err, unix.EMFILE), errors.Is(err, unix.ENFILE),
-			errors.Is(err, unix.ENOBUFS), errors.Is(err, unix.ENOMEM):
-			a.h.log.Warn("reactor: accept: out of resources; pausing", "err", err)
+		case atCap(err):
+			// Out of descriptors: the reserve answers what waits
+			// (fdcap.go), logged once per episode.
+			if a.h.fdcap.failed("tcp", a.fd, err, nil) {
+				time.Sleep(acceptRetryPause)
+			}
+			return
+		case errors.Is(err, unix.ENOBUFS), errors.Is(err, unix.ENOMEM):
+			a.h.fdcap.failed("tcp", a.fd, err, nil)
+			a.h.log.Warn("reactor: accept: out of memory; pausing", "err", err)
 			time.Sleep(acceptRetryPause)
 			return
 		default:
+			a.h.fdcap.failed("tcp", a.fd, err, nil)
 			a.h.log.Error("reactor: accept failed", "err", err)
 			return
 		}

@@ -17,7 +17,14 @@
 //     request and github.com/gobwas/ws answers it; the socket then joins a
 //     poller like a TCP one, its frames parsed and written there with
 //     gobwas/ws's framing, no goroutine per connection; each Conn.Write call
-//     is sent as one binary message;
+//     is sent as one binary message; the upgrade must be done within
+//     Config.WSHandshakeTimeout;
+//   - the fd cap (fdcap.go): one descriptor kept in reserve, so that when
+//     accept fails with EMFILE or ENFILE the listeners still take what
+//     waits in their backlog and answer it at once (a WebSocket client
+//     gets a 503 naming the cause, a TCP one a close) instead of leaving
+//     it to its own timeout; logged once when the episode starts and once
+//     when it ends, counted by Host.AcceptStats;
 //   - a disk: the real file system rooted at Config.DataDir, and a
 //     disk-writer goroutine that runs commits in submission order,
 //     back to back (group commit);

@@ -40,6 +40,11 @@ type Config struct {
 	// MaxWSMessage bounds an inbound WebSocket message (default
 	// DefaultMaxWSMessage).
 	MaxWSMessage int64
+	// WSHandshakeTimeout bounds a WebSocket upgrade, from accept to the
+	// upgraded socket (default 10 s); the binary sets the core's connect
+	// timeout, so that a client that connects and sends nothing is closed
+	// as soon on either port.
+	WSHandshakeTimeout time.Duration
 	// CloseLinger bounds how long a closed connection may keep flushing its
 	// pending output (default DefaultCloseLinger); Stop gives every
 	// connection at most StopLinger (default DefaultStopLinger) altogether.
@@ -84,6 +89,9 @@ func (c *Config) setDefaults() {
 	if c.MaxWSMessage <= 0 {
 		c.MaxWSMessage = DefaultMaxWSMessage
 	}
+	if c.WSHandshakeTimeout <= 0 {
+		c.WSHandshakeTimeout = wsHandshakeTimeout
+	}
 	if c.CloseLinger <= 0 {
 		c.CloseLinger = DefaultCloseLinger
 	}
@@ -124,6 +132,8 @@ type Host struct {
 	pollers []*poller
 	tcp     *acceptor
 	ws      *wsServer
+	// fdcap keeps a descriptor in reserve for the fd cap (fdcap.go).
+	fdcap *fdCap
 
 	// nextPoller spreads accepted connections over the pollers.
 	nextPoller atomic.Uint32
@@ -189,6 +199,7 @@ func New(cfg Config) *Host {
 	}
 	h.tr = newTransport(h, cfg.Peers)
 	h.out = newOutbound(h, cfg.MaxOutbound)
+	h.fdcap = newFDCap(h)
 	return h
 }
 
@@ -280,6 +291,7 @@ func (h *Host) bind() error {
 
 // serve starts the goroutines that accept and poll.
 func (h *Host) serve() {
+	h.fdcap.open()
 	for _, p := range h.pollers {
 		p.serve()
 	}
@@ -370,6 +382,7 @@ func (h *Host) stopAccepting() {
 	if h.ws != nil {
 		h.ws.close()
 	}
+	h.fdcap.release()
 }
 
 // parkLoops makes every loop finish its current event and wait for teardown.

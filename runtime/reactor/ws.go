@@ -27,9 +27,9 @@ import (
 // WriteHeaderBuffer) over the poller's non-blocking reads and the loop's
 // per-turn output: no goroutine per connection once it is upgraded.
 
-// wsHandshakeTimeout bounds the handshake, so that a client that connects
-// and stalls does not hold a goroutine; a real client sends its request at
-// once.
+// wsHandshakeTimeout is Config.WSHandshakeTimeout's default: it bounds
+// the handshake, so that a client that connects and stalls does not hold a
+// goroutine; a real client sends its request at once.
 const wsHandshakeTimeout = 10 * time.Second
 
 // wsMaxRequest bounds the upgrade request's bytes (request line and
@@ -113,11 +113,10 @@ func (w *wsServer) acceptLoop() {
 			return
 		}
 		if err != nil {
-			// Out of descriptors, or the like: pause rather than spin.
-			w.h.log.Warn("reactor: websocket accept failed; pausing", "err", err)
-			time.Sleep(acceptRetryPause)
+			w.acceptFailed(err) // fdcap.go
 			continue
 		}
+		w.h.fdcap.accepted()
 		if !w.track(conn) {
 			_ = conn.Close()
 			return
@@ -166,7 +165,7 @@ func (w *wsServer) close() {
 // handshake answers the upgrade request on conn, then hands the socket to a
 // poller; a refused request gets gobwas/ws's HTTP error answer.
 func (w *wsServer) handshake(conn net.Conn) {
-	_ = conn.SetDeadline(time.Now().Add(wsHandshakeTimeout))
+	_ = conn.SetDeadline(time.Now().Add(w.h.cfg.WSHandshakeTimeout))
 	req, early, err := readUpgradeRequest(conn)
 	if err != nil {
 		_ = conn.Close()
