@@ -28,7 +28,7 @@ import (
 // their node (the API reads them with Now reads of its own loops).
 
 // peerFormat is the first byte of every peer message this version writes.
-const peerFormat = 1
+const peerFormat = 2
 
 // Peer message kinds.
 const (
@@ -44,6 +44,9 @@ const (
 	peerGatewayRead
 	peerSystem
 	peerLeaders
+	peerPresenceUpdate
+	peerPresenceFull
+	peerPresenceAsk
 )
 
 // errPeerMsg is a peer message that does not decode.
@@ -136,6 +139,9 @@ func writePeer(w *state.Writer, m runtime.Msg) byte {
 		}
 		return peerLeaders
 	}
+	if kind := writePresence(w, m); kind != 0 {
+		return kind
+	}
 	panic(fmt.Sprintf("node: %T has no peer encoding", m))
 }
 
@@ -190,6 +196,9 @@ func readPeer(r *state.Reader, kind byte) runtime.Msg {
 			m.Slots = append(m.Slots, readSlotID(r))
 			m.Terms = append(m.Terms, r.Uint())
 		}
+		return m
+	}
+	if m := readPresence(r, kind); m != nil {
 		return m
 	}
 	r.Fail("kind")

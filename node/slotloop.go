@@ -73,6 +73,8 @@ type slotLoop struct {
 	entryBufs    entryBufs
 	stats        slotStats
 	hooks        *hooks // the webhooks (webhook.go)
+	// presence is the cluster's presence, for deliveries (presence.go).
+	presence presenceTable
 }
 
 // slotStats are a slot loop's counters since start.
@@ -168,7 +170,7 @@ type waitingProposal struct {
 
 func newSlotLoop(n *Node, name string, nonce uint64) *slotLoop {
 	sl := &slotLoop{n: n, name: name, slots: map[int]*slot{}, nonce: nonce,
-		hints: map[int]leaderHint{}, awaitingFacts: map[uint64]awaitingSend{}}
+		hints: map[int]leaderHint{}, awaitingFacts: map[uint64]awaitingSend{}, presence: newPresenceTable()}
 	sl.facts = slotFacts{sl}
 	sl.hooks = newHooks(sl)
 	return sl
@@ -261,6 +263,9 @@ func (sl *slotLoop) onMsg(m runtime.Msg) {
 	case presenceMsg:
 		sl.hooks.onPresence(m)
 		return
+	case presenceUpdate, presenceFull: // cluster presence (presence.go)
+		sl.onPresence(m)
+		return
 	case proposeDone: // a webhook acknowledgement this loop proposed
 		sl.hooks.onAcked(m)
 		return
@@ -352,6 +357,9 @@ func (sl *slotLoop) onPeer(e runtime.PeerMsg) {
 		return
 	}
 	m, err := decodePeer(e.Data)
+	if err == nil && sl.onPresencePeer(m, e.From) { // cluster presence (presence.go)
+		return
+	}
 	if err != nil || !sl.acceptsFromPeer(m) {
 		sl.stats.PeerDropped++
 		return
