@@ -2,6 +2,7 @@ package sim_test
 
 import (
 	"fmt"
+	"slices"
 	"testing"
 	"time"
 
@@ -162,5 +163,34 @@ func TestARestartedNodesOldPresenceIsDropped(t *testing.T) {
 	sent, skipped := deliveryCounts(t, w)
 	if sent != sent0 || skipped-skipped0 != 2 {
 		t.Fatalf("after the restart of bob's node, m2 went to %d nodes and skipped %d; want none and both others", sent-sent0, skipped-skipped0)
+	}
+}
+
+// msg.offline in a cluster judges presence on every node: a recipient
+// whose master device is online on a node other than the slot leader's is
+// not named offline.
+func TestWebhookOfflineInAClusterSeesMasterDevicesOnEveryNode(t *testing.T) {
+	w := world.New(t, 24)
+	rcv := w.AddReceiver()
+	cfg := webhookConfig()
+	cfg.TokenAuth, cfg.SlotLoops, cfg.GatewayLoops = true, 2, 2
+	nodes := w.AddCluster(3, cfg)
+	lead, others := leaderAndOthers(t, w, nodes, cfg.Slots)
+	nodes[0].MustCall(node.ChannelUpsert{Channel: g1, Subscribers: []string{"alice", "bob", "carol", "dave", "erin"}})
+	connect := func(uid string, level proto.DeviceLevel, on *world.Node) *world.Client {
+		nodes[0].MustCall(node.UserToken{UID: uid, Token: "t", DeviceFlag: uint8(proto.DeviceApp), DeviceLevel: uint8(level)})
+		c := w.NewClient(world.ClientSpec{UID: uid, Device: "phone", Node: on.ID()})
+		c.Token = "t"
+		return w.Connect(c)
+	}
+	alice := connect("alice", proto.DeviceMaster, lead)
+	connect("bob", proto.DeviceMaster, others[0]) // online on another node than the leader's
+	connect("carol", proto.DeviceMaster, lead)
+	connect("erin", proto.DeviceSlave, others[1]) // a slave device only: offline for pushes
+	w.RunFor(node.PresenceBound)
+	alice.Send("g1", proto.ChannelGroup, "m1", []byte("hi"), 0, nil)
+	w.Until("msg.offline arrives", func() bool { return len(rcv.Offline) == 1 && len(rcv.Notified) == 1 })
+	if got := rcv.Offline[0].ToUIDs; !slices.Equal(got, []string{"dave", "erin"}) {
+		t.Fatalf("msg.offline names %v, want [dave erin]", got)
 	}
 }
