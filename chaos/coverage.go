@@ -34,6 +34,12 @@ const (
 	ReadIndexes       Feature = "read_indexes"    // ReadIndex rounds of reads of replicated slots
 	SendRetries       Feature = "send_retries"    // SENDs a gateway repeated after a lost forward
 	LateDeliveries    Feature = "late_deliveries" // deliveries held back from a connection that had a later seq
+	// Cluster presence: a gateway's whole presence taken in after a
+	// missed update or a restart; a node's older incarnation's presence
+	// dropped; a member skipped by a delivery for holding no recipient.
+	PresenceRefreshes Feature = "presence_refreshes"
+	PresenceRetired   Feature = "presence_retired"
+	DeliveriesSkipped Feature = "deliveries_skipped"
 	// The webhooks (in the seeds that have a receiver).
 	WebhookRetries Feature = "webhook_retries" // POSTs the receiver failed, retried
 	WebhookDups    Feature = "webhook_dups"    // messages the receiver got more than once (at least once)
@@ -51,7 +57,8 @@ var NodeSeedFeatures = []Feature{
 
 // ClusterSeedFeatures are the features a set of node seeds with clusters
 // must exercise besides.
-var ClusterSeedFeatures = []Feature{Snapshots, Forwards, ReadIndexes, SendRetries, LateDeliveries}
+var ClusterSeedFeatures = []Feature{Snapshots, Forwards, ReadIndexes, SendRetries, LateDeliveries,
+	PresenceRefreshes, PresenceRetired, DeliveriesSkipped}
 
 // Coverage counts features, for one run or summed over runs.
 type Coverage map[Feature]int64

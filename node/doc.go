@@ -14,7 +14,10 @@
 // vocabulary), api.go and requests*.go (the API loop and its requests),
 // gateway*.go and delivery.go (connections, SEND, RECV; gateway_login.go
 // the ban check and the kicks of a login, gateway_errors.go protocol
-// errors, gateway_rpc.go JSON-RPC connections through node/jsonrpc), slotloop.go and
+// errors, gateway_rpc.go JSON-RPC connections through node/jsonrpc),
+// presence*.go (a cluster's presence tables and targeted delivery; the
+// gateway's half in presence_gateway.go), peer*.go (the codec between
+// nodes), slotloop.go and
 // slot_serve.go (the slot loop, its sends and reads), ready.go (Ready
 // handling and apply), recovery.go, compaction.go, raftstore.go,
 // stats.go, logging.go, config.go (settings and named limits).

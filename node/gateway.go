@@ -28,6 +28,8 @@ type gateway struct {
 	stats gatewayStats
 	// connLog rate-limits the connection events' log lines (logging.go).
 	connLog connLog
+	// presence numbers the cluster presence updates (presence_gateway.go).
+	presence gatewayPresence
 }
 
 // gatewayStats are a gateway loop's counters.
@@ -139,6 +141,8 @@ func (g *gateway) Handle(ev runtime.Event) {
 			g.onSendTimeout(t.conn)
 		case authRetryTag:
 			g.onAuthRetry(t.conn)
+		case presenceBeatTag:
+			g.onPresenceBeat()
 		}
 	case runtime.Posted:
 		g.onMsg(e.Msg)
@@ -171,6 +175,8 @@ func (g *gateway) onPeer(e runtime.PeerMsg) {
 		g.onMsg(m)
 	case deliverMsg, kickMsg:
 		g.n.broadcastGateways(m)
+	case presenceAsk:
+		g.onPresenceAsk(r)
 	default:
 		g.stats.PeerDropped++
 	}
@@ -190,6 +196,8 @@ func (g *gateway) onMsg(m runtime.Msg) {
 		g.onConnClose(m)
 	case gatewayRead:
 		g.n.answer(m.Reply, readDone{Reply: m.Reply, Result: g.query(m.Query)})
+	case presenceAsk:
+		g.onPresenceAsk(m)
 	default:
 		panic(fmt.Sprintf("node: gateway got %T", m))
 	}

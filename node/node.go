@@ -83,6 +83,7 @@ func (n *Node) Start(env runtime.Env) error {
 		name := gatewayName(i)
 		g := newGateway(n, name, env.Rand(name))
 		g.loop = n.newLoop(name, g)
+		g.startPresence(i)
 		n.gateways = append(n.gateways, g)
 	}
 	n.api = &apiLoop{n: n, waiting: map[uint64]*apiWait{}}
@@ -270,15 +271,7 @@ func toNonMember(m runtime.Msg) bool {
 // answer posts an answer to the requester named in its reply address.
 func (n *Node) answer(to replyTo, m runtime.Msg) { n.post(to.addr, m) }
 
-// deliver pushes a new message to every gateway loop of the cluster.
-func (n *Node) deliver(msg *state.Message, recipients []string, except connAddr) {
-	if len(recipients) == 0 {
-		return
-	}
-	n.broadcastCluster(deliverMsg{Msg: msg, Recipients: recipients, Except: except})
-}
-
-// broadcastCluster posts m (a deliverMsg or kickMsg) to every gateway loop
+// broadcastCluster posts m (a kickMsg) to every gateway loop
 // of this node, and once to each other member's first gateway loop, which
 // passes it on to its node's gateways (see gateway.onPeer).
 func (n *Node) broadcastCluster(m runtime.Msg) {

@@ -28,7 +28,7 @@ import (
 // their node (the API reads them with Now reads of its own loops).
 
 // peerFormat is the first byte of every peer message this version writes.
-const peerFormat = 1
+const peerFormat = 2
 
 // Peer message kinds.
 const (
@@ -44,6 +44,9 @@ const (
 	peerGatewayRead
 	peerSystem
 	peerLeaders
+	peerPresenceUpdate
+	peerPresenceFull
+	peerPresenceAsk
 )
 
 // Peer message kinds numbered apart from the list above.
@@ -145,6 +148,9 @@ func writePeer(w *state.Writer, m runtime.Msg) byte {
 		w.Uint(m.Term)
 		return peerReplicaRemoved
 	}
+	if kind := writePresence(w, m); kind != 0 {
+		return kind
+	}
 	panic(fmt.Sprintf("node: %T has no peer encoding", m))
 }
 
@@ -202,6 +208,9 @@ func readPeer(r *state.Reader, kind byte) runtime.Msg {
 		return m
 	case peerReplicaRemoved:
 		return replicaRemoved{Slot: readSlotID(r), Term: r.Uint()}
+	}
+	if m := readPresence(r, kind); m != nil {
+		return m
 	}
 	r.Fail("kind")
 	return nil

@@ -47,6 +47,11 @@ var peerSamples = func() []runtime.Msg {
 		gatewayRead{Reply: reply, Query: queryOnline{UIDs: []string{"u"}}},
 		systemChanged{UIDs: []string{"sys"}, Index: 12},
 		leadersMsg{From: 2, Slots: []int{0, 3}, Terms: []uint64{4, 5}},
+		presenceUpdate{Src: presenceSource{Gateway: 1, Inc: 1 << 62}, Seq: 9, Changes: []presenceChange{{UID: "u", State: presenceMaster}, {UID: "v", State: presenceOff}}},
+		presenceUpdate{Src: presenceSource{Gateway: 0, Inc: 3}, Seq: 12}, // a beat
+		presenceFull{Src: presenceSource{Gateway: 2, Inc: 3}, Seq: 12, Part: 1, Parts: 3, Holds: []presenceChange{{UID: "u", State: presenceOn}}},
+		presenceFull{Src: presenceSource{Inc: 3}, Parts: 1},
+		presenceAsk{Reply: addr{Node: 2, Loop: "slots-1", Inc: 7}},
 	}
 }()
 
@@ -90,6 +95,9 @@ func TestMalformedPeerMessagesAreRefused(t *testing.T) {
 		"truncated":      good[:len(good)-3],
 		"trailing bytes": append(append([]byte(nil), good...), 0),
 		"negative slot":  {peerFormat, peerSlotRead, 1},
+		"presence state": {peerFormat, peerPresenceUpdate, 0, 1, 1, 1, 1, 'u', byte(presenceStates)},
+		"presence part":  {peerFormat, peerPresenceFull, 0, 1, 1, 2, 2, 0},
+		"no parts":       {peerFormat, peerPresenceFull, 0, 1, 1, 0, 0, 0},
 	} {
 		if m, err := decodePeer(b); err == nil {
 			t.Fatalf("%s: decoded as %#v", name, m)

@@ -310,7 +310,7 @@ func (sl *slotLoop) effects(s *slot, cmd *state.Command, res state.Result) {
 		sl.announceSystem(s)
 	}
 	if cmd.Op == state.OpSend && res.Msg != nil && !res.Duplicate && leader {
-		sl.n.deliver(res.Msg, res.Recipients, except)
+		sl.deliver(res.Msg, res.Recipients, except)
 		sl.hooks.stored(s)
 	}
 }

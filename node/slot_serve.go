@@ -76,7 +76,7 @@ func (sl *slotLoop) sendUnstored(s *slot, m slotSend, id int64) {
 		Expire: r.Cmd.Expire, Topic: r.Cmd.Topic, Payload: r.Cmd.Payload, StreamNo: r.Cmd.StreamNo,
 	}
 	sl.n.answer(m.Reply, sendDone{Reply: m.Reply, Res: sendResult{Reason: proto.ReasonSuccess, MessageID: id}})
-	sl.n.deliver(msg, s.m.Recipients(sl.n.db, r.Ch), m.Reply.client())
+	sl.deliver(msg, s.m.Recipients(sl.n.db, r.Ch), m.Reply.client())
 }
 
 // read answers a read of one slot or of all the loop's slots. A slot with

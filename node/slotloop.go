@@ -76,6 +76,8 @@ type slotLoop struct {
 	table *clusterTable
 	stats slotStats
 	hooks *hooks // the webhooks (webhook.go)
+	// presence is the cluster's presence, for deliveries (presence.go).
+	presence presenceTable
 }
 
 // slotStats are a slot loop's counters since start.
@@ -181,7 +183,7 @@ type waitingProposal struct {
 
 func newSlotLoop(n *Node, name string, nonce uint64) *slotLoop {
 	sl := &slotLoop{n: n, name: name, slots: map[int]*slot{}, nonce: nonce,
-		hints: map[int]leaderHint{}, awaitingFacts: map[uint64]awaitingSend{}}
+		hints: map[int]leaderHint{}, awaitingFacts: map[uint64]awaitingSend{}, presence: newPresenceTable()}
 	sl.facts = slotFacts{sl}
 	sl.hooks = newHooks(sl)
 	return sl
@@ -276,6 +278,9 @@ func (sl *slotLoop) onMsg(m runtime.Msg) {
 		return
 	case presenceMsg:
 		sl.hooks.onPresence(m)
+		return
+	case presenceUpdate, presenceFull: // cluster presence (presence.go)
+		sl.onPresence(m)
 		return
 	case proposeDone: // a webhook acknowledgement this loop proposed
 		sl.hooks.onAcked(m)
@@ -378,6 +383,9 @@ func (sl *slotLoop) onPeer(e runtime.PeerMsg) {
 		return
 	}
 	m, err := decodePeer(e.Data)
+	if err == nil && sl.onPresencePeer(m, e.From) { // cluster presence (presence.go)
+		return
+	}
 	if err != nil || !sl.acceptsFromPeer(m) {
 		sl.stats.PeerDropped++
 		return

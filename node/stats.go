@@ -58,6 +58,19 @@ type StatsReply struct {
 	// SnapshotsMade and SnapshotsApplied count raft snapshots sent to
 	// followers behind the compacted log, and caught up from.
 	SnapshotsMade, SnapshotsApplied int64
+	// Cluster presence (presence.go), summed over the slot loops, each of
+	// which keeps its own table: PresenceUpdates updates applied,
+	// PresenceRefreshes whole presences of a gateway taken in after a
+	// missed update or a restart, PresenceRetired gateways of a node's
+	// older incarnation dropped, PresenceExpired gateways not heard from
+	// dropped, PresenceDropped presence messages ignored; PresenceUsers
+	// the most uids one loop's table holds.
+	PresenceUpdates, PresenceRefreshes, PresenceRetired, PresenceExpired, PresenceDropped int64
+	PresenceUsers                                                                         int
+	// DeliveriesSent are deliveries sent to another node holding
+	// recipients of a message; DeliveriesSkipped members not sent a
+	// message because they hold none of its recipients.
+	DeliveriesSent, DeliveriesSkipped int64
 	// ConfChanges are raft configuration changes this node's leaders
 	// proposed to move replicas; Transfers leaderships handed off before
 	// leaving a group; ReplicasAdded and ReplicasDropped replicas created
@@ -180,10 +193,13 @@ type slotLoopStats struct {
 	systemUnknown bool
 	ctrlLeader    bool
 	hooks         hookLoopStats
+	presence      presenceStats
+	presenceUsers int
 }
 
 func (sl *slotLoop) loopStats() slotLoopStats {
-	ls := slotLoopStats{slotStats: sl.stats, slots: len(sl.slotIDs), deferred: len(sl.deferred), systemUnknown: !sl.systemReady, hooks: sl.hooks.loopStats()}
+	ls := slotLoopStats{slotStats: sl.stats, slots: len(sl.slotIDs), deferred: len(sl.deferred), systemUnknown: !sl.systemReady, hooks: sl.hooks.loopStats(),
+		presence: sl.presence.stats, presenceUsers: len(sl.presence.users)}
 	for _, id := range sl.slotIDs {
 		ctrl := id == ctrlGroup
 		if ctrl {
@@ -240,6 +256,18 @@ func (out *StatsReply) addSlotLoop(p slotLoopStats) {
 	out.ControllerLeader = out.ControllerLeader || p.ctrlLeader
 	out.PeerDropped += p.PeerDropped
 	out.addHooks(p.hooks)
+	out.addPresence(p)
+}
+
+func (out *StatsReply) addPresence(p slotLoopStats) {
+	out.PresenceUpdates += p.presence.Updates
+	out.PresenceRefreshes += p.presence.Refreshes
+	out.PresenceRetired += p.presence.Retired
+	out.PresenceExpired += p.presence.Expired
+	out.PresenceDropped += p.presence.Dropped + p.presence.Overflow
+	out.PresenceUsers = max(out.PresenceUsers, p.presenceUsers)
+	out.DeliveriesSent += p.presence.Sent
+	out.DeliveriesSkipped += p.presence.Skipped
 }
 
 func (out *StatsReply) addHooks(h hookLoopStats) {

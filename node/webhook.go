@@ -276,7 +276,7 @@ func (h *hooks) readBatch(s *slot, hs *hookSlot) *hookBatch {
 func (h *hooks) offlineOf(s *slot, m *state.Message) []string {
 	var out []string
 	for _, uid := range s.m.Recipients(h.sl.n.db, m.Channel) {
-		if uid == m.FromUID || h.sl.system[uid] || h.presence.masterOnline(uid) {
+		if uid == m.FromUID || h.sl.system[uid] || h.masterOnline(uid) {
 			continue
 		}
 		out = append(out, uid)

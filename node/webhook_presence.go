@@ -14,10 +14,9 @@ import (
 // view answers msg.offline (is a recipient's master device online?) and
 // writes user.onlinestatus lines for the users of the slots the loop owns.
 //
-// Single-node limit: the view holds this node's connections only. In a
-// cluster every node's gateways must post to the slot loops that lead the
-// slots (a change of address in broadcastPresence), or a recipient online
-// on another node is reported offline.
+// In a cluster, msg.offline asks the cluster's presence (presence.go)
+// instead, which holds every node's connections; the user.onlinestatus
+// lines stay each node's, for its own connections.
 
 // presenceMsg: a connection came online or went. Posted by gateways to
 // every slot loop when presence is needed (WebhookConfig.presenceOn).
@@ -76,13 +75,24 @@ func (v presenceView) apply(m presenceMsg) (device, total int) {
 	return device, total
 }
 
+// masterOnline: a master device of uid is online, on any node of the
+// cluster.
+func (h *hooks) masterOnline(uid string) bool {
+	if h.sl.n.clustered() {
+		return h.sl.presence.masterOnline(uid)
+	}
+	return h.presence.masterOnline(uid)
+}
+
 func (v presenceView) masterOnline(uid string) bool {
 	p := v.users[uid]
 	return p != nil && p.master > 0
 }
 
-// broadcastPresence is the gateway's hook: c came online or goes.
+// broadcastPresence is the gateway's hook: c came online or goes. It
+// feeds the cluster's presence, and the webhooks' view if they need one.
 func (g *gateway) broadcastPresence(c *client, online bool) {
+	g.announcePresence(c, online)
 	if !g.n.cfg.Webhook.presenceOn() {
 		return
 	}

@@ -48,6 +48,7 @@ func (sw *seedWorld) quietPhase() {
 		return sw.apiSettled() && sw.probeDone() && !sw.admin.busy && len(sw.admin.queue) == 0
 	}
 	sw.runUntil(deadline, settled, "every user connected with every send acknowledged or refused, the API's sends, the dedupe probe and the workload steps answered")
+	sw.awaitPresence(deadline)
 	sw.apiQuietSends()
 	for _, u := range sw.users {
 		if u.c.Ready {

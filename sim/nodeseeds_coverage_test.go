@@ -65,6 +65,9 @@ func (sw *seedWorld) foldStats(id runtime.NodeID) {
 	b.ReadIndexes += s.ReadIndexes
 	b.SendRetries += s.SendRetries
 	b.LateDeliveries += s.LateDeliveries
+	b.PresenceRefreshes += s.PresenceRefreshes
+	b.PresenceRetired += s.PresenceRetired
+	b.DeliveriesSkipped += s.DeliveriesSkipped
 	delete(sw.lastStats, id)
 }
 
@@ -123,6 +126,9 @@ func (sw *seedWorld) nodeCoverage() {
 	c.Add(chaos.ReadIndexes, b.ReadIndexes)
 	c.Add(chaos.SendRetries, b.SendRetries)
 	c.Add(chaos.LateDeliveries, b.LateDeliveries)
+	c.Add(chaos.PresenceRefreshes, b.PresenceRefreshes)
+	c.Add(chaos.PresenceRetired, b.PresenceRetired)
+	c.Add(chaos.DeliveriesSkipped, b.DeliveriesSkipped)
 }
 
 // probe checks the dedupe window from the outside: a repeat of a stored

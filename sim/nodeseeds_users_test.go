@@ -154,7 +154,10 @@ func (u *seedUser) connect() {
 // offline records, for the liveness check, that the connection was an
 // online subscriber of the user's channels until now.
 // In a cluster only the quiet phase counts: while partitioned, a node
-// cannot deliver to its connections what the others store.
+// cannot deliver to its connections what the others store. And a slot
+// leader learns that a connection is online on another node within
+// node.PresenceBound of its login or of the links' healing: a message
+// acknowledged before may miss it (the client syncs).
 func (u *seedUser) offline(until time.Duration) {
 	if u.onlineAt < 0 {
 		return
@@ -162,6 +165,9 @@ func (u *seedUser) offline(until time.Duration) {
 	from := u.onlineAt
 	if u.sw.cluster() {
 		from = max(from, u.sw.quietAt)
+		if from < linearize.Forever-node.PresenceBound {
+			from += node.PresenceBound
+		}
 	}
 	if from < until {
 		for _, t := range u.targets {
