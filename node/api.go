@@ -52,6 +52,9 @@ type apiLoop struct {
 	// nextReq numbers requests; waiting holds their continuations.
 	nextReq uint64
 	waiting map[uint64]*apiWait
+	// syncMarks: users' last /message/sync, for their syncack
+	// (requests_sync.go).
+	syncMarks *syncMarks
 }
 
 // apiWait is a continuation waiting for the answer to one request.
