@@ -174,7 +174,7 @@ func TestOneMessageReadsByIDClientMsgNoAndLast(t *testing.T) {
 func TestRoutesJindouLeavesOutAnswer404NamingThem(t *testing.T) {
 	s := newTestServer(t, Config{})
 	for _, tc := range []struct{ method, path, say string }{
-		{"POST", "/message/sync", "offline CMD messages"},
+		{"POST", "/user/update_plugin_no", "plugins are not supported"},
 		{"GET", "/tags", "tags are"},
 		{"POST", "/tmpchannel/subscriber_set", "temporary channels"},
 		{"POST", "/no/such/route", "not a route Jindou serves"},
