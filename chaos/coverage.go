@@ -36,6 +36,7 @@ const (
 	LateDeliveries    Feature = "late_deliveries" // deliveries held back from a connection that had a later seq
 	SyncOnceAcks      Feature = "sync_once_acks"  // /message/syncack acknowledging a pull of the sync_once queue
 	StreamEvents      Feature = "stream_events"   // message events read back by /message/eventsync
+	TmpChannelSends   Feature = "tmp_sends"       // sync_once messages stored in a temporary channel
 	// The webhooks (in the seeds that have a receiver).
 	WebhookRetries Feature = "webhook_retries" // POSTs the receiver failed, retried
 	WebhookDups    Feature = "webhook_dups"    // messages the receiver got more than once (at least once)
@@ -48,7 +49,7 @@ var NodeSeedFeatures = []Feature{
 	Resends, Kicks, ListChanges, InfoChanges, TokenChanges, Refusals, CutPages, ConvReads,
 	Compactions, DedupeHits, DedupeExpiry, SharedCommits, APISends, ManualAcks, MultiDevice,
 	WebhookRetries, WebhookDups, WebhookOffline, WebhookStatus,
-	JSONRPCRecvs, OtherChannelTypes, SyncOnceAcks, StreamEvents,
+	JSONRPCRecvs, OtherChannelTypes, SyncOnceAcks, StreamEvents, TmpChannelSends,
 }
 
 // ClusterSeedFeatures are the features a set of node seeds with clusters

@@ -19,6 +19,7 @@ func (s *Server) syncRoutes() {
 	e.POST("/message/syncack", s.syncOnceAck)
 	e.POST("/message/event", s.eventAppend)
 	e.POST("/message/eventsync", s.eventSync)
+	e.POST("/tmpchannel/subscriber_set", s.tmpSubscriberSet) // routes_tmpchannel.go
 }
 
 // syncOncePull is POST /message/sync {uid, message_seq, limit}: a JSON

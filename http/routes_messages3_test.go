@@ -189,7 +189,7 @@ func TestEventRoutesRefuseBadInputNamingTheField(t *testing.T) {
 	s := newTestServer(t, Config{})
 	for _, tc := range []struct{ path, body, field string }{
 		{"/message/event", `{"channel_type":2,"client_msg_no":"m","event_id":"e","event_type":"stream.delta"}`, "channel_id"},
-		{"/message/event", `{"channel_id":"g","channel_type":8,"client_msg_no":"m","event_id":"e","event_type":"stream.delta"}`, "channel_type"},
+		{"/message/event", `{"channel_id":"g","channel_type":10,"client_msg_no":"m","event_id":"e","event_type":"stream.delta"}`, "channel_type"},
 		{"/message/event", `{"channel_id":"g","channel_type":2,"event_id":"e","event_type":"stream.delta"}`, "client_msg_no"},
 		{"/message/event", `{"channel_id":"g","channel_type":2,"client_msg_no":"m","event_type":"stream.delta"}`, "event_id"},
 		{"/message/event", `{"channel_id":"g","channel_type":2,"client_msg_no":"m","event_id":"e"}`, "event_type"},

@@ -39,9 +39,9 @@ const (
 var syncqReceivers = []string{"syncq-r1", "syncq-r2"}
 
 type syncqWork struct {
-	sw    *seedWorld
-	r     *rand.Rand
-	group node.ChannelKey
+	sw         *seedWorld
+	r          *rand.Rand
+	group, tmp node.ChannelKey
 	// busy: a request is in flight on node on (its incarnation inc).
 	busy bool
 	on   *world.Node
@@ -71,10 +71,14 @@ func (s *syncqStream) whole() string { return strings.Join(s.chunks, "") }
 
 func (sw *seedWorld) startSyncQueue() {
 	q := &syncqWork{sw: sw, r: rand.New(sw.Sim.Rand("syncq")), group: node.ChannelKey{Type: proto.ChannelGroup, ID: "syncq-g"},
+		tmp:   node.ChannelKey{Type: proto.ChannelTemp, ID: "syncq-t"},
 		sends: map[string]bool{}, acked: map[string]map[string]time.Duration{}, maybeAcked: map[string]map[string]time.Duration{}}
 	sw.syncq = q
 	if _, err := sw.setupCall(node.ChannelUpsert{Channel: q.group, Subscribers: append([]string{syncqSender}, syncqReceivers...)}); err != nil {
 		sw.fail("creating %s: %v", q.group, err)
+	}
+	if _, err := sw.setupCall(node.TmpSubscriberSet{ChannelID: q.tmp.ID, UIDs: []string{syncqSender, syncqReceivers[0]}}); err != nil {
+		sw.fail("creating %s: %v", q.tmp, err)
 	}
 	for _, r := range syncqReceivers {
 		q.acked[r], q.maybeAcked[r] = map[string]time.Duration{}, map[string]time.Duration{}
@@ -121,22 +125,40 @@ func (q *syncqWork) step() {
 		}
 		q.busy, q.inc = false, nil // lost to a crash: its outcome is unknown
 	}
-	switch k := q.r.IntN(8); {
+	switch k := q.r.IntN(10); {
 	case q.pending != "" || (k < 2 && q.nsends < syncqSends && !q.sw.quiet):
 		q.send()
-	case q.sw.quiet && k < 6 && q.unfinished() != nil:
+	case q.sw.quiet && k < 7 && q.unfinished() != nil:
 		q.appendEvent(q.unfinished()) // the quiet phase finishes the streams
-	case k < 5:
+	case k < 3:
+		q.setTmp()
+	case k < 6:
 		q.pull(syncqReceivers[q.r.IntN(len(syncqReceivers))], 1+q.r.IntN(6), q.r.IntN(3) != 0)
-	case k < 7:
+	case k < 8:
 		q.appendEvent(q.streams[q.r.IntN(len(q.streams))])
 	default:
 		q.syncEvents(q.streams[q.r.IntN(len(q.streams))])
 	}
 }
 
+// setTmp sets the temporary channel's subscribers: the sender and the
+// first receiver always, the second at random (a set lost to a crash
+// may still apply later, so the second receiver may or may not get a
+// temporary channel's message; the first must).
+func (q *syncqWork) setTmp() {
+	uids := []string{syncqSender, syncqReceivers[0]}
+	if q.r.IntN(2) == 0 {
+		uids = append(uids, syncqReceivers[1])
+	}
+	q.submit(node.TmpSubscriberSet{ChannelID: q.tmp.ID, UIDs: uids}, func(_ *world.Node, _ *node.Node, _ any, err error) {
+		if err != nil && !transient(err) {
+			q.sw.fail("tmpchannel subscriber_set %v: %v", uids, err)
+		}
+	})
+}
+
 // send sends (or sends again, with its client_msg_no) a sync_once
-// message to the group or to the first receiver.
+// message to the group, the temporary channel or the first receiver.
 func (q *syncqWork) send() {
 	if q.pending == "" {
 		q.nsends++
@@ -144,8 +166,11 @@ func (q *syncqWork) send() {
 	}
 	cmn := q.pending
 	ch := q.group
-	if q.nsends%3 == 0 {
+	switch q.nsends % 3 {
+	case 0:
 		ch = node.ChannelKey{Type: proto.ChannelPerson, ID: syncqReceivers[0]}
+	case 1:
+		ch = q.tmp
 	}
 	req := node.SendMessage{FromUID: syncqSender, Channel: ch, ClientMsgNo: cmn, Header: node.Header{SyncOnce: true}, Payload: []byte(cmn)}
 	q.sends[cmn] = false
@@ -157,15 +182,26 @@ func (q *syncqWork) send() {
 			q.sw.fail("sync_once send %s: %v", cmn, err)
 		}
 		q.sends[cmn], q.pending = err == nil, ""
+		if err == nil && ch == q.tmp {
+			q.sw.res.coverage.Add(chaos.TmpChannelSends, 1)
+		}
 	})
 }
 
-// recipients of a sync_once send: the person chat's goes to the first
-// receiver only.
+// recipient: uid may get sync_once send cmn. The person chat's goes to
+// the first receiver only; the temporary channel's to the first and
+// maybe the second (setTmp).
 func (q *syncqWork) recipient(uid, cmn string) bool {
 	var i int
 	fmt.Sscanf(cmn, "sq-%d", &i)
 	return i%3 != 0 || uid == syncqReceivers[0]
+}
+
+// owed: uid must get sync_once send cmn.
+func (q *syncqWork) owed(uid, cmn string) bool {
+	var i int
+	fmt.Sscanf(cmn, "sq-%d", &i)
+	return i%3 == 2 || uid == syncqReceivers[0]
 }
 
 // pull pulls uid's queue, checks the answer, and acknowledges it on the
@@ -366,7 +402,7 @@ func (sw *seedWorld) checkSyncQueue(deadline time.Duration) {
 			got = append(got, m.ClientMsgNo)
 		}
 		for cmn, ok := range q.sends {
-			if _, maybe := q.maybeAcked[uid][cmn]; ok && !maybe && q.recipient(uid, cmn) && !slices.Contains(got, cmn) {
+			if _, maybe := q.maybeAcked[uid][cmn]; ok && !maybe && q.owed(uid, cmn) && !slices.Contains(got, cmn) {
 				sw.fail("sync_once message %s, acknowledged and never acknowledged by %s, is not in its queue (%v)", cmn, uid, got)
 			}
 		}
