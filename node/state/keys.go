@@ -33,6 +33,8 @@ const (
 	tblSlotMeta     = 'g' // → slotMeta
 	tblOutbox       = 'o' // message id (u64) → outboxRecord (webhook.go)
 	// tblClientMsgNo = 'n' (lookup.go): chkey client_msg_no → seq
+	// tblSyncQueue = 'q' (syncqueue.go); tblEventSeq = 'k', tblEventState
+	// = 'e', tblEventID = 'f' (events.go)
 )
 
 func slotPrefix(space byte, slot int) []byte { return appendSlotPrefix(nil, space, slot) }
