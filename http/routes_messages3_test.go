@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"slices"
 	"testing"
+
+	"github.com/jindou-im/jindou/node"
 )
 
 // syncOnce pulls uid's queued sync_once messages: their client_msg_nos.
@@ -77,17 +79,8 @@ func TestSyncOnceRoutesRefuseBadInputNamingTheField(t *testing.T) {
 }
 
 type eventReply struct {
-	Status int `json:"status"`
-	Data   struct {
-		ClientMsgNo  string `json:"client_msg_no"`
-		EventKey     string `json:"event_key"`
-		EventID      string `json:"event_id"`
-		MsgEventSeq  uint64 `json:"msg_event_seq"`
-		StreamStatus string `json:"stream_status"`
-		ChannelID    string `json:"channel_id"`
-		ChannelType  uint8  `json:"channel_type"`
-		FromUID      string `json:"from_uid"`
-	} `json:"data"`
+	Status int                   `json:"status"`
+	Data   node.EventAppendReply `json:"data"`
 }
 
 func appendEvent(t *testing.T, s *Server, body string) eventReply {
