@@ -62,20 +62,22 @@ func (f *fsm) applySyncAck(c *Command) {
 // channel's in seq order, at most limit of them.
 func (m *Machine) SyncQueue(r pebble.Reader, uid string, limit int) []*Message {
 	prefix := syncQueuePrefix(m.slot, uid)
+	it, err := r.NewIter(&pebble.IterOptions{LowerBound: prefix, UpperBound: prefixEnd(prefix)})
+	if err != nil {
+		panic("node: iterator: " + err.Error())
+	}
+	defer it.Close()
 	var out []*Message
-	Scan(r, prefix, func(k, _ []byte) {
-		if len(out) >= limit {
-			return
-		}
-		rest := k[len(prefix):]
+	for ok := it.First(); ok && len(out) < limit; ok = it.Next() {
+		rest := it.Key()[len(prefix):]
 		var ch ChannelKey
-		if !parseChannel(rest[:len(rest)-8], &ch) {
+		if len(rest) < 8 || !parseChannel(rest[:len(rest)-8], &ch) {
 			panic("node: corrupt sync queue key")
 		}
 		if msg := ReadMessage(r, m.slot, ch, binary.BigEndian.Uint64(rest[len(rest)-8:])); msg != nil {
 			out = append(out, msg)
 		}
-	})
+	}
 	return out
 }
 
