@@ -92,8 +92,12 @@ func (sw *seedWorld) startSyncQueue() {
 	}
 	var tick func()
 	tick = func() {
-		if !sw.quiet || !q.settled() {
+		switch {
+		case !sw.quiet:
 			sw.Sim.After(time.Duration(50+q.r.IntN(300))*time.Millisecond, "syncq", tick)
+		case !q.settled():
+			// The quiet phase finishes the streams without waiting long.
+			sw.Sim.After(time.Duration(5+q.r.IntN(20))*time.Millisecond, "syncq", tick)
 		}
 		q.step()
 	}
