@@ -55,6 +55,8 @@ type syncqWork struct {
 	// maybeAcked: cmns a syncack of unknown outcome may have acknowledged.
 	acked, maybeAcked map[string]map[string]time.Duration
 	streams           []*syncqStream
+	// stopped: the final check runs, the workload is over.
+	stopped bool
 }
 
 // syncqStream is one message's stream of events: chunks, then a close,
@@ -123,6 +125,9 @@ func (q *syncqWork) submit(req node.Request, done func(n *world.Node, inc *node.
 }
 
 func (q *syncqWork) step() {
+	if q.stopped {
+		return
+	}
 	if q.busy {
 		if q.on.Server() == q.inc {
 			return
@@ -392,15 +397,16 @@ func (sw *seedWorld) checkSyncQueue(deadline time.Duration) {
 	if !q.settled() {
 		sw.fail("sync_once/events workload: busy=%v pending=%q %s", q.busy, q.pending, q.progress())
 	}
+	q.stopped = true
 	for _, uid := range syncqReceivers {
-		n := sw.api()
+		n, start := sw.api(), sw.Now()
 		v, err := n.Call(node.SyncOncePull{UID: uid, Limit: 10_000})
 		if err != nil {
 			sw.fail("final sync_once pull of %s: %v", uid, err)
 			continue
 		}
 		msgs := v.([]*node.Message)
-		q.checkPull(uid, sw.Now(), 10_000, msgs)
+		q.checkPull(uid, start, 10_000, msgs)
 		var got []string
 		for _, m := range msgs {
 			got = append(got, m.ClientMsgNo)
