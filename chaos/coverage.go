@@ -40,6 +40,9 @@ const (
 	PresenceRefreshes Feature = "presence_refreshes"
 	PresenceRetired   Feature = "presence_retired"
 	DeliveriesSkipped Feature = "deliveries_skipped"
+	SyncOnceAcks      Feature = "sync_once_acks" // /message/syncack acknowledging a pull of the sync_once queue
+	StreamEvents      Feature = "stream_events"  // message events read back by /message/eventsync
+	TmpChannelSends   Feature = "tmp_sends"      // sync_once messages stored in a temporary channel
 	// The webhooks (in the seeds that have a receiver).
 	WebhookRetries Feature = "webhook_retries" // POSTs the receiver failed, retried
 	WebhookDups    Feature = "webhook_dups"    // messages the receiver got more than once (at least once)
@@ -52,7 +55,7 @@ var NodeSeedFeatures = []Feature{
 	Resends, Kicks, ListChanges, InfoChanges, TokenChanges, Refusals, CutPages, ConvReads,
 	Compactions, DedupeHits, DedupeExpiry, SharedCommits, APISends, ManualAcks, MultiDevice,
 	WebhookRetries, WebhookDups, WebhookOffline, WebhookStatus,
-	JSONRPCRecvs, OtherChannelTypes,
+	JSONRPCRecvs, OtherChannelTypes, SyncOnceAcks, StreamEvents, TmpChannelSends,
 }
 
 // ClusterSeedFeatures are the features a set of node seeds with clusters

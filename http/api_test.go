@@ -64,7 +64,7 @@ func TestBadInputIsA400NamingTheField(t *testing.T) {
 		{"send header type", "POST", "/message/send", `{"header":{"red_dot":"yes"},"channel_id":"g","channel_type":2,"payload":"aGk="}`, "header.red_dot"},
 		{"send nowhere", "POST", "/message/send", `{"payload":"aGk="}`, "channel_id"},
 		{"send both channel and subscribers", "POST", "/message/send", `{"channel_id":"g","channel_type":2,"subscribers":["a"],"payload":"aGk="}`, "subscribers"},
-		{"send unknown channel type", "POST", "/message/send", `{"channel_id":"g","channel_type":8,"payload":"aGk="}`, "channel_type"},
+		{"send unknown channel type", "POST", "/message/send", `{"channel_id":"g","channel_type":10,"payload":"aGk="}`, "channel_type"},
 		{"send bad from_uid", "POST", "/message/send", `{"from_uid":"a#b","channel_id":"g","channel_type":2,"payload":"aGk="}`, "from_uid"},
 		{"sendbatch missing from_uid", "POST", "/message/sendbatch", `{"subscribers":["a"],"payload":"aGk="}`, "from_uid"},
 		{"messagesync missing login_uid", "POST", "/channel/messagesync", `{"channel_id":"g","channel_type":2}`, "login_uid"},

@@ -9,9 +9,10 @@
 // SetComponentsReady (/readyz needs it and node.Ready), Registry (the
 // /metrics registry) and Config.QueueStats (the runtime's queue figures,
 // which the binary reads from the reactor host: this package does not
-// import the runtime). routes.go holds the API (routes_conn.go and
-// routes_messages2.go the later WuKongIM routes, routes_unsupported.go the
-// 404s of the ones left out), ops.go the operational routes, metrics.go
+// import the runtime). routes.go holds the API (routes_conn.go,
+// routes_messages2.go, routes_messages3.go (the sync_once queue and
+// message events) and routes_tmpchannel.go the later WuKongIM routes,
+// routes_unsupported.go the 404s of the ones left out), ops.go the operational routes, metrics.go
 // the Prometheus collector, views.go the response shapes. Config.Ops
 // (web.go) switches the rest: the admin page and the chat demo (pages.go,
 // demo.go, their files in package web), /metrics with a bearer token,

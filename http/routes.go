@@ -65,6 +65,7 @@ func (s *Server) routes() {
 
 	s.connRoutes()
 	s.messageRoutes()
+	s.syncRoutes() // routes_messages3.go
 	s.conversationRoutes()
 	s.unsupportedRoutes()
 }

@@ -174,9 +174,9 @@ func TestOneMessageReadsByIDClientMsgNoAndLast(t *testing.T) {
 func TestRoutesJindouLeavesOutAnswer404NamingThem(t *testing.T) {
 	s := newTestServer(t, Config{})
 	for _, tc := range []struct{ method, path, say string }{
-		{"POST", "/message/sync", "offline CMD messages"},
+		{"POST", "/user/update_plugin_no", "plugins are not supported"},
 		{"GET", "/tags", "tags are"},
-		{"POST", "/tmpchannel/subscriber_set", "temporary channels"},
+		{"GET", "/migrate/result", "no WuKongIM v1 data"},
 		{"POST", "/no/such/route", "not a route Jindou serves"},
 	} {
 		r := do(t, s, tc.method, tc.path, "{}")
@@ -219,7 +219,7 @@ func TestConversationChannelsAndSyncByChannels(t *testing.T) {
 	for _, tc := range []struct{ path, body, field string }{
 		{"/conversation/channels", `{}`, "uid"},
 		{"/conversation/syncByChannels", `{"uid":"a"}`, "channels"},
-		{"/conversation/syncByChannels", `{"uid":"a","channels":[{"channel_id":"g","channel_type":8}]}`, "channels.channel_type"},
+		{"/conversation/syncByChannels", `{"uid":"a","channels":[{"channel_id":"g","channel_type":10}]}`, "channels.channel_type"},
 		{"/conversation/syncByChannels", `{"uid":"a","channels":[{"channel_type":2}]}`, "channels.channel_id"},
 		{"/conversation/syncByChannels", `{"uid":"a","msg_count":-1,"channels":[{"channel_id":"g","channel_type":2}]}`, "msg_count"},
 	} {
@@ -270,7 +270,7 @@ func TestConversationSyncMessagesReadsUpOrNewestFirst(t *testing.T) {
 	for _, tc := range []struct{ body, field string }{
 		{`{"channels":[]}`, "uid"},
 		{`{"uid":"a","msg_count":-1}`, "msg_count"},
-		{`{"uid":"a","channels":[{"channel_id":"g","channel_type":8}]}`, "channels.channel_type"},
+		{`{"uid":"a","channels":[{"channel_id":"g","channel_type":10}]}`, "channels.channel_type"},
 		{`{"uid":"a","channels":[{"channel_id":"g","channel_type":2,"last_msg_seq":"x"}]}`, "channels.last_msg_seq"},
 	} {
 		mustBad(t, post(t, s, "/conversation/syncMessages", tc.body), tc.field)

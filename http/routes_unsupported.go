@@ -14,11 +14,6 @@ import (
 var unsupportedRoutes = []struct {
 	method, path, why string
 }{
-	{"POST", "/message/sync", "offline CMD messages (sync_once) are not queued per user"},
-	{"POST", "/message/syncack", "offline CMD messages (sync_once) are not queued per user"},
-	{"POST", "/message/event", "message stream events (the streaming replies of AI bots) are not stored"},
-	{"POST", "/message/eventsync", "message stream events (the streaming replies of AI bots) are not stored"},
-	{"POST", "/tmpchannel/subscriber_set", "temporary channels (type 8) are not supported"},
 	{"GET", "/tag", "tags are WuKongIM's per-node cache of a channel's receivers; Jindou delivers from the channel's slot and keeps none"},
 	{"GET", "/tags", "tags are WuKongIM's per-node cache of a channel's receivers; Jindou delivers from the channel's slot and keeps none"},
 	{"POST", "/tag/remove", "tags are WuKongIM's per-node cache of a channel's receivers; Jindou delivers from the channel's slot and keeps none"},

@@ -54,6 +54,9 @@ type apiLoop struct {
 	waiting map[uint64]*apiWait
 	// timers are continuations waiting for an apiTimer (handoff.go).
 	timers map[uint64]func()
+	// syncMarks: users' last /message/sync, for their syncack
+	// (requests_sync.go).
+	syncMarks *syncMarks
 }
 
 // apiWait is a continuation waiting for the answer to one request.

@@ -11,7 +11,8 @@
 // the replicated state machine.
 //
 // Files, by loop and concern: node.go (start, stop, routing), msgs.go (the
-// vocabulary), api.go and requests*.go (the API loop and its requests),
+// vocabulary), api.go and requests*.go (the API loop and its requests;
+// requests_sync.go the sync_once queue and message events),
 // gateway*.go and delivery.go (connections, SEND, RECV; gateway_login.go
 // the ban check and the kicks of a login, gateway_errors.go protocol
 // errors, gateway_rpc.go JSON-RPC connections through node/jsonrpc),

@@ -69,12 +69,15 @@ func writeQuery(w *state.Writer, q slotQuery) {
 		w.Int(q.ID)
 		w.Str(q.ClientMsgNo)
 	default:
-		panic(fmt.Sprintf("node: slot query %T has no peer encoding", q))
+		if !writeSyncQuery(w, q) { // requests_sync.go
+			panic(fmt.Sprintf("node: slot query %T has no peer encoding", q))
+		}
 	}
 }
 
 func readQuery(r *state.Reader) slotQuery {
-	switch r.Byte() {
+	kind := r.Byte()
+	switch kind {
 	case qToken:
 		return queryToken{UID: r.Str(), Flag: r.Byte(), Token: r.Str()}
 	case qSystemUIDs:
@@ -100,6 +103,9 @@ func readQuery(r *state.Reader) slotQuery {
 		return queryBan{UID: r.Str()}
 	case qMessage:
 		return queryMessage{Ch: r.Channel(), ID: r.Int(), ClientMsgNo: r.Str()}
+	}
+	if q := readSyncQueryOf(kind, r); q != nil {
+		return q
 	}
 	r.Fail("query kind")
 	return nil
@@ -161,12 +167,15 @@ func writeResult(w *state.Writer, res readResult) {
 		w.Bool(res.WhitelistSet)
 		w.Bool(res.Whitelisted)
 	default:
-		panic(fmt.Sprintf("node: read result %T has no peer encoding", res))
+		if !writeSyncResult(w, res) { // requests_sync.go
+			panic(fmt.Sprintf("node: read result %T has no peer encoding", res))
+		}
 	}
 }
 
 func readResultOf(r *state.Reader) readResult {
-	switch r.Byte() {
+	kind := r.Byte()
+	switch kind {
 	case rAuth:
 		return authResult{OK: r.Bool(), Level: proto.DeviceLevel(r.Byte())}
 	case rUIDs:
@@ -195,6 +204,9 @@ func readResultOf(r *state.Reader) readResult {
 		return banResult(r.Bool())
 	case rFacts:
 		return factsResult{Info: r.Info(), Blacklisted: r.Bool(), WhitelistSet: r.Bool(), Whitelisted: r.Bool()}
+	}
+	if res := readSyncResultOf(kind, r); res != nil {
+		return res
 	}
 	r.Fail("result kind")
 	return nil

@@ -122,6 +122,9 @@ func (sl *slotLoop) readSlot(s *slot, q slotQuery) readResult {
 	case queryMessage:
 		return lookupMessage(s.m, db, q)
 	}
+	if res, ok := readSyncQuery(s.m, db, q); ok { // requests_sync.go
+		return res
+	}
 	panic(fmt.Sprintf("node: slot query %T of one slot", q))
 }
 

@@ -329,7 +329,7 @@ func TestSendPermissionReasons(t *testing.T) {
 	try(proto.ReasonDisband, "disband")
 	a.Send("nope", proto.ChannelGroup, "ne", []byte("x"), 0, nil)
 	w.Until("no channel", func() bool { return aIn.acks[len(aIn.acks)-1].ReasonCode == proto.ReasonChannelNotExist })
-	a.Send("x", proto.ChannelTemp, "ct", []byte("x"), 0, nil)
+	a.Send("x", proto.ChannelVisitors, "ct", []byte("x"), 0, nil)
 	w.Until("channel type", func() bool { return aIn.acks[len(aIn.acks)-1].ReasonCode == proto.ReasonNotSupportChannelType })
 	// A person's own blacklist.
 	n.MustCall(node.ListUpdate{Channel: node.ChannelKey{Type: proto.ChannelPerson, ID: "b"}, List: "blacklist", Op: "add", UIDs: []string{"a"}})

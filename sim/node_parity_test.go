@@ -170,9 +170,9 @@ func TestChannelTypesBeyondPersonAndGroup(t *testing.T) {
 		t.Fatalf("visitor got %+v", r)
 	}
 	// Types Jindou does not serve are refused.
-	stranger.Send("ch", proto.ChannelTemp, "", []byte("x"), 0, nil)
-	if r := ack(sIn, "temporary channel ack"); r != proto.ReasonNotSupportChannelType {
-		t.Fatalf("temporary channel: %d, want 23", r)
+	stranger.Send("ch", proto.ChannelVisitors, "", []byte("x"), 0, nil)
+	if r := ack(sIn, "visitors channel ack"); r != proto.ReasonNotSupportChannelType {
+		t.Fatalf("visitors channel: %d, want 23", r)
 	}
 	// Data and live channels keep no conversations.
 	convs := n.MustCall(node.ConversationSync{UID: "member"}).([]node.Conversation)

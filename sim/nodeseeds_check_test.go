@@ -58,6 +58,7 @@ func (sw *seedWorld) quietPhase() {
 		}
 	}
 	sw.runUntil(deadline, func() bool { return settled() && sw.finalsDelivered() }, "every last message acknowledged and delivered")
+	sw.checkSyncQueue(deadline)
 	sw.nodeCoverage()
 	sw.adminUnanswered()
 	if sw.cluster() {

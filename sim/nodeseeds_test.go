@@ -217,6 +217,7 @@ type seedWorld struct {
 	devices      []*seedDevice
 	rpcDevices   []*seedRPCDevice
 	apiSends     []*apiSend
+	syncq        *syncqWork // nodeseeds_syncq_test.go
 	probe        probe
 	// lastStats is each node's counters last read in its incarnation;
 	// baseStats sums those of the incarnations before, over every node.
@@ -346,6 +347,7 @@ func runNodeSeed(t *testing.T, seed uint64, counter *chaos.Counter, opts seedOpt
 	sw.startReader()
 	sw.startConversationReader()
 	sw.startAPISender()
+	sw.startSyncQueue()
 	sw.startStats()
 	if opts.watch != nil {
 		opts.watch(sw)

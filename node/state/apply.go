@@ -66,6 +66,10 @@ func (f *fsm) apply(c *Command) Result {
 		f.applyConv(c)
 	case OpWebhookAck:
 		f.applyWebhookAck(c)
+	case OpSyncAck:
+		f.applySyncAck(c)
+	case OpEvent:
+		f.applyEvent(c)
 	case OpSubRemoveAll:
 		f.dropMembers(tblSubscriber, c.Ch)
 		f.deleteRange(memberPrefix(f.slot, tblSubscriber, c.Ch))
@@ -184,6 +188,7 @@ func (f *fsm) applySend(c *Command) Result {
 	}
 	f.enqueueOutbox(m, c.AtMs)
 	res := Result{Msg: m, Recipients: f.recipients(c.Ch), DedupeExpired: expired}
+	f.enqueueSyncOnce(m, res.Recipients) // syncqueue.go
 	if keepsConversations(c.Ch.Type) {
 		// The sender has read everything up to its own message.
 		conv := f.conversation(s.From, c.Ch)

@@ -226,7 +226,7 @@ func TestValidUIDRejectsEveryForbiddenByte(t *testing.T) {
 
 func TestSupportedChannelTypesArePersonGroupAndWuKongIMsStoredKinds(t *testing.T) {
 	for typ := range 256 {
-		want := (typ >= 1 && typ <= 7) || typ == 9
+		want := typ >= 1 && typ <= 9
 		if got := SupportedChannelType(proto.ChannelType(typ)); got != want {
 			t.Errorf("SupportedChannelType(%d) = %v", typ, got)
 		}

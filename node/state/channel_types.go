@@ -19,18 +19,24 @@ import (
 //   - customer service (3), info (6): open channels (WuKongIM's "public"
 //     types): anyone may send, unchecked; subscribers receive, and for
 //     customer service also the visitor its id names ("visitor|...").
+//   - temporary (8): a channel whose subscribers the back end sets in one
+//     call (POST /tmpchannel/subscriber_set, which replaces them); group
+//     rules otherwise; no conversations (WuKongIM skips them for temporary
+//     channels). WuKongIM keeps a temporary channel's subscribers in a
+//     per-node cache (a tag); Jindou stores them like any channel's, so
+//     they survive a restart and every node sees them.
 //
-// Temporary (8), visitors (10) and agent channels (11, 12) are refused
+// Visitors (10) and agent channels (11, 12) are refused
 // (NotSupportChannelType).
 
 // SupportedTypesText lists the channel types Jindou serves, for errors.
-const SupportedTypesText = "1 person, 2 group, 3 customer service, 4 community, 5 community topic, 6 info, 7 data, 9 live"
+const SupportedTypesText = "1 person, 2 group, 3 customer service, 4 community, 5 community topic, 6 info, 7 data, 8 temporary, 9 live"
 
 // SupportedChannelType reports whether Jindou serves channels of typ.
 func SupportedChannelType(typ proto.ChannelType) bool {
 	switch typ {
 	case proto.ChannelPerson, proto.ChannelGroup, proto.ChannelCustomerService, proto.ChannelCommunity,
-		proto.ChannelCommunityTopic, proto.ChannelInfo, proto.ChannelData, proto.ChannelLive:
+		proto.ChannelCommunityTopic, proto.ChannelInfo, proto.ChannelData, proto.ChannelTemp, proto.ChannelLive:
 		return true
 	}
 	return false
@@ -49,7 +55,7 @@ func openChannel(typ proto.ChannelType) bool {
 
 // keepsConversations: messages of typ's channels show in conversations.
 func keepsConversations(typ proto.ChannelType) bool {
-	return typ != proto.ChannelData && typ != proto.ChannelLive
+	return typ != proto.ChannelData && typ != proto.ChannelLive && typ != proto.ChannelTemp
 }
 
 // withVisitor adds a customer-service channel's visitor ("visitor|..."

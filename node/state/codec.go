@@ -331,6 +331,7 @@ func (s *SendCmd) unmarshal(d *dec) {
 const (
 	cmdInfo = 1 << iota
 	cmdSend
+	cmdEvent // appended after the other fields
 )
 
 func (c Command) marshal(e *enc) {
@@ -338,7 +339,7 @@ func (c Command) marshal(e *enc) {
 	c.Prop.marshal(e)
 	e.int(c.AtMs)
 	c.Ch.marshal(e)
-	e.byte(bit(c.Info != nil, cmdInfo) | bit(c.Send != nil, cmdSend))
+	e.byte(bit(c.Info != nil, cmdInfo) | bit(c.Send != nil, cmdSend) | bit(c.Event != nil, cmdEvent))
 	if c.Info != nil {
 		c.Info.marshal(e)
 	}
@@ -355,6 +356,9 @@ func (c Command) marshal(e *enc) {
 	e.byte(c.Level)
 	e.uint(c.Seq)
 	e.uint(c.Unread)
+	if c.Event != nil {
+		c.Event.marshal(e)
+	}
 }
 
 func (c *Command) unmarshal(d *dec) {
@@ -373,4 +377,8 @@ func (c *Command) unmarshal(d *dec) {
 	}
 	c.UIDs, c.Reset, c.Table, c.ListOp, c.UID = d.strs(), d.bool(), d.byte(), d.str(), d.str()
 	c.Flag, c.Token, c.Level, c.Seq, c.Unread = int(d.int()), d.str(), d.byte(), d.uint(), d.uint()
+	if parts&cmdEvent != 0 {
+		c.Event = &EventCmd{}
+		c.Event.unmarshal(d)
+	}
 }

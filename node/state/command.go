@@ -64,6 +64,8 @@ type Command struct {
 	// Conversation fields.
 	Seq    uint64
 	Unread uint64
+	// Event is OpEvent's event (events.go).
+	Event *EventCmd
 }
 
 // SendCmd is a message to store.

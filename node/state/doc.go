@@ -3,8 +3,10 @@
 // commands and their encoding, apply (Machine.Apply), the write-through
 // cache of hot records, the send and sync rules, the key space of both
 // stores (the raft store's keys included), the record encodings and the
-// one message-id layout. A reader who wants to know what a message does to
-// the store reads this package and nothing else.
+// one message-id layout; syncqueue.go holds the per-user queue of
+// sync_once messages, events.go the events appended to messages. A
+// reader who wants to know what a message does to the store reads this
+// package and nothing else.
 //
 // It is a leaf: it knows nothing of loops, raft or the runtime. Apply is
 // deterministic: every replica applying the same commands in the same

@@ -35,6 +35,8 @@ const (
 	tblOutbox       = 'o' // message id (u64) → outboxRecord (webhook.go)
 	tblCluster      = 'C' // → the cluster table (the controller group only; node/cluster.go)
 	// tblClientMsgNo = 'n' (lookup.go): chkey client_msg_no → seq
+	// tblSyncQueue = 'q' (syncqueue.go); tblEventSeq = 'k', tblEventState
+	// = 'e', tblEventID = 'f' (events.go)
 )
 
 func slotPrefix(space byte, slot int) []byte { return appendSlotPrefix(nil, space, slot) }

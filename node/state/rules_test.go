@@ -23,7 +23,7 @@ func TestCheckSendReasonsAndPrecedence(t *testing.T) {
 		want proto.ReasonCode
 	}{
 		// Unsupported types, whatever else holds.
-		{"temporary type", sendFacts{channelType: proto.ChannelTemp, info: exists, subscriber: true}, proto.ReasonNotSupportChannelType},
+		{"visitors type", sendFacts{channelType: proto.ChannelVisitors, info: exists, subscriber: true}, proto.ReasonNotSupportChannelType},
 		{"visitors type", sendFacts{channelType: proto.ChannelVisitors, info: exists, subscriber: true}, proto.ReasonNotSupportChannelType},
 		{"live needs a subscriber", sendFacts{channelType: proto.ChannelLive, info: exists}, proto.ReasonSubscriberNotExist},
 		{"customer service is open", sendFacts{channelType: proto.ChannelCustomerService, info: ChannelInfo{Ban: true}, blacklisted: true}, proto.ReasonSuccess},
@@ -33,7 +33,7 @@ func TestCheckSendReasonsAndPrecedence(t *testing.T) {
 		{"data channel ban", sendFacts{channelType: proto.ChannelData, info: ChannelInfo{Exists: true, Ban: true}, subscriber: true}, proto.ReasonBan},
 		{"type 0", sendFacts{channelType: 0}, proto.ReasonNotSupportChannelType},
 		{"type 255 system", sendFacts{channelType: 255, system: true, info: exists}, proto.ReasonNotSupportChannelType},
-		{"temporary type beats banned", sendFacts{channelType: proto.ChannelTemp, info: ChannelInfo{Ban: true}}, proto.ReasonNotSupportChannelType},
+		{"visitors type beats banned", sendFacts{channelType: proto.ChannelVisitors, info: ChannelInfo{Ban: true}}, proto.ReasonNotSupportChannelType},
 
 		// A group must exist, even for system senders.
 		{"group missing", g(ChannelInfo{}), proto.ReasonChannelNotExist},
@@ -89,13 +89,13 @@ func TestCheckSendReasonsAndPrecedence(t *testing.T) {
 // match wins.
 func checkSendModel(f sendFacts) proto.ReasonCode {
 	t := f.channelType
-	if t == 0 || (t > proto.ChannelData && t != proto.ChannelLive) {
+	if t == 0 || t > proto.ChannelLive {
 		return proto.ReasonNotSupportChannelType
 	}
 	if t == proto.ChannelCustomerService || t == proto.ChannelInfo {
 		return proto.ReasonSuccess
 	}
-	group := t != proto.ChannelPerson // group, community, community topic, data, live
+	group := t != proto.ChannelPerson // group, community, community topic, data, temporary, live
 	if group && !f.info.Exists {
 		return proto.ReasonChannelNotExist
 	}
