@@ -30,6 +30,7 @@ const (
 	JSONRPCRecvs      Feature = "jsonrpc_recvs"   // messages delivered to JSON-RPC clients
 	OtherChannelTypes Feature = "other_types"     // messages delivered in community and community topic channels
 	Snapshots         Feature = "snapshots"       // raft snapshots sent to followers behind a compacted log
+	SnapshotChunks    Feature = "snapshot_chunks" // chunks snapshots were sent in
 	Forwards          Feature = "forwards"        // requests passed on to another node's slot loop
 	ReadIndexes       Feature = "read_indexes"    // ReadIndex rounds of reads of replicated slots
 	SendRetries       Feature = "send_retries"    // SENDs a gateway repeated after a lost forward
@@ -60,7 +61,7 @@ var NodeSeedFeatures = []Feature{
 
 // ClusterSeedFeatures are the features a set of node seeds with clusters
 // must exercise besides.
-var ClusterSeedFeatures = []Feature{Snapshots, Forwards, ReadIndexes, SendRetries, LateDeliveries,
+var ClusterSeedFeatures = []Feature{Snapshots, SnapshotChunks, Forwards, ReadIndexes, SendRetries, LateDeliveries,
 	PresenceRefreshes, PresenceRetired, DeliveriesSkipped}
 
 // Coverage counts features, for one run or summed over runs.

@@ -61,6 +61,9 @@ type Config struct {
 	DeferredLimit int
 	// MaxFrameSize bounds a client frame.
 	MaxFrameSize int
+	// SnapshotChunkBytes bounds the peer messages a slot snapshot is sent
+	// in (snapshot_stream.go).
+	SnapshotChunkBytes int
 
 	// TickInterval is the raft tick; ElectionTicks and HeartbeatTicks are
 	// counted in it.
@@ -96,6 +99,7 @@ func (c Config) withDefaults() Config {
 	set(&c.GatewayLoops, 2)
 	set(&c.ResendMax, 5)
 	set(&c.MaxFrameSize, proto.DefaultMaxFrameSize)
+	set(&c.SnapshotChunkBytes, 1<<20)
 	set(&c.ElectionTicks, 10)
 	set(&c.HeartbeatTicks, 1)
 	set(&c.CompactLogAfter, 10000)

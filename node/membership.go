@@ -266,6 +266,28 @@ func (sl *slotLoop) guardAppend(s *slot, m *pb.Message) bool {
 	return false
 }
 
+// mayAppend reports whether raft message m may be stepped into s: an
+// empty replica (no configuration yet) takes no entries from index 1 —
+// it would replay later configuration changes without the first one —
+// and asks the leader for a snapshot instead (the leader compacts its
+// log, and raft then sends one).
+func (sl *slotLoop) mayAppend(s *slot, m *pb.Message, from runtime.NodeID) bool {
+	if m.GetType() != pb.MessageType_MsgApp || m.GetIndex() != 0 || !s.empty() || len(m.GetEntries()) == 0 {
+		return true
+	}
+	sl.stats.SnapshotsAsked++
+	sl.n.post(addr{Node: from, Loop: sl.name}, needSnapshot{Slot: s.id})
+	return false
+}
+
+// onNeedSnapshot compacts the log of a group this node leads, so that
+// raft catches the asking replica up from a snapshot.
+func (sl *slotLoop) onNeedSnapshot(m needSnapshot) {
+	if s := sl.slots[m.Slot]; s != nil && s.leader && !s.removed {
+		sl.compactAll(s)
+	}
+}
+
 // initialConf is every node of group id's initial configuration.
 func (n *Node) initialConf(id int) []uint64 {
 	if n.cfg.Join {

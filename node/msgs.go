@@ -112,6 +112,10 @@ type systemChanged struct {
 	Index uint64
 }
 
+// needSnapshot asks the leader of group Slot to catch the sender's empty
+// replica up from a snapshot (membership.go).
+type needSnapshot struct{ Slot int }
+
 // replicaRemoved tells a node's slot loop that the leader (in Term) of
 // group Slot no longer counts it in the group: it drops its replica
 // (membership.go).
@@ -317,6 +321,7 @@ func (slotRead) Kind() string       { return "slot-read" }
 func (systemChanged) Kind() string  { return "system-changed" }
 func (leadersMsg) Kind() string     { return "leaders" }
 func (replicaRemoved) Kind() string { return "replica_removed" }
+func (needSnapshot) Kind() string   { return "need_snapshot" }
 func (joinRetry) Kind() string      { return "join_retry" }
 func (wake) Kind() string           { return "wake" }
 func (deliverMsg) Kind() string     { return "deliver" }

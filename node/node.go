@@ -262,7 +262,7 @@ func (n *Node) post(to addr, m runtime.Msg) {
 // the answer to a join, and the word to a removed replica.
 func toNonMember(m runtime.Msg) bool {
 	switch m.(type) {
-	case proposeDone, replicaRemoved:
+	case proposeDone, replicaRemoved, needSnapshot:
 		return true
 	}
 	return false

@@ -52,6 +52,8 @@ const (
 // Peer message kinds numbered apart from the list above.
 const (
 	peerReplicaRemoved byte = 40
+	peerSnapChunk      byte = 41 // snapshot_stream.go: bytes, not fields
+	peerNeedSnapshot   byte = 42
 )
 
 // errPeerMsg is a peer message that does not decode.
@@ -147,6 +149,9 @@ func writePeer(w *state.Writer, m runtime.Msg) byte {
 		w.Int(int64(m.Slot))
 		w.Uint(m.Term)
 		return peerReplicaRemoved
+	case needSnapshot:
+		w.Int(int64(m.Slot))
+		return peerNeedSnapshot
 	}
 	if kind := writePresence(w, m); kind != 0 {
 		return kind
@@ -208,6 +213,8 @@ func readPeer(r *state.Reader, kind byte) runtime.Msg {
 		return m
 	case peerReplicaRemoved:
 		return replicaRemoved{Slot: readSlotID(r), Term: r.Uint()}
+	case peerNeedSnapshot:
+		return needSnapshot{Slot: readSlotID(r)}
 	}
 	if m := readPresence(r, kind); m != nil {
 		return m

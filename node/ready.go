@@ -177,10 +177,12 @@ func (sl *slotLoop) sendRaft(s *slot, m *pb.Message) {
 	if !sl.guardAppend(s, m) {
 		return
 	}
-	sl.n.env.Transport().Send(runtime.NodeID(m.GetTo()), sl.loop.Name(), encodeRaftMsg(s.id, m))
 	if m.GetType() == pb.MessageType_MsgSnap {
+		sl.sendSnapshot(s.id, m)
 		s.rn.ReportSnapshot(m.GetTo(), raft.SnapshotFinish)
+		return
 	}
+	sl.n.env.Transport().Send(runtime.NodeID(m.GetTo()), sl.loop.Name(), encodeRaftMsg(s.id, m))
 }
 
 // applied is one applied command and what it produced.

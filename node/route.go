@@ -122,7 +122,7 @@ func (sl *slotLoop) forward(to runtime.NodeID, m runtime.Msg) {
 // or an answer to one of its reads.
 func (sl *slotLoop) acceptsFromPeer(m runtime.Msg) bool {
 	switch m.(type) {
-	case systemChanged, leadersMsg, replicaRemoved:
+	case systemChanged, leadersMsg, replicaRemoved, needSnapshot:
 		return true
 	case readDone:
 		return sl.n.ownAnswer(m.(answer))
@@ -203,6 +203,7 @@ func (sl *slotLoop) onSystem(m systemChanged) {
 
 // expire drops requests that waited longer than their requesters do.
 func (sl *slotLoop) expire() {
+	sl.expireGatherings()
 	now := sl.n.env.Clock().Now()
 	kept := sl.deferred[:0]
 	for _, d := range sl.deferred {

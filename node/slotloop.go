@@ -78,6 +78,9 @@ type slotLoop struct {
 	hooks *hooks // the webhooks (webhook.go)
 	// presence is the cluster's presence, for deliveries (presence.go).
 	presence presenceTable
+	// gathering are the snapshots arriving in chunks, by slot
+	// (snapshot_stream.go).
+	gathering map[int]*snapGather
 }
 
 // slotStats are a slot loop's counters since start.
@@ -109,6 +112,13 @@ type slotStats struct {
 	// ReplicasAdded and ReplicasDropped the replicas this node created
 	// for the table and dropped once removed (membership.go).
 	ConfChanges, Transfers, ReplicasAdded, ReplicasDropped int64
+	// SnapshotChunks are the chunks this loop's leaders sent snapshots
+	// in; SnapshotsGathered the snapshots its followers received whole
+	// from chunks.
+	SnapshotChunks, SnapshotsGathered int64
+	// SnapshotsAsked counts entries from index 1 an empty replica refused,
+	// asking for a snapshot instead.
+	SnapshotsAsked int64
 }
 
 // slot is one raft group and its state machine.
@@ -291,6 +301,9 @@ func (sl *slotLoop) onMsg(m runtime.Msg) {
 	case replicaRemoved:
 		sl.onRemoved(m)
 		return
+	case needSnapshot:
+		sl.onNeedSnapshot(m)
+		return
 	case joinRetry:
 		sl.askToJoin()
 		return
@@ -371,6 +384,10 @@ func (sl *slotLoop) refuse(m runtime.Msg, err error) {
 // one of its own reads. Anything else, or what does not decode, is dropped
 // and counted; raft and the requesters' timeouts cover the loss.
 func (sl *slotLoop) onPeer(e runtime.PeerMsg) {
+	if isSnapChunk(e.Data) {
+		sl.onSnapChunk(e)
+		return
+	}
 	if isRaftMsg(e.Data) {
 		slotID, m, err := decodeRaftMsg(e.Data)
 		s := sl.slots[slotID]
@@ -379,6 +396,9 @@ func (sl *slotLoop) onPeer(e runtime.PeerMsg) {
 			return
 		}
 		sl.checkRemoved(s, e.From)
+		if !sl.mayAppend(s, m, e.From) {
+			return
+		}
 		_ = s.rn.Step(m)
 		return
 	}

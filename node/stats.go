@@ -76,6 +76,10 @@ type StatsReply struct {
 	// leaving a group; ReplicasAdded and ReplicasDropped replicas created
 	// here for the cluster table and dropped once removed.
 	ConfChanges, Transfers, ReplicasAdded, ReplicasDropped int64
+	// SnapshotChunks are the chunks snapshots were sent in (one that fits
+	// in Config.SnapshotChunkBytes goes whole); SnapshotsGathered the
+	// snapshots received whole from chunks.
+	SnapshotChunks, SnapshotsGathered int64
 	// ControllerLeader: this node leads the controller group.
 	ControllerLeader bool
 	// Unroutable are messages dropped because they named a node this
@@ -253,6 +257,8 @@ func (out *StatsReply) addSlotLoop(p slotLoopStats) {
 	out.Transfers += p.Transfers
 	out.ReplicasAdded += p.ReplicasAdded
 	out.ReplicasDropped += p.ReplicasDropped
+	out.SnapshotChunks += p.SnapshotChunks
+	out.SnapshotsGathered += p.SnapshotsGathered
 	out.ControllerLeader = out.ControllerLeader || p.ctrlLeader
 	out.PeerDropped += p.PeerDropped
 	out.addHooks(p.hooks)

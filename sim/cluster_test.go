@@ -202,9 +202,16 @@ func assertReplicasAgree(t *testing.T, w *world.World) {
 }
 
 func TestAFollowerBehindTheCompactedLogCatchesUpFromASnapshot(t *testing.T) {
+	t.Run("whole", func(t *testing.T) { catchUpFromSnapshot(t, 0) })
+	// A snapshot of 60 messages is several KiB: in 512-byte chunks.
+	t.Run("chunked", func(t *testing.T) { catchUpFromSnapshot(t, 512) })
+}
+
+func catchUpFromSnapshot(t *testing.T, chunkBytes int) {
 	w := world.New(t, 14)
 	cfg := clusterConfig(2)
 	cfg.CompactLogAfter = 8
+	cfg.SnapshotChunkBytes = chunkBytes
 	nodes := w.AddCluster(3, cfg)
 	nodes[0].MustCall(node.ChannelUpsert{Channel: g1, Subscribers: []string{"alice", "bob"}})
 	slot := state.SlotOfChannel(g1, 2)
@@ -240,6 +247,9 @@ func TestAFollowerBehindTheCompactedLogCatchesUpFromASnapshot(t *testing.T) {
 	lst := lagging.MustCall(node.Stats{}).(node.StatsReply)
 	if st.SnapshotsMade == 0 || lst.SnapshotsApplied == 0 {
 		t.Fatalf("the follower caught up without a snapshot (made %d, applied %d): the test proves nothing", st.SnapshotsMade, lst.SnapshotsApplied)
+	}
+	if chunked := st.SnapshotChunks > 1 && lst.SnapshotsGathered > 0; chunked != (chunkBytes > 0) {
+		t.Fatalf("with chunks of %d bytes the snapshot went in %d chunks (%d gathered)", chunkBytes, st.SnapshotChunks, lst.SnapshotsGathered)
 	}
 	assertReplicasAgree(t, w)
 	// The follower can lead: isolate the old leader, and read from the

@@ -61,6 +61,7 @@ func (sw *seedWorld) foldStats(id runtime.NodeID) {
 	b.Compactions += s.Compactions
 	b.LeaderChanges += s.LeaderChanges
 	b.SnapshotsMade += s.SnapshotsMade
+	b.SnapshotChunks += s.SnapshotChunks
 	b.Forwarded += s.Forwarded
 	b.ReadIndexes += s.ReadIndexes
 	b.SendRetries += s.SendRetries
@@ -122,6 +123,7 @@ func (sw *seedWorld) nodeCoverage() {
 	c.Add(chaos.DedupeExpiry, b.DedupeExpired)
 	c.Add(chaos.Compactions, b.Compactions)
 	c.Add(chaos.Snapshots, b.SnapshotsMade)
+	c.Add(chaos.SnapshotChunks, b.SnapshotChunks)
 	c.Add(chaos.Forwards, b.Forwarded)
 	c.Add(chaos.ReadIndexes, b.ReadIndexes)
 	c.Add(chaos.SendRetries, b.SendRetries)

@@ -310,6 +310,8 @@ func runNodeSeed(t *testing.T, seed uint64, counter *chaos.Counter, opts seedOpt
 		ResendInterval: time.Duration(1+env.IntN(5)) * time.Second, IdleTimeout: time.Minute,
 		CompactLogAfter: []int{4, 16, 64, 10000}[rand.New(w.Sim.Rand("compaction")).IntN(4)],
 		DedupeWindow:    window, ReplicaCount: sw.shape.replicas,
+		// Small chunks, so that snapshots travel in many.
+		SnapshotChunkBytes: 256 << rand.New(w.Sim.Rand("snapshot-chunks")).IntN(8),
 	}
 	outages := sw.setupWebhooks(&cfg)
 	if sw.shape.nodes > 1 {
