@@ -67,6 +67,7 @@ func (s *Server) routes() {
 	s.messageRoutes()
 	s.conversationRoutes()
 	s.unsupportedRoutes()
+	s.clusterRoutes()
 }
 
 // run calls a command whose reply is nil and answers {"status":200}.

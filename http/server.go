@@ -49,6 +49,9 @@ type Config struct {
 	Logger *slog.Logger
 	// Ops are the switches of the pages, /metrics, pprof and CORS (web.go).
 	Ops Ops
+	// Cluster, if set, lists the cluster's members for /cluster/nodes and
+	// /route (routes_cluster.go); nil: a node alone. It must not block.
+	Cluster func() []ClusterNode
 }
 
 // QueueStats are the runtime's queues: lengths now and high-water marks
