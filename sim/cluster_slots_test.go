@@ -50,4 +50,3 @@ func TestClusterSlotsShowsOneLeaderPerSlotAndEveryReplicasLog(t *testing.T) {
 		}
 	}
 }
-
