@@ -44,6 +44,6 @@ func rootCmd() *cobra.Command {
 			fmt.Fprintln(cmd.OutOrStdout(), "jindou", buildVersion())
 		},
 	})
-	root.AddCommand(runCmd(), benchCmd(), configCmd(), healthcheckCmd())
+	root.AddCommand(runCmd(), benchCmd(), configCmd(), healthcheckCmd(), clusterCmd(), devCmd())
 	return root
 }
