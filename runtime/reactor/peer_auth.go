@@ -39,7 +39,7 @@ const (
 // Errors of a refused handshake.
 var (
 	errBadToken      = errors.New("wrong cluster token")
-	errRefusedByPeer = errors.New("the peer closed the connection during the handshake (a wrong cluster token on either side?)")
+	errRefusedByPeer = errors.New("the peer closed the connection during the handshake (a wrong cluster token on either side, or the peer stopping)")
 )
 
 // SetPeerAuth sets the cluster token every peer connection must present,
