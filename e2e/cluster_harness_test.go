@@ -5,6 +5,7 @@ import (
 	"net"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -35,12 +36,26 @@ type cluster struct {
 	t     *testing.T
 	token string
 	o     clusterOpts
-	// procs are the current processes by node index (node id = index+1);
-	// opts how each is started again.
-	procs []*proc
+	// procs are the current processes by node index (node id = index+1),
+	// guarded by procsMu (senders read them while a node restarts); opts
+	// how each is started again.
+	procsMu sync.RWMutex
+	procs   []*proc
 	opts  []nodeOpts
 	// links are the proxies by [from, to] node index (proxied only).
 	links map[[2]int]*toxiproxy.Proxy
+	// down are the nodes stopped or killed and not yet restarted.
+	down []atomic.Bool
+}
+
+// liveFrom is node i, or the next one after it that is not down.
+func (c *cluster) liveFrom(i int) int {
+	for k := range c.procs {
+		if j := (i + k) % len(c.procs); !c.down[j].Load() {
+			return j
+		}
+	}
+	return i
 }
 
 // freePorts are n distinct ports nothing listens on now (all held open
@@ -65,7 +80,8 @@ func startCluster(t *testing.T, o clusterOpts) *cluster {
 	if o.slots == 0 {
 		o.slots = 16
 	}
-	c := &cluster{t: t, token: "e2e-cluster-token", o: o, procs: make([]*proc, o.nodes), links: map[[2]int]*toxiproxy.Proxy{}}
+	c := &cluster{t: t, token: "e2e-cluster-token", o: o, procs: make([]*proc, o.nodes), links: map[[2]int]*toxiproxy.Proxy{},
+		down: make([]atomic.Bool, o.nodes)}
 	ports := freePorts(t, 4*o.nodes)
 	peers, ports := ports[:o.nodes], ports[o.nodes:]
 	var srv *toxiproxy.ApiServer
@@ -105,14 +121,22 @@ func startCluster(t *testing.T, o clusterOpts) *cluster {
 }
 
 // node is the current process of node index i.
-func (c *cluster) node(i int) *proc { return c.procs[i] }
+func (c *cluster) node(i int) *proc {
+	c.procsMu.RLock()
+	defer c.procsMu.RUnlock()
+	return c.procs[i]
+}
 
 // kill9 kills node i with SIGKILL.
-func (c *cluster) kill9(i int) { c.procs[i].kill9() }
+func (c *cluster) kill9(i int) {
+	c.down[i].Store(true)
+	c.procs[i].kill9()
+}
 
 // stop stops node i with SIGTERM and waits for it to exit 0.
 func (c *cluster) stop(i int) {
 	c.t.Helper()
+	c.down[i].Store(true)
 	c.procs[i].signal(syscall.SIGTERM)
 	if code := c.procs[i].wait(30 * time.Second); code != 0 {
 		c.t.Fatalf("node %d exited %d after SIGTERM", i+1, code)
@@ -126,7 +150,10 @@ func (c *cluster) restart(i int) {
 	p := launch(c.t, c.opts[i])
 	p.awaitServing()
 	p.awaitReady(60 * time.Second)
+	c.procsMu.Lock()
 	c.procs[i] = p
+	c.procsMu.Unlock()
+	c.down[i].Store(false)
 }
 
 // slotView is one slot of /cluster/slots.
