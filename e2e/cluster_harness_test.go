@@ -41,7 +41,7 @@ type cluster struct {
 	// how each is started again.
 	procsMu sync.RWMutex
 	procs   []*proc
-	opts  []nodeOpts
+	opts    []nodeOpts
 	// links are the proxies by [from, to] node index (proxied only).
 	links map[[2]int]*toxiproxy.Proxy
 	// down are the nodes stopped or killed and not yet restarted.
