@@ -196,17 +196,22 @@ func (c *cluster) busiestLeader(from int) (int, map[int]bool) {
 	return int(best) - 1, out
 }
 
-// cut stops every byte on the link from -> to (a toxiproxy timeout toxic
-// of 0: data is dropped and connections stay open); heal removes it,
-// which closes the link's connections, and the nodes dial again.
+// cut stops every byte of the link from -> to, both streams of its
+// connections (node from's frames upstream, the handshake's answer
+// downstream), with toxiproxy timeout toxics of 0: data is dropped and
+// connections stay open. heal removes them, which closes the link's
+// connections, and node from dials again.
 func (c *cluster) cut(from, to int) {
 	c.t.Helper()
-	c.addToxic(from, to, "cut", `"type":"timeout","attributes":{"timeout":0}`)
+	for _, dir := range []string{"upstream", "downstream"} {
+		c.addToxic(from, to, "cut-"+dir, fmt.Sprintf(`"type":"timeout","stream":%q,"attributes":{"timeout":0}`, dir))
+	}
 }
 
 func (c *cluster) heal(from, to int) {
 	c.t.Helper()
-	c.removeToxic(from, to, "cut")
+	c.removeToxic(from, to, "cut-upstream")
+	c.removeToxic(from, to, "cut-downstream")
 }
 
 // slow adds latency ms (and jitter) to both directions of the link from
@@ -262,4 +267,33 @@ func (c *cluster) rejoin(i int) {
 			c.heal(j, i)
 		}
 	}
+}
+
+// waitConverged waits until every node reports, for every slot, the same
+// leader and the same applied index (the cluster is idle and healed).
+func (c *cluster) waitConverged(within time.Duration) {
+	c.t.Helper()
+	var last string
+	defer func() {
+		if c.t.Failed() {
+			c.t.Logf("not converged: %s", last)
+		}
+	}()
+	waitFor(c.t, within, "every replica of every slot at the same applied index under one leader", func() bool {
+		views := make([][]slotView, len(c.procs))
+		for i := range c.procs {
+			views[i] = c.node(i).slots()
+		}
+		for s := range views[0] {
+			for i := range views {
+				a, b := views[0][s], views[i][s]
+				if a.Leader == 0 || a.Leader != b.Leader || a.Applied != b.Applied {
+					last = fmt.Sprintf("slot %d: node 1 sees leader %d applied %d, node %d leader %d applied %d",
+						s, a.Leader, a.Applied, i+1, b.Leader, b.Applied)
+					return false
+				}
+			}
+		}
+		return true
+	})
 }

@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"fmt"
+	"regexp"
 	"slices"
 	"strings"
 	"sync"
@@ -21,17 +22,22 @@ import (
 type load struct {
 	c       *cluster
 	workers int
-	// acked are the answered sends, client_msg_no -> seq; lastAck each
-	// worker's last answer (unix ns); failures the unanswered tries by
-	// their error's first words.
-	acked    sync.Map
-	nAcked   atomic.Int64
-	lastAck  []atomic.Int64
-	failMu   sync.Mutex
-	failures map[string]int
-	stop     atomic.Bool
-	wg       sync.WaitGroup
+	// acked are the answered sends, client_msg_no -> seq; failures the
+	// unanswered tries by their error's first words.
+	acked  sync.Map
+	nAcked atomic.Int64
+	// firstAfter is each worker's first answer after the fault marked
+	// (mark, unix ns), 0 until then.
+	mark       atomic.Int64
+	firstAfter []atomic.Int64
+	failMu     sync.Mutex
+	failures   map[string]int
+	stop       atomic.Bool
+	wg         sync.WaitGroup
 }
+
+// urlInError is the URL net/http puts in its errors (each node's differs).
+var urlInError = regexp.MustCompile(`"http://[^"]*"`)
 
 // sendRetryPause is how long a sender waits before it repeats a send.
 const sendRetryPause = 50 * time.Millisecond
@@ -41,7 +47,8 @@ func loadChannel(w int) string { return fmt.Sprintf("load-g%d", w) }
 // startLoad creates the channels (on node 0) and starts the senders.
 func startLoad(c *cluster, workers int) *load {
 	c.t.Helper()
-	l := &load{c: c, workers: workers, lastAck: make([]atomic.Int64, workers), failures: map[string]int{}}
+	l := &load{c: c, workers: workers, firstAfter: make([]atomic.Int64, workers),
+		failures: map[string]int{}}
 	for w := range workers {
 		c.node(0).mustPost("/channel", map[string]any{"channel_id": loadChannel(w), "channel_type": 2,
 			"subscribers": []string{fmt.Sprintf("u%d", w), "reader"}}, nil)
@@ -64,7 +71,10 @@ func (l *load) sender(w int) {
 			if err == nil {
 				l.acked.Store(no, seq)
 				l.nAcked.Add(1)
-				l.lastAck[w].Store(time.Now().UnixNano())
+				now := time.Now().UnixNano()
+				if m := l.mark.Load(); m != 0 && now > m {
+					l.firstAfter[w].CompareAndSwap(0, now)
+				}
 				break
 			}
 			l.failed(err)
@@ -93,7 +103,7 @@ func (l *load) send(target, w int, no string) (uint64, error) {
 }
 
 func (l *load) failed(err error) {
-	words := strings.Fields(err.Error())
+	words := strings.Fields(urlInError.ReplaceAllString(err.Error(), ""))
 	key := strings.Join(words[:min(4, len(words))], " ")
 	l.failMu.Lock()
 	l.failures[key]++
@@ -118,16 +128,27 @@ func (l *load) workersIn(slots map[int]bool) []int {
 	return out
 }
 
-// allAckedAfter waits until each of workers has an answer later than t0
-// and returns when the last of them got it.
-func (l *load) allAckedAfter(workers []int, t0 time.Time, within time.Duration) time.Time {
+// fault marks the start of a fault: from now, each worker's first answer
+// is kept (allAnsweredAgain).
+func (l *load) fault() time.Time {
+	for w := range l.firstAfter {
+		l.firstAfter[w].Store(0)
+	}
+	t0 := time.Now()
+	l.mark.Store(t0.UnixNano())
+	return t0
+}
+
+// allAnsweredAgain waits until each of workers has had a send answered
+// since the fault and returns when the last of them got its first.
+func (l *load) allAnsweredAgain(workers []int, within time.Duration) time.Time {
 	l.c.t.Helper()
 	var last int64
 	waitFor(l.c.t, within, "sends in the failed node's slots answered again", func() bool {
 		last = 0
 		for _, w := range workers {
-			a := l.lastAck[w].Load()
-			if a <= t0.UnixNano() {
+			a := l.firstAfter[w].Load()
+			if a == 0 {
 				return false
 			}
 			last = max(last, a)
