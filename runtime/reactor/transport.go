@@ -346,11 +346,12 @@ func (t *transport) readPeer(conn net.Conn) {
 		conn.Close()
 	}()
 	r := bufio.NewReaderSize(conn, peerBufSize)
-	remote := remoteHost(conn.RemoteAddr())
 	hl, err := t.readHello(conn, r)
 	if err == nil {
 		err = t.writeHello(conn)
 	}
+	// One refusal episode per remote host and the node id it claims.
+	remote := fmt.Sprintf("%s (says node %d)", remoteHost(conn.RemoteAddr()), hl.from)
 	if err != nil {
 		t.refusedHandshake(remote, true, err)
 		return
