@@ -68,3 +68,17 @@ func TestMalformedClusterSettingsAreRefusedNamingTheProblem(t *testing.T) {
 		}
 	}
 }
+
+func TestBenchSpreadsClientsOverTheTCPAddressesInTurn(t *testing.T) {
+	o := &benchOpts{tcp: "127.0.0.1:1, 127.0.0.1:2,127.0.0.1:3"}
+	var got []string
+	for range 4 {
+		got = append(got, o.nextTCP())
+	}
+	if strings.Join(got, " ") != "127.0.0.1:1 127.0.0.1:2 127.0.0.1:3 127.0.0.1:1" {
+		t.Fatalf("dials went to %v", got)
+	}
+	if one := (&benchOpts{tcp: "127.0.0.1:9"}); one.nextTCP() != "127.0.0.1:9" || one.nextTCP() != "127.0.0.1:9" {
+		t.Fatal("a single address is not always dialled")
+	}
+}
