@@ -16,7 +16,9 @@
 // (web.go) switches the rest: the admin page and the chat demo (pages.go,
 // demo.go, their files in package web), /metrics with a bearer token,
 // /debug/pprof (pprof.go), CORS (cors.go); errlog.go logs failed requests,
-// timing.go times every request.
+// timing.go times every request. routes_cluster.go serves /cluster/nodes
+// and /cluster/slots and picks the member /route hands a uid, from
+// Config.Cluster (the members and their link state, filled by the binary).
 //
 // # Envelopes
 //
