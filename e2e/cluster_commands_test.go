@@ -46,8 +46,18 @@ func TestClusterStatusPrintsTheMembersAndEverySlot(t *testing.T) {
 // cluster` starts three nodes that become ready at the printed addresses;
 // SIGINT stops all of them and it exits 0.
 func TestDevClusterStartsThreeNodesAndStopsThemOnInterrupt(t *testing.T) {
-	shift := 20000 + os.Getpid()%20000
+	// Below the kernel's ephemeral ports (32768 and up), away from the
+	// default ones.
+	shift := 1000 + os.Getpid()%15000
 	dir := filepath.Join(t.TempDir(), "cluster")
+	t.Cleanup(func() {
+		if t.Failed() {
+			for i := 1; i <= 3; i++ {
+				raw, _ := os.ReadFile(filepath.Join(dir, fmt.Sprintf("node%d.log", i)))
+				t.Logf("node %d log:\n%s", i, raw)
+			}
+		}
+	})
 	cmd := exec.Command(jindouBin, "dev", "cluster", "--port-shift", fmt.Sprint(shift), "--dir", dir)
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
