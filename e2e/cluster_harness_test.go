@@ -58,20 +58,25 @@ func (c *cluster) liveFrom(i int) int {
 	return i
 }
 
-// freePorts are n distinct ports nothing listens on now (all held open
-// until all are chosen, so the kernel cannot hand one out twice).
-func freePorts(t *testing.T, n int) []string {
+// freePorts are n distinct ports nothing listens on now, held open until
+// release is called: so neither the kernel nor a toxiproxy proxy bound
+// meanwhile can get one of them.
+func freePorts(t *testing.T, n int) (ports []string, release func()) {
 	t.Helper()
-	var out []string
+	var ls []net.Listener
 	for range n {
 		l, err := net.Listen("tcp", "127.0.0.1:0")
 		if err != nil {
 			t.Fatal(err)
 		}
-		defer l.Close()
-		out = append(out, l.Addr().String())
+		ls = append(ls, l)
+		ports = append(ports, l.Addr().String())
 	}
-	return out
+	return ports, func() {
+		for _, l := range ls {
+			l.Close()
+		}
+	}
 }
 
 // startCluster starts every node, then waits until each is ready.
@@ -82,7 +87,7 @@ func startCluster(t *testing.T, o clusterOpts) *cluster {
 	}
 	c := &cluster{t: t, token: "e2e-cluster-token", o: o, procs: make([]*proc, o.nodes), links: map[[2]int]*toxiproxy.Proxy{},
 		down: make([]atomic.Bool, o.nodes)}
-	ports := freePorts(t, 4*o.nodes)
+	ports, release := freePorts(t, 4*o.nodes)
 	peers, ports := ports[:o.nodes], ports[o.nodes:]
 	var srv *toxiproxy.ApiServer
 	if o.proxied {
@@ -108,6 +113,7 @@ func startCluster(t *testing.T, o clusterOpts) *cluster {
 			"JINDOU_CLUSTER_TOKEN=" + c.token, "JINDOU_WS_ADDR=" + ports[3*i], "JINDOU_REACTORS=1"}, o.env...)
 		c.opts = append(c.opts, nodeOpts{dataDir: t.TempDir(), env: env, httpAddr: ports[3*i+1], tcpAddr: ports[3*i+2]})
 	}
+	release()
 	for i := range c.procs {
 		c.procs[i] = launch(t, c.opts[i])
 	}
