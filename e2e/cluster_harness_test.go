@@ -256,23 +256,29 @@ func (c *cluster) removeToxic(from, to int, name string) {
 	}
 }
 
-// isolate cuts node i off from every other node, both ways; rejoin heals.
-func (c *cluster) isolate(i int) {
+// eachLinkOf calls act(from, to) for each of node i's outgoing links, or
+// each of its incoming ones.
+func (c *cluster) eachLinkOf(i int, outgoing bool, act func(from, to int)) {
 	for j := range c.procs {
-		if j != i {
-			c.cut(i, j)
-			c.cut(j, i)
+		switch {
+		case j == i:
+		case outgoing:
+			act(i, j)
+		default:
+			act(j, i)
 		}
 	}
 }
 
+// isolate cuts node i off from every other node, both ways; rejoin heals.
+func (c *cluster) isolate(i int) {
+	c.eachLinkOf(i, true, c.cut)
+	c.eachLinkOf(i, false, c.cut)
+}
+
 func (c *cluster) rejoin(i int) {
-	for j := range c.procs {
-		if j != i {
-			c.heal(i, j)
-			c.heal(j, i)
-		}
-	}
+	c.eachLinkOf(i, true, c.heal)
+	c.eachLinkOf(i, false, c.heal)
 }
 
 // waitConverged waits until every node reports, for every slot, the same

@@ -119,30 +119,12 @@ func TestClusterSlowAndOneWayCutLinksLoseNothing(t *testing.T) {
 	for round, outgoing := range []bool{true, false} {
 		victim, led := c.busiestLeader(0)
 		t0 := l.fault()
-		for j := range 3 {
-			if j == victim {
-				continue
-			}
-			if outgoing {
-				c.cut(victim, j)
-			} else {
-				c.cut(j, victim)
-			}
-		}
+		c.eachLinkOf(victim, outgoing, c.cut)
 		back := l.allAnsweredAgain(l.workersIn(led), 30*time.Second)
 		t.Logf("round %d: node %d's %s links cut: its slots' sends answered again after %v", round+1, victim+1,
 			map[bool]string{true: "outgoing", false: "incoming"}[outgoing], back.Sub(t0).Round(time.Millisecond))
 		l.waitAcks(100, 30*time.Second)
-		for j := range 3 {
-			if j == victim {
-				continue
-			}
-			if outgoing {
-				c.heal(victim, j)
-			} else {
-				c.heal(j, victim)
-			}
-		}
+		c.eachLinkOf(victim, outgoing, c.heal)
 	}
 	l.finish(c.node(0))
 	c.waitConverged(30 * time.Second)
