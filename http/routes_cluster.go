@@ -1,6 +1,7 @@
 package http
 
 import (
+	"cmp"
 	"hash/fnv"
 	nethttp "net/http"
 	"slices"
@@ -87,7 +88,7 @@ func (s *Server) routeFor(uid string) ClusterNode {
 		}
 		return ClusterNode{TCPAddr: s.cfg.TCPAddr, WSAddr: s.cfg.WSAddr, WSSAddr: s.cfg.WSSAddr}
 	}
-	slices.SortFunc(live, func(a, b ClusterNode) int { return int(a.ID) - int(b.ID) })
+	slices.SortFunc(live, func(a, b ClusterNode) int { return cmp.Compare(a.ID, b.ID) })
 	h := fnv.New32a()
 	h.Write([]byte(uid))
 	return live[h.Sum32()%uint32(len(live))]

@@ -2,6 +2,7 @@ package reactor
 
 import (
 	"bufio"
+	"cmp"
 	"crypto/subtle"
 	"encoding/binary"
 	"errors"
@@ -196,11 +197,12 @@ func (h *Host) PeerStats() PeerStats {
 		out.Links = append(out.Links, PeerLink{Node: id, Up: l.up, Since: l.changed, Card: slices.Clone(l.card)})
 	}
 	pl.mu.Unlock()
-	slices.SortFunc(out.Links, func(a, b PeerLink) int { return int(a.Node) - int(b.Node) })
+	slices.SortFunc(out.Links, func(a, b PeerLink) int { return cmp.Compare(a.Node, b.Node) })
 	return out
 }
 
-// update changes peer id's link under mu and logs when it goes up or down.
+// updateLink changes peer id's link (and its card, if not nil) and logs
+// when the link goes up or down.
 func (t *transport) updateLink(id runtime.NodeID, card []byte, change func(l *peerLink)) {
 	pl := &t.links
 	pl.mu.Lock()
@@ -272,7 +274,9 @@ func remoteHost(a net.Addr) string {
 	return host
 }
 
-func isConnReset(err error) bool {
+// closedByPeer: a read failed because the connection was closed or reset
+// (not a timeout).
+func closedByPeer(err error) bool {
 	var op *net.OpError
 	return errors.As(err, &op) && !op.Timeout()
 }

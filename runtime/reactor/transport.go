@@ -213,7 +213,7 @@ func (p *peerOut) dial() (net.Conn, error) {
 	hl, err := p.t.readHello(conn, bufio.NewReaderSize(conn, 64))
 	if err != nil {
 		conn.Close()
-		if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) || isConnReset(err) {
+		if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) || closedByPeer(err) {
 			err = errRefusedByPeer
 		}
 		p.t.refusedHandshake(addr, false, err)
