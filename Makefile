@@ -72,7 +72,7 @@ cluster: build
 # the busiest leader instead of 3).
 e2e-long:
 	bash tools/sdke2e/build.sh --ci >/dev/null
-	JINDOU_E2E_KILLS=20 $(GO) test -count=1 -timeout 30m -run '^TestCluster' -v ./e2e/
+	E2E_CLUSTER_KILLS=20 $(GO) test -count=1 -timeout 30m -run '^TestCluster' -v ./e2e/
 
 # bench: the measured budget per message (not part of `make test`: it
 # measures, it does not check). `jindou bench all` starts a fresh node per
