@@ -17,6 +17,7 @@ TEST_SEEDS ?= 200
 DETERMINISM_SEEDS ?= 50
 DETERMINISM_RECHECK_SEEDS ?= 10
 
+.PHONY: cluster e2e-long
 .PHONY: all build run test lint unit seeds sim determinism vectors vectors-check deps e2e bench web chromium static
 
 all: build
@@ -60,6 +61,18 @@ e2e: chromium
 	bash web/build.sh --ci
 	bash tools/sdke2e/build.sh --ci >/dev/null
 	$(GO) test -count=1 ./e2e/...
+
+# cluster: three nodes on this machine (own ports, data dirs and logs under
+# .cluster/), their addresses printed, all stopped on Ctrl-C; ARGS passes
+# more, e.g. ARGS="--port-shift 100".
+cluster: build
+	./$(BIN) dev cluster $(ARGS)
+
+# e2e-long: the cluster end-to-end tests with the long loops (20 kill -9 of
+# the busiest leader instead of 3).
+e2e-long:
+	bash tools/sdke2e/build.sh --ci >/dev/null
+	E2E_CLUSTER_KILLS=20 $(GO) test -count=1 -timeout 30m -run '^TestCluster' -v ./e2e/
 
 # bench: the measured budget per message (not part of `make test`: it
 # measures, it does not check). `jindou bench all` starts a fresh node per

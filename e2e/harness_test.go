@@ -121,6 +121,16 @@ func launch(t *testing.T, o nodeOpts) *proc {
 func startNode(t *testing.T, o nodeOpts) *proc {
 	t.Helper()
 	p := launch(t, o)
+	p.awaitServing()
+	p.awaitReady(30 * time.Second)
+	return p
+}
+
+// awaitServing waits for the "serving" log line and reads the bound
+// addresses from it.
+func (p *proc) awaitServing() {
+	t := p.t
+	t.Helper()
 	select {
 	case f := <-p.serving:
 		p.TCP, _ = f["tcp"].(string)
@@ -133,17 +143,23 @@ func startNode(t *testing.T, o nodeOpts) *proc {
 	case <-time.After(30 * time.Second):
 		t.Fatalf("jindou did not serve within 30 s:\n%s", p.Logs())
 	}
-	deadline := time.Now().Add(30 * time.Second)
+}
+
+// awaitReady waits until /readyz answers 200.
+func (p *proc) awaitReady(within time.Duration) {
+	t := p.t
+	t.Helper()
+	deadline := time.Now().Add(within)
 	for {
 		resp, err := http.Get(p.HTTP + "/readyz")
 		if err == nil {
 			resp.Body.Close()
 			if resp.StatusCode == http.StatusOK {
-				return p
+				return
 			}
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("jindou not ready within 30 s (%v)", err)
+			t.Fatalf("jindou not ready within %v (%v)", within, err)
 		}
 		time.Sleep(20 * time.Millisecond)
 	}

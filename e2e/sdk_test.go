@@ -91,6 +91,14 @@ func TestOfficialSDKChatsWithTokenAuth(t *testing.T) {
 
 func sdkChat(t *testing.T, p *proc, tokens map[string]string) {
 	t.Helper()
+	sdkChatAcross(t, p, p, p, tokens)
+}
+
+// sdkChatAcross runs the SDK chat with alice connected to a, bob to b,
+// the setup done on a and the history read on reader.
+func sdkChatAcross(t *testing.T, a, b, reader *proc, tokens map[string]string) sdkResult {
+	t.Helper()
+	p := a
 	script, err := sdkScript()
 	if err != nil {
 		t.Fatal(err)
@@ -99,7 +107,7 @@ func sdkChat(t *testing.T, p *proc, tokens map[string]string) {
 	p.mustPost("/channel", map[string]any{"channel_id": group, "channel_type": 2, "subscribers": []string{"alice", "bob"}}, nil)
 
 	in, _ := json.Marshal(map[string]any{"ws": p.WS, "group": group, "users": []map[string]string{
-		{"uid": "alice", "token": tokens["alice"]}, {"uid": "bob", "token": tokens["bob"]}}})
+		{"uid": "alice", "token": tokens["alice"], "ws": a.WS}, {"uid": "bob", "token": tokens["bob"], "ws": b.WS}}})
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, "node", "--experimental-websocket", "--no-warnings", script, string(in))
@@ -141,7 +149,7 @@ func sdkChat(t *testing.T, p *proc, tokens map[string]string) {
 		kind, channel string
 		typ           uint8
 	}{{"person", "bob", 1}, {"group", group, 2}} {
-		hist := p.history("alice", c.channel, c.typ)
+		hist := reader.history("alice", c.channel, c.typ)
 		var want []int
 		for i, r := range res.Results {
 			if r.Kind == c.kind {
@@ -167,4 +175,5 @@ func sdkChat(t *testing.T, p *proc, tokens map[string]string) {
 			}
 		}
 	}
+	return res
 }

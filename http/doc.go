@@ -22,6 +22,9 @@
 // idle timeouts; Config.ConnStats (metrics_conns.go) brings the runtime's
 // slow reader cuts and accept failures to /metrics; listener.go keeps the
 // fd cap's accept failures out of net/http's log (one line per episode).
+// timing.go times every request. routes_cluster.go serves /cluster/nodes
+// and /cluster/slots and picks the member /route hands a uid, from
+// Config.Cluster (the members and their link state, filled by the binary).
 //
 // # Envelopes
 //

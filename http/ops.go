@@ -237,8 +237,9 @@ func splitAddr(addr string) (string, int) {
 }
 
 func (s *Server) route(c echo.Context) error {
+	n := s.routeFor(c.QueryParam("uid")) // routes_cluster.go
 	return c.JSON(nethttp.StatusOK, map[string]string{
-		"tcp_addr": s.cfg.TCPAddr, "ws_addr": s.cfg.WSAddr, "wss_addr": s.cfg.WSSAddr,
+		"tcp_addr": n.TCPAddr, "ws_addr": n.WSAddr, "wss_addr": n.WSSAddr,
 	})
 }
 

@@ -68,6 +68,7 @@ func (s *Server) routes() {
 	s.syncRoutes() // routes_messages3.go
 	s.conversationRoutes()
 	s.unsupportedRoutes()
+	s.clusterRoutes()
 }
 
 // run calls a command whose reply is nil and answers {"status":200}.

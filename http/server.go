@@ -56,6 +56,9 @@ type Config struct {
 	Ops Ops
 	// Limits bound bodies, requests in flight and connections (limits.go).
 	Limits Limits
+	// Cluster, if set, lists the cluster's members for /cluster/nodes and
+	// /route (routes_cluster.go); nil: a node alone. It must not block.
+	Cluster func() []ClusterNode
 }
 
 // QueueStats are the runtime's queues: lengths now and high-water marks

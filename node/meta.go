@@ -1,52 +1,118 @@
 package node
 
 import (
+	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"hash/fnv"
 	"io"
 	"os"
+	"slices"
 
 	"github.com/cockroachdb/pebble/v2/vfs"
 )
 
 // metaFile, inside Config.DataDir, records what the data was written with
-// and may not change while the data lives: the slot count (a channel's
-// slot is a hash modulo the count, so another count would look for every
-// channel in another slot and hide its data). A cluster id joins it later.
+// and may not change while the data lives:
+//   - the slot count: a channel's slot is a hash modulo the count, so
+//     another count would look for every channel in another slot and hide
+//     its data;
+//   - the node id: raft groups know this replica by it, and another id
+//     would make the node vote and answer as a member it is not;
+//   - the cluster id (clusterID): data of one cluster started in another
+//     would join raft groups whose logs it does not share.
+//
+// A data dir of a version before node ids and cluster ids were recorded
+// has neither; the first start fills them in.
 const metaFile = "META.json"
 
 // metaFormat is the version of metaFile's layout.
 const metaFormat = 1
 
-// dataMeta is metaFile's content.
+// singleCluster is the cluster id of a node without Members.
+const singleCluster = "single"
+
+// dataMeta is metaFile's content. NodeID and Cluster are empty in a data
+// dir written before they were recorded.
 type dataMeta struct {
-	Format int `json:"format"`
-	Slots  int `json:"slots"`
+	Format  int    `json:"format"`
+	Slots   int    `json:"slots"`
+	NodeID  uint64 `json:"node_id,omitempty"`
+	Cluster string `json:"cluster,omitempty"`
 }
 
 // ErrSlotsChanged: the data dir was written with another slot count.
 var ErrSlotsChanged = errors.New("the slot count is fixed for a data dir")
 
+// ErrOtherNode: the data dir belongs to another node id or another
+// cluster.
+var ErrOtherNode = errors.New("the data dir belongs to another node")
+
+// clusterID names a member list: "single" for a cluster of one, else
+// "c-" and 16 hex digits of an FNV-1a hash of the sorted, distinct ids.
+// Every member of a cluster computes the same id.
+func clusterID(members []uint64) string {
+	if len(members) == 0 {
+		return singleCluster
+	}
+	ids := slices.Clone(members)
+	slices.Sort(ids)
+	ids = slices.Compact(ids)
+	h := fnv.New64a()
+	var b [8]byte
+	for _, id := range ids {
+		binary.BigEndian.PutUint64(b[:], id)
+		h.Write(b[:])
+	}
+	return fmt.Sprintf("c-%016x", h.Sum64())
+}
+
+// ClusterID is the cluster id Config's member list gives (what META.json
+// records): "single" without Members.
+func (c Config) ClusterID() string { return clusterID(c.Members) }
+
 // checkMeta compares the data dir's metaFile with the configuration, or
 // writes it (synced, then renamed into place) when the data dir has none.
 func (n *Node) checkMeta() error {
-	fs := n.env.Disk().FS()
-	if err := fs.MkdirAll(n.cfg.DataDir, 0o755); err != nil {
+	want := dataMeta{Format: metaFormat, Slots: n.cfg.Slots, NodeID: uint64(n.env.Node()), Cluster: clusterID(n.cfg.Members)}
+	return checkMetaFS(n.env.Disk().FS(), n.cfg.DataDir, want)
+}
+
+// checkMetaFS is checkMeta on the file system fs.
+func checkMetaFS(fs vfs.FS, dir string, want dataMeta) error {
+	if err := fs.MkdirAll(dir, 0o755); err != nil {
 		return fmt.Errorf("node: data dir: %w", err)
 	}
-	path := fs.PathJoin(n.cfg.DataDir, metaFile)
+	path := fs.PathJoin(dir, metaFile)
 	have, err := readMeta(fs, path)
 	switch {
 	case errors.Is(err, os.ErrNotExist):
-		return writeMeta(fs, n.cfg.DataDir, path, dataMeta{Format: metaFormat, Slots: n.cfg.Slots})
+		return writeMeta(fs, dir, path, want)
 	case err != nil:
 		return fmt.Errorf("node: %s: %w", metaFile, err)
-	case have.Slots != n.cfg.Slots:
+	case have.Slots != want.Slots:
 		return fmt.Errorf("node: %w: the data was written with slots %d, this start asks for slots %d; start with slots: %d (or a fresh data dir)",
-			ErrSlotsChanged, have.Slots, n.cfg.Slots, have.Slots)
+			ErrSlotsChanged, have.Slots, want.Slots, have.Slots)
+	case have.NodeID != 0 && have.NodeID != want.NodeID:
+		return fmt.Errorf("node: %w: the data was written by node_id %d, this start is node_id %d; start with node_id: %d (or a fresh data dir)",
+			ErrOtherNode, have.NodeID, want.NodeID, have.NodeID)
+	case have.Cluster != "" && have.Cluster != want.Cluster:
+		return fmt.Errorf("node: %w: the data was written in cluster %s (%s), this start's cluster_nodes make cluster %s (%s); start with the member list the data dir was made with (or a fresh data dir)",
+			ErrOtherNode, have.Cluster, describeCluster(have.Cluster), want.Cluster, describeCluster(want.Cluster))
+	case have.NodeID == 0 || have.Cluster == "":
+		// Written before node ids and cluster ids were recorded: record them.
+		return writeMeta(fs, dir, path, want)
 	}
 	return nil
+}
+
+// describeCluster says what a cluster id stands for.
+func describeCluster(id string) string {
+	if id == singleCluster {
+		return "a node alone, no cluster_nodes"
+	}
+	return "a hash of the member ids"
 }
 
 func readMeta(fs vfs.FS, path string) (dataMeta, error) {

@@ -141,6 +141,8 @@ func (sl *slotLoop) readAll(q slotQuery) readResult {
 			out = append(out, SlotDigest{Slot: id, Applied: s.applied, Digest: state.SlotDigest(sl.n.db, id), Leader: sl.isLeader(s)})
 		}
 		return out
+	case querySlotInfo:
+		return sl.slotInfo() // requests_clusterinfo.go
 	}
 	panic(fmt.Sprintf("node: slot query %T of every slot", q))
 }

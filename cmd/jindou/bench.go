@@ -21,6 +21,8 @@ type benchOpts struct {
 	tcp, ws, http, managerToken string
 	prefix                      string
 	timeout                     time.Duration
+	// dials counts dials, to spread the clients over the --tcp addresses.
+	dials atomic.Uint64
 }
 
 func benchCmd() *cobra.Command {
@@ -32,7 +34,7 @@ func benchCmd() *cobra.Command {
 			"Loads only the addresses given; every run is bounded in count and time.",
 	}
 	pf := cmd.PersistentFlags()
-	pf.StringVar(&o.tcp, "tcp", "127.0.0.1:5100", "the node's WKProto TCP address")
+	pf.StringVar(&o.tcp, "tcp", "127.0.0.1:5100", "the node's WKProto TCP address; a comma-separated list (the nodes of a cluster) spreads the clients over them in turn")
 	pf.StringVar(&o.ws, "ws", "", "the node's WebSocket URL (ws://host:port); set to use WebSocket instead of TCP")
 	pf.StringVar(&o.http, "http", "http://127.0.0.1:5001", "the node's HTTP API")
 	pf.StringVar(&o.managerToken, "manager-token", "", "the node's manager token, if it has one")
@@ -50,8 +52,15 @@ func (o *benchOpts) dial(uid string) (*wkclient.NetClient, error) {
 		if o.ws != "" {
 			return wkclient.DialWS(o.ws, opts)
 		}
-		return wkclient.DialTCP(o.tcp, opts)
+		return wkclient.DialTCP(o.nextTCP(), opts)
 	})
+}
+
+// nextTCP is the --tcp address the next client dials: the addresses of a
+// list in turn.
+func (o *benchOpts) nextTCP() string {
+	addrs := strings.Split(o.tcp, ",")
+	return strings.TrimSpace(addrs[(o.dials.Add(1)-1)%uint64(len(addrs))])
 }
 
 // dialAll logs in one client per uid, conc at a time. On an error it

@@ -65,6 +65,11 @@ type Config struct {
 	// HTTP limits (config_http.go).
 	HTTPMaxBody, HTTPMaxBulkBody, HTTPBodyBudget, HTTPMaxRequests int
 	HTTPReadTimeout, HTTPWriteTimeout, HTTPIdleTimeout            time.Duration
+	// The cluster (config_cluster.go); empty ClusterNodes: a node alone.
+	ClusterAddr     string
+	ClusterNodes    []string
+	ClusterToken    string
+	ClusterReplicas int
 }
 
 // defaultConfig is the embedded configuration: a node of one on the
@@ -104,6 +109,7 @@ func defaultConfig() Config {
 		HTTPReadTimeout:  jhttp.DefaultReadTimeout,
 		HTTPWriteTimeout: 40 * time.Second,
 		HTTPIdleTimeout:  jhttp.DefaultIdleTimeout,
+		ClusterReplicas:  3,
 	}
 }
 
@@ -152,11 +158,16 @@ func (c *Config) fields() []field {
 		{"metrics_public", "serve /metrics without the manager token", &c.MetricsPublic},
 		{"pprof", "Go's profiler at /debug/pprof: off, loopback (only to 127.0.0.1 and ::1) or on", &c.Pprof},
 		{"cors_origins", "comma-separated origins browsers may call the HTTP API from (* for any; empty: no CORS)", &c.CORSOrigins},
+		{"cluster_nodes", "the cluster's members, id@peer_addr, a list or comma-separated, the same on every node, this node_id among them (empty: a node alone)", &c.ClusterNodes},
+		{"cluster_addr", "the peer listener (default: this node's address in cluster_nodes)", &c.ClusterAddr},
+		{"cluster_token", "shared secret every peer presents before any message is accepted (required with cluster_nodes)", &c.ClusterToken},
+		{"cluster_replicas", "how many members replicate each slot (at most the member count)", &c.ClusterReplicas},
 	}, c.httpFields()...) // config_http.go
 }
 
 // flagKeys are the keys that also have a flag (--data-dir for data_dir).
-var flagKeys = []string{"data_dir", "node_id", "tcp_addr", "ws_addr", "http_addr", "token_auth", "manager_token", "log_format", "log_level"}
+var flagKeys = []string{"data_dir", "node_id", "tcp_addr", "ws_addr", "http_addr", "token_auth", "manager_token", "log_format", "log_level",
+	"cluster_nodes", "cluster_addr"}
 
 // addFlags defines the flags of flagKeys on fs, with the defaults as
 // their documented values.
@@ -174,6 +185,8 @@ func addFlags(fs *pflag.FlagSet) {
 			fs.Uint64(name, *p, f.help)
 		case *bool:
 			fs.Bool(name, *p, f.help)
+		case *[]string:
+			fs.String(name, strings.Join(*p, ","), f.help)
 		default:
 			panic("config: no flag kind for " + f.key)
 		}
@@ -413,6 +426,9 @@ func (c *Config) validate() error {
 		return err
 	}
 	if err := c.validateHTTP(); err != nil {
+		return err
+	}
+	if _, err := c.cluster(); err != nil {
 		return err
 	}
 	if c.LogFormat != "text" && c.LogFormat != "json" {

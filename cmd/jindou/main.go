@@ -3,6 +3,8 @@
 //	jindou run [--config FILE] [--data-dir DIR] [--log-format json] ...
 //	jindou version
 //	jindou bench connect|send|fanout|idle|all ...
+//	jindou cluster status --url http://<any member>:5001
+//	jindou dev cluster      (three local nodes, `make cluster`)
 //
 // `jindou run` serves one node: WKProto over TCP (default 0.0.0.0:5100)
 // and WebSocket (0.0.0.0:5200), the HTTP API (0.0.0.0:5001), data in
@@ -44,6 +46,6 @@ func rootCmd() *cobra.Command {
 			fmt.Fprintln(cmd.OutOrStdout(), "jindou", buildVersion())
 		},
 	})
-	root.AddCommand(runCmd(), benchCmd(), configCmd(), healthcheckCmd())
+	root.AddCommand(runCmd(), benchCmd(), configCmd(), healthcheckCmd(), clusterCmd(), devCmd())
 	return root
 }

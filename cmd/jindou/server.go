@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"syscall"
 	"time"
@@ -33,6 +34,10 @@ type server struct {
 	// started: the slots caught up after start; the core's leadership
 	// changes are logged at info from then on (leaderlog.go).
 	started atomic.Bool
+	// extOnce chooses the external addresses once (extTCP, extWS): the
+	// peer card and the HTTP layer hand out the same.
+	extOnce       sync.Once
+	extTCP, extWS string
 }
 
 // component is a started component and how to stop it.
@@ -76,7 +81,13 @@ func (s *server) start() error {
 }
 
 func (s *server) startCore() (func(), error) {
+	cc, err := s.cfg.cluster()
+	if err != nil {
+		return nil, err
+	}
 	s.node = node.New(node.Config{
+		Members:        cc.ids(),
+		ReplicaCount:   cc.replicas,
 		Slots:          s.cfg.Slots,
 		SlotLoops:      s.cfg.SlotLoops,
 		GatewayLoops:   s.cfg.GatewayLoops,
@@ -101,7 +112,10 @@ func (s *server) startCore() (func(), error) {
 		// TCP one that sends no CONNECT.
 		WSHandshakeTimeout: s.cfg.ConnectTimeout,
 		Logger:             slog.New(leaderLog{inner: s.log.Handler(), on: &s.started}).With("component", "core"),
+		PeerAddr:           cc.peerListen(),
+		Peers:              cc.peers(s.cfg.NodeID),
 	})
+	s.host.SetPeerAuth(cc.token, s.card)
 	if err := s.host.Start(timedNode{Node: s.node, log: s.log}); err != nil {
 		return nil, s.coreError(err)
 	}
@@ -124,6 +138,10 @@ func (s *server) coreError(err error) error {
 
 func (s *server) startHTTP() (func(), error) {
 	tcp, ws := s.externalAddrs()
+	var cluster func() []jhttp.ClusterNode
+	if cc, _ := s.cfg.cluster(); len(cc.members) > 0 {
+		cluster = s.clusterNodes(cc)
+	}
 	s.http = jhttp.New(jhttp.Config{
 		Addr:           s.cfg.HTTPAddr,
 		ManagerToken:   s.cfg.ManagerToken,
@@ -139,8 +157,9 @@ func (s *server) startHTTP() (func(), error) {
 		Logger:         s.log, // the server adds component=http
 		Ops: jhttp.Ops{Demo: s.cfg.Demo, TokenAuth: s.cfg.TokenAuth, MetricsPublic: s.cfg.MetricsPublic,
 			Pprof: s.cfg.Pprof, CORSOrigins: s.cfg.corsOrigins()},
+		Cluster: cluster,
 	}, s.node)
-	s.http.Registry().MustRegister(buildInfoGauge())
+	s.http.Registry().MustRegister(buildInfoGauge(), clusterCollector{s})
 	s.http.SetComponentsReady(false, "starting")
 	if err := s.http.Start(); err != nil {
 		return nil, listenError("http", s.cfg.HTTPAddr, err)
@@ -191,6 +210,11 @@ func connStats(h *reactor.Host) func() jhttp.ConnStats {
 // address, as WuKongIM does, and the choice is logged; set external_* for
 // anything else (a NAT, a load balancer, a DNS name).
 func (s *server) externalAddrs() (tcp, ws string) {
+	s.extOnce.Do(func() { s.extTCP, s.extWS = s.chooseExternalAddrs() })
+	return s.extTCP, s.extWS
+}
+
+func (s *server) chooseExternalAddrs() (tcp, ws string) {
 	tcp, ws = s.cfg.ExternalTCPAddr, s.cfg.ExternalWSAddr
 	if tcp == "" && s.host.TCPAddr() != nil {
 		tcp = s.advertise("tcp", s.host.TCPAddr(), hostIP)
@@ -357,7 +381,10 @@ func (s *server) logSlots() {
 }
 
 // stats asks the node for its stats.
-func (s *server) stats() (node.StatsReply, error) {
+func (s *server) stats() (node.StatsReply, error) { return s.statsWithin(slotsSummaryTimeout) }
+
+// statsWithin asks the node for its stats, waiting at most d.
+func (s *server) statsWithin(d time.Duration) (node.StatsReply, error) {
 	ch := make(chan error, 1)
 	var reply node.StatsReply
 	s.node.Submit(node.Stats{}, func(v any, err error) {
@@ -371,7 +398,7 @@ func (s *server) stats() (node.StatsReply, error) {
 	select {
 	case err := <-ch:
 		return reply, err
-	case <-time.After(slotsSummaryTimeout):
+	case <-time.After(d):
 		return reply, errors.New("the node did not answer")
 	}
 }

@@ -29,6 +29,10 @@
 //     disk-writer goroutine that runs commits in submission order,
 //     back to back (group commit);
 //   - node-to-node transport over TCP with lazy dialling and reconnects;
+//     every connection starts with a handshake both ways carrying the node
+//     id, the cluster token (compared in constant time; a mismatch is
+//     refused before any frame) and an opaque card, and PeerStats shows each
+//     peer's link state and card (peer_auth.go);
 //   - a monotonic clock and ChaCha8 random streams seeded from crypto/rand.
 //
 // Hosting: New(Config), then Start(p): the listeners are bound first, then

@@ -13,14 +13,13 @@ import (
 	"github.com/jindou-im/jindou/runtime"
 )
 
-// Node-to-node wire format. A dialler first sends a hello, then frames:
+// Node-to-node wire format. Both sides first exchange hellos (peer_auth.go:
+// the node id, the cluster token, the card), then the dialler sends frames:
 //
-//	hello: "JDP1" | u64 from-node
 //	frame: u32 len | u16 loopNameLen | loopName | data   (len counts what follows it)
 //
 // All integers are big-endian.
 const (
-	peerMagic = "JDP1"
 	// maxPeerFrame bounds a frame either way: it is what a reader may
 	// allocate for one frame, so a corrupt or hostile length cannot make
 	// it allocate more; 64 MiB leaves room for a raft message carrying
@@ -70,6 +69,13 @@ type transport struct {
 	in     map[net.Conn]struct{}
 	ln     net.Listener
 	closed bool
+
+	// token is the cluster token every peer must present; card makes the
+	// bytes this node presents (SetPeerAuth). Guarded by mu.
+	token []byte
+	card  func() []byte
+	// links are the peers' link states (peer_auth.go).
+	links peerLinks
 
 	// stop is closed when the transport closes.
 	stop chan struct{}
@@ -182,7 +188,9 @@ func (p *peerOut) run() {
 			continue
 		}
 		backoff = peerBackoffMin
-		if !p.pump(conn) {
+		more := p.pump(conn)
+		p.t.updateLink(p.id, nil, func(l *peerLink) { l.out = false })
+		if !more {
 			return
 		}
 	}
@@ -198,13 +206,27 @@ func (p *peerOut) dial() (net.Conn, error) {
 	if err != nil {
 		return nil, err
 	}
-	hello := make([]byte, 12)
-	copy(hello, peerMagic)
-	binary.BigEndian.PutUint64(hello[4:], uint64(p.t.h.cfg.NodeID))
-	if _, err := conn.Write(hello); err != nil {
+	if err := p.t.writeHello(conn); err != nil {
 		conn.Close()
 		return nil, err
 	}
+	hl, err := p.t.readHello(conn, bufio.NewReaderSize(conn, 64))
+	if err != nil {
+		conn.Close()
+		if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) || closedByPeer(err) {
+			err = errRefusedByPeer
+		}
+		p.t.refusedHandshake(addr, false, err)
+		return nil, err
+	}
+	if hl.from != p.id {
+		conn.Close()
+		err := fmt.Errorf("%s answers as node %d, not %d", addr, hl.from, p.id)
+		p.t.refusedHandshake(addr, false, err)
+		return nil, err
+	}
+	p.t.goodHandshake(addr)
+	p.t.updateLink(p.id, hl.card, func(l *peerLink) { l.out = true })
 	return conn, nil
 }
 
@@ -324,11 +346,20 @@ func (t *transport) readPeer(conn net.Conn) {
 		conn.Close()
 	}()
 	r := bufio.NewReaderSize(conn, peerBufSize)
-	from, err := readHello(conn, r)
+	hl, err := t.readHello(conn, r)
+	if err == nil {
+		err = t.writeHello(conn)
+	}
+	// One refusal episode per remote host and the node id it claims.
+	remote := fmt.Sprintf("%s (says node %d)", remoteHost(conn.RemoteAddr()), hl.from)
 	if err != nil {
-		t.h.log.Warn("reactor: bad peer hello", "remote", conn.RemoteAddr().String(), "err", err)
+		t.refusedHandshake(remote, true, err)
 		return
 	}
+	t.goodHandshake(remote)
+	from := hl.from
+	t.updateLink(from, hl.card, func(l *peerLink) { l.in++ })
+	defer t.updateLink(from, nil, func(l *peerLink) { l.in-- })
 	for {
 		loop, data, err := readFrame(r)
 		if err != nil {
@@ -339,19 +370,6 @@ func (t *transport) readPeer(conn net.Conn) {
 		}
 		t.h.deliverPeer(from, loop, data)
 	}
-}
-
-func readHello(conn net.Conn, r *bufio.Reader) (runtime.NodeID, error) {
-	_ = conn.SetReadDeadline(time.Now().Add(peerHelloTimeout))
-	defer conn.SetReadDeadline(time.Time{})
-	var b [12]byte
-	if _, err := io.ReadFull(r, b[:]); err != nil {
-		return 0, err
-	}
-	if string(b[:4]) != peerMagic {
-		return 0, errors.New("bad magic")
-	}
-	return runtime.NodeID(binary.BigEndian.Uint64(b[4:])), nil
 }
 
 func readFrame(r *bufio.Reader) (string, []byte, error) {

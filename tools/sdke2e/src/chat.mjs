@@ -2,7 +2,7 @@
 // (wukongimjssdk 1.0.4: WebSocket, protocol version 2, encrypted).
 //
 // Usage: node --experimental-websocket src/chat.mjs '<json>'
-//   json = {"ws": "ws://127.0.0.1:5200", "group": "g1",
+//   json = {"ws": "ws://127.0.0.1:5200", "group": "g1",   (a user's own "ws" overrides it)
 //           "users": [{"uid": "alice", "token": "..."}, {"uid": "bob", "token": "..."}]}
 //
 // Both users connect; then, in turn, alice and bob each send a text to the
@@ -48,7 +48,7 @@ function within(ms, what, p) {
 async function user(u, instance) {
   const m = await import(`${bundle}?user=${instance}`);
   const sdk = m.WKSDK.shared();
-  sdk.config.addr = cfg.ws;
+  sdk.config.addr = u.ws || cfg.ws; // each user may be on its own node
   sdk.config.uid = u.uid;
   sdk.config.token = u.token || '';
   const acks = [];
