@@ -34,6 +34,9 @@ const (
 	ReadIndexes       Feature = "read_indexes"    // ReadIndex rounds of reads of replicated slots
 	SendRetries       Feature = "send_retries"    // SENDs a gateway repeated after a lost forward
 	LateDeliveries    Feature = "late_deliveries" // deliveries held back from a connection that had a later seq
+	// DiskFullRefusals are writes (SENDs, API calls) a node refused, with
+	// SENDACK reason 15 or node.ErrDiskFull, while its disk was full.
+	DiskFullRefusals Feature = "disk_full_refusals"
 	// The webhooks (in the seeds that have a receiver).
 	WebhookRetries Feature = "webhook_retries" // POSTs the receiver failed, retried
 	WebhookDups    Feature = "webhook_dups"    // messages the receiver got more than once (at least once)
@@ -46,7 +49,7 @@ var NodeSeedFeatures = []Feature{
 	Resends, Kicks, ListChanges, InfoChanges, TokenChanges, Refusals, CutPages, ConvReads,
 	Compactions, DedupeHits, DedupeExpiry, SharedCommits, APISends, ManualAcks, MultiDevice,
 	WebhookRetries, WebhookDups, WebhookOffline, WebhookStatus,
-	JSONRPCRecvs, OtherChannelTypes,
+	JSONRPCRecvs, OtherChannelTypes, DiskFullRefusals,
 }
 
 // ClusterSeedFeatures are the features a set of node seeds with clusters

@@ -72,7 +72,8 @@ type slotLoop struct {
 	drivePending bool
 	entryBufs    entryBufs
 	stats        slotStats
-	hooks        *hooks // the webhooks (webhook.go)
+	hooks        *hooks      // the webhooks (webhook.go)
+	disk         diskEpisode // a full disk (diskfault.go)
 }
 
 // slotStats are a slot loop's counters since start.
@@ -99,6 +100,9 @@ type slotStats struct {
 	SnapshotsMade, SnapshotsApplied int64
 	// LeaderChanges counts the times a slot of the loop became led here.
 	LeaderChanges int64
+	// DiskFullEpisodes counts the times the loop found its disk full;
+	// DiskFullRefused the writes it refused meanwhile (diskfault.go).
+	DiskFullEpisodes, DiskFullRefused int64
 }
 
 // slot is one raft group and its state machine.
@@ -229,11 +233,12 @@ func (sl *slotLoop) onDiskDone(e runtime.DiskDone) {
 	}
 	ids := e.Tag.(persistTag).slots
 	if e.Err != nil {
-		sl.stats.DiskRetries++
-		// Not durable, or not known to be: write the same Readies again.
-		sl.loop.After(diskRetryDelay, retryTag{ids})
+		// Not durable, or not known to be: write the same Readies again
+		// (diskfault.go: a full disk also refuses new writes meanwhile).
+		sl.onPersistFailed(ids, e.Err)
 		return
 	}
+	sl.diskWritable() // diskfault.go
 	for _, id := range ids {
 		sl.onPersisted(sl.slots[id])
 	}
@@ -372,6 +377,9 @@ func (sl *slotLoop) propose(s *slot, cmd *state.Command, p pendingProposal) {
 			return
 		}
 		s.waiting = append(s.waiting, waitingProposal{cmd: cmd, p: p})
+		return
+	}
+	if sl.refuseForDisk(p) { // diskfault.go
 		return
 	}
 	sl.nextProp++

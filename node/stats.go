@@ -71,6 +71,11 @@ type StatsReply struct {
 	LeaderlessSlots int
 	SystemUnknown   bool
 	CaughtUpSlots   int // slots ready to serve
+	// DiskFull: some slot loop refuses writes for a full disk now;
+	// DiskFullEpisodes counts the times a loop found it full,
+	// DiskFullRefused the writes refused so (node/diskfault.go).
+	DiskFull                          bool
+	DiskFullEpisodes, DiskFullRefused int64
 	// StartedAt is when this incarnation of the node started (wall clock).
 	StartedAt time.Time
 	// The webhooks: WebhookBacklog stored messages not yet acknowledged
@@ -168,11 +173,12 @@ type slotLoopStats struct {
 	// systemUnknown: the loop has not yet learnt the system uids.
 	leaderless    int
 	systemUnknown bool
+	diskFull      bool
 	hooks         hookLoopStats
 }
 
 func (sl *slotLoop) loopStats() slotLoopStats {
-	ls := slotLoopStats{slotStats: sl.stats, slots: len(sl.slotIDs), deferred: len(sl.deferred), systemUnknown: !sl.systemReady, hooks: sl.hooks.loopStats()}
+	ls := slotLoopStats{slotStats: sl.stats, slots: len(sl.slotIDs), deferred: len(sl.deferred), systemUnknown: !sl.systemReady, hooks: sl.hooks.loopStats(), diskFull: sl.disk.full}
 	for _, id := range sl.slotIDs {
 		if sl.isLeader(sl.slots[id]) {
 			ls.leaders++
@@ -215,6 +221,9 @@ func (out *StatsReply) addSlotLoop(p slotLoopStats) {
 	out.SnapshotsMade += p.SnapshotsMade
 	out.SnapshotsApplied += p.SnapshotsApplied
 	out.PeerDropped += p.PeerDropped
+	out.DiskFull = out.DiskFull || p.diskFull
+	out.DiskFullEpisodes += p.DiskFullEpisodes
+	out.DiskFullRefused += p.DiskFullRefused
 	out.addHooks(p.hooks)
 }
 
@@ -360,6 +369,9 @@ func (Ready) run(a *apiLoop, done func(any, error)) error {
 	return Stats{}.run(a, func(v any, _ error) {
 		st := v.(StatsReply)
 		switch {
+		case st.DiskFull:
+			done(ReadyReply{Reason: "disk full: writes refused until space returns"}, nil)
+			return
 		case st.LeaderlessSlots > 0:
 			done(ReadyReply{Reason: "slots without a leader: " + itoa(st.LeaderlessSlots) + " of " + itoa(st.Slots)}, nil)
 			return

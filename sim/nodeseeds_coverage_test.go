@@ -65,6 +65,7 @@ func (sw *seedWorld) foldStats(id runtime.NodeID) {
 	b.ReadIndexes += s.ReadIndexes
 	b.SendRetries += s.SendRetries
 	b.LateDeliveries += s.LateDeliveries
+	b.DiskFullRefused += s.DiskFullRefused
 	delete(sw.lastStats, id)
 }
 
@@ -122,6 +123,7 @@ func (sw *seedWorld) nodeCoverage() {
 	c.Add(chaos.ReadIndexes, b.ReadIndexes)
 	c.Add(chaos.SendRetries, b.SendRetries)
 	c.Add(chaos.LateDeliveries, b.LateDeliveries)
+	c.Add(chaos.DiskFullRefusals, b.DiskFullRefused)
 }
 
 // probe checks the dedupe window from the outside: a repeat of a stored

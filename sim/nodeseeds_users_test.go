@@ -207,9 +207,11 @@ func (u *seedUser) onSendack(s *world.Sent, a *proto.Sendack) {
 		u.sw.res.coverage.Add(chaos.Refusals, 1)
 		return
 	}
-	if a.ReasonCode == proto.ReasonSystemError && u.sw.cluster() {
-		// The slot's leader was out of reach (SendTimeout): the outcome is
-		// unknown; the retry has the same client_msg_no.
+	if a.ReasonCode == proto.ReasonSystemError && (u.sw.cluster() || u.sw.diskFullLately()) {
+		// The slot's leader was out of reach (SendTimeout), or its disk
+		// was full (refused, or stuck until SendTimeout): the outcome is
+		// unknown; the retry has the same client_msg_no. Out of a
+		// disk-full episode a node of one never answers so.
 		u.sw.History.Unknown(rec.op, now)
 		u.c.Loop().After(retryDelay, retryTag{rec.cmn})
 		return

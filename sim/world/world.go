@@ -30,6 +30,8 @@ type World struct {
 	receiver *Receiver
 	// blocks counts, per link, the partitions that block it now.
 	blocks map[linkKey]int
+	// diskFreed is when each node's disk last got room back (faults_disk.go).
+	diskFreed map[runtime.NodeID]time.Duration
 }
 
 // Option changes how New builds a world.
