@@ -224,6 +224,8 @@ type seedWorld struct {
 	baseStats node.StatsReply
 	// leaders is who led each slot in each term, as sampled.
 	leaders map[slotTerm]runtime.NodeID
+	// ackTimes are when sends were acknowledged (nodeseeds_disk_test.go).
+	ackTimes []time.Duration
 }
 
 func (sw *seedWorld) fail(format string, args ...any) {

@@ -222,6 +222,7 @@ func (u *seedUser) onSendack(s *world.Sent, a *proto.Sendack) {
 		return
 	}
 	u.sw.History.SendOK(rec.op, now, a.MessageID, a.MessageSeq)
+	u.sw.noteAck()
 	if rec.acked && (rec.seq != a.MessageSeq || rec.id != a.MessageID) {
 		u.sw.fail("%s retry of %s acked as seq %d id %d, first as seq %d id %d", u.uid, rec.cmn, a.MessageSeq, a.MessageID, rec.seq, rec.id)
 	}

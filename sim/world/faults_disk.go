@@ -73,3 +73,9 @@ func (w *World) restart(proc *sim.Proc, h Hooks) {
 		h.AfterRestart(proc.ID())
 	}
 }
+
+// FillDisk makes the node's disk full until FreeDisk (see sim.Proc.FillDisk).
+func (n *Node) FillDisk() { n.proc.FillDisk() }
+
+// FreeDisk gives the node's disk room again.
+func (n *Node) FreeDisk() { n.w.freeDisk(n.proc.ID()) }
