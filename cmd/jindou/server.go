@@ -92,17 +92,26 @@ func (s *server) startCore() (func(), error) {
 		Webhook:        s.cfg.webhook(),
 	})
 	s.host = reactor.New(reactor.Config{
-		NodeID:   runtime.NodeID(s.cfg.NodeID),
-		TCPAddr:  s.cfg.TCPAddr,
-		WSAddr:   s.cfg.WSAddr,
-		DataDir:  s.cfg.DataDir,
-		Reactors: s.cfg.Reactors,
-		Logger:   slog.New(leaderLog{inner: s.log.Handler(), on: &s.started}).With("component", "core"),
+		NodeID:      runtime.NodeID(s.cfg.NodeID),
+		TCPAddr:     s.cfg.TCPAddr,
+		WSAddr:      s.cfg.WSAddr,
+		DataDir:     s.cfg.DataDir,
+		Reactors:    s.cfg.Reactors,
+		DiskReserve: diskReserve(s.cfg.DiskReserveMB),
+		Logger:      slog.New(leaderLog{inner: s.log.Handler(), on: &s.started}).With("component", "core"),
 	})
 	if err := s.host.Start(timedNode{Node: s.node, log: s.log}); err != nil {
 		return nil, s.coreError(err)
 	}
 	return s.host.Stop, nil
+}
+
+// diskReserve is disk_reserve_mb for the host: 0 is none.
+func diskReserve(mb int) int64 {
+	if mb == 0 {
+		return -1
+	}
+	return int64(mb) << 20
 }
 
 // coreError names the listener that failed, with its address, or else the
