@@ -81,32 +81,14 @@ func TestInProcessFullDiskRefusesWritesServesReadsAndRecovers(t *testing.T) {
 	}
 
 	full.Store(true)
-	refused := 0
-	for deadline := time.Now().Add(15 * time.Second); refused < 10 && time.Now().Before(deadline); {
-		if l.send(t, p, group, 5*time.Second).refusedForDisk() {
-			refused++
-		}
-	}
-	if refused < 10 {
-		t.Fatalf("%d sends refused with 503 and a disk-full body on a full disk", refused)
-	}
+	l.awaitRefusals(t, p, group, 10)
 	if code, body := p.readyz(t); code != http.StatusServiceUnavailable {
 		t.Fatalf("/readyz on a full disk: %d %s", code, body)
 	}
 	l.check(t, p, group)
 
 	full.Store(false)
-	freed := time.Now()
-	for o := l.send(t, p, group, 5*time.Second); o.status != http.StatusOK; o = l.send(t, p, group, 5*time.Second) {
-		if time.Since(freed) > 5*time.Second {
-			t.Fatalf("5 s after space returned: %+v", o)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	t.Logf("space returned: sends acknowledged again after %v", time.Since(freed).Round(time.Millisecond))
-	if code, body := p.readyz(t); code != http.StatusOK {
-		t.Fatalf("/readyz after space returned: %d %s", code, body)
-	}
+	l.awaitWritable(t, p, group)
 	l.check(t, p, group)
 	t.Logf("%d sends: %d acknowledged, %d refused", l.n, len(l.acked), len(l.refused))
 }

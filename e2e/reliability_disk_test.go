@@ -160,6 +160,40 @@ func (l *diskLedger) send(t *testing.T, p *proc, group string, timeout time.Dura
 	return o
 }
 
+// awaitRefusals sends to group on a full disk until n sends were refused
+// with 503 and a disk-full body (within 20 s), and returns n. Sends may
+// first wait (a slot loop finds the disk full at its first commit).
+func (l *diskLedger) awaitRefusals(t *testing.T, p *proc, group string, n int) int {
+	t.Helper()
+	refused := 0
+	for deadline := time.Now().Add(20 * time.Second); refused < n && time.Now().Before(deadline); {
+		if l.send(t, p, group, 5*time.Second).refusedForDisk() {
+			refused++
+		}
+	}
+	if refused < n {
+		t.Fatalf("on a full disk %d sends were refused with 503 and a disk-full body in 20 s (acked %d)", refused, len(l.acked))
+	}
+	return refused
+}
+
+// awaitWritable, called as space returns, sends to group until a send is
+// acknowledged (within 5 s), then wants /readyz ready.
+func (l *diskLedger) awaitWritable(t *testing.T, p *proc, group string) {
+	t.Helper()
+	freed := time.Now()
+	for o := l.send(t, p, group, 5*time.Second); o.status != http.StatusOK; o = l.send(t, p, group, 5*time.Second) {
+		if time.Since(freed) > 5*time.Second {
+			t.Fatalf("5 s after space returned sends are still refused: %+v", o)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	t.Logf("space returned: sends acknowledged again after %v", time.Since(freed).Round(time.Millisecond))
+	if code, body := p.readyz(t); code != http.StatusOK {
+		t.Fatalf("/readyz after space returned: %d %s", code, body)
+	}
+}
+
 // check reads the group's log: every acknowledged send at its seq, no
 // refused one stored, no gap.
 func (l *diskLedger) check(t *testing.T, p *proc, group string) {
@@ -208,16 +242,7 @@ func TestFullDiskRefusesWritesServesReadsAndRecoversWithoutARestart(t *testing.T
 
 	ballast := fillDisk(t, dir, 0)
 	t.Logf("filled: %d bytes free", availBytes(t, dir))
-	var refusals []sendOutcome
-	deadline := time.Now().Add(20 * time.Second)
-	for len(refusals) < 20 && time.Now().Before(deadline) {
-		if o := l.send(t, p, group, 5*time.Second); o.refusedForDisk() {
-			refusals = append(refusals, o)
-		}
-	}
-	if len(refusals) < 20 {
-		t.Fatalf("on a full disk %d sends were refused with 503 and a disk-full body in 20 s (acked %d)\n%s", len(refusals), len(l.acked), p.Logs())
-	}
+	refusals := l.awaitRefusals(t, p, group, 20)
 	if _, err := a.Send(group, proto.ChannelGroup, "wire-1", []byte("x")); err != nil {
 		t.Fatal(err)
 	}
@@ -229,7 +254,7 @@ func TestFullDiskRefusesWritesServesReadsAndRecoversWithoutARestart(t *testing.T
 	}
 	l.check(t, p, group) // reads answer on the full disk
 	if n := len(p.LogLines("disk full: refusing writes until space returns")); n < 1 || n > 2 {
-		t.Fatalf("%d episode lines for %d refusals, want one per slot loop that found the disk full", n, len(refusals))
+		t.Fatalf("%d episode lines for %d refusals, want one per slot loop that found the disk full", n, refusals)
 	}
 	if n := len(p.LogLines("http: request failed")); n > 2 {
 		t.Fatalf("%d lines logged for failed requests on a full disk, want none per refusal (only a timed-out one)", n)
@@ -238,21 +263,7 @@ func TestFullDiskRefusesWritesServesReadsAndRecoversWithoutARestart(t *testing.T
 	if err := os.Remove(ballast); err != nil {
 		t.Fatal(err)
 	}
-	freed := time.Now()
-	for {
-		o := l.send(t, p, group, 5*time.Second)
-		if o.status == http.StatusOK {
-			break
-		}
-		if time.Since(freed) > 5*time.Second {
-			t.Fatalf("5 s after space returned sends are still refused: %+v", o)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	t.Logf("space returned: sends acknowledged again after %v", time.Since(freed).Round(time.Millisecond))
-	if code, body := p.readyz(t); code != http.StatusOK {
-		t.Fatalf("/readyz after space returned: %d %s", code, body)
-	}
+	l.awaitWritable(t, p, group)
 	for range 20 {
 		if o := l.send(t, p, group, 5*time.Second); o.status != http.StatusOK {
 			t.Fatalf("after space returned: %+v", o)

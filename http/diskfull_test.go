@@ -35,16 +35,24 @@ func TestWritesRefusedForAFullDiskAre503WithAJSONBody(t *testing.T) {
 		body.Status != nethttp.StatusServiceUnavailable || !strings.Contains(body.Msg, "disk full") {
 		t.Fatalf("a send on a full disk: %d %s (%v), want 503 with a disk-full msg", r.code, r.body, err)
 	}
-	fams := scrape(t, s)
-	for _, c := range []struct {
-		name string
-		typ  dto.MetricType
-		want float64
-	}{
+	wantMetrics(t, scrape(t, s), []metricWant{
 		{"jindou_disk_full", dto.MetricType_GAUGE, 1},
 		{"jindou_disk_full_episodes_total", dto.MetricType_COUNTER, 2},
 		{"jindou_disk_full_refused_total", dto.MetricType_COUNTER, 9},
-	} {
+	})
+}
+
+// metricWant is a metric's expected type and value.
+type metricWant struct {
+	name string
+	typ  dto.MetricType
+	want float64
+}
+
+// wantMetrics checks the scraped families against want.
+func wantMetrics(t *testing.T, fams map[string]*dto.MetricFamily, want []metricWant) {
+	t.Helper()
+	for _, c := range want {
 		if got, ok := value(fams, c.name); !ok || got != c.want || fams[c.name].GetType() != c.typ {
 			t.Errorf("%s = %v (present %v), want %v %v", c.name, got, ok, c.typ, c.want)
 		}

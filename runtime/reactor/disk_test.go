@@ -49,6 +49,17 @@ func (f spaceFS) GetDiskUsage(path string) (vfs.DiskUsage, error) {
 	return u, err
 }
 
+// spaceConfig is a test host whose data dir reports avail bytes free (the
+// counter returned), with a disk reserve.
+func spaceConfig(t *testing.T, avail uint64, reserve int64) (Config, *atomic.Uint64) {
+	free := new(atomic.Uint64)
+	free.Store(avail)
+	cfg := testConfig(t)
+	cfg.DiskReserve = reserve
+	cfg.WrapFS = func(fs vfs.FS) vfs.FS { return spaceFS{FS: fs, avail: free} }
+	return cfg, free
+}
+
 // commitOnce commits fn from p's first loop and returns its DiskDone.
 func commitOnce(t *testing.T, p *testProc, done <-chan runtime.DiskDone, fn func() error) runtime.DiskDone {
 	t.Helper()
@@ -67,11 +78,7 @@ func commitOnce(t *testing.T, p *testProc, done <-chan runtime.DiskDone, fn func
 // room again commits run. A commit whose own write says ENOSPC completes
 // with runtime.ErrDiskFull too.
 func TestCommitsBelowTheDiskReserveAreRefusedWithoutRunning(t *testing.T) {
-	var avail atomic.Uint64
-	avail.Store(10 << 20)
-	cfg := testConfig(t)
-	cfg.DiskReserve = 4 << 20
-	cfg.WrapFS = func(fs vfs.FS) vfs.FS { return spaceFS{FS: fs, avail: &avail} }
+	cfg, avail := spaceConfig(t, 10<<20, 4<<20)
 	done := make(chan runtime.DiskDone, 1)
 	p := &testProc{on: func(_ *testProc, _ int, ev runtime.Event) {
 		if d, ok := ev.(runtime.DiskDone); ok {
@@ -111,11 +118,7 @@ func TestCommitsBelowTheDiskReserveAreRefusedWithoutRunning(t *testing.T) {
 // A host does not start on a data dir with less than its reserve free: it
 // says so, with what to do, and starts nothing.
 func TestHostWillNotStartBelowItsDiskReserve(t *testing.T) {
-	var avail atomic.Uint64
-	avail.Store(1 << 20)
-	cfg := testConfig(t)
-	cfg.DiskReserve = 4 << 20
-	cfg.WrapFS = func(fs vfs.FS) vfs.FS { return spaceFS{FS: fs, avail: &avail} }
+	cfg, avail := spaceConfig(t, 1<<20, 4<<20)
 	p := &testProc{on: func(*testProc, int, runtime.Event) {}}
 	h := New(cfg)
 	err := h.Start(p)
