@@ -169,8 +169,42 @@ func (e *DiskFullError) Unwrap() error { return runtime.ErrDiskFull }
 
 func mib(n int64) string { return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20)) }
 
-// room is nil if the disk has room for a batch.
-func (w *diskWriter) room() error { return hasRoom(w.h.fs, w.h.cfg.DiskReserve) }
+// room is nil if the disk has room for a batch: its reserve free, and its
+// ballast held (made anew first if it was released and there is room).
+func (w *diskWriter) room() error {
+	reserve := w.h.cfg.DiskReserve
+	if reserve < 0 {
+		return nil
+	}
+	u, err := w.h.fs.GetDiskUsage("")
+	if err != nil {
+		return nil // cannot tell: the write will say
+	}
+	if !w.h.ballast.restore(u.AvailBytes, reserve) || u.AvailBytes < uint64(reserve) {
+		return &DiskFullError{Avail: u.AvailBytes, Reserve: reserve}
+	}
+	return nil
+}
+
+// keepRoom sets up the host's file system for a full disk: the ballast
+// (half the reserve) is made if missing, files are opened through it, and
+// a start on a disk without its reserve is refused (checkDiskRoom).
+func (h *Host) keepRoom() error {
+	size := int64(0)
+	if h.cfg.DiskReserve > 0 {
+		size = h.cfg.DiskReserve / 2
+	}
+	h.ballast = newBallast(h.fs, size, h.log)
+	if err := h.ballast.ensure(); err != nil {
+		if !noSpace(err) {
+			return fmt.Errorf("reactor: ballast file: %w", err)
+		}
+		u, _ := h.fs.GetDiskUsage("")
+		return startRefusal(h.cfg.DataDir, &DiskFullError{Avail: u.AvailBytes, Reserve: h.cfg.DiskReserve + size})
+	}
+	h.fs = ballastFS{FS: h.fs, b: h.ballast}
+	return checkDiskRoom(h.fs, h.cfg.DataDir, h.cfg.DiskReserve)
+}
 
 // hasRoom is nil if fs has at least reserve bytes free (or cannot tell:
 // then the write itself will say).
@@ -203,9 +237,13 @@ func spaceError(err error) error {
 // An operator (or a supervisor's restart) frees space and starts it again.
 func checkDiskRoom(fs vfs.FS, dir string, reserve int64) error {
 	if err := hasRoom(fs, reserve); err != nil {
-		return fmt.Errorf("reactor: will not start on data dir %s: %w; free some space (or lower the reserve) and start again", dir, err)
+		return startRefusal(dir, err)
 	}
 	return nil
+}
+
+func startRefusal(dir string, err error) error {
+	return fmt.Errorf("reactor: will not start on data dir %s: %w; free some space (or lower the reserve) and start again", dir, err)
 }
 
 // drain waits until every queued commit has run.

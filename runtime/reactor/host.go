@@ -137,6 +137,7 @@ type Host struct {
 	disk    *diskWriter
 	out     *outbound
 	fs      vfs.FS
+	ballast *ballast // the room kept for a disk that fills at once (ballast.go)
 	tr      *transport
 	pollers []*poller
 	tcp     *acceptor
@@ -230,7 +231,7 @@ func (h *Host) Start(p runtime.Process) (err error) {
 	if h.cfg.WrapFS != nil {
 		h.fs = h.cfg.WrapFS(h.fs)
 	}
-	if err := checkDiskRoom(h.fs, h.cfg.DataDir, h.cfg.DiskReserve); err != nil {
+	if err := h.keepRoom(); err != nil {
 		return err // a start on a full disk: see checkDiskRoom
 	}
 	h.timers = startTimerQueue(&h.queues.timers)
