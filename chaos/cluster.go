@@ -207,6 +207,7 @@ func DrawCluster(r *rand.Rand, cfg ClusterConfig) Plan {
 	if r.IntN(4) == 0 {
 		p = append(p, PowerLoss{At: at(r, cfg), Down: time.Duration(10+r.IntN(1500)) * time.Millisecond})
 	}
+	p = append(p, drawDiskFull(r, cfg.Nodes, cfg.Duration)...) // fault.go
 	if cfg.Nodes < 2 {
 		return p
 	}

@@ -44,6 +44,9 @@ const (
 	SyncOnceAcks      Feature = "sync_once_acks" // /message/syncack acknowledging a pull of the sync_once queue
 	StreamEvents      Feature = "stream_events"  // message events read back by /message/eventsync
 	TmpChannelSends   Feature = "tmp_sends"      // sync_once messages stored in a temporary channel
+	// DiskFullRefusals are writes (SENDs, API calls) a node refused, with
+	// SENDACK reason 15 or node.ErrDiskFull, while its disk was full.
+	DiskFullRefusals Feature = "disk_full_refusals"
 	// The webhooks (in the seeds that have a receiver).
 	WebhookRetries Feature = "webhook_retries" // POSTs the receiver failed, retried
 	WebhookDups    Feature = "webhook_dups"    // messages the receiver got more than once (at least once)
@@ -56,7 +59,7 @@ var NodeSeedFeatures = []Feature{
 	Resends, Kicks, ListChanges, InfoChanges, TokenChanges, Refusals, CutPages, ConvReads,
 	Compactions, DedupeHits, DedupeExpiry, SharedCommits, APISends, ManualAcks, MultiDevice,
 	WebhookRetries, WebhookDups, WebhookOffline, WebhookStatus,
-	JSONRPCRecvs, OtherChannelTypes, SyncOnceAcks, StreamEvents, TmpChannelSends,
+	JSONRPCRecvs, OtherChannelTypes, SyncOnceAcks, StreamEvents, TmpChannelSends, DiskFullRefusals,
 }
 
 // ClusterSeedFeatures are the features a set of node seeds with clusters

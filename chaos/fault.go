@@ -20,6 +20,7 @@ const (
 	CrashTorn      Class = "crash-torn"       // a seeded share kept
 	DiskErrors     Class = "disk-errors"
 	DiskSlow       Class = "disk-slow"
+	DiskFullSpace  Class = "disk-full" // a disk's space runs out, then returns
 	ClockJump      Class = "clock-jump"
 	ClockDrift     Class = "clock-drift"
 	ConnSlow       Class = "conn-slow"
@@ -84,6 +85,29 @@ func (d Disk) Class() Class {
 		return DiskErrors
 	}
 	return DiskSlow
+}
+
+// DiskFull fills Node's disk at At: its commits fail with
+// runtime.ErrDiskFull, writing nothing, until space returns For later.
+type DiskFull struct {
+	Node    NodeID
+	At, For time.Duration
+}
+
+func (d DiskFull) String() string {
+	return fmt.Sprintf("diskfull node=%d at=%v for=%v", d.Node, d.At, d.For)
+}
+
+func (DiskFull) Class() Class { return DiskFullSpace }
+
+// drawDiskFull draws, one plan in two, a disk-full episode of 0.2-3 s on a
+// node of 1..nodes within d.
+func drawDiskFull(r *rand.Rand, nodes int, d time.Duration) Plan {
+	if r.IntN(2) == 0 {
+		return nil
+	}
+	return Plan{DiskFull{Node: NodeID(1 + r.IntN(nodes)), At: time.Duration(r.Int64N(int64(d))),
+		For: time.Duration(200+r.IntN(2800)) * time.Millisecond}}
 }
 
 // Clock skews a node's wall clock by Jump at At, and makes its monotonic
@@ -247,6 +271,8 @@ func ParseFault(s string) (Fault, error) {
 		f = Crash{Node: NodeID(num("node", "")), At: dur("at"), Down: dur("down"), KeepPct: int(num("keep", "%"))}
 	case "disk":
 		f = Disk{Node: NodeID(num("node", "")), MaxLatency: dur("latency"), ErrorPct: int(num("errors", "%"))}
+	case "diskfull":
+		f = DiskFull{Node: NodeID(num("node", "")), At: dur("at"), For: dur("for")}
 	case "clock":
 		f = Clock{Node: NodeID(num("node", "")), DriftPPM: num("drift", "ppm"), Jump: dur("jump"), At: dur("at")}
 	case "conns":
@@ -300,5 +326,5 @@ func DrawSingleNode(r *rand.Rand, cfg PlanConfig) Plan {
 			KeepPct: []int{0, 100, 1 + r.IntN(99)}[r.IntN(3)],
 		})
 	}
-	return p
+	return append(p, drawDiskFull(r, 1, cfg.Duration)...)
 }

@@ -1,10 +1,12 @@
 package http
 
 import (
+	"errors"
 	"strings"
 	"sync"
 	"time"
 
+	"github.com/jindou-im/jindou/node"
 	"github.com/labstack/echo/v4"
 )
 
@@ -46,6 +48,9 @@ func (s *Server) logErrors(next echo.HandlerFunc) echo.HandlerFunc {
 		err := next(c)
 		if err == nil {
 			return nil
+		}
+		if errors.Is(err, node.ErrDiskFull) {
+			return err // the node logs a full disk once per episode, not per request
 		}
 		body := classify(err)
 		route := c.Path()

@@ -88,6 +88,9 @@ func (nc *nodeCollector) Describe(ch chan<- *prometheus.Desc) {
 		descDiskQueueHigh, descDiskBatchMax, descTimerQueue, descTimerQueueHigh} {
 		ch <- d
 	}
+	for _, d := range diskDescs { // metrics_disk.go
+		ch <- d
+	}
 }
 
 func (nc *nodeCollector) Collect(ch chan<- prometheus.Metric) {
@@ -138,6 +141,7 @@ func (nc *nodeCollector) Collect(ch chan<- prometheus.Metric) {
 	gauge(descDeferred, float64(st.Deferred))
 	gauge(descDeferredHigh, float64(st.DeferredHigh))
 	counter(descOverloaded, st.Overloaded)
+	collectDisk(ch, st) // metrics_disk.go
 	gauge(descHookBacklog, float64(st.WebhookBacklog))
 	gauge(descHookOldest, st.WebhookOldestAge.Seconds())
 	counter(descHookDelivered, st.WebhookDelivered)

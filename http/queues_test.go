@@ -158,19 +158,11 @@ func TestMetricsShowDeferredRequestsAndTheRuntimeQueues(t *testing.T) {
 	s := New(Config{Logger: quiet, QueueStats: func() QueueStats { return fixedQueues }}, statsNode{deferredStats})
 	fams := scrape(t, s)
 	checkQueueMetrics(t, fams)
-	for _, c := range []struct {
-		name string
-		typ  dto.MetricType
-		want float64
-	}{
+	wantMetrics(t, fams, []metricWant{ // diskfull_test.go
 		{"jindou_slot_deferred", dto.MetricType_GAUGE, 3},
 		{"jindou_slot_deferred_high_water", dto.MetricType_GAUGE, 7},
 		{"jindou_slot_overloaded_total", dto.MetricType_COUNTER, 2},
-	} {
-		if got, ok := value(fams, c.name); !ok || got != c.want || fams[c.name].GetType() != c.typ {
-			t.Errorf("%s = %v (present %v), want %v %v", c.name, got, ok, c.typ, c.want)
-		}
-	}
+	})
 }
 
 // TestMetricsShowTheQueuesWhenTheNodeDoesNotAnswer: a node too busy to

@@ -308,7 +308,8 @@ func classify(err error) errorBody {
 			Msg: fmt.Sprintf("send refused: reason %d (%s)", code, reasonName(ref.Reason))}
 	case errors.Is(err, node.ErrUnknownList):
 		return errorBody{Status: nethttp.StatusBadRequest, Msg: "list: " + err.Error()}
-	case errors.Is(err, errTimeout), errors.Is(err, node.ErrNotLeader), errors.Is(err, node.ErrTimeout), errors.Is(err, node.ErrOverloaded):
+	case errors.Is(err, errTimeout), errors.Is(err, node.ErrNotLeader), errors.Is(err, node.ErrTimeout), errors.Is(err, node.ErrOverloaded),
+		errors.Is(err, node.ErrDiskFull):
 		return errorBody{Status: nethttp.StatusServiceUnavailable, Msg: err.Error()}
 	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
 		return errorBody{Status: nethttp.StatusServiceUnavailable, Msg: "request abandoned: " + err.Error()}

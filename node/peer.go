@@ -266,6 +266,7 @@ const (
 	errCodeOverloaded
 	errCodeTimeout
 	errCodeOther
+	errCodeDiskFull
 )
 
 // peerError is an error that crossed nodes: its text, and the sentinel it
@@ -289,6 +290,8 @@ func writeErr(w *state.Writer, err error) {
 		w.Byte(errCodeOverloaded)
 	case errors.Is(err, ErrTimeout):
 		w.Byte(errCodeTimeout)
+	case errors.Is(err, ErrDiskFull):
+		w.Byte(errCodeDiskFull)
 	default:
 		w.Byte(errCodeOther)
 	}
@@ -308,6 +311,8 @@ func readErr(r *state.Reader) error {
 		return &peerError{msg, ErrOverloaded}
 	case errCodeTimeout:
 		return &peerError{msg, ErrTimeout}
+	case errCodeDiskFull:
+		return &peerError{msg, ErrDiskFull}
 	case errCodeOther:
 		return &peerError{msg: msg}
 	}

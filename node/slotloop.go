@@ -81,6 +81,7 @@ type slotLoop struct {
 	// gathering are the snapshots arriving in chunks, by slot
 	// (snapshot_stream.go).
 	gathering map[int]*snapGather
+	disk      diskEpisode // a full disk (diskfault.go)
 }
 
 // slotStats are a slot loop's counters since start.
@@ -119,6 +120,9 @@ type slotStats struct {
 	// SnapshotsAsked counts entries from index 1 an empty replica refused,
 	// asking for a snapshot instead.
 	SnapshotsAsked int64
+	// DiskFullEpisodes counts the times the loop found its disk full;
+	// DiskFullRefused the writes it refused meanwhile (diskfault.go).
+	DiskFullEpisodes, DiskFullRefused int64
 }
 
 // slot is one raft group and its state machine.
@@ -257,11 +261,12 @@ func (sl *slotLoop) onDiskDone(e runtime.DiskDone) {
 	}
 	ids := e.Tag.(persistTag).slots
 	if e.Err != nil {
-		sl.stats.DiskRetries++
-		// Not durable, or not known to be: write the same Readies again.
-		sl.loop.After(diskRetryDelay, retryTag{ids})
+		// Not durable, or not known to be: write the same Readies again
+		// (diskfault.go: a full disk also refuses new writes meanwhile).
+		sl.onPersistFailed(ids, e.Err)
 		return
 	}
+	sl.diskWritable() // diskfault.go
 	for _, id := range ids {
 		sl.onPersisted(sl.slots[id])
 	}
@@ -429,6 +434,9 @@ func (sl *slotLoop) propose(s *slot, cmd *state.Command, p pendingProposal) {
 			return
 		}
 		s.waiting = append(s.waiting, waitingProposal{cmd: cmd, p: p})
+		return
+	}
+	if sl.refuseForDisk(p) { // diskfault.go
 		return
 	}
 	sl.nextProp++

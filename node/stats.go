@@ -98,6 +98,11 @@ type StatsReply struct {
 	LeaderlessSlots int
 	SystemUnknown   bool
 	CaughtUpSlots   int // slots ready to serve
+	// DiskFull: some slot loop refuses writes for a full disk now;
+	// DiskFullEpisodes counts the times a loop found it full,
+	// DiskFullRefused the writes refused so (node/diskfault.go).
+	DiskFull                          bool
+	DiskFullEpisodes, DiskFullRefused int64
 	// StartedAt is when this incarnation of the node started (wall clock).
 	StartedAt time.Time
 	// The webhooks: WebhookBacklog stored messages not yet acknowledged
@@ -196,6 +201,7 @@ type slotLoopStats struct {
 	leaderless    int
 	systemUnknown bool
 	ctrlLeader    bool
+	diskFull      bool
 	hooks         hookLoopStats
 	presence      presenceStats
 	presenceUsers int
@@ -203,7 +209,7 @@ type slotLoopStats struct {
 
 func (sl *slotLoop) loopStats() slotLoopStats {
 	ls := slotLoopStats{slotStats: sl.stats, slots: len(sl.slotIDs), deferred: len(sl.deferred), systemUnknown: !sl.systemReady, hooks: sl.hooks.loopStats(),
-		presence: sl.presence.stats, presenceUsers: len(sl.presence.users)}
+		presence: sl.presence.stats, presenceUsers: len(sl.presence.users), diskFull: sl.disk.full}
 	for _, id := range sl.slotIDs {
 		ctrl := id == ctrlGroup
 		if ctrl {
@@ -261,6 +267,9 @@ func (out *StatsReply) addSlotLoop(p slotLoopStats) {
 	out.SnapshotsGathered += p.SnapshotsGathered
 	out.ControllerLeader = out.ControllerLeader || p.ctrlLeader
 	out.PeerDropped += p.PeerDropped
+	out.DiskFull = out.DiskFull || p.diskFull
+	out.DiskFullEpisodes += p.DiskFullEpisodes
+	out.DiskFullRefused += p.DiskFullRefused
 	out.addHooks(p.hooks)
 	out.addPresence(p)
 }
@@ -418,6 +427,9 @@ func (Ready) run(a *apiLoop, done func(any, error)) error {
 	return Stats{}.run(a, func(v any, _ error) {
 		st := v.(StatsReply)
 		switch {
+		case st.DiskFull:
+			done(ReadyReply{Reason: "disk full: writes refused until space returns"}, nil)
+			return
 		case st.LeaderlessSlots > 0:
 			done(ReadyReply{Reason: "slots without a leader: " + itoa(st.LeaderlessSlots) + " of " + itoa(st.Slots)}, nil)
 			return

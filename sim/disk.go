@@ -17,6 +17,11 @@ import (
 // ErrDiskInjected is the error of a disk commit failed by fault injection.
 var ErrDiskInjected = errors.New("sim: injected disk commit error")
 
+// ErrNoSpace is the error of a commit that completes while the disk is
+// full (FillDisk): it wraps runtime.ErrDiskFull, as the production
+// runtime's refusal does.
+var ErrNoSpace = fmt.Errorf("sim: no space left on device: %w", runtime.ErrDiskFull)
+
 // DiskConfig sets a process's simulated disk.
 type DiskConfig struct {
 	// LatencyMin and LatencyMax bound a commit's latency (uniform).
@@ -44,6 +49,8 @@ type disk struct {
 	// held: commits submitted now wait in queue until ReleaseDisk.
 	held  bool
 	queue []heldCommit
+	// full: the disk has no room (FillDisk until FreeDisk).
+	full bool
 }
 
 // heldCommit is a commit submitted while the disk was held, with what was
@@ -96,10 +103,17 @@ func (dk *disk) schedule(hc heldCommit) {
 		alive: l.alive,
 		fn: func() {
 			var err error
-			if !hc.fail || hc.applyAnyway {
+			switch {
+			case dk.full:
+				// The write is refused as it reaches the full disk: it
+				// wrote nothing (the production runtime checks its
+				// reserve before it runs a batch).
+				s.stats.DiskFullRefused++
+				err = ErrNoSpace
+			case !hc.fail || hc.applyAnyway:
 				err = hc.fn()
 			}
-			if hc.fail {
+			if hc.fail && !dk.full {
 				s.stats.DiskErrors++
 				err = ErrDiskInjected
 			}
@@ -134,6 +148,27 @@ func (p *Proc) ReleaseDisk() int {
 	}
 	return n
 }
+
+// FillDisk makes the process's disk full, as its space running out would:
+// from now on every commit that completes fails with ErrNoSpace and writes
+// nothing, until FreeDisk. The state belongs to the disk and outlives
+// incarnations (a node restarted meanwhile finds it still full).
+func (p *Proc) FillDisk() {
+	p.s.trace.add(int64(p.s.now), p.id, "", "disk-full", 0)
+	p.disk.full = true
+}
+
+// FreeDisk gives the disk room again: commits completing from now on run.
+func (p *Proc) FreeDisk() {
+	if !p.disk.full {
+		return
+	}
+	p.s.trace.add(int64(p.s.now), p.id, "", "disk-space", 0)
+	p.disk.full = false
+}
+
+// DiskFull reports whether the disk is full (FillDisk).
+func (p *Proc) DiskFull() bool { return p.disk.full }
 
 // DiskHeld reports whether the disk is held, and how many commits wait.
 func (p *Proc) DiskHeld() (held bool, waiting int) { return p.disk.held, len(p.disk.queue) }

@@ -22,6 +22,7 @@ import (
 // last message to every channel, and checks.
 func (sw *seedWorld) quietPhase() {
 	sw.quiet, sw.quietAt = true, sw.Now()
+	sw.checkDiskRecovery()
 	sw.HealAll()
 	for _, n := range sw.nodes {
 		if n.Up() {

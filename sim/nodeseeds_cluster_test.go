@@ -64,9 +64,11 @@ const (
 )
 
 // transient: err is what a cluster answers while a slot has no reachable
-// leader (a retry may succeed; the outcome of a send is unknown).
+// leader, or a node while its disk is full (a retry may succeed; the
+// outcome of a send is unknown).
 func transient(err error) bool {
-	return errors.Is(err, node.ErrTimeout) || errors.Is(err, node.ErrNotLeader) || errors.Is(err, node.ErrOverloaded)
+	return errors.Is(err, node.ErrTimeout) || errors.Is(err, node.ErrNotLeader) || errors.Is(err, node.ErrOverloaded) ||
+		errors.Is(err, node.ErrDiskFull)
 }
 
 func (sw *seedWorld) cluster() bool { return len(sw.nodes) > 1 }
@@ -290,4 +292,19 @@ func clusterFaults() []chaos.Class {
 // partitions counts the partitions of a seed's counter.
 func partitions(c *chaos.Counter) int {
 	return c.Count(chaos.PartitionBoth) + c.Count(chaos.PartitionOneWay) + c.Count(chaos.PartitionIsolate) + c.Count(chaos.PartitionLeader)
+}
+
+// diskFullGrace is how long after a disk got room back a node may still
+// answer a write as refused for a full disk: its retried commit finds the
+// room within a second (node's diskProbeMaxDelay), and the answer travels.
+const diskFullGrace = 3 * time.Second
+
+// diskFullLately: some node's disk is full, or was within diskFullGrace.
+func (sw *seedWorld) diskFullLately() bool {
+	for _, n := range sw.nodes {
+		if sw.DiskFullLately(n.ID(), diskFullGrace) {
+			return true
+		}
+	}
+	return false
 }

@@ -69,6 +69,7 @@ func (sw *seedWorld) foldStats(id runtime.NodeID) {
 	b.PresenceRefreshes += s.PresenceRefreshes
 	b.PresenceRetired += s.PresenceRetired
 	b.DeliveriesSkipped += s.DeliveriesSkipped
+	b.DiskFullRefused += s.DiskFullRefused
 	delete(sw.lastStats, id)
 }
 
@@ -131,6 +132,7 @@ func (sw *seedWorld) nodeCoverage() {
 	c.Add(chaos.PresenceRefreshes, b.PresenceRefreshes)
 	c.Add(chaos.PresenceRetired, b.PresenceRetired)
 	c.Add(chaos.DeliveriesSkipped, b.DeliveriesSkipped)
+	c.Add(chaos.DiskFullRefusals, b.DiskFullRefused)
 }
 
 // probe checks the dedupe window from the outside: a repeat of a stored

@@ -79,7 +79,7 @@ func TestKeptSeeds(t *testing.T) {
 
 // singleNodeFaults are the fault classes a one-node seed set must fire.
 var singleNodeFaults = []chaos.Class{
-	chaos.CrashPowerLoss, chaos.CrashProcess, chaos.CrashTorn, chaos.DiskErrors, chaos.DiskSlow,
+	chaos.CrashPowerLoss, chaos.CrashProcess, chaos.CrashTorn, chaos.DiskErrors, chaos.DiskSlow, chaos.DiskFullSpace,
 	chaos.ClockJump, chaos.ClockDrift, chaos.ConnSlow, chaos.ConnFragment, chaos.ClientClose, chaos.ClientCut,
 	chaos.ReceiverDown, chaos.ReceiverError, chaos.ReceiverSlow,
 }
@@ -227,6 +227,8 @@ type seedWorld struct {
 	baseStats node.StatsReply
 	// leaders is who led each slot in each term, as sampled.
 	leaders map[slotTerm]runtime.NodeID
+	// ackTimes are when sends were acknowledged (nodeseeds_disk_test.go).
+	ackTimes []time.Duration
 }
 
 func (sw *seedWorld) fail(format string, args ...any) {

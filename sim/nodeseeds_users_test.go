@@ -217,9 +217,11 @@ func (u *seedUser) onSendack(s *world.Sent, a *proto.Sendack) {
 		u.sw.res.coverage.Add(chaos.Refusals, 1)
 		return
 	}
-	if a.ReasonCode == proto.ReasonSystemError && u.sw.cluster() {
-		// The slot's leader was out of reach (SendTimeout): the outcome is
-		// unknown; the retry has the same client_msg_no.
+	if a.ReasonCode == proto.ReasonSystemError && (u.sw.cluster() || u.sw.diskFullLately()) {
+		// The slot's leader was out of reach (SendTimeout), or its disk
+		// was full (refused, or stuck until SendTimeout): the outcome is
+		// unknown; the retry has the same client_msg_no. Out of a
+		// disk-full episode a node of one never answers so.
 		u.sw.History.Unknown(rec.op, now)
 		u.c.Loop().After(retryDelay, retryTag{rec.cmn})
 		return
@@ -230,6 +232,7 @@ func (u *seedUser) onSendack(s *world.Sent, a *proto.Sendack) {
 		return
 	}
 	u.sw.History.SendOK(rec.op, now, a.MessageID, a.MessageSeq)
+	u.sw.noteAck()
 	if rec.acked && (rec.seq != a.MessageSeq || rec.id != a.MessageID) {
 		u.sw.fail("%s retry of %s acked as seq %d id %d, first as seq %d id %d", u.uid, rec.cmn, a.MessageSeq, a.MessageID, rec.seq, rec.id)
 	}

@@ -73,6 +73,9 @@ type Stats struct {
 	ConnCuts        int64
 	DiskCommits     int64
 	DiskErrors      int64
+	// DiskFullRefused counts commits that completed on a full disk
+	// (Proc.FillDisk) and failed with ErrNoSpace.
+	DiskFullRefused int64
 	Crashes         int64
 	Restarts        int64
 	// OutboundCalls counts outbound calls; OutboundFailures those that got

@@ -30,6 +30,9 @@ type Config struct {
 	SlotLoops    int
 	GatewayLoops int
 	Reactors     int
+	// DiskReserveMB is the free space (MiB) the data dir must keep: below
+	// it writes are refused (0: no reserve).
+	DiskReserveMB int
 
 	TCPAddr, WSAddr, HTTPAddr                        string
 	ExternalTCPAddr, ExternalWSAddr, ExternalWSSAddr string
@@ -81,6 +84,7 @@ func defaultConfig() Config {
 		Slots:          64,
 		SlotLoops:      2,
 		GatewayLoops:   2,
+		DiskReserveMB:  64,
 		TCPAddr:        "0.0.0.0:5100",
 		WSAddr:         "0.0.0.0:5200",
 		HTTPAddr:       "0.0.0.0:5001",
@@ -128,6 +132,7 @@ func (c *Config) fields() []field {
 		{"slot_loops", "loops that own slots", &c.SlotLoops},
 		{"gateway_loops", "loops that own client connections", &c.GatewayLoops},
 		{"reactors", "epoll sub-reactors (0: one per CPU)", &c.Reactors},
+		{"disk_reserve_mb", "free space (MiB) the data dir must keep: below it writes are refused (SENDACK 15, HTTP 503) until space returns, and the node will not start (0: none)", &c.DiskReserveMB},
 		{"tcp_addr", "WKProto over TCP listener (empty: none)", &c.TCPAddr},
 		{"ws_addr", "WKProto over WebSocket listener (empty: none)", &c.WSAddr},
 		{"http_addr", "HTTP API listener", &c.HTTPAddr},
@@ -394,7 +399,7 @@ func (c *Config) validate() error {
 		key string
 		n   int
 		min int
-	}{{"slot_loops", c.SlotLoops, 1}, {"gateway_loops", c.GatewayLoops, 1}, {"reactors", c.Reactors, 0},
+	}{{"slot_loops", c.SlotLoops, 1}, {"gateway_loops", c.GatewayLoops, 1}, {"reactors", c.Reactors, 0}, {"disk_reserve_mb", c.DiskReserveMB, 0},
 		{"resend_max", c.ResendMax, 0}, {"max_frame_size", c.MaxFrameSize, 64}} {
 		if v.n < v.min {
 			return fmt.Errorf("config: %s: %d is below %d", v.key, v.n, v.min)

@@ -103,11 +103,12 @@ func (s *server) startCore() (func(), error) {
 		Webhook:        s.cfg.webhook(),
 	})
 	s.host = reactor.New(reactor.Config{
-		NodeID:   runtime.NodeID(s.cfg.NodeID),
-		TCPAddr:  s.cfg.TCPAddr,
-		WSAddr:   s.cfg.WSAddr,
-		DataDir:  s.cfg.DataDir,
-		Reactors: s.cfg.Reactors,
+		NodeID:      runtime.NodeID(s.cfg.NodeID),
+		TCPAddr:     s.cfg.TCPAddr,
+		WSAddr:      s.cfg.WSAddr,
+		DataDir:     s.cfg.DataDir,
+		Reactors:    s.cfg.Reactors,
+		DiskReserve: diskReserve(s.cfg.DiskReserveMB),
 		// A WebSocket client that sends no upgrade is closed as soon as a
 		// TCP one that sends no CONNECT.
 		WSHandshakeTimeout: s.cfg.ConnectTimeout,
@@ -120,6 +121,14 @@ func (s *server) startCore() (func(), error) {
 		return nil, s.coreError(err)
 	}
 	return s.host.Stop, nil
+}
+
+// diskReserve is disk_reserve_mb for the host: 0 is none.
+func diskReserve(mb int) int64 {
+	if mb == 0 {
+		return -1
+	}
+	return int64(mb) << 20
 }
 
 // coreError names the listener that failed, with its address, or else the

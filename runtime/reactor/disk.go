@@ -2,10 +2,12 @@ package reactor
 
 import (
 	"errors"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
 	"sync"
+	"syscall"
 
 	"github.com/cockroachdb/pebble/v2/vfs"
 	"github.com/jindou-im/jindou/runtime"
@@ -117,7 +119,11 @@ func (w *diskWriter) run(batch []commit) {
 	}
 	w.queued.taken(int64(len(batch)))
 	errs := make([]error, len(batch))
-	if len(batch) == 1 {
+	if err := w.room(); err != nil {
+		for i := range errs {
+			errs[i] = err
+		}
+	} else if len(batch) == 1 {
 		errs[0] = batch[0].fn()
 	} else {
 		// The commits run at once, so that Pebble's commit pipeline makes
@@ -133,8 +139,111 @@ func (w *diskWriter) run(batch []commit) {
 	}
 	for i, c := range batch {
 		w.h.stats.diskCommits.Add(1)
-		c.l.post(item{ev: runtime.DiskDone{Tag: c.tag, Err: errs[i]}})
+		c.l.post(item{ev: runtime.DiskDone{Tag: c.tag, Err: spaceError(errs[i])}})
 	}
+}
+
+// A full disk. Pebble cannot survive a write of its own that fails (a WAL
+// write or sync that fails stops its commit pipeline for good, and the
+// process with it), so the disk writer refuses a batch before it runs once
+// the data dir's file system has less than Config.DiskReserve free: the
+// commits complete with a DiskFullError (runtime.ErrDiskFull) having written
+// nothing, the core refuses new writes and retries the refused commits with
+// a backoff, and the first retry after space returns runs. The reserve is
+// the room for what is still written meanwhile without a commit: the
+// applies of entries committed before, and Pebble's flushes. One statfs per
+// batch (a few microseconds) is the cost.
+
+// DiskFullError is a commit refused, or a start refused, for want of room:
+// Avail bytes free, under Reserve. It wraps runtime.ErrDiskFull.
+type DiskFullError struct {
+	Avail   uint64
+	Reserve int64
+}
+
+func (e *DiskFullError) Error() string {
+	return fmt.Sprintf("reactor: disk full: %s free, under the reserve of %s", mib(int64(e.Avail)), mib(e.Reserve))
+}
+
+func (e *DiskFullError) Unwrap() error { return runtime.ErrDiskFull }
+
+func mib(n int64) string { return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20)) }
+
+// room is nil if the disk has room for a batch: its reserve free, and its
+// ballast held (made anew first if it was released and there is room).
+func (w *diskWriter) room() error {
+	reserve := w.h.cfg.DiskReserve
+	if reserve < 0 {
+		return nil
+	}
+	u, err := w.h.fs.GetDiskUsage("")
+	if err != nil {
+		return nil // cannot tell: the write will say
+	}
+	if !w.h.ballast.restore(u.AvailBytes, reserve) || u.AvailBytes < uint64(reserve) {
+		return &DiskFullError{Avail: u.AvailBytes, Reserve: reserve}
+	}
+	return nil
+}
+
+// keepRoom sets up the host's file system for a full disk: the ballast
+// (half the reserve) is made if missing, files are opened through it, and
+// a start on a disk without its reserve is refused (checkDiskRoom).
+func (h *Host) keepRoom() error {
+	size := int64(0)
+	if h.cfg.DiskReserve > 0 {
+		size = h.cfg.DiskReserve / 2
+	}
+	h.ballast = newBallast(h.fs, size, h.log)
+	if err := h.ballast.ensure(); err != nil {
+		if !noSpace(err) {
+			return fmt.Errorf("reactor: ballast file: %w", err)
+		}
+		u, _ := h.fs.GetDiskUsage("")
+		return startRefusal(h.cfg.DataDir, &DiskFullError{Avail: u.AvailBytes, Reserve: h.cfg.DiskReserve + size})
+	}
+	h.fs = ballastFS{FS: h.fs, b: h.ballast}
+	return checkDiskRoom(h.fs, h.cfg.DataDir, h.cfg.DiskReserve)
+}
+
+// hasRoom is nil if fs has at least reserve bytes free (or cannot tell:
+// then the write itself will say).
+func hasRoom(fs vfs.FS, reserve int64) error {
+	if reserve < 0 {
+		return nil
+	}
+	u, err := fs.GetDiskUsage("")
+	if err != nil || u.AvailBytes >= uint64(reserve) {
+		return nil
+	}
+	return &DiskFullError{Avail: u.AvailBytes, Reserve: reserve}
+}
+
+// spaceError marks a commit's ENOSPC as runtime.ErrDiskFull, so the core
+// treats it as a full disk and not as a failing one.
+func spaceError(err error) error {
+	if err != nil && !errors.Is(err, runtime.ErrDiskFull) && errors.Is(err, syscall.ENOSPC) {
+		return fmt.Errorf("%w: %w", runtime.ErrDiskFull, err)
+	}
+	return err
+}
+
+// checkDiskRoom refuses a start on a disk without its reserve free. The
+// node exits with this message rather than start read-only: opening the
+// stores writes (a new WAL, a manifest), recovering a slot applies what was
+// committed and not yet applied, and a slot serves reads only once its
+// leader has committed an entry of its term, so a node that cannot write
+// would come up half — listening, but answering neither CONNECT nor reads.
+// An operator (or a supervisor's restart) frees space and starts it again.
+func checkDiskRoom(fs vfs.FS, dir string, reserve int64) error {
+	if err := hasRoom(fs, reserve); err != nil {
+		return startRefusal(dir, err)
+	}
+	return nil
+}
+
+func startRefusal(dir string, err error) error {
+	return fmt.Errorf("reactor: will not start on data dir %s: %w; free some space (or lower the reserve) and start again", dir, err)
 }
 
 // drain waits until every queued commit has run.

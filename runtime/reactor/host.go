@@ -55,6 +55,15 @@ type Config struct {
 	// DefaultMaxOutbound); past it a call fails at once with
 	// ErrOutboundBusy.
 	MaxOutbound int
+	// DiskReserve is the free space, in bytes, the data dir's file system
+	// must keep: below it a disk commit fails with runtime.ErrDiskFull
+	// without running, and Start refuses to start (disk.go). Default
+	// DefaultDiskReserve; negative: no reserve (commits run until the
+	// file system itself says ENOSPC).
+	DiskReserve int64
+	// WrapFS, if set, wraps the data dir's file system (tests inject
+	// faults with it).
+	WrapFS func(vfs.FS) vfs.FS
 }
 
 // The defaults of Config's limits.
@@ -77,6 +86,11 @@ const (
 	// DefaultStopLinger bounds Stop's wait for every connection's last
 	// flush together, so that a SIGTERM is done in about a second.
 	DefaultStopLinger = time.Second
+	// DefaultDiskReserve keeps room for what is written without a commit
+	// (the applies of entries already committed, Pebble's flushes and the
+	// WAL files it preallocates) once commits are refused: about two
+	// memtables.
+	DefaultDiskReserve = 64 << 20
 )
 
 func (c *Config) setDefaults() {
@@ -104,6 +118,9 @@ func (c *Config) setDefaults() {
 	if c.MaxOutbound <= 0 {
 		c.MaxOutbound = DefaultMaxOutbound
 	}
+	if c.DiskReserve == 0 {
+		c.DiskReserve = DefaultDiskReserve
+	}
 }
 
 // Errors a ConnClosed may carry (besides io.EOF for a client that closed and
@@ -128,6 +145,7 @@ type Host struct {
 	disk    *diskWriter
 	out     *outbound
 	fs      vfs.FS
+	ballast *ballast // the room kept for a disk that fills at once (ballast.go)
 	tr      *transport
 	pollers []*poller
 	tcp     *acceptor
@@ -220,6 +238,12 @@ func (h *Host) Start(p runtime.Process) (err error) {
 	h.proc = p
 	if h.fs, err = newRootFS(h.cfg.DataDir); err != nil {
 		return err
+	}
+	if h.cfg.WrapFS != nil {
+		h.fs = h.cfg.WrapFS(h.fs)
+	}
+	if err := h.keepRoom(); err != nil {
+		return err // a start on a full disk: see checkDiskRoom
 	}
 	h.timers = startTimerQueue(&h.queues.timers)
 	h.disk = startDiskWriter(h)

@@ -45,21 +45,15 @@ func (w *World) Schedule(p chaos.Plan, h Hooks, c *chaos.Counter) {
 				}
 				proc.Crash(f.KeepPct)
 				c.Fire(f.Class())
-				s.After(f.Down, "restart", func() {
-					if proc.Up() {
-						return
-					}
-					// A failed start leaves the node down; the run reports it.
-					if proc.Start() == nil && h.AfterRestart != nil {
-						h.AfterRestart(f.Node)
-					}
-				})
+				s.After(f.Down, "restart", func() { w.restart(proc, h) })
 			})
 		case chaos.Disk:
 			s.Proc(f.Node).SetDisk(sim.DiskConfig{LatencyMin: 100 * time.Microsecond, LatencyMax: f.MaxLatency, ErrorPct: f.ErrorPct})
 			c.Fire(chaos.DiskSlow)
 			// Errors count as fired only when a commit actually fails: the
 			// run reads that from the simulator's stats (AddDiskErrors).
+		case chaos.DiskFull:
+			w.scheduleDiskFull(f, c)
 		case chaos.Clock:
 			if f.DriftPPM != 0 {
 				s.Proc(f.Node).SetDrift(f.DriftPPM)

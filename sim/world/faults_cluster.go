@@ -64,9 +64,7 @@ func (w *World) scheduleCluster(f chaos.Fault, h Hooks, c *chaos.Counter) {
 			c.Fire(chaos.CrashCluster)
 			s.After(f.Down, "power-back", func() {
 				for _, id := range crashed {
-					if proc := s.Proc(id); !proc.Up() && proc.Start() == nil && h.AfterRestart != nil {
-						h.AfterRestart(id)
-					}
+					w.restart(s.Proc(id), h) // faults_disk.go
 				}
 			})
 		})
@@ -173,9 +171,11 @@ func (w *World) leaderAsync(slot int, then func(runtime.NodeID)) {
 }
 
 // HealAll ends every partition and link fault at once: every link
-// unblocked and back to the default configuration (the quiet phase).
+// unblocked and back to the default configuration, every full disk given
+// room (the quiet phase).
 func (w *World) HealAll() {
 	w.Sim.Heal()
+	w.freeDisks() // faults_disk.go
 	clear(w.blocks)
 	w.Sim.SetAllLinks(w.Sim.DefaultLink())
 }

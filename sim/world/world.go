@@ -35,6 +35,8 @@ type World struct {
 	// left (faults_membership.go).
 	clusterCfg        node.Config
 	removing, removed map[runtime.NodeID]bool
+	// diskFreed is when each node's disk last got room back (faults_disk.go).
+	diskFreed map[runtime.NodeID]time.Duration
 }
 
 // Option changes how New builds a world.
