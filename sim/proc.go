@@ -56,6 +56,9 @@ func (p *Proc) ID() runtime.NodeID { return p.id }
 // Up reports whether an incarnation is running.
 func (p *Proc) Up() bool { return p.inc != nil }
 
+// Incarnations counts the process's starts.
+func (p *Proc) Incarnations() int { return p.incs }
+
 // Process is the running incarnation's Process, or nil while down.
 func (p *Proc) Process() runtime.Process {
 	if p.inc == nil {

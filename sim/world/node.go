@@ -82,13 +82,20 @@ func (n *Node) Call(req node.Request) (any, error) {
 	var reply any
 	var err error
 	done := false
+	// A node that goes down (or down and up again) during the call never
+	// answers it: the call fails with ErrNodeDown then, at once.
+	inc := n.proc.Incarnations()
+	gone := func() bool { return !n.proc.Up() || n.proc.Incarnations() != inc }
 	n.w.Sim.After(0, "api", func() {
 		if !n.Submit(req, func(r any, e error) { reply, err, done = r, e, true }) {
 			err, done = fmt.Errorf("node %d: %w", n.id, ErrNodeDown), true
 		}
 	})
-	if werr := n.w.Await(n.w.patience, time.Millisecond, func() bool { return done }); werr != nil {
+	if werr := n.w.Await(n.w.patience, time.Millisecond, func() bool { return done || gone() }); werr != nil {
 		return nil, fmt.Errorf("%T: %w", req, werr)
+	}
+	if !done {
+		return nil, fmt.Errorf("node %d went down during %T: %w", n.id, req, ErrNodeDown)
 	}
 	return reply, err
 }
