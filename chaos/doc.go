@@ -20,7 +20,12 @@
 //     cut at any moment and retry with the same client_msg_no;
 //   - node-to-node links that lose, duplicate, delay and reorder messages
 //     (Link), and partitions that heal (Partition): both ways between two
-//     nodes, one way, one node isolated, the leader of a slot isolated.
+//     nodes, one way, one node isolated, the leader of a slot isolated;
+//   - membership changes during traffic: a node that joins (Join), a member
+//     removed and then killed once its replicas moved away (Remove), and a
+//     graceful stop that hands leaderships off first (Stop);
+//   - a full disk (space runs out, then returns): writes are refused, reads
+//     go on, writes come back without a restart.
 //
 // DrawSingleNode draws a one-node run's plan, DrawCluster a cluster's.
 //

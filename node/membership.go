@@ -178,6 +178,9 @@ func (sl *slotLoop) drop(s *slot) {
 	for _, p := range s.waiting {
 		sl.complete(p.p, state.Result{}, ErrNotLeader)
 	}
+	if hs := sl.hooks.slots[s.id]; hs != nil {
+		sl.hooks.deactivate(hs) // the group's new leader delivers its webhooks
+	}
 	sl.dropData(s.id)
 	sl.stats.ReplicasDropped++
 }

@@ -68,6 +68,10 @@ type slotSend struct {
 	// Hops counts how often the request was passed on towards its slot's
 	// leader (at most maxForwardHops).
 	Hops uint8
+	// Confirmed: a refusal of this send was confirmed (refusal.go) and is
+	// answered as decided. Local to the deciding loop: not in the peer
+	// encoding.
+	Confirmed bool
 }
 
 // sendRequest is a message on its way to its channel's slot.

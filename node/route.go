@@ -204,6 +204,7 @@ func (sl *slotLoop) onSystem(m systemChanged) {
 // expire drops requests that waited longer than their requesters do.
 func (sl *slotLoop) expire() {
 	sl.expireGatherings()
+	sl.expireRefusals()
 	now := sl.n.env.Clock().Now()
 	kept := sl.deferred[:0]
 	for _, d := range sl.deferred {

@@ -40,6 +40,10 @@ func decidePerson(pf factsResult, system bool) proto.ReasonCode {
 // admit stores (or, no_persist, delivers) a send its checks decided:
 // refused unless code is ReasonSuccess.
 func (sl *slotLoop) admit(s *slot, m slotSend, code proto.ReasonCode) {
+	if code != proto.ReasonSuccess && sl.n.clustered() && !m.Confirmed {
+		sl.confirmRefusal(m)
+		return
+	}
 	if code != proto.ReasonSuccess {
 		// A repeat of a message stored while the rules allowed it is
 		// answered with it (asked only here: refusals are rare, and the
@@ -106,6 +110,8 @@ func (sl *slotLoop) readSlot(s *slot, q slotQuery) readResult {
 		return banResult(s.m.Channel(db, userChannel(q.UID)).Info.Ban)
 	case querySystemUIDs:
 		return uidsResult(state.SystemUIDs(db))
+	case queryConfirm:
+		return confirmResult{}
 	case queryList:
 		return uidsResult(s.m.ListMembers(db, q.List, q.Ch))
 	case querySync:

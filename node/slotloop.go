@@ -81,6 +81,9 @@ type slotLoop struct {
 	// gathering are the snapshots arriving in chunks, by slot
 	// (snapshot_stream.go).
 	gathering map[int]*snapGather
+	// refusals are sends about to be refused, waiting for the refusal's
+	// confirmation, by request id (refusal.go).
+	refusals map[uint64]refusalWait
 	disk      diskEpisode // a full disk (diskfault.go)
 }
 
@@ -120,6 +123,8 @@ type slotStats struct {
 	// SnapshotsAsked counts entries from index 1 an empty replica refused,
 	// asking for a snapshot instead.
 	SnapshotsAsked int64
+	// RefusalChecks counts the reads that confirmed refusals (refusal.go).
+	RefusalChecks int64
 	// DiskFullEpisodes counts the times the loop found its disk full;
 	// DiskFullRefused the writes it refused meanwhile (diskfault.go).
 	DiskFullEpisodes, DiskFullRefused int64
@@ -289,7 +294,9 @@ func (sl *slotLoop) onMsg(m runtime.Msg) {
 		sl.onLeaders(m)
 		return
 	case readDone:
-		sl.onFacts(m)
+		if !sl.onRefusalRead(m) {
+			sl.onFacts(m)
+		}
 		return
 	case presenceMsg:
 		sl.hooks.onPresence(m)

@@ -324,6 +324,10 @@ func (h *hooks) onDone(e runtime.OutboundDone) {
 		return
 	}
 	s := h.sl.slots[t.Slot]
+	if s == nil { // the replica moved away meanwhile: its new leader resends
+		h.deactivate(hs)
+		return
+	}
 	h.finish(s, hs)
 	if hs.queued >= h.cfg.BatchSize {
 		h.pump(s, hs)
