@@ -84,7 +84,7 @@ type slotLoop struct {
 	// refusals are sends about to be refused, waiting for the refusal's
 	// confirmation, by request id (refusal.go).
 	refusals map[uint64]refusalWait
-	disk      diskEpisode // a full disk (diskfault.go)
+	disk     diskEpisode // a full disk (diskfault.go)
 }
 
 // slotStats are a slot loop's counters since start.
