@@ -20,6 +20,7 @@ func (g *gateway) onDeliver(m deliverMsg) {
 			g.push(c, m.Msg)
 		}
 	}
+	g.settleBudget()
 }
 
 // push writes a RECV of msg to c, encrypted for c, and tracks it until
@@ -44,10 +45,7 @@ func (g *gateway) push(c *client, msg *state.Message) {
 	if len(c.pending) >= maxPendingRecvs {
 		g.forgetOldest(c)
 	}
-	if c.pending == nil {
-		c.pending = map[int64]*pendingRecv{} // made on first use: idle connections need none
-	}
-	c.pending[msg.MessageID] = &pendingRecv{frame: frame, seq: msg.Seq, sentAt: g.now(), sends: 1}
+	g.track(c, msg.MessageID, &pendingRecv{frame: frame, seq: msg.Seq, sentAt: g.now(), sends: 1})
 	if !c.resendArmed {
 		c.resendArmed = true
 		g.loop.After(g.n.cfg.ResendInterval, resendTag{c.conn.ID()})
@@ -100,12 +98,12 @@ func (g *gateway) forgetOldest(c *client) {
 			oldest, first = id, false
 		}
 	}
-	delete(c.pending, oldest)
+	g.untrack(c, oldest)
 }
 
 func (g *gateway) onRecvack(c *client, p *proto.Recvack) {
 	if _, ok := c.pending[p.MessageID]; ok {
-		delete(c.pending, p.MessageID)
+		g.untrack(c, p.MessageID)
 		return
 	}
 	// The JS SDK writes message ids through a double and may ack a
@@ -122,7 +120,7 @@ func (g *gateway) onRecvack(c *client, p *proto.Recvack) {
 		}
 	}
 	if found {
-		delete(c.pending, best)
+		g.untrack(c, best)
 	}
 }
 
@@ -148,7 +146,7 @@ func (g *gateway) onResend(id uint64) {
 			continue
 		}
 		if pr.sends > g.n.cfg.ResendMax {
-			delete(c.pending, mid)
+			g.untrack(c, mid)
 			continue
 		}
 		if c.rpc == nil {

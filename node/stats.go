@@ -22,6 +22,13 @@ type StatsReply struct {
 	InBytes        int64
 	OutBytes       int64
 	RetryQueue     int // RECVs awaiting RECVACK
+	// ResendBytes are the bytes of those RECVs (bounded by
+	// Config.ResendBudgetBytes); SlowCutsConnCap and SlowCutsBudget the
+	// slow readers cut past their own cap and as the slowest when the
+	// budget was spent; DrainRefused SENDs refused during a graceful stop.
+	ResendBytes                     int
+	SlowCutsConnCap, SlowCutsBudget int64
+	DrainRefused                    int64
 	SendLatency    [len(SendLatencyBuckets) + 1]int64
 	SendLatencySum float64
 	Proposals      int64
@@ -124,11 +131,11 @@ func (a *apiLoop) slotStats(out *StatsReply, done func(any, error)) {
 // gatewayLoopStats are one gateway loop's figures.
 type gatewayLoopStats struct {
 	gatewayStats
-	connections, online, retryQueue int
+	connections, online, retryQueue, resendBytes int
 }
 
 func (g *gateway) loopStats() gatewayLoopStats {
-	r := gatewayLoopStats{gatewayStats: g.stats, connections: len(g.clients)}
+	r := gatewayLoopStats{gatewayStats: g.stats, connections: len(g.clients), resendBytes: g.pendingBytes}
 	for _, c := range g.clients {
 		r.retryQueue += len(c.pending)
 		if c.state == stateReady {
@@ -147,6 +154,10 @@ func (out *StatsReply) addGateway(p gatewayLoopStats) {
 	out.InBytes += p.InBytes
 	out.OutBytes += p.OutBytes
 	out.RetryQueue += p.retryQueue
+	out.ResendBytes += p.resendBytes
+	out.SlowCutsConnCap += p.SlowCutsConnCap
+	out.SlowCutsBudget += p.SlowCutsBudget
+	out.DrainRefused += p.DrainRefused
 	out.Resends += p.Resends
 	out.Kicks += p.Kicks
 	out.SendRetries += p.SendRetries
