@@ -14,14 +14,14 @@ type Stats struct{}
 
 // StatsReply sums every loop's counters.
 type StatsReply struct {
-	Connections    int   // open client connections
-	Online         int   // of which past CONNACK
-	Accepted       int64 // connections accepted since start
-	InMsgs         int64 // frames from clients
-	OutMsgs        int64 // frames to clients
-	InBytes        int64
-	OutBytes       int64
-	RetryQueue     int // RECVs awaiting RECVACK
+	Connections int   // open client connections
+	Online      int   // of which past CONNACK
+	Accepted    int64 // connections accepted since start
+	InMsgs      int64 // frames from clients
+	OutMsgs     int64 // frames to clients
+	InBytes     int64
+	OutBytes    int64
+	RetryQueue  int // RECVs awaiting RECVACK
 	// ResendBytes are the bytes of those RECVs (bounded by
 	// Config.ResendBudgetBytes); SlowCutsConnCap and SlowCutsBudget the
 	// slow readers cut past their own cap and as the slowest when the
@@ -29,14 +29,14 @@ type StatsReply struct {
 	ResendBytes                     int
 	SlowCutsConnCap, SlowCutsBudget int64
 	DrainRefused                    int64
-	SendLatency    [len(SendLatencyBuckets) + 1]int64
-	SendLatencySum float64
-	Proposals      int64
-	Applied        int64
-	MessagesStored int64
-	DiskCommits    int64
-	DiskRetries    int64
-	Compactions    int64 // raft log compactions
+	SendLatency                     [len(SendLatencyBuckets) + 1]int64
+	SendLatencySum                  float64
+	Proposals                       int64
+	Applied                         int64
+	MessagesStored                  int64
+	DiskCommits                     int64
+	DiskRetries                     int64
+	Compactions                     int64 // raft log compactions
 	// Resends are RECVs written again with DUP; Kicks connections
 	// disconnected by a newer login, a token change or a device quit.
 	Resends, Kicks int64
