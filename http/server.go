@@ -65,6 +65,9 @@ type QueueStats struct {
 	DiskMaxBatch int64
 	// Timers is the runtime's timer heap (armed timers).
 	Timers QueueFigures
+	// Output is what the runtime's connections owe their clients, and the
+	// slow readers it cut for it (metrics_budget.go).
+	Output OutputFigures
 }
 
 // QueueFigures are one queue's length now and the most it ever held.
@@ -118,7 +121,8 @@ func New(cfg Config, n Submitter) *Server {
 	s := &Server{cfg: cfg, n: n, log: cfg.Logger.With("component", "http"), started: time.Now(),
 		notReady: "components: not started"}
 	s.initMetrics()
-	s.reg.MustRegister(&moreCollector{s: s}) // metrics_more.go
+	s.reg.MustRegister(&moreCollector{s: s})   // metrics_more.go
+	s.reg.MustRegister(&budgetCollector{s: s}) // metrics_budget.go
 	s.e = echo.New()
 	s.e.HideBanner = true
 	s.e.HidePort = true

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"os"
 	"strings"
 	"sync/atomic"
 	"syscall"
@@ -47,6 +48,8 @@ func newServer(cfg Config, log *slog.Logger) *server { return &server{cfg: cfg, 
 // are stopped again and the error names the failing one.
 func (s *server) start() error {
 	begin := time.Now()
+	limit, from := applyMemoryLimit(s.cfg.MemoryLimit, os.Getenv, s.log)
+	s.log.Info("memory limit", "component", "memory", "bytes", limit, "from", from)
 	steps := []struct {
 		name  string
 		start func() (stop func(), err error)
@@ -89,7 +92,12 @@ func (s *server) startCore() (func(), error) {
 		DedupeWindow:   s.cfg.DedupeWindow,
 		MaxFrameSize:   s.cfg.MaxFrameSize,
 		DataDir:        storeDir,
-		Webhook:        s.cfg.webhook(),
+
+		MaxPayloadBytes:   s.cfg.MaxPayloadSize,
+		ResendBufferBytes: s.cfg.ResendBufferSize,
+		ResendBudgetBytes: s.cfg.ResendBudget,
+
+		Webhook: s.cfg.webhook(),
 	})
 	s.host = reactor.New(reactor.Config{
 		NodeID:   runtime.NodeID(s.cfg.NodeID),
@@ -97,7 +105,11 @@ func (s *server) startCore() (func(), error) {
 		WSAddr:   s.cfg.WSAddr,
 		DataDir:  s.cfg.DataDir,
 		Reactors: s.cfg.Reactors,
-		Logger:   slog.New(leaderLog{inner: s.log.Handler(), on: &s.started}).With("component", "core"),
+
+		MaxPendingOutput:      s.cfg.MaxPendingOutput,
+		MaxTotalPendingOutput: s.cfg.MaxTotalPendingOutput,
+		StopTimeout:           s.cfg.StopTimeout,
+		Logger:                slog.New(leaderLog{inner: s.log.Handler(), on: &s.started}).With("component", "core"),
 	})
 	if err := s.host.Start(timedNode{Node: s.node, log: s.log}); err != nil {
 		return nil, s.coreError(err)
@@ -162,6 +174,8 @@ func queueStats(h *reactor.Host) func() jhttp.QueueStats {
 			DiskMaxBatch: q.Disk.MaxBatch,
 			Timers:       jhttp.QueueFigures{Length: q.Timers.Length, HighWater: q.Timers.HighWater},
 		}
+		st := h.Stats()
+		out.Output = jhttp.OutputFigures{PendingBytes: st.PendingOutput, CapCuts: st.SlowReaders, BudgetCuts: st.BudgetCuts}
 		for name, f := range q.Loops {
 			out.Loops[name] = jhttp.QueueFigures{Length: f.Length, HighWater: f.HighWater}
 		}

@@ -167,10 +167,10 @@ func (c *tcpConn) sendLocked(b []byte) {
 			return
 		}
 	}
-	c.backlog = append(c.backlog, b...)
-	if len(c.backlog) > c.h.cfg.MaxPendingOutput {
-		c.h.stats.slowReaders.Add(1)
-		c.closeLocked(ErrSlowReader)
+	c.backlog = appendBacklog(c.backlog, b)
+	total := c.h.stats.pendingOutput.Add(int64(len(b)))
+	if err := c.h.outputVerdict(len(c.backlog), total); err != nil {
+		c.closeLocked(err)
 	}
 }
 
@@ -188,6 +188,7 @@ func (c *tcpConn) writable() {
 	}
 	rest := copy(c.backlog, c.backlog[n:])
 	c.backlog = c.backlog[:rest]
+	c.h.stats.pendingOutput.Add(-int64(n))
 	if rest == 0 {
 		c.backlog = nil
 		if c.lingering {
@@ -245,6 +246,7 @@ func (c *tcpConn) closeLocked(err error) {
 		c.drainInput()
 	}
 	unix.Close(c.fd)
+	c.h.stats.pendingOutput.Add(-int64(len(c.backlog)))
 	c.backlog = nil
 	c.h.dropConn(c.id)
 	c.loop.post(item{ev: runtime.ConnClosed{Conn: c, Err: err}, conn: c})
