@@ -184,4 +184,9 @@ const (
 	raftMaxMsgBytes         = 1 << 20
 	raftMaxInflightMsgs     = 256
 	raftMaxUncommittedBytes = 64 << 20
+	// raftLogCacheBytes bounds the newest raft entries a slot keeps in
+	// memory (raftlog.go); older ones are read from the raft store. Enough
+	// for what is committed, applied and sent to followers next under a
+	// busy load; 64 slots hold at most 16 MiB.
+	raftLogCacheBytes = 256 << 10
 )

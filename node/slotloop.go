@@ -106,7 +106,7 @@ type slot struct {
 	id      int
 	m       *state.Machine
 	rn      *raft.RawNode
-	storage *raft.MemoryStorage
+	storage *logStorage
 	// fresh: the slot's configuration is not on disk yet; it goes with
 	// the first persisted Ready.
 	fresh bool
