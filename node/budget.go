@@ -2,6 +2,7 @@ package node
 
 import (
 	"fmt"
+	"time"
 
 	"github.com/jindou-im/jindou/node/proto"
 )
@@ -12,10 +13,22 @@ import (
 // until ResendMax resends have passed. Each connection may hold
 // Config.ResendBufferBytes unacknowledged; each gateway loop its share of
 // Config.ResendBudgetBytes for all of its connections. Past the first the
-// connection is cut; past the second the loop cuts the readers holding the
-// most, one after another, until it is under its share: the slowest pay,
-// and the others never slow down. Both are decided here, on the loop, from
-// the RECVACKs it got: the same in production and in the simulator.
+// connection is cut. Past the second the loop cuts the slowest readers,
+// one after another, until it is under its share: the slowest is the one
+// whose RECVACKs stopped longest ago, among those that have acknowledged
+// nothing for slowReaderGrace (a burst of deliveries fills everyone's
+// buffer for a round trip: readers that keep up are never cut; if only
+// they hold the budget, the loop looks again when the first of them would
+// have waited the grace). Both are decided here, on the loop, from the
+// RECVACKs it got: the same in production and in the simulator.
+
+// slowReaderGrace is how long a reader may go without acknowledging
+// anything, RECVs waiting, before the budget counts it slow: far above a
+// round trip, far below the resend interval.
+const slowReaderGrace = time.Second
+
+// budgetTag is the timer that looks at the budget again.
+type budgetTag struct{}
 
 // slowCut names why a slow reader was cut.
 type slowCut uint8
@@ -31,6 +44,9 @@ const (
 func (g *gateway) track(c *client, mid int64, pr *pendingRecv) {
 	if c.pending == nil {
 		c.pending = map[int64]*pendingRecv{} // made on first use: idle connections need none
+	}
+	if len(c.pending) == 0 {
+		c.ackedAt = g.now() // waiting from now on
 	}
 	c.pending[mid] = pr
 	c.pendingBytes += len(pr.frame)
@@ -77,29 +93,46 @@ func (g *gateway) settleBudget() {
 	}
 	g.overCap = g.overCap[:0]
 	for g.pendingBytes > g.loopBudget() {
-		v := g.slowest()
+		v, next := g.slowest()
 		if v == nil {
+			if next != nil && !g.budgetArmed {
+				g.budgetArmed = true
+				g.loop.After(next.ackedAt+slowReaderGrace-g.now(), budgetTag{})
+			}
 			return
 		}
 		g.cutSlow(v, cutNodeBudget)
 	}
 }
 
-// slowest is the open connection holding the most unacknowledged bytes
-// (ties: the lowest connection id), or nil if none holds any.
-func (g *gateway) slowest() *client {
-	var best *client
-	//lint:maporder order-free: the maximum of (bytes, -id) is one total order's maximum
+// onBudgetTimer looks at the budget again once a reader may have become
+// slow.
+func (g *gateway) onBudgetTimer() {
+	g.budgetArmed = false
+	g.settleBudget()
+}
+
+// slowest is the open connection that has acknowledged nothing for the
+// longest while holding RECVs, if that is at least slowReaderGrace (ties:
+// the most bytes, then the lowest connection id); else nil, and next is
+// the one that will be first to pass the grace.
+func (g *gateway) slowest() (slow, next *client) {
+	now := g.now()
+	//lint:maporder order-free: the minimum of (ackedAt, -bytes, id) is one total order's minimum
 	for _, c := range g.clients {
 		if c.pendingBytes == 0 || c.state == stateClosed {
 			continue
 		}
-		if best == nil || c.pendingBytes > best.pendingBytes ||
-			(c.pendingBytes == best.pendingBytes && c.conn.ID() < best.conn.ID()) {
-			best = c
+		if next == nil || c.ackedAt < next.ackedAt ||
+			(c.ackedAt == next.ackedAt && (c.pendingBytes > next.pendingBytes ||
+				(c.pendingBytes == next.pendingBytes && c.conn.ID() < next.conn.ID()))) {
+			next = c
 		}
 	}
-	return best
+	if next != nil && now-next.ackedAt >= slowReaderGrace {
+		return next, nil
+	}
+	return nil, next
 }
 
 // cutSlow disconnects a slow reader with the reason and counts it by cause.

@@ -102,6 +102,7 @@ func (g *gateway) forgetOldest(c *client) {
 }
 
 func (g *gateway) onRecvack(c *client, p *proto.Recvack) {
+	c.ackedAt = g.now()
 	if _, ok := c.pending[p.MessageID]; ok {
 		g.untrack(c, p.MessageID)
 		return

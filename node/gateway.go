@@ -33,6 +33,7 @@ type gateway struct {
 	// cut once it is done (budget.go).
 	pendingBytes int
 	overCap      []*client
+	budgetArmed  bool
 	// draining: the node is stopping; new SENDs are refused (stop.go).
 	draining bool
 }
@@ -99,6 +100,9 @@ type client struct {
 	pending      map[int64]*pendingRecv
 	pendingBytes int
 	overCap      bool
+	// ackedAt is when the connection last acknowledged a RECV, or began to
+	// wait for one (budget.go).
+	ackedAt time.Duration
 	// sending are the SENDs handed to a slot and not yet answered, keyed
 	// by client_seq: each one's arrival time (for the latency histogram
 	// and the SendTimeout deadline), and in a cluster the request, sent
@@ -156,6 +160,8 @@ func (g *gateway) Handle(ev runtime.Event) {
 			g.onSendTimeout(t.conn)
 		case authRetryTag:
 			g.onAuthRetry(t.conn)
+		case budgetTag:
+			g.onBudgetTimer()
 		}
 	case runtime.Posted:
 		g.onMsg(e.Msg)

@@ -65,6 +65,8 @@ func (sw *seedWorld) foldStats(id runtime.NodeID) {
 	b.ReadIndexes += s.ReadIndexes
 	b.SendRetries += s.SendRetries
 	b.LateDeliveries += s.LateDeliveries
+	b.SlowCutsConnCap += s.SlowCutsConnCap
+	b.SlowCutsBudget += s.SlowCutsBudget
 	delete(sw.lastStats, id)
 }
 
@@ -122,6 +124,7 @@ func (sw *seedWorld) nodeCoverage() {
 	c.Add(chaos.ReadIndexes, b.ReadIndexes)
 	c.Add(chaos.SendRetries, b.SendRetries)
 	c.Add(chaos.LateDeliveries, b.LateDeliveries)
+	c.Add(chaos.SlowReaderCuts, b.SlowCutsConnCap+b.SlowCutsBudget)
 }
 
 // probe checks the dedupe window from the outside: a repeat of a stored

@@ -200,7 +200,10 @@ type seedWorld struct {
 	// members of each stored channel.
 	members  map[node.ChannelKey][]string
 	channels []node.ChannelKey
-	quiet    bool
+	// stalled: the seed has readers that never acknowledge
+	// (nodeseeds_slow_test.go).
+	stalled bool
+	quiet   bool
 	// quietAt is when the quiet phase began (in a cluster, delivery
 	// liveness is checked from then on).
 	quietAt time.Duration
@@ -307,6 +310,7 @@ func runNodeSeed(t *testing.T, seed uint64, counter *chaos.Counter, opts seedOpt
 		CompactLogAfter: []int{4, 16, 64, 10000}[rand.New(w.Sim.Rand("compaction")).IntN(4)],
 		DedupeWindow:    window, ReplicaCount: sw.shape.replicas,
 	}
+	sw.drawBudget(&cfg)
 	outages := sw.setupWebhooks(&cfg)
 	if sw.shape.nodes > 1 {
 		cfg.SendTimeout, cfg.RequestTimeout = clusterRequestTimeout, clusterRequestTimeout
@@ -319,6 +323,7 @@ func runNodeSeed(t *testing.T, seed uint64, counter *chaos.Counter, opts seedOpt
 	sw.makeUsers(12 + env.IntN(30))
 	sw.makeRuleChannels()
 	sw.makeDevices()
+	sw.makeStalledReaders()
 	sw.makeRPCDevices()
 	sw.startProbe(window)
 	// The faults start once the channels exist.
