@@ -28,7 +28,7 @@ import (
 // clients, peak RSS under 400 MiB, the fast readers' p99 within 2x of the
 // run without them) runs with
 //
-//	JINDOU_E2E_MEM_FULL=1 go test ./e2e -run TestSlowReadersAreCutBeforeMemoryGrowsOrFastReadersSlow -v -timeout 10m
+//	E2E_MEM_FULL=1 go test ./e2e -run TestSlowReadersAreCutBeforeMemoryGrowsOrFastReadersSlow -v -timeout 10m
 
 // memLoad is one run's shape.
 type memLoad struct {
@@ -39,7 +39,7 @@ type memLoad struct {
 }
 
 func memLoadFromEnv() memLoad {
-	if os.Getenv("JINDOU_E2E_MEM_FULL") != "" {
+	if os.Getenv("E2E_MEM_FULL") != "" {
 		return memLoad{fast: 20, slow: 200, senders: 4, rate: 100, payload: 1024, run: 20 * time.Second}
 	}
 	return memLoad{fast: 4, slow: 16, senders: 2, rate: 50, payload: 1024, run: 4 * time.Second}
@@ -85,7 +85,7 @@ func TestSlowReadersAreCutBeforeMemoryGrowsOrFastReadersSlow(t *testing.T) {
 	if with.peakRSS > 400<<20 {
 		t.Errorf("peak RSS %.1f MiB with slow readers, over 400 MiB", float64(with.peakRSS)/(1<<20))
 	}
-	if os.Getenv("JINDOU_E2E_MEM_FULL") != "" && with.p99 > 2*base.p99 {
+	if os.Getenv("E2E_MEM_FULL") != "" && with.p99 > 2*base.p99 {
 		t.Errorf("the fast readers' p99 %v with slow readers, over twice the %v without", with.p99, base.p99)
 	}
 }

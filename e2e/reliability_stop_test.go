@@ -15,10 +15,10 @@ import (
 
 // A SIGTERM under load, on the real binary: every SEND gets a SENDACK;
 // every SENDACK with a seq is stored (found after a restart, with that seq);
-// every refused SEND was truly not stored. JINDOU_E2E_STOP_CYCLES sets how
+// every refused SEND was truly not stored. E2E_STOP_CYCLES sets how
 // many stop-and-restart cycles run (default 1):
 //
-//	JINDOU_E2E_STOP_CYCLES=10 go test ./e2e -run TestASIGTERMUnderLoadAnswersEverySendWithItsRealOutcome -v
+//	E2E_STOP_CYCLES=10 go test ./e2e -run TestASIGTERMUnderLoadAnswersEverySendWithItsRealOutcome -v
 
 const stopSenders = 8
 
@@ -37,7 +37,7 @@ const stopWindow = 64
 
 func TestASIGTERMUnderLoadAnswersEverySendWithItsRealOutcome(t *testing.T) {
 	cycles := 1
-	if v, err := strconv.Atoi(os.Getenv("JINDOU_E2E_STOP_CYCLES")); err == nil && v > 0 {
+	if v, err := strconv.Atoi(os.Getenv("E2E_STOP_CYCLES")); err == nil && v > 0 {
 		cycles = v
 	}
 	dir := t.TempDir()
