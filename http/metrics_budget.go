@@ -22,6 +22,15 @@ var (
 	descDrainRefused = desc("send_drain_refused_total", "SENDs refused (NodeNotMatch, not stored) because the node was stopping.")
 )
 
+// scrapeStats reads node.Stats for a collector, within the scrape's time.
+func (s *Server) scrapeStats() (node.StatsReply, bool) {
+	ctx, cancel := context.WithTimeout(context.Background(), min(s.cfg.RequestTimeout, 5*time.Second))
+	defer cancel()
+	v, err := s.call(ctx, node.Stats{})
+	st, ok := v.(node.StatsReply)
+	return st, err == nil && ok
+}
+
 // OutputFigures are the runtime's output backlogs: what they hold now, and
 // the connections cut past their own cap and past the total budget.
 type OutputFigures struct {
@@ -44,11 +53,8 @@ func (bc *budgetCollector) Collect(ch chan<- prometheus.Metric) {
 		ch <- prometheus.MustNewConstMetric(descSlowCuts, prometheus.CounterValue, float64(o.BudgetCuts), "output_budget")
 		ch <- prometheus.MustNewConstMetric(descOutputBytes, prometheus.GaugeValue, float64(o.PendingBytes))
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), min(bc.s.cfg.RequestTimeout, 5*time.Second))
-	defer cancel()
-	v, err := bc.s.call(ctx, node.Stats{})
-	st, ok := v.(node.StatsReply)
-	if err != nil || !ok {
+	st, ok := bc.s.scrapeStats()
+	if !ok {
 		return // metrics.go's collector reports the failed scrape
 	}
 	ch <- prometheus.MustNewConstMetric(descSlowCuts, prometheus.CounterValue, float64(st.SlowCutsConnCap), "resend_conn_cap")
