@@ -35,6 +35,8 @@ const (
 	SendRetries       Feature = "send_retries"     // SENDs a gateway repeated after a lost forward
 	LateDeliveries    Feature = "late_deliveries"  // deliveries held back from a connection that had a later seq
 	SlowReaderCuts    Feature = "slow_reader_cuts" // readers cut by the resend budget (their own cap or the node's)
+	GracefulStops     Feature = "graceful_stops"   // nodes stopped gracefully (SENDs drained) and started again
+	DrainRefusals     Feature = "drain_refusals"   // SENDs refused because their node was stopping
 	// The webhooks (in the seeds that have a receiver).
 	WebhookRetries Feature = "webhook_retries" // POSTs the receiver failed, retried
 	WebhookDups    Feature = "webhook_dups"    // messages the receiver got more than once (at least once)
@@ -47,7 +49,7 @@ var NodeSeedFeatures = []Feature{
 	Resends, Kicks, ListChanges, InfoChanges, TokenChanges, Refusals, CutPages, ConvReads,
 	Compactions, DedupeHits, DedupeExpiry, SharedCommits, APISends, ManualAcks, MultiDevice,
 	WebhookRetries, WebhookDups, WebhookOffline, WebhookStatus,
-	JSONRPCRecvs, OtherChannelTypes, SlowReaderCuts,
+	JSONRPCRecvs, OtherChannelTypes, SlowReaderCuts, GracefulStops, DrainRefusals,
 }
 
 // ClusterSeedFeatures are the features a set of node seeds with clusters

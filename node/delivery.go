@@ -14,7 +14,7 @@ import (
 func (g *gateway) onDeliver(m deliverMsg) {
 	for _, uid := range m.Recipients {
 		for _, c := range g.online[uid] {
-			if c.state != stateReady || g.ref(c) == m.Except {
+			if c.state != stateReady || c.leaving || g.ref(c) == m.Except {
 				continue
 			}
 			g.push(c, m.Msg)
@@ -140,6 +140,9 @@ func (g *gateway) onResend(id uint64) {
 		return
 	}
 	c.resendArmed = false
+	if c.leaving {
+		return // told DISCONNECT: nothing more is pushed
+	}
 	now := g.now()
 	for _, mid := range slices.Sorted(maps.Keys(c.pending)) {
 		pr := c.pending[mid]

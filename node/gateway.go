@@ -103,6 +103,9 @@ type client struct {
 	// ackedAt is when the connection last acknowledged a RECV, or began to
 	// wait for one (budget.go).
 	ackedAt time.Duration
+	// leaving: the node said DISCONNECT (a graceful stop's farewell); the
+	// connection is read until the client closes, and pushed nothing.
+	leaving bool
 	// sending are the SENDs handed to a slot and not yet answered, keyed
 	// by client_seq: each one's arrival time (for the latency histogram
 	// and the SendTimeout deadline), and in a cluster the request, sent

@@ -65,9 +65,9 @@ func (n *Node) Farewell() {
 
 func (g *gateway) onDrain() { g.draining = true }
 
-// onFarewell says DISCONNECT to every connection and, unless it speaks
-// JSON-RPC over a connection still to log in, keeps it open for the
-// client to close.
+// onFarewell says DISCONNECT to every logged-in connection (closing the
+// others) and keeps it open for the client to close: its SENDs are still
+// answered (refused), but no RECV follows the DISCONNECT.
 func (g *gateway) onFarewell() {
 	g.draining = true
 	for _, c := range g.sortedClients() {
@@ -76,6 +76,7 @@ func (g *gateway) onFarewell() {
 			continue
 		}
 		g.write(c, disconnectShutdown)
+		c.leaving = true
 	}
 }
 

@@ -324,6 +324,7 @@ func runNodeSeed(t *testing.T, seed uint64, counter *chaos.Counter, opts seedOpt
 	sw.makeRuleChannels()
 	sw.makeDevices()
 	sw.makeStalledReaders()
+	sw.planGracefulStop()
 	sw.makeRPCDevices()
 	sw.startProbe(window)
 	// The faults start once the channels exist.
