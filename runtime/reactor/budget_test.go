@@ -3,8 +3,11 @@ package reactor
 import (
 	"errors"
 	"io"
+	"net"
 	"testing"
 	"time"
+
+	"github.com/jindou-im/jindou/runtime"
 )
 
 // TestTheOutputBudgetCutsTheReaderThatOwesAndSparesTheOneThatReads: with
@@ -56,5 +59,42 @@ func TestABacklogGrowsByHalvesNotDoubling(t *testing.T) {
 	}
 	if len(b) != 3000*1000 {
 		t.Fatalf("len %d", len(b))
+	}
+}
+
+// TestAClosedConnectionFarBehindIsNotLingeredOn: Close on a connection
+// that owes a quarter of its cap or more closes it at once (the memory
+// is freed), instead of lingering CloseLinger for a client that does not
+// read.
+func TestAClosedConnectionFarBehindIsNotLingeredOn(t *testing.T) {
+	cfg := testConfig(t)
+	cfg.MaxPendingOutput, cfg.CloseLinger = 32<<20, time.Minute
+	closed := make(chan error, 1)
+	p := &testProc{n: 1}
+	p.on = func(_ *testProc, _ int, ev runtime.Event) {
+		switch e := ev.(type) {
+		case runtime.ConnData:
+			e.Conn.Write(make([]byte, 20<<20)) // the kernel takes at most 4 MiB of it
+			e.Conn.Close()
+		case runtime.ConnClosed:
+			closed <- e.Err
+		}
+	}
+	h := startHost(t, cfg, p)
+	c := dialTCP(t, h)
+	if tc, ok := c.conn.(*net.TCPConn); ok {
+		_ = tc.SetReadBuffer(4 << 10)
+	}
+	c.send("go")
+	select {
+	case err := <-closed:
+		if err != nil {
+			t.Fatalf("closed with %v", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("a connection owing megabytes lingered after Close")
+	}
+	if s := h.Stats(); s.PendingOutput != 0 {
+		t.Fatalf("%d bytes still owed after the close", s.PendingOutput)
 	}
 }

@@ -122,12 +122,15 @@ func (c *tcpConn) closeGracefully() {
 }
 
 // lingerLocked closes c with err once the backlog has drained, or after
-// Config.CloseLinger; nothing more is sent or delivered meanwhile.
+// Config.CloseLinger; nothing more is sent or delivered meanwhile. A
+// backlog of a quarter of MaxPendingOutput or more is not waited for: a
+// client that far behind (the core cutting a slow reader) will not read it
+// within the linger, and holding it would keep the memory the cut frees.
 func (c *tcpConn) lingerLocked(err error) {
 	if c.closed || c.lingering {
 		return
 	}
-	if len(c.backlog) == 0 {
+	if len(c.backlog) == 0 || len(c.backlog) >= c.h.cfg.MaxPendingOutput/4 {
 		c.closeLocked(err)
 		return
 	}
