@@ -27,6 +27,9 @@ import (
 // round trip, far below the resend interval.
 const slowReaderGrace = time.Second
 
+// budgetRecheck is the shortest wait before the budget is looked at again.
+const budgetRecheck = 10 * time.Millisecond
+
 // budgetTag is the timer that looks at the budget again.
 type budgetTag struct{}
 
@@ -97,7 +100,9 @@ func (g *gateway) settleBudget() {
 		if v == nil {
 			if next != nil && !g.budgetArmed {
 				g.budgetArmed = true
-				g.loop.After(next.ackedAt+slowReaderGrace-g.now(), budgetTag{})
+				// At least budgetRecheck: a timer of a nanosecond may fire
+				// before the clock has moved on.
+				g.loop.After(max(next.ackedAt+slowReaderGrace-g.now(), budgetRecheck), budgetTag{})
 			}
 			return
 		}
