@@ -1,12 +1,7 @@
 package http
 
 import (
-	"context"
-	"time"
-
 	"github.com/prometheus/client_golang/prometheus"
-
-	"github.com/jindou-im/jindou/node"
 )
 
 // The node's counters that metrics.go's collector leaves out: delivery
@@ -33,11 +28,8 @@ func (mc *moreCollector) Describe(ch chan<- *prometheus.Desc) {
 }
 
 func (mc *moreCollector) Collect(ch chan<- prometheus.Metric) {
-	ctx, cancel := context.WithTimeout(context.Background(), min(mc.s.cfg.RequestTimeout, 5*time.Second))
-	defer cancel()
-	v, err := mc.s.call(ctx, node.Stats{})
-	st, ok := v.(node.StatsReply)
-	if err != nil || !ok {
+	st, ok := mc.s.scrapeStats()
+	if !ok {
 		return // metrics.go's collector reports the failed scrape
 	}
 	for _, m := range []struct {

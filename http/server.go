@@ -75,6 +75,9 @@ type QueueStats struct {
 	DiskMaxBatch int64
 	// Timers is the runtime's timer heap (armed timers).
 	Timers QueueFigures
+	// Output is what the runtime's connections owe their clients, and the
+	// slow readers it cut for it (metrics_budget.go).
+	Output OutputFigures
 }
 
 // QueueFigures are one queue's length now and the most it ever held.
@@ -131,6 +134,7 @@ func New(cfg Config, n Submitter) *Server {
 		notReady: "components: not started"}
 	s.initMetrics()
 	s.reg.MustRegister(&moreCollector{s: s}, &connsCollector{s: s}) // metrics_more.go, metrics_conns.go
+	s.reg.MustRegister(&budgetCollector{s: s})                      // metrics_budget.go
 	s.e = echo.New()
 	s.e.HideBanner = true
 	s.e.HidePort = true

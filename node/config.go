@@ -64,6 +64,20 @@ type Config struct {
 	// SnapshotChunkBytes bounds the peer messages a slot snapshot is sent
 	// in (snapshot_stream.go).
 	SnapshotChunkBytes int
+	// MaxPayloadBytes bounds a message's payload (after decryption), over
+	// every protocol: a larger SEND is answered SENDACK NotAllowSend, a
+	// larger HTTP send is a 400 naming payload. Default 1 MiB.
+	MaxPayloadBytes int
+	// ResendBufferBytes bounds the RECV bytes one connection may hold
+	// unacknowledged (kept for resend); past it the connection is cut as
+	// a slow reader (DISCONNECT with the reason). Default 256 KiB.
+	ResendBufferBytes int
+	// ResendBudgetBytes bounds the unacknowledged RECV bytes of all the
+	// node's connections together, split evenly over the gateway loops;
+	// past a loop's share it cuts its slowest readers (those holding the
+	// most unacknowledged bytes) first, until it is under its share again.
+	// Default 64 MiB.
+	ResendBudgetBytes int
 
 	// TickInterval is the raft tick; ElectionTicks and HeartbeatTicks are
 	// counted in it.
@@ -100,6 +114,9 @@ func (c Config) withDefaults() Config {
 	set(&c.ResendMax, 5)
 	set(&c.MaxFrameSize, proto.DefaultMaxFrameSize)
 	set(&c.SnapshotChunkBytes, 1<<20)
+	set(&c.MaxPayloadBytes, 1<<20)
+	set(&c.ResendBufferBytes, 256<<10)
+	set(&c.ResendBudgetBytes, 64<<20)
 	set(&c.ElectionTicks, 10)
 	set(&c.HeartbeatTicks, 1)
 	set(&c.CompactLogAfter, 10000)
@@ -178,4 +195,9 @@ const (
 	raftMaxMsgBytes         = 1 << 20
 	raftMaxInflightMsgs     = 256
 	raftMaxUncommittedBytes = 64 << 20
+	// raftLogCacheBytes bounds the newest raft entries a slot keeps in
+	// memory (raftlog.go); older ones are read from the raft store. Enough
+	// for what is committed, applied and sent to followers next under a
+	// busy load; 64 slots hold at most 16 MiB.
+	raftLogCacheBytes = 256 << 10
 )

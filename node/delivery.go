@@ -14,12 +14,13 @@ import (
 func (g *gateway) onDeliver(m deliverMsg) {
 	for _, uid := range m.Recipients {
 		for _, c := range g.online[uid] {
-			if c.state != stateReady || g.ref(c) == m.Except {
+			if c.state != stateReady || c.leaving || g.ref(c) == m.Except {
 				continue
 			}
 			g.push(c, m.Msg)
 		}
 	}
+	g.settleBudget()
 }
 
 // push writes a RECV of msg to c, encrypted for c, and tracks it until
@@ -44,10 +45,7 @@ func (g *gateway) push(c *client, msg *state.Message) {
 	if len(c.pending) >= maxPendingRecvs {
 		g.forgetOldest(c)
 	}
-	if c.pending == nil {
-		c.pending = map[int64]*pendingRecv{} // made on first use: idle connections need none
-	}
-	c.pending[msg.MessageID] = &pendingRecv{frame: frame, seq: msg.Seq, sentAt: g.now(), sends: 1}
+	g.track(c, msg.MessageID, &pendingRecv{frame: frame, seq: msg.Seq, sentAt: g.now(), sends: 1})
 	if !c.resendArmed {
 		c.resendArmed = true
 		g.loop.After(g.n.cfg.ResendInterval, resendTag{c.conn.ID()})
@@ -100,12 +98,13 @@ func (g *gateway) forgetOldest(c *client) {
 			oldest, first = id, false
 		}
 	}
-	delete(c.pending, oldest)
+	g.untrack(c, oldest)
 }
 
 func (g *gateway) onRecvack(c *client, p *proto.Recvack) {
+	c.ackedAt = g.now()
 	if _, ok := c.pending[p.MessageID]; ok {
-		delete(c.pending, p.MessageID)
+		g.untrack(c, p.MessageID)
 		return
 	}
 	// The JS SDK writes message ids through a double and may ack a
@@ -122,7 +121,7 @@ func (g *gateway) onRecvack(c *client, p *proto.Recvack) {
 		}
 	}
 	if found {
-		delete(c.pending, best)
+		g.untrack(c, best)
 	}
 }
 
@@ -141,6 +140,9 @@ func (g *gateway) onResend(id uint64) {
 		return
 	}
 	c.resendArmed = false
+	if c.leaving {
+		return // told DISCONNECT: nothing more is pushed
+	}
 	now := g.now()
 	for _, mid := range slices.Sorted(maps.Keys(c.pending)) {
 		pr := c.pending[mid]
@@ -148,7 +150,7 @@ func (g *gateway) onResend(id uint64) {
 			continue
 		}
 		if pr.sends > g.n.cfg.ResendMax {
-			delete(c.pending, mid)
+			g.untrack(c, mid)
 			continue
 		}
 		if c.rpc == nil {

@@ -30,6 +30,14 @@ type gateway struct {
 	connLog connLog
 	// presence numbers the cluster presence updates (presence_gateway.go).
 	presence gatewayPresence
+	// pendingBytes are the bytes of every connection's RECVs kept for
+	// resend; overCap the connections a delivery took past their own cap,
+	// cut once it is done (budget.go).
+	pendingBytes int
+	overCap      []*client
+	budgetArmed  bool
+	// draining: the node is stopping; new SENDs are refused (stop.go).
+	draining bool
 }
 
 // gatewayStats are a gateway loop's counters.
@@ -53,6 +61,12 @@ type gatewayStats struct {
 	// their sum in seconds.
 	SendLatency    [len(SendLatencyBuckets) + 1]int64
 	SendLatencySum float64
+	// SlowCutsConnCap and SlowCutsBudget count slow readers cut by the
+	// resend budget: past their own cap, and as the slowest when the
+	// loop's share was spent (budget.go).
+	SlowCutsConnCap, SlowCutsBudget int64
+	// DrainRefused counts SENDs refused because the node was stopping.
+	DrainRefused int64
 }
 
 type clientState uint8
@@ -82,8 +96,18 @@ type client struct {
 	lastInbound time.Duration
 	timer       runtime.Timer // the connect deadline, then the idle timer
 
-	// pending are the RECVs not yet acknowledged, by message id.
-	pending map[int64]*pendingRecv
+	// pending are the RECVs not yet acknowledged, by message id;
+	// pendingBytes the size of their frames, and overCap whether the
+	// connection waits in gateway.overCap.
+	pending      map[int64]*pendingRecv
+	pendingBytes int
+	overCap      bool
+	// ackedAt is when the connection last acknowledged a RECV, or began to
+	// wait for one (budget.go).
+	ackedAt time.Duration
+	// leaving: the node said DISCONNECT (a graceful stop's farewell); the
+	// connection is read until the client closes, and pushed nothing.
+	leaving bool
 	// sending are the SENDs handed to a slot and not yet answered, keyed
 	// by client_seq: each one's arrival time (for the latency histogram
 	// and the SendTimeout deadline), and in a cluster the request, sent
@@ -143,6 +167,8 @@ func (g *gateway) Handle(ev runtime.Event) {
 			g.onAuthRetry(t.conn)
 		case presenceBeatTag:
 			g.onPresenceBeat()
+		case budgetTag:
+			g.onBudgetTimer()
 		}
 	case runtime.Posted:
 		g.onMsg(e.Msg)
@@ -194,6 +220,10 @@ func (g *gateway) onMsg(m runtime.Msg) {
 		g.onKick(m)
 	case connCloseMsg:
 		g.onConnClose(m)
+	case drainMsg:
+		g.onDrain()
+	case farewellMsg:
+		g.onFarewell()
 	case gatewayRead:
 		g.n.answer(m.Reply, readDone{Reply: m.Reply, Result: g.query(m.Query)})
 	case presenceAsk:
@@ -217,6 +247,8 @@ func (g *gateway) onClosed(id uint64) {
 		return
 	}
 	delete(g.clients, id)
+	g.releasePending(c)
+	g.sendsEnded(len(c.sending))
 	if c.state == stateReady {
 		g.broadcastPresence(c, false)
 	}
@@ -489,6 +521,8 @@ func (g *gateway) shutdown() {
 			for _, seq := range slices.Sorted(maps.Keys(c.sending)) {
 				g.write(c, &proto.Sendack{ClientSeq: seq, ReasonCode: proto.ReasonSystemError})
 			}
+			g.sendsEnded(len(c.sending))
+			c.sending = nil
 		}
 		g.write(c, disconnectShutdown)
 		g.close(c)

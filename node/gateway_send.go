@@ -1,6 +1,7 @@
 package node
 
 import (
+	"fmt"
 	"maps"
 	"slices"
 	"time"
@@ -14,6 +15,10 @@ import (
 // client_seq, and the connection's sending map holds the continuation.
 
 func (g *gateway) onSend(c *client, p *proto.Send) {
+	if g.draining {
+		g.refuseDraining(c, p)
+		return
+	}
 	ack := func(reason proto.ReasonCode) {
 		g.write(c, &proto.Sendack{ClientSeq: p.ClientSeq, ReasonCode: reason})
 	}
@@ -26,6 +31,11 @@ func (g *gateway) onSend(c *client, p *proto.Send) {
 			ack(proto.ReasonPayloadDecodeError)
 			return
 		}
+	}
+	if len(plain) > g.n.cfg.MaxPayloadBytes {
+		g.logConn(c, "send refused: payload too large", fmt.Sprintf("%d bytes, limit %d", len(plain), g.n.cfg.MaxPayloadBytes))
+		ack(proto.ReasonNotAllowSend)
+		return
 	}
 	if !state.SupportedChannelType(p.ChannelType) {
 		ack(proto.ReasonNotSupportChannelType)
@@ -50,6 +60,9 @@ func (g *gateway) onSend(c *client, p *proto.Send) {
 	f := &inflightSend{at: g.now(), triedAt: g.now()}
 	if g.n.clustered() && req.Cmd.ClientMsgNo != "" && !req.Cmd.Header.NoPersist {
 		f.again = &m
+	}
+	if _, again := c.sending[p.ClientSeq]; !again {
+		g.sendStarted()
 	}
 	c.sending[p.ClientSeq] = f
 	g.armSendTimeout(c)
@@ -79,6 +92,7 @@ func (g *gateway) onSendDone(m sendDone) {
 		return // answered already (SendTimeout, or an earlier attempt)
 	}
 	delete(c.sending, m.Reply.ClientSeq)
+	g.sendsEnded(1)
 	g.observeSendLatency(g.now() - f.at)
 	g.write(c, &proto.Sendack{MessageID: m.Res.MessageID, ClientSeq: m.Reply.ClientSeq, MessageSeq: m.Res.Seq, ReasonCode: m.Res.Reason})
 }
@@ -109,6 +123,7 @@ func (g *gateway) onSendTimeout(id uint64) {
 		switch {
 		case now-f.at >= g.n.cfg.SendTimeout:
 			delete(c.sending, seq)
+			g.sendsEnded(1)
 			g.write(c, &proto.Sendack{ClientSeq: seq, ReasonCode: proto.ReasonSystemError})
 		case f.again != nil && now-f.triedAt >= forwardRetry:
 			f.triedAt = now

@@ -44,6 +44,12 @@ type handOffResult struct{ led, transfers int }
 func (queryHandOff) isSlotQuery()   {}
 func (handOffResult) isReadResult() {}
 
+// handOffNow tells a slot loop to hand its leaderships off (a graceful
+// stop's drain).
+type handOffNow struct{}
+
+func (handOffNow) Kind() string { return "hand_off" }
+
 // apiTimer is a timer of the API loop that resumes a continuation kept in
 // apiLoop.timers.
 type apiTimer struct{ id uint64 }

@@ -50,6 +50,8 @@ type Node struct {
 	accepted uint64
 	// startedAt is the wall time of Start.
 	startedAt time.Time
+	// stop are the figures of a graceful stop (stop.go).
+	stop stopFigures
 }
 
 // New makes a node; Start brings it up.

@@ -46,7 +46,7 @@ func (sl *slotLoop) startSlot(id int, initial *pb.ConfState) error {
 	// apply skips them.
 	rn, err := raft.NewRawNode(&raft.Config{
 		ID: uint64(sl.n.env.Node()), ElectionTick: sl.n.cfg.ElectionTicks, HeartbeatTick: sl.n.cfg.HeartbeatTicks,
-		Storage: slotStorage{MemoryStorage: d.storage, sl: sl, s: s}, Applied: min(s.applied, commit), MaxSizePerMsg: raftMaxMsgBytes, MaxInflightMsgs: raftMaxInflightMsgs,
+		Storage: slotStorage{logStorage: d.storage, sl: sl, s: s}, Applied: min(s.applied, commit), MaxSizePerMsg: raftMaxMsgBytes, MaxInflightMsgs: raftMaxInflightMsgs,
 		MaxUncommittedEntriesSize: raftMaxUncommittedBytes, CheckQuorum: true, PreVote: true,
 		Logger: raftLogger{sl.n.env.Log().With("slot", id)},
 	})
@@ -82,7 +82,7 @@ func (sl *slotLoop) newMachine(id int) *state.Machine {
 
 // slotDisk is what loadSlot found on disk.
 type slotDisk struct {
-	storage *raft.MemoryStorage
+	storage *logStorage
 	applied uint64
 	// fresh: nothing was stored; the slot starts with the given voters.
 	fresh bool
@@ -91,7 +91,7 @@ type slotDisk struct {
 // loadSlot rebuilds a slot's raft storage from the stores, or makes a fresh
 // one whose configuration is initial.
 func loadSlot(raftDB, stateDB *pebble.DB, slot int, initial *pb.ConfState) (slotDisk, error) {
-	ms := raft.NewMemoryStorage()
+	ms := newLogStorage(raftDB, slot, raftLogCacheBytes)
 	cs, fresh, err := storedConf(raftDB, stateDB, slot)
 	if err != nil {
 		return slotDisk{}, err
@@ -111,12 +111,8 @@ func loadSlot(raftDB, stateDB *pebble.DB, slot int, initial *pb.ConfState) (slot
 	if v, ok := state.GetValue(stateDB, state.AppliedKey(slot)); ok {
 		applied = state.DecodeIndex(v)
 	}
-	ents, err := loadEntries(raftDB, slot)
-	if err != nil {
+	if err := loadEntries(raftDB, slot, ms); err != nil {
 		return slotDisk{}, err
-	}
-	if err := ms.Append(ents); err != nil {
-		return slotDisk{}, fmt.Errorf("slot %d entries: %w", slot, err)
 	}
 	if err := loadHardState(raftDB, ms, slot, snapIndex); err != nil {
 		return slotDisk{}, err
@@ -168,17 +164,20 @@ func confHas(cs *pb.ConfState, id uint64) bool {
 	return slices.Contains(cs.GetVoters(), id) || slices.Contains(cs.GetLearners(), id)
 }
 
-func loadEntries(raftDB *pebble.DB, slot int) ([]*pb.Entry, error) {
-	var ents []*pb.Entry
+// loadEntries appends the stored entries to the storage one by one: it
+// keeps their terms and the newest in its cache, not all of them.
+func loadEntries(raftDB *pebble.DB, slot int, ls *logStorage) error {
 	var bad error
 	state.Scan(raftDB, state.RaftEntryPrefix(slot), func(_, v []byte) {
 		e := &pb.Entry{}
 		if err := gproto.Unmarshal(v, e); err != nil && bad == nil {
 			bad = fmt.Errorf("slot %d entry: %w", slot, err)
 		}
-		ents = append(ents, e)
+		if bad == nil {
+			_ = ls.Append([]*pb.Entry{e})
+		}
 	})
-	return ents, bad
+	return bad
 }
 
 // loadHardState sets the slot's HardState from the raft store. The commit
@@ -187,7 +186,7 @@ func loadEntries(raftDB *pebble.DB, slot int) ([]*pb.Entry, error) {
 // so the commit index is raised to it (to atLeast, capped at the log's
 // end). It is never raised to the state store's applied index: that is
 // written unsynced, and a restart must depend on synced data only.
-func loadHardState(raftDB *pebble.DB, ms *raft.MemoryStorage, slot int, atLeast uint64) error {
+func loadHardState(raftDB *pebble.DB, ms *logStorage, slot int, atLeast uint64) error {
 	v, ok := state.GetValue(raftDB, state.HardStateKey(slot))
 	if !ok {
 		return nil

@@ -1,6 +1,7 @@
 package node
 
 import (
+	"fmt"
 	"slices"
 	"strings"
 
@@ -39,8 +40,8 @@ func (r SendMessage) run(a *apiLoop, done func(any, error)) error {
 			return err
 		}
 	}
-	if len(r.Payload) == 0 {
-		return &BadRequest{Field: "payload", Msg: "must be non-empty base64"}
+	if err := checkPayload(a, r.Payload); err != nil {
+		return err
 	}
 	targets := []ChannelKey{r.Channel}
 	if r.Channel.ID == "" {
@@ -58,6 +59,17 @@ func (r SendMessage) run(a *apiLoop, done func(any, error)) error {
 		return err
 	}
 	a.sendEach(r, targets, SendReply{}, done)
+	return nil
+}
+
+// checkPayload refuses an empty payload and one over MaxPayloadBytes.
+func checkPayload(a *apiLoop, payload []byte) error {
+	if len(payload) == 0 {
+		return &BadRequest{Field: "payload", Msg: "must be non-empty base64"}
+	}
+	if limit := a.n.cfg.MaxPayloadBytes; len(payload) > limit {
+		return &BadRequest{Field: "payload", Msg: fmt.Sprintf("%d bytes, over the limit of %d (max_payload_size)", len(payload), limit)}
+	}
 	return nil
 }
 
@@ -108,6 +120,9 @@ type SendBatchReply struct {
 
 func (r SendBatch) run(a *apiLoop, done func(any, error)) error {
 	if err := checkUIDs("subscribers", r.Subscribers); err != nil {
+		return err
+	}
+	if err := checkPayload(a, r.Payload); err != nil {
 		return err
 	}
 	reply := SendBatchReply{FailUIDs: []string{}, Reasons: []string{}}

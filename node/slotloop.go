@@ -135,7 +135,7 @@ type slot struct {
 	id      int
 	m       *state.Machine
 	rn      *raft.RawNode
-	storage *raft.MemoryStorage
+	storage *logStorage
 	// fresh: the slot's configuration is not on disk yet; it goes with
 	// the first persisted Ready.
 	fresh bool
@@ -315,6 +315,9 @@ func (sl *slotLoop) onMsg(m runtime.Msg) {
 		return
 	case needSnapshot:
 		sl.onNeedSnapshot(m)
+		return
+	case handOffNow:
+		sl.handOffAll()
 		return
 	case joinRetry:
 		sl.askToJoin()

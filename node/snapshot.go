@@ -23,10 +23,10 @@ import (
 // once (raft then probes the follower, and sends a new snapshot if this
 // one was lost).
 
-// slotStorage is a slot's raft storage: its log in a MemoryStorage, and
-// snapshots made from the applied state.
+// slotStorage is a slot's raft storage: its log in the raft store
+// (logStorage), and snapshots made from the applied state.
 type slotStorage struct {
-	*raft.MemoryStorage
+	*logStorage
 	sl *slotLoop
 	s  *slot
 }
@@ -35,14 +35,14 @@ type slotStorage struct {
 // applied index (which the start-up replay may have moved past the
 // stored one).
 func (st slotStorage) InitialState() (*pb.HardState, *pb.ConfState, error) {
-	hs, _, err := st.MemoryStorage.InitialState()
+	hs, _, err := st.logStorage.InitialState()
 	return hs, st.s.conf, err
 }
 
 // Snapshot is the slot's applied state now.
 func (st slotStorage) Snapshot() (*pb.Snapshot, error) {
 	s := st.s
-	term, err := st.MemoryStorage.Term(s.applied)
+	term, err := st.logStorage.Term(s.applied)
 	if err != nil {
 		return nil, raft.ErrSnapshotTemporarilyUnavailable
 	}

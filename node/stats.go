@@ -14,22 +14,29 @@ type Stats struct{}
 
 // StatsReply sums every loop's counters.
 type StatsReply struct {
-	Connections    int   // open client connections
-	Online         int   // of which past CONNACK
-	Accepted       int64 // connections accepted since start
-	InMsgs         int64 // frames from clients
-	OutMsgs        int64 // frames to clients
-	InBytes        int64
-	OutBytes       int64
-	RetryQueue     int // RECVs awaiting RECVACK
-	SendLatency    [len(SendLatencyBuckets) + 1]int64
-	SendLatencySum float64
-	Proposals      int64
-	Applied        int64
-	MessagesStored int64
-	DiskCommits    int64
-	DiskRetries    int64
-	Compactions    int64 // raft log compactions
+	Connections int   // open client connections
+	Online      int   // of which past CONNACK
+	Accepted    int64 // connections accepted since start
+	InMsgs      int64 // frames from clients
+	OutMsgs     int64 // frames to clients
+	InBytes     int64
+	OutBytes    int64
+	RetryQueue  int // RECVs awaiting RECVACK
+	// ResendBytes are the bytes of those RECVs (bounded by
+	// Config.ResendBudgetBytes); SlowCutsConnCap and SlowCutsBudget the
+	// slow readers cut past their own cap and as the slowest when the
+	// budget was spent; DrainRefused SENDs refused during a graceful stop.
+	ResendBytes                     int
+	SlowCutsConnCap, SlowCutsBudget int64
+	DrainRefused                    int64
+	SendLatency                     [len(SendLatencyBuckets) + 1]int64
+	SendLatencySum                  float64
+	Proposals                       int64
+	Applied                         int64
+	MessagesStored                  int64
+	DiskCommits                     int64
+	DiskRetries                     int64
+	Compactions                     int64 // raft log compactions
 	// Resends are RECVs written again with DUP; Kicks connections
 	// disconnected by a newer login, a token change or a device quit.
 	Resends, Kicks int64
@@ -156,11 +163,11 @@ func (a *apiLoop) slotStats(out *StatsReply, done func(any, error)) {
 // gatewayLoopStats are one gateway loop's figures.
 type gatewayLoopStats struct {
 	gatewayStats
-	connections, online, retryQueue int
+	connections, online, retryQueue, resendBytes int
 }
 
 func (g *gateway) loopStats() gatewayLoopStats {
-	r := gatewayLoopStats{gatewayStats: g.stats, connections: len(g.clients)}
+	r := gatewayLoopStats{gatewayStats: g.stats, connections: len(g.clients), resendBytes: g.pendingBytes}
 	for _, c := range g.clients {
 		r.retryQueue += len(c.pending)
 		if c.state == stateReady {
@@ -179,6 +186,10 @@ func (out *StatsReply) addGateway(p gatewayLoopStats) {
 	out.InBytes += p.InBytes
 	out.OutBytes += p.OutBytes
 	out.RetryQueue += p.retryQueue
+	out.ResendBytes += p.resendBytes
+	out.SlowCutsConnCap += p.SlowCutsConnCap
+	out.SlowCutsBudget += p.SlowCutsBudget
+	out.DrainRefused += p.DrainRefused
 	out.Resends += p.Resends
 	out.Kicks += p.Kicks
 	out.SendRetries += p.SendRetries

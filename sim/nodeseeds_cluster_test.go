@@ -10,7 +10,6 @@ import (
 
 	"github.com/jindou-im/jindou/chaos"
 	"github.com/jindou-im/jindou/node"
-	"github.com/jindou-im/jindou/node/proto"
 	"github.com/jindou-im/jindou/runtime"
 	"github.com/jindou-im/jindou/sim/world"
 )
@@ -263,17 +262,10 @@ func (sw *seedWorld) removed(id runtime.NodeID) {
 	sw.nodes = slices.DeleteFunc(sw.nodes, func(n *world.Node) bool { return n.ID() == id })
 }
 
-// beforeStop is the plan's hook for a graceful stop: what the node was
-// asked is lost as in a crash, and its clients are told it shuts down.
-func (sw *seedWorld) beforeStop(id runtime.NodeID) {
-	sw.stopping[id] = true
-	sw.beforeCrash(id)
-}
-
-// shutdownNotice reports whether a DISCONNECT is a stopping node's notice.
-func (sw *seedWorld) shutdownNotice(d *proto.Disconnect) bool {
-	return len(sw.stopping) > 0 && d.Reason == "server shutting down"
-}
+// beforeStop is the plan's hook for a graceful stop with hand-off: what
+// the node was asked is lost as in a crash (its clients are told it shuts
+// down, which the users take).
+func (sw *seedWorld) beforeStop(id runtime.NodeID) { sw.beforeCrash(id) }
 
 // clusterFaults are the fault classes a seed set with clusters must fire,
 // besides the one-node ones.

@@ -70,6 +70,8 @@ func (sw *seedWorld) foldStats(id runtime.NodeID) {
 	b.PresenceRetired += s.PresenceRetired
 	b.DeliveriesSkipped += s.DeliveriesSkipped
 	b.DiskFullRefused += s.DiskFullRefused
+	b.SlowCutsConnCap += s.SlowCutsConnCap
+	b.SlowCutsBudget += s.SlowCutsBudget
 	delete(sw.lastStats, id)
 }
 
@@ -91,7 +93,6 @@ func (sw *seedWorld) beforeCrash(id runtime.NodeID) {
 // afterRestart is the plan's hook: reads right after the restart, and
 // what the crash left unanswered asked again.
 func (sw *seedWorld) afterRestart(id runtime.NodeID) {
-	delete(sw.stopping, id)
 	sw.readAfterRestart(id)
 	for _, u := range sw.users[:min(3, len(sw.users))] {
 		sw.readConversations(u.uid)
@@ -133,6 +134,7 @@ func (sw *seedWorld) nodeCoverage() {
 	c.Add(chaos.PresenceRetired, b.PresenceRetired)
 	c.Add(chaos.DeliveriesSkipped, b.DeliveriesSkipped)
 	c.Add(chaos.DiskFullRefusals, b.DiskFullRefused)
+	c.Add(chaos.SlowReaderCuts, b.SlowCutsConnCap+b.SlowCutsBudget)
 }
 
 // probe checks the dedupe window from the outside: a repeat of a stored

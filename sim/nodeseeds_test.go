@@ -200,7 +200,10 @@ type seedWorld struct {
 	// members of each stored channel.
 	members  map[node.ChannelKey][]string
 	channels []node.ChannelKey
-	quiet    bool
+	// stalled: the seed has readers that never acknowledge
+	// (nodeseeds_slow_test.go).
+	stalled bool
+	quiet   bool
 	// quietAt is when the quiet phase began (in a cluster, delivery
 	// liveness is checked from then on).
 	quietAt time.Duration
@@ -290,8 +293,7 @@ func runNodeSeed(t *testing.T, seed uint64, counter *chaos.Counter, opts seedOpt
 	env := rand.New(w.Sim.Rand("world"))
 	sw := &seedWorld{World: w, env: env, members: map[node.ChannelKey][]string{}, res: &nodeSeedResult{coverage: chaos.Coverage{}},
 		counter: chaos.NewCounter(), tailSeen: map[node.ChannelKey]uint64{}, lastStats: map[runtime.NodeID]node.StatsReply{},
-		stopping: map[runtime.NodeID]bool{},
-		leaders:  map[slotTerm]runtime.NodeID{}, quietAt: linearize.Forever, apiPick: rand.New(w.Sim.Rand("api-node")), clientPick: rand.New(w.Sim.Rand("client-node"))}
+		leaders: map[slotTerm]runtime.NodeID{}, quietAt: linearize.Forever, apiPick: rand.New(w.Sim.Rand("api-node")), clientPick: rand.New(w.Sim.Rand("client-node"))}
 	defer func() {
 		if p := recover(); p != nil {
 			sw.fail("panic: %v\n%s", p, panicStack())
@@ -315,6 +317,7 @@ func runNodeSeed(t *testing.T, seed uint64, counter *chaos.Counter, opts seedOpt
 		// Small chunks, so that snapshots travel in many.
 		SnapshotChunkBytes: 256 << rand.New(w.Sim.Rand("snapshot-chunks")).IntN(8),
 	}
+	sw.drawBudget(&cfg)
 	outages := sw.setupWebhooks(&cfg)
 	if sw.shape.nodes > 1 {
 		cfg.SendTimeout, cfg.RequestTimeout = clusterRequestTimeout, clusterRequestTimeout
@@ -327,6 +330,8 @@ func runNodeSeed(t *testing.T, seed uint64, counter *chaos.Counter, opts seedOpt
 	sw.makeUsers(12 + env.IntN(30))
 	sw.makeRuleChannels()
 	sw.makeDevices()
+	sw.makeStalledReaders()
+	sw.planGracefulStop()
 	sw.makeRPCDevices()
 	sw.startProbe(window)
 	// The faults start once the channels exist.

@@ -81,7 +81,7 @@ func (u *seedUser) start(interval time.Duration) {
 	c.OnSendack = u.onSendack
 	c.OnRecv = u.onRecv
 	c.OnDisconnect = func(d *proto.Disconnect) {
-		if !u.sw.shutdownNotice(d) {
+		if d.Reason != "server shutting down" { // a graceful stop (nodeseeds_stop_test.go)
 			u.sw.fail("%s disconnected: %d %q", u.uid, d.ReasonCode, d.Reason)
 		}
 	}
@@ -215,6 +215,14 @@ func (u *seedUser) onSendack(s *world.Sent, a *proto.Sendack) {
 		u.sw.History.Failed(rec.op, now, name)
 		rec.refused = true
 		u.sw.res.coverage.Add(chaos.Refusals, 1)
+		return
+	}
+	if a.ReasonCode == proto.ReasonNodeNotMatch {
+		// Its node was stopping: not stored (the history check holds it
+		// to that), and not sent again.
+		u.sw.History.Failed(rec.op, now, linearize.Stopping)
+		rec.refused = true
+		u.sw.res.coverage.Add(chaos.DrainRefusals, 1)
 		return
 	}
 	if a.ReasonCode == proto.ReasonSystemError && (u.sw.cluster() || u.sw.diskFullLately()) {

@@ -50,6 +50,14 @@ type Config struct {
 	RequestTimeout time.Duration
 	StopTimeout    time.Duration
 
+	// The memory budget (memlimit.go).
+	MemoryLimit           int
+	MaxPayloadSize        int
+	ResendBufferSize      int
+	ResendBudget          int
+	MaxPendingOutput      int
+	MaxTotalPendingOutput int
+
 	LogFormat string
 	LogLevel  string
 
@@ -96,8 +104,14 @@ func defaultConfig() Config {
 		MaxFrameSize:   1 << 20,
 		RequestTimeout: 10 * time.Second,
 		StopTimeout:    10 * time.Second,
-		LogFormat:      "text",
-		LogLevel:       "info",
+
+		MaxPayloadSize:        1 << 20,
+		ResendBufferSize:      256 << 10,
+		ResendBudget:          64 << 20,
+		MaxPendingOutput:      1 << 20,
+		MaxTotalPendingOutput: 64 << 20,
+		LogFormat:             "text",
+		LogLevel:              "info",
 
 		WebhookTimeout:       5 * time.Second,
 		WebhookBatchSize:     100,
@@ -149,7 +163,13 @@ func (c *Config) fields() []field {
 		{"dedupe_window", "how long a (from, channel, client_msg_no) is remembered", &c.DedupeWindow},
 		{"max_frame_size", "largest client frame, in bytes", &c.MaxFrameSize},
 		{"request_timeout", "HTTP request timeout", &c.RequestTimeout},
-		{"stop_timeout", "how long a graceful stop waits for HTTP requests in flight", &c.StopTimeout},
+		{"stop_timeout", "how long a graceful stop waits for SENDs and HTTP requests in flight", &c.StopTimeout},
+		{"memory_limit", "Go's soft memory limit in bytes (0: GOMEMLIMIT if set, else 80% of the cgroup's or the machine's memory)", &c.MemoryLimit},
+		{"max_payload_size", "largest message payload in bytes (SENDACK NotAllowSend, HTTP 400 past it)", &c.MaxPayloadSize},
+		{"resend_buffer_size", "bytes of unacknowledged RECVs one connection may hold before it is cut as a slow reader", &c.ResendBufferSize},
+		{"resend_budget", "bytes of unacknowledged RECVs all connections may hold; past it the slowest readers are cut first", &c.ResendBudget},
+		{"max_pending_output", "bytes a connection may owe its client beyond the socket buffer before it is cut", &c.MaxPendingOutput},
+		{"max_total_pending_output", "bytes all connections may owe together; past it those owing the most are cut", &c.MaxTotalPendingOutput},
 		{"log_format", "text or json", &c.LogFormat},
 		{"log_level", "debug, info, warn or error", &c.LogLevel},
 		{"webhook_http_addr", "webhook receiver URL; each event is POSTed to <url>?event=<name> (empty: webhooks off)", &c.WebhookHTTPAddr},
@@ -431,6 +451,9 @@ func (c *Config) validate() error {
 		return err
 	}
 	if err := c.validateHTTP(); err != nil {
+		return err
+	}
+	if err := c.validateMemory(); err != nil {
 		return err
 	}
 	if _, err := c.cluster(); err != nil {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"os"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -52,6 +53,8 @@ func newServer(cfg Config, log *slog.Logger) *server { return &server{cfg: cfg, 
 // are stopped again and the error names the failing one.
 func (s *server) start() error {
 	begin := time.Now()
+	limit, from := applyMemoryLimit(s.cfg.MemoryLimit, os.Getenv, s.log)
+	s.log.Info("memory limit", "component", "memory", "bytes", limit, "from", from)
 	steps := []struct {
 		name  string
 		start func() (stop func(), err error)
@@ -100,7 +103,12 @@ func (s *server) startCore() (func(), error) {
 		DedupeWindow:   s.cfg.DedupeWindow,
 		MaxFrameSize:   s.cfg.MaxFrameSize,
 		DataDir:        storeDir,
-		Webhook:        s.cfg.webhook(),
+
+		MaxPayloadBytes:   s.cfg.MaxPayloadSize,
+		ResendBufferBytes: s.cfg.ResendBufferSize,
+		ResendBudgetBytes: s.cfg.ResendBudget,
+
+		Webhook: s.cfg.webhook(),
 	})
 	s.host = reactor.New(reactor.Config{
 		NodeID:      runtime.NodeID(s.cfg.NodeID),
@@ -111,10 +119,13 @@ func (s *server) startCore() (func(), error) {
 		DiskReserve: diskReserve(s.cfg.DiskReserveMB),
 		// A WebSocket client that sends no upgrade is closed as soon as a
 		// TCP one that sends no CONNECT.
-		WSHandshakeTimeout: s.cfg.ConnectTimeout,
-		Logger:             slog.New(leaderLog{inner: s.log.Handler(), on: &s.started}).With("component", "core"),
-		PeerAddr:           cc.peerListen(),
-		Peers:              cc.peers(s.cfg.NodeID),
+		WSHandshakeTimeout:    s.cfg.ConnectTimeout,
+		MaxPendingOutput:      s.cfg.MaxPendingOutput,
+		MaxTotalPendingOutput: s.cfg.MaxTotalPendingOutput,
+		StopTimeout:           s.cfg.StopTimeout,
+		Logger:                slog.New(leaderLog{inner: s.log.Handler(), on: &s.started}).With("component", "core"),
+		PeerAddr:              cc.peerListen(),
+		Peers:                 cc.peers(s.cfg.NodeID),
 	})
 	s.host.SetPeerAuth(cc.token, s.card)
 	if err := s.host.Start(timedNode{Node: s.node, log: s.log}); err != nil {
@@ -195,6 +206,8 @@ func queueStats(h *reactor.Host) func() jhttp.QueueStats {
 			DiskMaxBatch: q.Disk.MaxBatch,
 			Timers:       jhttp.QueueFigures{Length: q.Timers.Length, HighWater: q.Timers.HighWater},
 		}
+		st := h.Stats()
+		out.Output = jhttp.OutputFigures{PendingBytes: st.PendingOutput, CapCuts: st.SlowReaders, BudgetCuts: st.BudgetCuts}
 		for name, f := range q.Loops {
 			out.Loops[name] = jhttp.QueueFigures{Length: f.Length, HighWater: f.HighWater}
 		}

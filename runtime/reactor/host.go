@@ -35,8 +35,11 @@ type Config struct {
 	Reactors int
 	// MaxPendingOutput is how many bytes a connection may have written and
 	// not yet taken by the client before it is closed with ErrSlowReader
-	// (default DefaultMaxPendingOutput).
-	MaxPendingOutput int
+	// (default DefaultMaxPendingOutput). MaxTotalPendingOutput bounds the
+	// same over every connection of the host (default
+	// DefaultMaxTotalPendingOutput): past it, the connections that owe
+	// the most are cut with ErrOutputBudget (queues.go).
+	MaxPendingOutput, MaxTotalPendingOutput int
 	// MaxWSMessage bounds an inbound WebSocket message (default
 	// DefaultMaxWSMessage).
 	MaxWSMessage int64
@@ -49,6 +52,9 @@ type Config struct {
 	// pending output (default DefaultCloseLinger); Stop gives every
 	// connection at most StopLinger (default DefaultStopLinger) altogether.
 	CloseLinger, StopLinger time.Duration
+	// StopTimeout bounds how long Stop lets a Drainer finish the work in
+	// flight (default DefaultStopTimeout); see stop.go.
+	StopTimeout time.Duration
 	// Logger receives the host's own log lines (default slog.Default()).
 	Logger *slog.Logger
 	// MaxOutbound bounds the outbound calls in flight (default
@@ -69,11 +75,13 @@ type Config struct {
 // The defaults of Config's limits.
 const (
 	// DefaultMaxPendingOutput is the output a connection may owe its
-	// client: 4 MiB holds thousands of RECVs of ordinary messages, room
-	// for a client on a slow link to catch up. The worst case is this
-	// times the open connections, so it stays a few MiB: a client that
-	// reads nothing is cut off rather than let grow without end.
-	DefaultMaxPendingOutput = 4 << 20
+	// client beyond what the kernel's socket buffer took: 1 MiB holds
+	// thousands of RECVs of ordinary messages, room for a client on a
+	// slow link to catch up, while a client that reads nothing is cut off
+	// rather than let grow (the core's resend budget usually cuts it
+	// first). DefaultMaxTotalPendingOutput bounds all of them together.
+	DefaultMaxPendingOutput      = 1 << 20
+	DefaultMaxTotalPendingOutput = 64 << 20
 	// DefaultMaxWSMessage is the largest inbound WebSocket message: the
 	// core's default largest client frame (1 MiB, max_frame_size), which a
 	// client sends as one message; a larger message is refused before it
@@ -91,6 +99,9 @@ const (
 	// WAL files it preallocates) once commits are refused: about two
 	// memtables.
 	DefaultDiskReserve = 64 << 20
+	// DefaultStopTimeout is the longest Stop waits for a Drainer's work
+	// in flight: SENDs commit within milliseconds unless a disk stalls.
+	DefaultStopTimeout = 10 * time.Second
 )
 
 func (c *Config) setDefaults() {
@@ -99,6 +110,9 @@ func (c *Config) setDefaults() {
 	}
 	if c.MaxPendingOutput <= 0 {
 		c.MaxPendingOutput = DefaultMaxPendingOutput
+	}
+	if c.MaxTotalPendingOutput <= 0 {
+		c.MaxTotalPendingOutput = DefaultMaxTotalPendingOutput
 	}
 	if c.MaxWSMessage <= 0 {
 		c.MaxWSMessage = DefaultMaxWSMessage
@@ -111,6 +125,9 @@ func (c *Config) setDefaults() {
 	}
 	if c.StopLinger <= 0 {
 		c.StopLinger = DefaultStopLinger
+	}
+	if c.StopTimeout <= 0 {
+		c.StopTimeout = DefaultStopTimeout
 	}
 	if c.Logger == nil {
 		c.Logger = slog.Default()
@@ -129,6 +146,9 @@ var (
 	// ErrSlowReader: the connection's pending output exceeded
 	// Config.MaxPendingOutput.
 	ErrSlowReader = errors.New("reactor: slow reader: pending output over the limit")
+	// ErrOutputBudget: the host's connections together owed more than
+	// Config.MaxTotalPendingOutput, and this one owed a large share.
+	ErrOutputBudget = errors.New("reactor: slow reader: the host's output budget is spent")
 	// ErrHostStopped: the host was stopping.
 	ErrHostStopped = errors.New("reactor: host stopped")
 )
@@ -351,7 +371,8 @@ func (h *Host) PeerAddr() net.Addr { return h.tr.addr() }
 func (h *Host) SetPeer(id runtime.NodeID, addr string) { h.tr.setPeer(id, addr) }
 
 // Stop shuts the process down gracefully: no new connections are accepted;
-// every loop finishes its current event and parks; queued disk commits run;
+// a Drainer is let finish its work in flight while the loops still run
+// (stop.go); then every loop finishes its current event and parks; queued disk commits run;
 // then p.Stop runs on the caller's goroutine (it may still write to
 // connections), its writes are flushed, and every connection is closed after
 // flushing for at most Config.StopLinger. Events still queued, and
@@ -362,6 +383,9 @@ func (h *Host) Stop() {
 		return
 	}
 	h.stopAccepting()
+	if d, ok := h.proc.(Drainer); ok {
+		h.drain(d)
+	}
 	h.parkLoops()
 	h.disk.drain()
 	h.proc.Stop()
@@ -535,8 +559,10 @@ type Stats struct {
 	// Accepted counts client connections accepted; Open is how many are
 	// open now.
 	Accepted, Open int64
-	// SlowReaders counts connections closed with ErrSlowReader.
-	SlowReaders int64
+	// SlowReaders counts connections closed with ErrSlowReader;
+	// BudgetCuts those closed with ErrOutputBudget; PendingOutput is the
+	// output all connections owe now.
+	SlowReaders, BudgetCuts, PendingOutput int64
 	// PeerSent counts peer messages written to a socket; PeerDropped those
 	// dropped (peer unknown or unreachable, queue full, write failed);
 	// PeerReceived those delivered to a loop; PeerUnknownLoop those dropped
@@ -550,7 +576,7 @@ type Stats struct {
 }
 
 type stats struct {
-	accepted, slowReaders                                atomic.Int64
+	accepted, slowReaders, budgetCuts, pendingOutput     atomic.Int64
 	peerSent, peerDropped, peerReceived, peerUnknownLoop atomic.Int64
 	diskCommits                                          atomic.Int64
 }
@@ -563,6 +589,7 @@ func (h *Host) Stats() Stats {
 	s := &h.stats
 	return Stats{
 		Accepted: s.accepted.Load(), Open: open, SlowReaders: s.slowReaders.Load(),
+		BudgetCuts: s.budgetCuts.Load(), PendingOutput: s.pendingOutput.Load(),
 		PeerSent: s.peerSent.Load(), PeerDropped: s.peerDropped.Load(),
 		PeerReceived: s.peerReceived.Load(), PeerUnknownLoop: s.peerUnknownLoop.Load(),
 		DiskCommits:   s.diskCommits.Load(),

@@ -101,3 +101,39 @@ func (h *Host) QueueStats() QueueStats {
 		Timers: h.queues.timers.figures(),
 	}
 }
+
+// The output budget. What a socket refuses waits in its connection's
+// backlog; a client that does not read lets it grow. Each connection may owe
+// Config.MaxPendingOutput; all of them together Config.MaxTotalPendingOutput.
+// Past the total, a connection that grows its backlog is cut if it already
+// owes a quarter of its own cap: readers that keep up owe nothing, so the
+// slowest pay and nobody else slows. The core's resend budget (node/budget.go,
+// deterministic and simulated) decides on its own figures first; this one
+// bounds what the core cannot see, the bytes the kernel has not taken.
+
+// outputVerdict says whether a connection whose backlog just grew to
+// backlog bytes, the host's to total, must be cut, counting the cut.
+func (h *Host) outputVerdict(backlog int, total int64) error {
+	switch {
+	case backlog > h.cfg.MaxPendingOutput:
+		h.stats.slowReaders.Add(1)
+		return ErrSlowReader
+	case total > int64(h.cfg.MaxTotalPendingOutput) && backlog >= h.cfg.MaxPendingOutput/4:
+		h.stats.budgetCuts.Add(1)
+		return ErrOutputBudget
+	}
+	return nil
+}
+
+// appendBacklog appends b to a backlog, growing it by at most half again
+// (append would double it: a backlog near its cap would hold twice the
+// cap in memory).
+func appendBacklog(backlog, b []byte) []byte {
+	need := len(backlog) + len(b)
+	if need <= cap(backlog) {
+		return append(backlog, b...)
+	}
+	grown := make([]byte, len(backlog), max(need, cap(backlog)+cap(backlog)/2, 4<<10))
+	copy(grown, backlog)
+	return append(grown, b...)
+}

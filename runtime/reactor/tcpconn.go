@@ -122,12 +122,15 @@ func (c *tcpConn) closeGracefully() {
 }
 
 // lingerLocked closes c with err once the backlog has drained, or after
-// Config.CloseLinger; nothing more is sent or delivered meanwhile.
+// Config.CloseLinger; nothing more is sent or delivered meanwhile. A
+// backlog of a quarter of MaxPendingOutput or more is not waited for: a
+// client that far behind (the core cutting a slow reader) will not read it
+// within the linger, and holding it would keep the memory the cut frees.
 func (c *tcpConn) lingerLocked(err error) {
 	if c.closed || c.lingering {
 		return
 	}
-	if len(c.backlog) == 0 {
+	if len(c.backlog) == 0 || len(c.backlog) >= c.h.cfg.MaxPendingOutput/4 {
 		c.closeLocked(err)
 		return
 	}
@@ -167,10 +170,10 @@ func (c *tcpConn) sendLocked(b []byte) {
 			return
 		}
 	}
-	c.backlog = append(c.backlog, b...)
-	if len(c.backlog) > c.h.cfg.MaxPendingOutput {
-		c.h.stats.slowReaders.Add(1)
-		c.closeLocked(ErrSlowReader)
+	c.backlog = appendBacklog(c.backlog, b)
+	total := c.h.stats.pendingOutput.Add(int64(len(b)))
+	if err := c.h.outputVerdict(len(c.backlog), total); err != nil {
+		c.closeLocked(err)
 	}
 }
 
@@ -188,6 +191,7 @@ func (c *tcpConn) writable() {
 	}
 	rest := copy(c.backlog, c.backlog[n:])
 	c.backlog = c.backlog[:rest]
+	c.h.stats.pendingOutput.Add(-int64(n))
 	if rest == 0 {
 		c.backlog = nil
 		if c.lingering {
@@ -245,6 +249,7 @@ func (c *tcpConn) closeLocked(err error) {
 		c.drainInput()
 	}
 	unix.Close(c.fd)
+	c.h.stats.pendingOutput.Add(-int64(len(c.backlog)))
 	c.backlog = nil
 	c.h.dropConn(c.id)
 	c.loop.post(item{ev: runtime.ConnClosed{Conn: c, Err: err}, conn: c})
