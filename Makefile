@@ -101,7 +101,7 @@ unit: web
 # seeds: the whole node under TEST_SEEDS seeded worlds.
 seeds:
 	@out=$$(mktemp); \
-	if $(GO) test -tags $(TESTTAGS) -count=1 ./sim -run '^Test(Kept)?Seeds$$' -seeds=$(TEST_SEEDS) -v > $$out 2>&1; then \
+	if $(GO) test -tags $(TESTTAGS) -count=1 -timeout 30m ./sim -run '^Test(Kept)?Seeds$$' -seeds=$(TEST_SEEDS) -v > $$out 2>&1; then \
 	  echo "seeds: $$(grep -c '^seed=' $$out) seeds of the whole node passed"; tail -n 1 $$out; \
 	else grep -v '^=== RUN' $$out; rm -f $$out; exit 1; fi; rm -f $$out
 
@@ -113,7 +113,7 @@ seeds:
 determinism:
 	@tmp=$$(mktemp -d); trap 'rm -rf $$tmp' EXIT; \
 	$(GO) test -tags $(TESTTAGS) -c -o $$tmp/sim.test ./sim; \
-	run() { (cd sim && $$tmp/sim.test -test.count=1 -test.v -test.run '^Test(Kept|Toy)?Seeds$$' -seeds=$$1) | \
+	run() { (cd sim && $$tmp/sim.test -test.count=1 -test.timeout=30m -test.v -test.run '^Test(Kept|Toy)?Seeds$$' -seeds=$$1) | \
 	  grep -oE '^seed=[0-9]+ trace=[0-9a-f]+ (users|nodes)='; }; \
 	run $(DETERMINISM_SEEDS) > $$tmp/a; \
 	GOMAXPROCS=1 run $(DETERMINISM_SEEDS) > $$tmp/b; \
