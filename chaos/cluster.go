@@ -15,15 +15,22 @@ const (
 	PartitionOneWay  Class = "partition-one-way" // one direction of a link blocked
 	PartitionIsolate Class = "partition-isolate" // every link of one node blocked
 	PartitionLeader  Class = "partition-leader"  // the leader of a slot isolated
-	LinkLoss         Class = "link-loss"
-	LinkDup          Class = "link-dup"
-	LinkDelay        Class = "link-delay"
-	LinkReorder      Class = "link-reorder"
-	CrashCluster     Class = "crash-cluster" // every node loses power at once
-	MemberJoin       Class = "member-join"   // a new node joins during traffic
-	MemberRemove     Class = "member-remove" // a member is removed during traffic
-	StopGraceful     Class = "stop-graceful" // a node hands its leaderships off and stops
+	// PartitionController isolates the controller group's leader.
+	PartitionController Class = "partition-controller"
+	LinkLoss            Class = "link-loss"
+	LinkDup             Class = "link-dup"
+	LinkDelay           Class = "link-delay"
+	LinkReorder         Class = "link-reorder"
+	CrashCluster        Class = "crash-cluster" // every node loses power at once
+	MemberJoin          Class = "member-join"   // a new node joins during traffic
+	MemberRemove        Class = "member-remove" // a member is removed during traffic
+	StopGraceful        Class = "stop-graceful" // a node hands its leaderships off and stops
 )
+
+// ControllerSlot is the group id a PartLeader partition names to isolate
+// the controller group's leader (node.ControllerGroup, which the nodes
+// report among the groups they lead).
+const ControllerSlot = 1<<16 - 1
 
 // PartitionKind says which links a Partition blocks.
 type PartitionKind string
@@ -57,6 +64,9 @@ func (p Partition) Class() Class {
 	case PartIsolate:
 		return PartitionIsolate
 	case PartLeader:
+		if p.Slot == ControllerSlot {
+			return PartitionController
+		}
 		return PartitionLeader
 	}
 	return PartitionBoth
@@ -220,6 +230,9 @@ func DrawCluster(r *rand.Rand, cfg ClusterConfig) Plan {
 			part.B = 0
 		case PartLeader:
 			part.A, part.B, part.Slot = 0, 0, r.IntN(max(cfg.Slots, 1))
+			if r.IntN(4) == 0 {
+				part.Slot = ControllerSlot
+			}
 		}
 		p = append(p, part)
 	}

@@ -26,7 +26,8 @@ func genClusterFault(t *rapid.T, node NodeID) Fault {
 // clusterClasses are every class DrawCluster may draw for a cluster of
 // several nodes.
 var clusterClasses = []Class{CrashPowerLoss, CrashProcess, CrashTorn, CrashCluster, DiskSlow, ClockJump, ConnSlow,
-	PartitionBoth, PartitionOneWay, PartitionIsolate, PartitionLeader, LinkFaults, LinkLoss, LinkDup, LinkDelay, LinkReorder}
+	PartitionBoth, PartitionOneWay, PartitionIsolate, PartitionLeader, PartitionController, LinkFaults, LinkLoss, LinkDup, LinkDelay, LinkReorder,
+	MemberJoin, MemberRemove, StopGraceful}
 
 func drawnClasses(p Plan) map[Class]bool {
 	out := map[Class]bool{}
@@ -54,7 +55,7 @@ func TestClusterPlansDrawEveryClassOverFiftySeeds(t *testing.T) {
 				if f.At < 0 || f.At >= 8*time.Second || f.For <= 0 {
 					t.Fatalf("seed %d: %s outside the run", seed, f)
 				}
-				if f.Kind == PartLeader && (f.Slot < 0 || f.Slot >= 8) {
+				if f.Kind == PartLeader && (f.Slot < 0 || f.Slot >= 8) && f.Slot != ControllerSlot {
 					t.Fatalf("seed %d: %s names no slot of 8", seed, f)
 				}
 				if (f.Kind == PartBoth || f.Kind == PartOneWay) && (f.A == f.B || f.A < 1 || f.A > 3 || f.B < 1 || f.B > 3) {

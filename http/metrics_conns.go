@@ -5,13 +5,10 @@ import (
 )
 
 // ConnStats are the runtime's connection figures that the core does not
-// see (Config.ConnStats): connections cut for not reading their output
-// and, by client listener ("tcp", "ws"), accepts that failed. The API's
-// own listener's failures are added as listener "http" (listener.go).
+// see (Config.ConnStats): by client listener ("tcp", "ws"), accepts that
+// failed. The API's own listener's failures are added as listener "http"
+// (listener.go). Slow readers cut are metrics_budget.go's, by cause.
 type ConnStats struct {
-	// SlowReaderCuts counts connections closed because their output
-	// backlog passed its limit.
-	SlowReaderCuts int64
 	// Accept are the listeners' accept failures.
 	Accept map[string]AcceptFigures
 }
@@ -24,8 +21,7 @@ type AcceptFigures struct {
 }
 
 var (
-	descSlowReaderCuts = desc("slow_reader_cuts_total", "Client connections closed because their output backlog passed its limit (they did not read).")
-	descAcceptRefused  = prometheus.NewDesc(prometheus.BuildFQName(ns, "", "accept_refused_total"),
+	descAcceptRefused = prometheus.NewDesc(prometheus.BuildFQName(ns, "", "accept_refused_total"),
 		"Client connections answered at once and closed because the process was out of file descriptors.", []string{"listener"}, nil)
 	descAcceptFailures = prometheus.NewDesc(prometheus.BuildFQName(ns, "", "accept_failures_total"),
 		"Accepts that failed otherwise and left a client waiting (out of memory, out of descriptors with none in reserve; the HTTP API's at the fd cap).", []string{"listener"}, nil)
@@ -36,7 +32,6 @@ var (
 type connsCollector struct{ s *Server }
 
 func (cc *connsCollector) Describe(ch chan<- *prometheus.Desc) {
-	ch <- descSlowReaderCuts
 	ch <- descAcceptRefused
 	ch <- descAcceptFailures
 }
@@ -47,7 +42,6 @@ func (cc *connsCollector) Collect(ch chan<- prometheus.Metric) {
 		return
 	}
 	st := cc.s.cfg.ConnStats()
-	ch <- prometheus.MustNewConstMetric(descSlowReaderCuts, prometheus.CounterValue, float64(st.SlowReaderCuts))
 	for listener, f := range st.Accept {
 		ch <- prometheus.MustNewConstMetric(descAcceptRefused, prometheus.CounterValue, float64(f.Refused), listener)
 		ch <- prometheus.MustNewConstMetric(descAcceptFailures, prometheus.CounterValue, float64(f.Failures), listener)

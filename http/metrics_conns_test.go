@@ -7,9 +7,9 @@ import (
 	"github.com/prometheus/common/expfmt"
 )
 
-func TestMetricsCarrySlowReaderCutsAndAcceptFailures(t *testing.T) {
+func TestMetricsCarryAcceptFailuresPerListener(t *testing.T) {
 	s := newTestServer(t, Config{ConnStats: func() ConnStats {
-		return ConnStats{SlowReaderCuts: 7, Accept: map[string]AcceptFigures{"tcp": {Failures: 2, Refused: 5}, "ws": {Refused: 1}}}
+		return ConnStats{Accept: map[string]AcceptFigures{"tcp": {Failures: 2, Refused: 5}, "ws": {Refused: 1}}}
 	}})
 	r := get(t, s, "/metrics")
 	must200(t, r)
@@ -36,7 +36,6 @@ func TestMetricsCarrySlowReaderCutsAndAcceptFailures(t *testing.T) {
 		name, listener string
 		want           float64
 	}{
-		{"jindou_slow_reader_cuts_total", "", 7},
 		{"jindou_accept_refused_total", "tcp", 5}, {"jindou_accept_failures_total", "tcp", 2},
 		{"jindou_accept_refused_total", "ws", 1}, {"jindou_accept_failures_total", "ws", 0},
 	} {

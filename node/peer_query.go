@@ -21,6 +21,7 @@ const (
 	qPersonFacts
 	qBan
 	qMessage
+	qConfirm // refusal.go
 )
 
 func writeQuery(w *state.Writer, q slotQuery) {
@@ -68,6 +69,8 @@ func writeQuery(w *state.Writer, q slotQuery) {
 		w.Channel(q.Ch)
 		w.Int(q.ID)
 		w.Str(q.ClientMsgNo)
+	case queryConfirm:
+		w.Byte(qConfirm)
 	default:
 		if !writeSyncQuery(w, q) { // requests_sync.go
 			panic(fmt.Sprintf("node: slot query %T has no peer encoding", q))
@@ -103,6 +106,8 @@ func readQuery(r *state.Reader) slotQuery {
 		return queryBan{UID: r.Str()}
 	case qMessage:
 		return queryMessage{Ch: r.Channel(), ID: r.Int(), ClientMsgNo: r.Str()}
+	case qConfirm:
+		return queryConfirm{}
 	}
 	if q := readSyncQueryOf(kind, r); q != nil {
 		return q
@@ -122,6 +127,7 @@ const (
 	rOnline
 	rFacts
 	rBan
+	rConfirm // refusal.go
 )
 
 func writeResult(w *state.Writer, res readResult) {
@@ -160,6 +166,8 @@ func writeResult(w *state.Writer, res readResult) {
 	case banResult:
 		w.Byte(rBan)
 		w.Bool(bool(res))
+	case confirmResult:
+		w.Byte(rConfirm)
 	case factsResult:
 		w.Byte(rFacts)
 		w.Info(res.Info)
@@ -202,6 +210,8 @@ func readResultOf(r *state.Reader) readResult {
 		return out
 	case rBan:
 		return banResult(r.Bool())
+	case rConfirm:
+		return confirmResult{}
 	case rFacts:
 		return factsResult{Info: r.Info(), Blacklisted: r.Bool(), WhitelistSet: r.Bool(), Whitelisted: r.Bool()}
 	}

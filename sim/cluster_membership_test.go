@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jindou-im/jindou/chaos"
 	"github.com/jindou-im/jindou/node"
 	"github.com/jindou-im/jindou/node/proto"
 	"github.com/jindou-im/jindou/runtime"
@@ -166,6 +167,12 @@ func TestARemovedMembersReplicasMoveBeforeItGoes(t *testing.T) {
 	}
 	w.Until("replicas agree", func() bool { return replicasConverged(t, w) })
 	assertReplicasAgree(t, w)
+}
+
+func TestChaosNamesTheControllerGroupAsTheNodesDo(t *testing.T) {
+	if chaos.ControllerSlot != node.ControllerGroup {
+		t.Fatalf("chaos.ControllerSlot %d, node.ControllerGroup %d", chaos.ControllerSlot, node.ControllerGroup)
+	}
 }
 
 func TestRemovingTheLastMemberIsRefused(t *testing.T) {

@@ -271,7 +271,7 @@ func (sw *seedWorld) beforeStop(id runtime.NodeID) { sw.beforeCrash(id) }
 // besides the one-node ones.
 func clusterFaults() []chaos.Class {
 	out := []chaos.Class{
-		chaos.PartitionBoth, chaos.PartitionOneWay, chaos.PartitionIsolate, chaos.PartitionLeader,
+		chaos.PartitionBoth, chaos.PartitionOneWay, chaos.PartitionIsolate, chaos.PartitionLeader, chaos.PartitionController,
 		chaos.LinkFaults, chaos.LinkLoss, chaos.LinkDelay, chaos.CrashCluster,
 		chaos.MemberJoin, chaos.MemberRemove, chaos.StopGraceful,
 	}
@@ -283,7 +283,8 @@ func clusterFaults() []chaos.Class {
 
 // partitions counts the partitions of a seed's counter.
 func partitions(c *chaos.Counter) int {
-	return c.Count(chaos.PartitionBoth) + c.Count(chaos.PartitionOneWay) + c.Count(chaos.PartitionIsolate) + c.Count(chaos.PartitionLeader)
+	return c.Count(chaos.PartitionBoth) + c.Count(chaos.PartitionOneWay) + c.Count(chaos.PartitionIsolate) + c.Count(chaos.PartitionLeader) +
+		c.Count(chaos.PartitionController)
 }
 
 // diskFullGrace is how long after a disk got room back a node may still

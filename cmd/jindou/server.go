@@ -218,7 +218,7 @@ func queueStats(h *reactor.Host) func() jhttp.QueueStats {
 // connStats reads the host's connection figures for /metrics.
 func connStats(h *reactor.Host) func() jhttp.ConnStats {
 	return func() jhttp.ConnStats {
-		out := jhttp.ConnStats{SlowReaderCuts: h.Stats().SlowReaders, Accept: map[string]jhttp.AcceptFigures{}}
+		out := jhttp.ConnStats{Accept: map[string]jhttp.AcceptFigures{}}
 		for listener, a := range h.AcceptStats() {
 			out.Accept[listener] = jhttp.AcceptFigures{Failures: a.Failures, Refused: a.Refused}
 		}
