@@ -108,13 +108,13 @@ func (sw *seedWorld) clientNode() runtime.NodeID {
 // cluster-transient errors while the cluster elects its leaders.
 func (sw *seedWorld) setupCall(req node.Request) (any, error) {
 	for range setupAttempts - 1 {
-		n := sw.api()
-		if n == nil {
-			break
-		}
-		v, err := n.Call(req)
-		if !transient(err) && !errors.Is(err, world.ErrNodeDown) {
-			return v, err
+		// With every node down (a crash, a stop, a full disk's wait) the
+		// call waits for one to come back.
+		if n := sw.api(); n != nil {
+			v, err := n.Call(req)
+			if !transient(err) && !errors.Is(err, world.ErrNodeDown) {
+				return v, err
+			}
 		}
 		if err := sw.Sim.RunFor(retryDelay); err != nil {
 			return nil, err

@@ -56,8 +56,10 @@ func (w *World) gracefulStop(f chaos.Stop, h Hooks, c *chaos.Counter) {
 		return
 	}
 	stopped := false
+	inc := n.proc.Incarnations()
 	stop := func() {
-		if stopped || !n.Up() {
+		// Not if the node crashed meanwhile: that incarnation is gone.
+		if stopped || !n.Up() || n.proc.Incarnations() != inc {
 			return
 		}
 		stopped = true
