@@ -97,12 +97,19 @@ func sendMany(t *testing.T, n *world.Node, room node.ChannelKey, from string, k 
 	return seqs
 }
 
-func TestAJoiningNodeReceivesItsShareOfSlotsWithoutLoss(t *testing.T) {
-	w := world.New(t, 21)
+// roomCluster is a cluster of size nodes (8 slots) with a group room of
+// alice and bob.
+func roomCluster(t *testing.T, seed uint64, size int) (*world.World, node.Config, []*world.Node, node.ChannelKey) {
+	w := world.New(t, seed)
 	cfg := clusterConfig(8)
-	nodes := w.AddCluster(3, cfg)
+	nodes := w.AddCluster(size, cfg)
 	room := node.ChannelKey{Type: proto.ChannelGroup, ID: "room"}
 	nodes[0].MustCall(node.ChannelUpsert{Channel: room, Subscribers: []string{"alice", "bob"}})
+	return w, cfg, nodes, room
+}
+
+func TestAJoiningNodeReceivesItsShareOfSlotsWithoutLoss(t *testing.T) {
+	w, cfg, nodes, room := roomCluster(t, 21, 3)
 	before := sendMany(t, nodes[1], room, "alice", 20, "before")
 
 	joined := w.AddNode(4, joinConfig(cfg, 2))
@@ -131,11 +138,7 @@ func TestAJoiningNodeReceivesItsShareOfSlotsWithoutLoss(t *testing.T) {
 }
 
 func TestARemovedMembersReplicasMoveBeforeItGoes(t *testing.T) {
-	w := world.New(t, 22)
-	cfg := clusterConfig(8)
-	nodes := w.AddCluster(4, cfg)
-	room := node.ChannelKey{Type: proto.ChannelGroup, ID: "room"}
-	nodes[0].MustCall(node.ChannelUpsert{Channel: room, Subscribers: []string{"alice", "bob"}})
+	w, _, nodes, room := roomCluster(t, 22, 4)
 	before := sendMany(t, nodes[3], room, "alice", 20, "before")
 
 	// Node 1 votes in the controller and leads slots at first.
