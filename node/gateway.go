@@ -524,7 +524,9 @@ func (g *gateway) shutdown() {
 			g.sendsEnded(len(c.sending))
 			c.sending = nil
 		}
-		g.write(c, disconnectShutdown)
+		if !c.leaving { // a farewell told it already (stop.go)
+			g.write(c, disconnectShutdown)
+		}
 		g.close(c)
 	}
 }
