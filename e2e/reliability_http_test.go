@@ -268,11 +268,13 @@ func TestAtTheFDCapClientsAreAnsweredAtOnceLoggedOnceAndCounted(t *testing.T) {
 		time.Sleep(100 * time.Millisecond)
 	}
 	c.Close()
-	if n := len(p.LogLines("reactor: out of file descriptors: new connections are answered at once and closed until some are freed")); n != 1 {
-		t.Fatalf("%d log lines for the episode's start, want 1", n)
-	}
-	if n := len(p.LogLines("reactor: accepting connections again after running out of file descriptors")); n != 1 {
-		t.Fatalf("%d log lines for the episode's end, want 1", n)
+	// One line when an episode starts and one when it ends, not one per
+	// failed accept. While the closed connections' descriptors are freed
+	// one by one, the cap may be left and hit again: a second episode.
+	starts := len(p.LogLines("reactor: out of file descriptors: new connections are answered at once and closed until some are freed"))
+	ends := len(p.LogLines("reactor: accepting connections again after running out of file descriptors"))
+	if starts < 1 || starts > 3 || ends != starts {
+		t.Fatalf("%d log lines for episodes' starts and %d for their ends, want 1 to 3 of each, as many ends as starts", starts, ends)
 	}
 	metrics := getText(t, p.HTTP+"/metrics")
 	for _, want := range []string{`jindou_accept_refused_total{listener="tcp"}`, `jindou_accept_refused_total{listener="ws"} 1`} {
