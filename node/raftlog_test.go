@@ -89,7 +89,8 @@ func (m *logModel) compact(t *rapid.T) {
 func (m *logModel) applySnapshot(t *rapid.T) {
 	_, last := m.bounds()
 	snap, _ := m.ms.Snapshot()
-	idx := rapid.Uint64Range(snap.GetMetadata().GetIndex(), last+8).Draw(t, "snap index")
+	lo := snap.GetMetadata().GetIndex()
+	idx := rapid.Uint64Range(lo, max(lo, last+8)).Draw(t, "snap index")
 	s := &pb.Snapshot{Metadata: &pb.SnapshotMetadata{Index: new(idx), Term: new(rapid.Uint64Range(1, 9).Draw(t, "snap term")),
 		ConfState: &pb.ConfState{Voters: []uint64{rapid.Uint64Range(1, 5).Draw(t, "voter")}}}}
 	errM := m.ms.ApplySnapshot(s)
