@@ -83,6 +83,10 @@ type StatsReply struct {
 	// leaving a group; ReplicasAdded and ReplicasDropped replicas created
 	// here for the cluster table and dropped once removed.
 	ConfChanges, Transfers, ReplicasAdded, ReplicasDropped int64
+	// SnapshotsAsked are entries from index 1 an empty replica refused,
+	// asking for a snapshot instead; RefusalChecks the reads that
+	// confirmed a refusal with the slot's leader (refusal.go).
+	SnapshotsAsked, RefusalChecks int64
 	// SnapshotChunks are the chunks snapshots were sent in (one that fits
 	// in Config.SnapshotChunkBytes goes whole); SnapshotsGathered the
 	// snapshots received whole from chunks.
@@ -274,6 +278,8 @@ func (out *StatsReply) addSlotLoop(p slotLoopStats) {
 	out.Transfers += p.Transfers
 	out.ReplicasAdded += p.ReplicasAdded
 	out.ReplicasDropped += p.ReplicasDropped
+	out.SnapshotsAsked += p.SnapshotsAsked
+	out.RefusalChecks += p.RefusalChecks
 	out.SnapshotChunks += p.SnapshotChunks
 	out.SnapshotsGathered += p.SnapshotsGathered
 	out.ControllerLeader = out.ControllerLeader || p.ctrlLeader

@@ -48,14 +48,7 @@ func TestJSONRPCWithAUIDOrChannelIDThatIsNotUTF8IsRefusedNamingTheParam(t *testi
 	w := world.New(t, 43)
 	w.AddNode(1, node.Config{})
 	// A connect whose uid would be read as "u\uFFFD", another user: refused, closed.
-	early := w.NewRPCClient("early", "early", "d", 0)
-	early.Manual = true
-	closed := false
-	early.OnClosed = func() { closed = true }
-	early.Connect()
-	w.Until("open", func() bool { return early.Open || closed })
-	early.Write("{\"method\":\"connect\",\"id\":\"c1\",\"params\":{\"uid\":\"u\xff\",\"token\":\"t\"}}")
-	w.Until("closed", func() bool { return closed })
+	early := writeBeforeConnect(w, "{\"method\":\"connect\",\"id\":\"c1\",\"params\":{\"uid\":\"u\xff\",\"token\":\"t\"}}")
 	if e := early.Results["c1"].Error; e == nil || e.Message != "jsonrpc: params.uid: not valid UTF-8" {
 		t.Fatalf("connect with a uid not UTF-8: %+v", early.Results["c1"])
 	}

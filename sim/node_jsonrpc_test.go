@@ -81,14 +81,7 @@ func TestJSONRPCErrorsAreAnsweredWithErrorObjects(t *testing.T) {
 	w.AddNode(1, node.Config{})
 
 	// Before connect: an error response naming the cause, then the close.
-	early := w.NewRPCClient("early", "early", "d", 0)
-	early.Manual = true
-	closed := false
-	early.OnClosed = func() { closed = true }
-	early.Connect()
-	w.Until("open", func() bool { return early.Open || closed })
-	early.Write(`{"method":"ping","id":"p1"}`)
-	w.Until("closed", func() bool { return closed })
+	early := writeBeforeConnect(w, `{"method":"ping","id":"p1"}`)
 	if e := early.Results["p1"].Error; e == nil || !strings.Contains(e.Message, "before connect") {
 		t.Fatalf("ping before connect: %+v", early.Results["p1"])
 	}
@@ -127,4 +120,19 @@ func TestJSONRPCConnectRefusalsCarryTheReasonCode(t *testing.T) {
 	}
 	c.Token = "right"
 	w.ConnectRPC(c)
+}
+
+// writeBeforeConnect opens a JSON-RPC connection that has not connected,
+// writes raw to it and waits until the node closes it: the client, with
+// what it was answered.
+func writeBeforeConnect(w *world.World, raw string) *world.RPCClient {
+	early := w.NewRPCClient("early", "early", "d", 0)
+	early.Manual = true
+	closed := false
+	early.OnClosed = func() { closed = true }
+	early.Connect()
+	w.Until("open", func() bool { return early.Open || closed })
+	early.Write(raw)
+	w.Until("closed", func() bool { return closed })
+	return early
 }

@@ -69,6 +69,10 @@ func (sw *seedWorld) foldStats(id runtime.NodeID) {
 	b.PresenceRefreshes += s.PresenceRefreshes
 	b.PresenceRetired += s.PresenceRetired
 	b.DeliveriesSkipped += s.DeliveriesSkipped
+	b.ConfChanges += s.ConfChanges
+	b.Transfers += s.Transfers
+	b.SnapshotsAsked += s.SnapshotsAsked
+	b.RefusalChecks += s.RefusalChecks
 	b.DiskFullRefused += s.DiskFullRefused
 	b.SlowCutsConnCap += s.SlowCutsConnCap
 	b.SlowCutsBudget += s.SlowCutsBudget
@@ -133,6 +137,10 @@ func (sw *seedWorld) nodeCoverage() {
 	c.Add(chaos.PresenceRefreshes, b.PresenceRefreshes)
 	c.Add(chaos.PresenceRetired, b.PresenceRetired)
 	c.Add(chaos.DeliveriesSkipped, b.DeliveriesSkipped)
+	c.Add(chaos.ConfChanges, b.ConfChanges)
+	c.Add(chaos.HandOffs, b.Transfers)
+	c.Add(chaos.SnapshotsAsked, b.SnapshotsAsked)
+	c.Add(chaos.RefusalChecks, b.RefusalChecks)
 	c.Add(chaos.DiskFullRefusals, b.DiskFullRefused)
 	c.Add(chaos.SlowReaderCuts, b.SlowCutsConnCap+b.SlowCutsBudget)
 }
