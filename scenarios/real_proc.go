@@ -46,6 +46,9 @@ func startProc(o procOpts) (*realProc, error) {
 	}
 	cmd.Env = append(cmd.Env, o.env...)
 	cmd.Stdout = io.Discard
+	// A test binary killed before its cleanups (a timeout, a signal) takes
+	// its nodes with it.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
 		return nil, err
