@@ -75,7 +75,7 @@ cluster: build
 # `# backends:` line leaves real out are skipped with their reason.
 # scenarios-real-ci runs the subset SCENARIOS_REAL_CI (about 20 s), as
 # `make test` does.
-SCENARIOS_REAL_CI ?= person_chat,sessions,group_permissions,crash_kill9,cluster_failover
+SCENARIOS_REAL_CI ?= person_chat,sessions,group_permissions,crash_kill9,cluster_failover,cluster_restart
 scenarios-real:
 	$(GO) build -ldflags "-X main.version=$(VERSION)" -o $(BIN) ./cmd/jindou
 	$(GO) test -count=1 -timeout 10m -run '^TestScenariosReal$$' ./scenarios -jindou=$(CURDIR)/$(BIN)
