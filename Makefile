@@ -17,7 +17,7 @@ TEST_SEEDS ?= 200
 DETERMINISM_SEEDS ?= 50
 DETERMINISM_RECHECK_SEEDS ?= 10
 
-.PHONY: cluster e2e-long
+.PHONY: cluster e2e-long scenarios-real scenarios-real-ci
 .PHONY: all build run test lint unit seeds sim determinism vectors vectors-check deps e2e bench web chromium static
 
 all: build
@@ -67,6 +67,23 @@ e2e: chromium
 # more, e.g. ARGS="--port-shift 100".
 cluster: build
 	./$(BIN) dev cluster $(ARGS)
+
+# scenarios-real: the scenario files (scenarios/testdata) against real
+# jindou processes on 127.0.0.1 (a node, or a cluster whose peer links go
+# through toxiproxy), each command's output compared with the file's with
+# timestamps stripped and the clients in name order; the files whose
+# `# backends:` line leaves real out are skipped with their reason.
+# scenarios-real-ci runs the subset SCENARIOS_REAL_CI (about 20 s), as
+# `make test` does.
+SCENARIOS_REAL_CI ?= person_chat,sessions,group_permissions,crash_kill9,cluster_failover,cluster_restart
+scenarios-real:
+	$(GO) build -ldflags "-X main.version=$(VERSION)" -o $(BIN) ./cmd/jindou
+	$(GO) test -count=1 -timeout 10m -run '^TestScenariosReal$$' ./scenarios -jindou=$(CURDIR)/$(BIN)
+	@echo "scenarios-real: the files not run on real processes, and why:"; grep -H '^# backends:' scenarios/testdata/*.txt | grep -v 'real,' || true
+
+scenarios-real-ci:
+	$(GO) build -ldflags "-X main.version=$(VERSION)" -o $(BIN) ./cmd/jindou
+	$(GO) test -count=1 -timeout 5m -run '^TestScenariosReal$$' ./scenarios -jindou=$(CURDIR)/$(BIN) -real-files=$(SCENARIOS_REAL_CI)
 
 # e2e-long: the cluster end-to-end tests with the long loops (20 kill -9 of
 # the busiest leader instead of 3).
@@ -137,4 +154,4 @@ vectors:
 sim:
 	$(GO) test -tags $(TESTTAGS) -count=1 ./sim -run '^TestSeeds$$' -seed=$(SEED) -seeds=$(SEEDS) -v
 
-test: lint unit seeds determinism vectors-check e2e
+test: lint unit seeds determinism vectors-check e2e scenarios-real-ci

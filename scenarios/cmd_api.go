@@ -1,7 +1,6 @@
 package scenarios
 
 import (
-	"errors"
 	"fmt"
 	"strconv"
 	"testing"
@@ -39,7 +38,7 @@ func (e *Env) cmdAPI(t testing.TB, td *datadriven.TestData) error {
 	if err != nil {
 		return err
 	}
-	reply, err := at.Call(req)
+	reply, err := e.b.call(at, req)
 	if err != nil {
 		return err
 	}
@@ -136,12 +135,4 @@ func (e *Env) printConversations(uid string, r any) {
 		}
 		e.printf("%s/%d unread=%d last_seq=%d read_to=%d%s", c.Channel.PeerOf(uid), c.Channel.Type, c.Unread, c.LastMsgSeq, c.ReadToMsgSeq, last)
 	}
-}
-
-// call runs a request to completion on the node.
-func (e *Env) call(req node.Request) (any, error) {
-	if e.n == nil {
-		return nil, errors.New("there is no node")
-	}
-	return e.n.Call(req)
 }

@@ -34,17 +34,12 @@ func (e *Env) cmdConnect(t testing.TB, td *datadriven.TestData) error {
 		if err != nil {
 			return err
 		}
-		cl = e.newClient(name, arg(td, "uid", name), arg(td, "device", name), flag, uint8(version), at.ID())
+		cl = e.newClient(clientSpec{name: name, uid: arg(td, "uid", name), device: arg(td, "device", name), flag: flag,
+			version: uint8(version), node: at})
 	}
-	cl.c.Token = arg(td, "token", "")
-	cl.c.AutoAck = !hasArg(td, "no-ack")
-	cl.dialEnded = false
-	cl.c.Connect()
-	connected := false
-	prev := cl.c.OnConnack
-	cl.c.OnConnack = func(p *proto.Connack) { prev(p); connected = true }
-	defer func() { cl.c.OnConnack = prev }()
-	if err := e.until(10*time.Second, func() bool { return connected || cl.dialEnded }); err != nil {
+	cl.dialEnded, cl.connacked = false, false
+	cl.c.connect(arg(td, "token", ""), !hasArg(td, "no-ack"))
+	if err := e.until(10*time.Second, func() bool { return cl.connacked || cl.dialEnded }); err != nil {
 		return err
 	}
 	return e.runFor(10 * time.Millisecond)
@@ -54,7 +49,7 @@ func (e *Env) cmdConnect(t testing.TB, td *datadriven.TestData) error {
 //
 // Closes the client's connection.
 func (e *Env) cmdDisconnect(t testing.TB, td *datadriven.TestData) error {
-	e.client(t, td).c.Close()
+	e.client(t, td).c.close()
 	return e.runFor(100 * time.Millisecond)
 }
 
@@ -67,7 +62,7 @@ func (e *Env) cmdRaw(t testing.TB, td *datadriven.TestData) error {
 	if err != nil {
 		return fmt.Errorf("input: %w", err)
 	}
-	e.client(t, td).c.WriteRaw(b)
+	e.client(t, td).c.writeRaw(b)
 	return e.runFor(100 * time.Millisecond)
 }
 
@@ -79,7 +74,7 @@ func (e *Env) cmdRaw(t testing.TB, td *datadriven.TestData) error {
 // 100ms: the SENDACK, if any, shows in a later command's output.
 func (e *Env) cmdSend(t testing.TB, td *datadriven.TestData) error {
 	cl := e.client(t, td)
-	if !cl.c.Ready {
+	if !cl.c.ready() {
 		return fmt.Errorf("%s is not connected", cl.name)
 	}
 	typ := proto.ChannelPerson
@@ -90,11 +85,11 @@ func (e *Env) cmdSend(t testing.TB, td *datadriven.TestData) error {
 	if hasArg(td, "no-persist") {
 		flags |= proto.FlagNoPersist
 	}
-	cl.c.Send(arg(td, "to", ""), typ, arg(td, "msgno", ""), []byte(td.Input), flags, nil)
+	cl.c.send(arg(td, "to", ""), typ, arg(td, "msgno", ""), []byte(td.Input), flags)
 	if hasArg(td, "no-wait") {
 		return e.runFor(100 * time.Millisecond)
 	}
-	if err := e.until(10*time.Second, func() bool { return cl.c.Inflight() == 0 }); err != nil {
+	if err := e.until(10*time.Second, func() bool { return cl.c.inflight() == 0 }); err != nil {
 		return err
 	}
 	return e.runFor(100 * time.Millisecond)

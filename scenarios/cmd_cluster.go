@@ -8,10 +8,7 @@ import (
 	"time"
 
 	"github.com/cockroachdb/datadriven"
-	"github.com/jindou-im/jindou/node"
 	"github.com/jindou-im/jindou/node/state"
-	"github.com/jindou-im/jindou/runtime"
-	"github.com/jindou-im/jindou/sim/world"
 )
 
 // cluster nodes=N [slots=N] [replicas=N]
@@ -20,7 +17,7 @@ import (
 // commands that name a node (node=N: connect, api, crash, restart) default
 // to node 1.
 func (e *Env) cmdCluster(t testing.TB, td *datadriven.TestData) error {
-	if e.n != nil {
+	if e.n != 0 {
 		return errors.New("the node exists already")
 	}
 	size, err := strconv.Atoi(arg(td, "nodes", "3"))
@@ -35,14 +32,11 @@ func (e *Env) cmdCluster(t testing.TB, td *datadriven.TestData) error {
 	if err != nil {
 		return fmt.Errorf("replicas: %w", err)
 	}
-	nodes := e.w.AddCluster(size, node.Config{Slots: slots, ReplicaCount: replicas})
-	e.n = nodes[0]
-	for _, n := range nodes {
-		if err := n.AwaitReady(); err != nil {
-			return err
-		}
+	if err := e.b.addCluster(clusterSpec{size: size, slots: slots, replicas: replicas}); err != nil {
+		return err
 	}
-	e.printf("%s cluster of %d ready", fmtTime(e.w.Now()), size)
+	e.n, e.slots = 1, slots
+	e.printf("%s cluster of %d ready", fmtTime(e.b.now()), size)
 	return nil
 }
 
@@ -51,13 +45,16 @@ func (e *Env) cmdCluster(t testing.TB, td *datadriven.TestData) error {
 // Prints the node that leads the channel's slot.
 func (e *Env) cmdLeader(t testing.TB, td *datadriven.TestData) error {
 	ch := channelArg(td, "channel", "group")
-	slot := state.SlotOfChannel(ch, e.n.Config.Slots)
-	n := e.w.LeaderOf(slot)
-	if n == nil {
+	slot := state.SlotOfChannel(ch, e.slots)
+	id, err := e.b.leaderOf(slot)
+	if err != nil {
+		return err
+	}
+	if id == 0 {
 		e.printf("slot %d of %s has no leader", slot, ch.ID)
 		return nil
 	}
-	e.printf("node %d leads slot %d of %s", n.ID(), slot, ch.ID)
+	e.printf("node %d leads slot %d of %s", id, slot, ch.ID)
 	return nil
 }
 
@@ -66,20 +63,25 @@ func (e *Env) cmdLeader(t testing.TB, td *datadriven.TestData) error {
 // Cuts every link to and from the node (or the node leading the channel's
 // group slot), then runs 10ms.
 func (e *Env) cmdPartition(t testing.TB, td *datadriven.TestData) error {
-	var n *world.Node
-	if id := arg(td, "leader-of", ""); id != "" {
-		ch := channelArg(td, "leader-of", "group")
-		if n = e.w.LeaderOf(state.SlotOfChannel(ch, e.n.Config.Slots)); n == nil {
-			return fmt.Errorf("%s's slot has no leader", id)
+	var id int
+	if name := arg(td, "leader-of", ""); name != "" {
+		var err error
+		if id, err = e.b.leaderOf(state.SlotOfChannel(channelArg(td, "leader-of", "group"), e.slots)); err != nil {
+			return err
+		}
+		if id == 0 {
+			return fmt.Errorf("%s's slot has no leader", name)
 		}
 	} else {
 		var err error
-		if n, err = e.target(td); err != nil {
+		if id, err = e.target(td); err != nil {
 			return err
 		}
 	}
-	e.w.Sim.Isolate(n.ID())
-	e.printf("%s node %d cut off from the others", fmtTime(e.w.Now()), n.ID())
+	if err := e.b.isolate(id); err != nil {
+		return err
+	}
+	e.printf("%s node %d cut off from the others", fmtTime(e.b.now()), id)
 	return e.runFor(10 * time.Millisecond)
 }
 
@@ -87,29 +89,30 @@ func (e *Env) cmdPartition(t testing.TB, td *datadriven.TestData) error {
 //
 // Restores every link, then runs 10ms.
 func (e *Env) cmdHeal(t testing.TB, td *datadriven.TestData) error {
-	e.w.Sim.Heal()
-	e.printf("%s links healed", fmtTime(e.w.Now()))
+	if err := e.b.heal(); err != nil {
+		return err
+	}
+	e.printf("%s links healed", fmtTime(e.b.now()))
 	return e.runFor(10 * time.Millisecond)
 }
 
 // target is the node a command names with node=N, or node 1.
-func (e *Env) target(td *datadriven.TestData) (*world.Node, error) {
+func (e *Env) target(td *datadriven.TestData) (int, error) {
+	if e.n == 0 {
+		return 0, errors.New("there is no node")
+	}
 	s := arg(td, "node", "")
 	if s == "" {
-		if e.n == nil {
-			return nil, errors.New("there is no node")
-		}
 		return e.n, nil
 	}
 	id, err := strconv.Atoi(s)
 	if err != nil {
-		return nil, fmt.Errorf("node: %w", err)
+		return 0, fmt.Errorf("node: %w", err)
 	}
-	n := e.w.Node(runtime.NodeID(id))
-	if n == nil {
-		return nil, fmt.Errorf("no node %d", id)
+	if id < 1 || id > len(e.b.nodeIDs()) {
+		return 0, fmt.Errorf("no node %d", id)
 	}
-	return n, nil
+	return id, nil
 }
 
 // replicas channel=ID [type=group|person]
@@ -118,18 +121,18 @@ func (e *Env) target(td *datadriven.TestData) (*world.Node, error) {
 // and whether its state is the same as every other replica's at that
 // index.
 func (e *Env) cmdReplicas(t testing.TB, td *datadriven.TestData) error {
-	slot := state.SlotOfChannel(channelArg(td, "channel", "group"), e.n.Config.Slots)
+	slot := state.SlotOfChannel(channelArg(td, "channel", "group"), e.slots)
 	digests := map[uint64]uint64{}
-	for _, n := range e.w.Nodes() {
-		if !n.Up() {
-			e.printf("node %d down", n.ID())
+	for _, id := range e.b.nodeIDs() {
+		if !e.b.up(id) {
+			e.printf("node %d down", id)
 			continue
 		}
-		v, err := n.Call(node.SlotDigests{})
+		ds, err := e.b.slotDigests(id)
 		if err != nil {
 			return err
 		}
-		for _, d := range v.([]node.SlotDigest) {
+		for _, d := range ds {
 			if d.Slot != slot {
 				continue
 			}
@@ -138,7 +141,7 @@ func (e *Env) cmdReplicas(t testing.TB, td *datadriven.TestData) error {
 				same = "DIFFERENT state from another replica at this index"
 			}
 			digests[d.Applied] = d.Digest
-			e.printf("node %d: slot %d applied %d, %s", n.ID(), slot, d.Applied, same)
+			e.printf("node %d: slot %d applied %d, %s", id, slot, d.Applied, same)
 		}
 	}
 	return nil

@@ -9,33 +9,34 @@ import (
 
 	"github.com/cockroachdb/datadriven"
 	"github.com/jindou-im/jindou/node/proto"
-	"github.com/jindou-im/jindou/runtime"
-	"github.com/jindou-im/jindou/sim/world"
 )
 
-// Env is one scenario's world: a simulated node, named clients, and what
-// they observed since the last command's output.
+// Env is one scenario's world: a backend (the simulator or real
+// processes), named clients, and what they observed since the last
+// command's output.
 type Env struct {
-	w *world.World
-	// n is the node, nil until the node command.
-	n       *world.Node
-	clients map[string]*client
-	out     strings.Builder
+	b backend
+	// n is the node the commands address by default (1), 0 until the
+	// node or cluster command; slots is the node's slot count.
+	n, slots int
+	clients  map[string]*client
+	out      strings.Builder
 }
 
 // client is a named WKProto connection of a user.
 type client struct {
 	name string
-	c    *world.Client
-	// dialEnded: the current connection attempt closed.
-	dialEnded bool
+	c    conn
+	// dialEnded: the current connection attempt closed; connacked: it had
+	// its CONNACK.
+	dialEnded, connacked bool
 }
 
-// NewEnv makes an empty world whose randomness derives from seed; a
-// command waits at most 10s of virtual time for what it waits for.
-func NewEnv(t testing.TB, seed uint64) *Env {
-	return &Env{w: world.New(t, seed, world.WithPatience(10*time.Second)), clients: map[string]*client{}}
-}
+// NewEnv makes an empty simulated world whose randomness derives from
+// seed; a command waits at most 10s of virtual time for what it waits for.
+func NewEnv(t testing.TB, seed uint64) *Env { return newEnv(newSimBackend(t, seed)) }
+
+func newEnv(b backend) *Env { return &Env{b: b, clients: map[string]*client{}} }
 
 // Handle runs one command of a scenario and returns its output.
 func (e *Env) Handle(t testing.TB, td *datadriven.TestData) string {
@@ -62,54 +63,50 @@ func (e *Env) printf(format string, args ...any) {
 	fmt.Fprintf(&e.out, format+"\n", args...)
 }
 
-// observe prints what happens to a client, stamped with virtual time.
+// observe prints what happens to a client, stamped with the world's time.
 func (e *Env) observe(name, format string, args ...any) {
-	e.printf("%s %s: %s", fmtTime(e.w.Now()), name, fmt.Sprintf(format, args...))
+	e.printf("%s %s: %s", fmtTime(e.b.now()), name, fmt.Sprintf(format, args...))
 }
 
 func fmtTime(d time.Duration) string { return fmt.Sprintf("%.3fs", d.Seconds()) }
 
-// runFor runs the world for d of virtual time.
-func (e *Env) runFor(d time.Duration) error { return e.w.Sim.RunFor(d) }
+// runFor runs the world for d.
+func (e *Env) runFor(d time.Duration) error { return e.b.runFor(d) }
 
 // until runs the world until cond holds, for at most limit.
-func (e *Env) until(limit time.Duration, cond func() bool) error {
-	return e.w.Await(limit, time.Millisecond, cond)
-}
+func (e *Env) until(limit time.Duration, cond func() bool) error { return e.b.until(limit, cond) }
 
-// up reports whether the node exists and runs.
-func (e *Env) up() bool { return e.n != nil && e.n.Up() }
-
-// attach wires a client's callbacks to the output.
-func (e *Env) attach(cl *client) {
-	c, name := cl.c, cl.name
-	c.OnConnack = func(p *proto.Connack) { e.observe(name, "CONNACK %s", reason(p.ReasonCode)) }
-	c.OnSendack = func(s *world.Sent, a *proto.Sendack) {
-		e.observe(name, "SENDACK %s seq=%d %s", s.ClientMsgNo, a.MessageSeq, reason(a.ReasonCode))
-	}
-	c.OnRecv = func(r *proto.Recv, plain []byte) {
-		dup := ""
-		if r.Flags&proto.FlagDup != 0 {
-			dup = " (resent)"
-		}
-		e.observe(name, "RECV %s from=%s channel=%s/%d seq=%d %q%s", r.ClientMsgNo, r.FromUID, r.ChannelID, r.ChannelType, r.MessageSeq, plain, dup)
-	}
-	c.OnDisconnect = func(d *proto.Disconnect) { e.observe(name, "DISCONNECT %s %q", reason(d.ReasonCode), d.Reason) }
-	c.OnClosed = func(err error) {
-		cl.dialEnded = true
-		if err == nil {
-			e.observe(name, "closed")
-		} else {
-			e.observe(name, "closed: %v", err)
-		}
+// events wires a client's events to the output.
+func (e *Env) events(cl *client) clientEvents {
+	name := cl.name
+	return clientEvents{
+		connack: func(p *proto.Connack) { cl.connacked = true; e.observe(name, "CONNACK %s", reason(p.ReasonCode)) },
+		sendack: func(msgNo string, a *proto.Sendack) {
+			e.observe(name, "SENDACK %s seq=%d %s", msgNo, a.MessageSeq, reason(a.ReasonCode))
+		},
+		recv: func(r *proto.Recv, plain []byte) {
+			dup := ""
+			if r.Flags&proto.FlagDup != 0 {
+				dup = " (resent)"
+			}
+			e.observe(name, "RECV %s from=%s channel=%s/%d seq=%d %q%s", r.ClientMsgNo, r.FromUID, r.ChannelID, r.ChannelType, r.MessageSeq, plain, dup)
+		},
+		disconnect: func(d *proto.Disconnect) { e.observe(name, "DISCONNECT %s %q", reason(d.ReasonCode), d.Reason) },
+		closed: func(err error) {
+			cl.dialEnded = true
+			if err == nil {
+				e.observe(name, "closed")
+			} else {
+				e.observe(name, "closed: %v", err)
+			}
+		},
 	}
 }
 
-func (e *Env) newClient(name, uid, device string, flag proto.DeviceFlag, version uint8, at runtime.NodeID) *client {
-	c := e.w.NewClient(world.ClientSpec{Name: name, UID: uid, Device: device, Flag: flag, Version: version, Node: at})
-	cl := &client{name: name, c: c}
-	e.attach(cl)
-	e.clients[name] = cl
+func (e *Env) newClient(spec clientSpec) *client {
+	cl := &client{name: spec.name}
+	cl.c = e.b.newClient(spec, e.events(cl))
+	e.clients[spec.name] = cl
 	return cl
 }
 

@@ -23,6 +23,10 @@ type benchOpts struct {
 	timeout                     time.Duration
 	// dials counts dials, to spread the clients over the --tcp addresses.
 	dials atomic.Uint64
+	// cluster: read the nodes from --http's /cluster/nodes; nodes are
+	// the nodes of a send or fanout run (bench_cluster.go).
+	cluster bool
+	nodes   []loadNode
 }
 
 func benchCmd() *cobra.Command {
@@ -36,7 +40,8 @@ func benchCmd() *cobra.Command {
 	pf := cmd.PersistentFlags()
 	pf.StringVar(&o.tcp, "tcp", "127.0.0.1:5100", "the node's WKProto TCP address; a comma-separated list (the nodes of a cluster) spreads the clients over them in turn")
 	pf.StringVar(&o.ws, "ws", "", "the node's WebSocket URL (ws://host:port); set to use WebSocket instead of TCP")
-	pf.StringVar(&o.http, "http", "http://127.0.0.1:5001", "the node's HTTP API")
+	pf.StringVar(&o.http, "http", "http://127.0.0.1:5001", "the node's HTTP API; a comma-separated list, one per --tcp address, sums the server counters over the nodes")
+	pf.BoolVar(&o.cluster, "cluster", false, "send and fanout: read every member's TCP and HTTP address from --http's /cluster/nodes; client i dials node i mod N, counters are summed over the nodes")
 	pf.StringVar(&o.managerToken, "manager-token", "", "the node's manager token, if it has one")
 	pf.StringVar(&o.prefix, "uid-prefix", "bench", "prefix of the bench users' uids")
 	pf.DurationVar(&o.timeout, "timeout", 2*time.Minute, "give up after this long")
@@ -56,6 +61,16 @@ func (o *benchOpts) dial(uid string) (*wkclient.NetClient, error) {
 	})
 }
 
+// dialAt logs uid in on the node of client i (bench_cluster.go).
+func (o *benchOpts) dialAt(uid string, i int) (*wkclient.NetClient, error) {
+	if o.ws != "" || len(o.nodes) == 0 {
+		return o.dial(uid)
+	}
+	opts := wkclient.Options{UID: uid, Token: benchToken(uid), DeviceFlag: proto.DeviceApp}
+	addr := o.nodes[o.nodeOf(i)].tcp
+	return o.dialAuth(uid, func() (*wkclient.NetClient, error) { return wkclient.DialTCP(addr, opts) })
+}
+
 // nextTCP is the --tcp address the next client dials: the addresses of a
 // list in turn.
 func (o *benchOpts) nextTCP() string {
@@ -71,7 +86,7 @@ func (o *benchOpts) dialAll(uids []string, conc int) ([]*wkclient.NetClient, err
 	var mu sync.Mutex
 	var firstErr error
 	inParallel(len(uids), conc, time.Time{}, func(i int) {
-		c, err := o.dial(uids[i])
+		c, err := o.dialAt(uids[i], i)
 		if err != nil {
 			mu.Lock()
 			if firstErr == nil {
@@ -152,7 +167,12 @@ func benchConnectCmd(o *benchOpts) *cobra.Command {
 // call sends a request to the node's HTTP API, with the manager token if
 // there is one, and returns the status and body.
 func (o *benchOpts) call(method, path string, body io.Reader) (int, []byte, error) {
-	req, err := http.NewRequest(method, strings.TrimSuffix(o.http, "/")+path, body)
+	return o.callAt(o.http, method, path, body)
+}
+
+// callAt is call to the node whose HTTP API is at base.
+func (o *benchOpts) callAt(base, method, path string, body io.Reader) (int, []byte, error) {
+	req, err := http.NewRequest(method, strings.TrimSuffix(base, "/")+path, body)
 	if err != nil {
 		return 0, nil, err
 	}

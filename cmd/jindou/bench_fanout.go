@@ -36,6 +36,8 @@ type fanoutSummary struct {
 	// core per second of run means the load, not the server, set the pace.
 	LoadCPUSeconds   float64 `json:"load_cpu_seconds"`
 	CPUPerDeliveryUS float64 `json:"cpu_us_per_delivery"`
+	// PerNode splits the deliveries by the node the members are on.
+	PerNode []nodeFanout `json:"per_node,omitempty"`
 }
 
 // benchFanoutCmd: N members of one group are online; the first S of them
@@ -49,9 +51,14 @@ func benchFanoutCmd(o *benchOpts) *cobra.Command {
 		Short: "Group delivery: N online members, deliveries/s, server CPU per delivery, time to the last delivery",
 		Long: "Creates a group of N members over the HTTP API, logs all of them in, and has the first S\n" +
 			"send M messages in all. Each member needs a file descriptor here and one in the server:\n" +
-			"mind `ulimit -n` when raising -n.",
+			"mind `ulimit -n` when raising -n. Against a cluster (--cluster, or --tcp and --http lists)\n" +
+			"member i is on node i mod N, the deliveries are split by node and the server's CPU is\n" +
+			"summed over the nodes' /metrics.",
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := o.resolveNodes(); err != nil {
+				return err
+			}
 			if senders < 1 || senders > members {
 				return fmt.Errorf("--senders %d: between 1 and the members (%d)", senders, members)
 			}
@@ -87,7 +94,7 @@ func benchFanoutCmd(o *benchOpts) *cobra.Command {
 				}
 				expected += int64(messages - own)
 			}
-			before, source, err := o.sampleServer(pid)
+			before, source, err := o.sampleServers(pid)
 			if err != nil {
 				return fmt.Errorf("reading the server's counters: %w", err)
 			}
@@ -95,7 +102,9 @@ func benchFanoutCmd(o *benchOpts) *cobra.Command {
 			payload := []byte(`{"type":1,"content":"` + strings.Repeat("x", size) + `"}`)
 			deadline := time.Now().Add(o.timeout)
 			var delivered atomic.Int64
-			var lastDelivery atomic.Int64 // unix nanoseconds
+			// The last delivery's time (unix nanoseconds) and the
+			// deliveries, by the node of the members.
+			byNode := newNodeCounts(len(o.nodes))
 			allIn := make(chan struct{})
 			var closeOnce sync.Once
 			var readers sync.WaitGroup
@@ -117,7 +126,9 @@ func benchFanoutCmd(o *benchOpts) *cobra.Command {
 				readers.Add(1)
 				go func() {
 					defer readers.Done()
-					memberReader(c, uids[i], deadline, sl, &st, &delivered, &lastDelivery, func() {
+					k := o.nodeOf(i)
+					memberReader(c, uids[i], deadline, sl, &st, &delivered, &byNode.last[k], func() {
+						byNode.delivered[k].Add(1)
 						if delivered.Load() >= expected {
 							closeOnce.Do(func() { close(allIn) })
 						}
@@ -148,16 +159,17 @@ func benchFanoutCmd(o *benchOpts) *cobra.Command {
 			}
 			el := time.Since(start)
 			stopProgress()
-			after, _, err := o.sampleServer(pid)
+			after, _, err := o.sampleServers(pid)
 			if err != nil {
 				return fmt.Errorf("reading the server's counters: %w", err)
 			}
 			loadAfter, _ := procCPU(os.Getpid())
-			s := fanoutSummary{Transport: o.transport(), Members: members, Senders: senders,
+			s := fanoutSummary{Transport: o.nodesLabel(), Members: members, Senders: senders,
 				Messages: int64(messages), Acked: st.acked.Load(), Refused: st.refused.Load(),
 				Expected: expected, Delivered: delivered.Load(), Seconds: el.Seconds(),
 				Latency: lat.summary(), serverDelta: delta(before, after, source), LoadCPUSeconds: loadAfter - loadBefore}
-			if last := lastDelivery.Load(); last > 0 {
+			s.PerNode = o.fanoutByNode(byNode, members, start)
+			if last := byNode.lastOfAll(); last > 0 {
 				s.LastDeliveryMS = float64(time.Unix(0, last).Sub(start)) / 1e6
 				s.TailMS = max(0, float64(time.Unix(0, last).Sub(lastAck))/1e6)
 			}
@@ -177,6 +189,10 @@ func benchFanoutCmd(o *benchOpts) *cobra.Command {
 					"%d of %d deliveries\n", s.Transport, members, senders, messages, s.Acked, s.Refused, s.Delivered, expected)
 				fmt.Fprintf(out, "fanout: last member had the last message %.1f ms after the first send (%.1f ms after the last SENDACK): %.0f deliveries/s\n",
 					s.LastDeliveryMS, s.TailMS, s.DeliveriesPerSec)
+				for _, n := range s.PerNode {
+					fmt.Fprintf(out, "fanout: node %d (%s): %d members, %d deliveries, the last %.1f ms after the first send\n",
+						n.Node, n.TCP, n.Members, n.Delivered, n.LastDeliveryMS)
+				}
 				fmt.Fprintf(out, "fanout: server CPU %.3f s (%s): %.2f µs per delivery; this load's own CPU %.3f s\n",
 					s.CPUSeconds, s.CPUSource, s.CPUPerDeliveryUS, s.LoadCPUSeconds)
 			}

@@ -105,8 +105,11 @@ func parseMetrics(r io.Reader) (map[string]float64, error) {
 }
 
 // metrics fetches and parses the node's /metrics.
-func (o *benchOpts) metrics() (map[string]float64, error) {
-	status, b, err := o.call(http.MethodGet, "/metrics", nil)
+func (o *benchOpts) metrics() (map[string]float64, error) { return o.metricsOf(o.http) }
+
+// metricsOf fetches and parses the /metrics of the node at base.
+func (o *benchOpts) metricsOf(base string) (map[string]float64, error) {
+	status, b, err := o.callAt(base, http.MethodGet, "/metrics", nil)
 	if err != nil {
 		return nil, err
 	}

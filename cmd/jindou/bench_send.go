@@ -17,6 +17,7 @@ import (
 // sendSummary is `bench send --json`.
 type sendSummary struct {
 	Transport    string         `json:"transport"`
+	Nodes        int            `json:"nodes"`
 	Mode         string         `json:"mode"`
 	Clients      int            `json:"clients"`
 	Window       int            `json:"window"`
@@ -48,9 +49,14 @@ func benchSendCmd(o *benchOpts) *cobra.Command {
 		Short: "Acked sends per second, SENDACK latency, server CPU per message, messages per disk sync",
 		Long: "M clients send to person channels (client i to client i+1) or one group of all of them,\n" +
 			"each keeping a window of SENDs in flight, for -n sends each or for --duration.\n" +
-			"Server CPU comes from /proc/<pid>/stat with --pid, else from /metrics.",
+			"Server CPU comes from /proc/<pid>/stat with --pid, else from /metrics.\n" +
+			"Against a cluster (--cluster, or --tcp and --http lists) client i dials node i mod N and the\n" +
+			"server's CPU is summed over the nodes' /metrics.",
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := o.resolveNodes(); err != nil {
+				return err
+			}
 			uids := make([]string, clients)
 			for i := range uids {
 				uids[i] = fmt.Sprintf("%s-s%d", o.prefix, i)
@@ -74,7 +80,7 @@ func benchSendCmd(o *benchOpts) *cobra.Command {
 				}
 			}()
 			for i, uid := range uids {
-				c, err := o.dial(uid)
+				c, err := o.dialAt(uid, i)
 				if err != nil {
 					return fmt.Errorf("connecting %s: %w", uid, err)
 				}
@@ -83,7 +89,7 @@ func benchSendCmd(o *benchOpts) *cobra.Command {
 			payload := []byte(`{"type":1,"content":"` + strings.Repeat("x", size) + `"}`)
 			// The server is sampled after the logins, so that their CPU
 			// (the key exchange) is not counted against the messages.
-			before, source, err := o.sampleServer(pid)
+			before, source, err := o.sampleServers(pid)
 			if err != nil {
 				return fmt.Errorf("reading the server's counters: %w", err)
 			}
@@ -113,12 +119,12 @@ func benchSendCmd(o *benchOpts) *cobra.Command {
 			wg.Wait()
 			el := time.Since(start)
 			stopProgress()
-			after, _, err := o.sampleServer(pid)
+			after, _, err := o.sampleServers(pid)
 			if err != nil {
 				return fmt.Errorf("reading the server's counters: %w", err)
 			}
 			loadAfter, _ := procCPU(os.Getpid())
-			s := sendSummary{Transport: o.transport(), Mode: mode, Clients: clients, Window: window,
+			s := sendSummary{Transport: o.nodesLabel(), Nodes: len(o.nodes), Mode: mode, Clients: clients, Window: window,
 				PayloadBytes: len(payload), Sent: st.sent.Load(), Acked: st.acked.Load(), Refused: st.refused.Load(),
 				Recvs: st.recvs.Load(), Seconds: el.Seconds(), Latency: lat.summary(),
 				serverDelta: delta(before, after, source), LoadCPUSeconds: loadAfter - loadBefore}
