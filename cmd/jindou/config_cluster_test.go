@@ -59,7 +59,12 @@ func TestMalformedClusterSettingsAreRefusedNamingTheProblem(t *testing.T) {
 		{[]string{"JINDOU_CLUSTER_NODES=1@127.0.0.1:1,2@127.0.0.1:1", "JINDOU_CLUSTER_TOKEN=t"}, "the same address"},
 		{[]string{"JINDOU_CLUSTER_NODES=2@127.0.0.1:1,3@127.0.0.1:2", "JINDOU_CLUSTER_TOKEN=t"}, "node_id 1 is not among the members [2 3]"},
 		{[]string{"JINDOU_CLUSTER_NODES=1@127.0.0.1:1,2@127.0.0.1:2"}, "cluster_token: required"},
-		{[]string{"JINDOU_CLUSTER_TOKEN=t"}, "need cluster_nodes"},
+		{[]string{"JINDOU_CLUSTER_TOKEN=t"}, "cluster_token needs cluster_nodes, cluster_join or cluster_addr"},
+		{[]string{"JINDOU_CLUSTER_ADDR=127.0.0.1:1"}, "cluster_token: required with cluster_addr"},
+		{[]string{"JINDOU_CLUSTER_JOIN=127.0.0.1:1", "JINDOU_CLUSTER_NODES=1@127.0.0.1:2", "JINDOU_CLUSTER_TOKEN=t"}, "cluster_join and cluster_nodes: set one of them"},
+		{[]string{"JINDOU_CLUSTER_JOIN=127.0.0.1:1", "JINDOU_CLUSTER_ADDR=127.0.0.1:2"}, "cluster_token: required with cluster_join"},
+		{[]string{"JINDOU_CLUSTER_JOIN=127.0.0.1:1", "JINDOU_CLUSTER_TOKEN=t"}, "cluster_addr: required with cluster_join"},
+		{[]string{"JINDOU_CLUSTER_JOIN=127.0.0.1", "JINDOU_CLUSTER_ADDR=127.0.0.1:2", "JINDOU_CLUSTER_TOKEN=t"}, "cluster_join: "},
 		{[]string{"JINDOU_CLUSTER_REPLICAS=0"}, "cluster_replicas: 0 is below 1"},
 	} {
 		_, err := loadConfig("", c.env, nil)
