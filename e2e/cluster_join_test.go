@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os/exec"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -76,5 +77,41 @@ func sendThrough(t *testing.T, l *load, p *proc, n int) {
 		}
 		l.acked.Store(no, r.Data.MessageSeq)
 		l.nAcked.Add(1)
+	}
+}
+
+// TestAJoinWithATakenIDOrOtherSettingsIsRefusedNamingTheKey: a node that
+// would join with the id of a member, another slot count or another
+// cluster_replicas exits 1 with an error naming the key, and the cluster
+// keeps its members; a node alone's data dir cannot join.
+func TestAJoinWithATakenIDOrOtherSettingsIsRefusedNamingTheKey(t *testing.T) {
+	one := startMember(t, 1, 8, "")
+	two := startMember(t, 2, 8, one.peer)
+	for _, c := range []struct {
+		id, slots int
+		env       []string
+		want      string
+	}{
+		{2, 8, nil, "node_id: 2 is already a member of the cluster"},
+		{3, 16, nil, "slots: this node has 16, the cluster's members 8"},
+		{3, 8, []string{"JINDOU_CLUSTER_REPLICAS=2"}, "cluster_replicas: this node has 2, the cluster's members 3"},
+	} {
+		o, _ := loneOpts(t, c.id, c.slots, one.peer, c.env...)
+		p := launch(t, o)
+		if code := p.wait(30 * time.Second); code != 1 || !strings.Contains(p.Logs(), c.want) {
+			t.Fatalf("node %d joining: exit %d, want 1 with %q:\n%s", c.id, code, c.want, p.Logs())
+		}
+	}
+	// The data dir of a node that ran alone cannot join.
+	alone := startMember(t, 5, 8, "")
+	alone.p.signal(syscall.SIGTERM)
+	alone.p.wait(30 * time.Second)
+	alone.opts.env = append(alone.opts.env, "JINDOU_CLUSTER_JOIN="+one.peer)
+	p := launch(t, alone.opts)
+	if code := p.wait(30 * time.Second); code != 1 || !strings.Contains(p.Logs(), "a node joins a cluster with a fresh data dir") {
+		t.Fatalf("a node alone's data dir joining: exit %d:\n%s", code, p.Logs())
+	}
+	if got := two.p.tableMembers(); len(got) != 2 {
+		t.Fatalf("the refused joins changed the members: %v", got)
 	}
 }

@@ -74,3 +74,17 @@ func TestClusterRemoveNamesNodeIDOnABadBodyAnUnknownMemberOrTheLastOne(t *testin
 		t.Errorf("without the manager token: %d %s, want 401", r.code, r.body)
 	}
 }
+
+func TestReadyzWaitsUntilThisNodeIsAMemberOfTheAppliedTable(t *testing.T) {
+	member := newTestServer(t, Config{ServerID: 1})
+	if r := get(t, member, "/readyz"); r.code != 200 {
+		t.Fatalf("a member: %d %s", r.code, r.body)
+	}
+	// The shared node's table names node 1 only: a server of node 7 is
+	// one that has not been admitted yet.
+	joining := newTestServer(t, Config{ServerID: 7})
+	r := get(t, joining, "/readyz")
+	if r.code != 503 || !strings.Contains(r.body, "cluster: joining, not yet a member of the cluster table") {
+		t.Fatalf("a node not in the table: %d %s", r.code, r.body)
+	}
+}

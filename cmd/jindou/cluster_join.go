@@ -71,7 +71,7 @@ func (s *server) planCluster(cc clusterConfig) (coreCluster, error) {
 				"cluster_join", cc.join, "err", err)
 			return out, nil
 		}
-		return out, fmt.Errorf("cluster_join: %s: %w", cc.join, err)
+		return out, fmt.Errorf("cluster_join: %s: %w (is a member listening there, with this cluster_token, and is this node_id not that member's own?)", cc.join, err)
 	}
 	if err := s.checkJoin(cc, meta, card); err != nil {
 		return out, err

@@ -87,3 +87,27 @@ func TestBenchSpreadsClientsOverTheTCPAddressesInTurn(t *testing.T) {
 		t.Fatal("a single address is not always dialled")
 	}
 }
+
+func TestANodeAloneWithAPeerListenerIsAClusterOfOneAndAJoinerNamesAMember(t *testing.T) {
+	cfg, err := loadConfig("", []string{"JINDOU_CLUSTER_ADDR=127.0.0.1:11110", "JINDOU_CLUSTER_TOKEN=t"}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cc, err := cfg.cluster()
+	if err != nil || cc.ids() != nil || cc.peerListen() != "127.0.0.1:11110" || !cc.clustered() {
+		t.Fatalf("a node alone others may join: %+v %v", cc, err)
+	}
+	cfg, err = loadConfig("", []string{"JINDOU_NODE_ID=4", "JINDOU_CLUSTER_ADDR=127.0.0.1:11113", "JINDOU_CLUSTER_TOKEN=t"},
+		flags(t, "--cluster-join", "127.0.0.1:11110"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cc, err = cfg.cluster()
+	if err != nil || cc.join != "127.0.0.1:11110" || cc.ids() != nil || cc.peerListen() != "127.0.0.1:11113" {
+		t.Fatalf("a joiner: %+v %v", cc, err)
+	}
+	if _, err := loadConfig("", []string{"JINDOU_CLUSTER_JOIN=127.0.0.1:1", "JINDOU_CLUSTER_ADDR=127.0.0.1:0", "JINDOU_CLUSTER_TOKEN=t"}, nil); err == nil ||
+		!strings.Contains(err.Error(), "a joining node needs a fixed port") {
+		t.Fatalf("a joiner on port 0: %v", err)
+	}
+}
