@@ -57,8 +57,13 @@ func TestANodeAloneWithHistoryGrowsToThreeNodesAndEveryNodeReadsItAll(t *testing
 		t.Errorf("node 1 did not log the joins at info:\n%s", one.p.Logs())
 	}
 	// A joined node restarts as the member it is, cluster_join still set.
+	led, _ := ledOrHeld(one.p, 3)
 	three.p.signal(syscall.SIGTERM)
 	three.p.wait(30 * time.Second)
+	if lines := three.p.LogLines("cluster: leaderships handed off before the stop"); len(lines) != 1 ||
+		lines[0]["still_led"] != float64(0) || (led > 0 && lines[0]["transfers"] == float64(0)) {
+		t.Errorf("node 3, leading %d slots, stopped without handing them off: %v", led, lines)
+	}
 	three.restart(t)
 	nodes[3] = three.p
 	if logHas(three.p, "cluster: joining") || !logHas(three.p, "cluster: restarting as a member") ||

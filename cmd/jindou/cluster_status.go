@@ -65,6 +65,9 @@ func clusterStatus(w io.Writer, c *http.Client, url, token string) error {
 		case n.Up:
 			link = "up"
 		}
+		if n.Status == "removed" {
+			link += " (removed)"
+		}
 		if n.HTTPAddr != "" && (n.Up || n.Self) {
 			var sb slotsBody
 			if err := getJSON(c, n.HTTPAddr+"/cluster/slots", token, &sb); err != nil {

@@ -130,6 +130,35 @@ func (s *server) startClusterWatch() func() {
 	}
 }
 
+// handOffWait bounds the wait for a graceful stop's hand-off (the core
+// gives up after 3 s itself).
+const handOffWait = 5 * time.Second
+
+// handOff moves every leadership this node holds to another voter before
+// the core stops (node.HandOff), so that clients of the other members see
+// no election timeout; it logs how it went. A cluster of one has no other
+// voter: nothing to wait for.
+func (s *server) handOff() {
+	s.cl.mu.Lock()
+	alone := len(activeMembers(s.cl.table)) <= 1
+	s.cl.mu.Unlock()
+	if alone {
+		return // no other voter to hand to
+	}
+	t0 := time.Now()
+	ch := make(chan node.HandOffReply, 1)
+	s.node.Submit(node.HandOff{}, func(v any, _ error) {
+		r, _ := v.(node.HandOffReply)
+		ch <- r
+	})
+	select {
+	case r := <-ch:
+		s.log.Info("cluster: leaderships handed off before the stop", "still_led", r.StillLed, "transfers", r.Transfers, "took", time.Since(t0))
+	case <-time.After(handOffWait):
+		s.log.Warn("cluster: the hand-off before the stop did not answer", "took", time.Since(t0))
+	}
+}
+
 // clusterWatchInterval is how often the watcher reads the applied table.
 const clusterWatchInterval = 300 * time.Millisecond
 

@@ -150,7 +150,7 @@ func (s *server) startCore() (func(), error) {
 		return s.host.Stop, nil
 	}
 	stopWatch := s.startClusterWatch() // cluster_watch.go
-	return func() { stopWatch(); s.host.Stop() }, nil
+	return func() { stopWatch(); s.handOff(); s.host.Stop() }, nil
 }
 
 // diskReserve is disk_reserve_mb for the host: 0 is none.
