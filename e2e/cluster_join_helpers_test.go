@@ -58,25 +58,6 @@ func (m *member) restart(t *testing.T) {
 	m.p.awaitReady(60 * time.Second)
 }
 
-// heldSlot is one slot of /cluster/slots with whether this node holds a
-// replica of it.
-type heldSlot struct {
-	Slot     int      `json:"slot"`
-	Leader   uint64   `json:"leader"`
-	Replicas []uint64 `json:"replicas"`
-	Replica  bool     `json:"replica"`
-	Applied  uint64   `json:"applied"`
-}
-
-func (p *proc) heldSlots() []heldSlot {
-	p.t.Helper()
-	var r struct {
-		Slots []heldSlot `json:"slots"`
-	}
-	p.getJSON("/cluster/slots", &r)
-	return r.Slots
-}
-
 // tableMembers is p's /cluster/nodes: id -> status.
 func (p *proc) tableMembers() map[uint64]string {
 	p.t.Helper()
@@ -115,10 +96,10 @@ func waitPlaced(t *testing.T, nodes map[uint64]*proc, want int, within time.Dura
 // placementGap says what keeps the placement from being done, or "".
 func placementGap(t *testing.T, nodes map[uint64]*proc, want int) string {
 	t.Helper()
-	views := map[uint64][]heldSlot{}
-	var ref []heldSlot
+	views := map[uint64][]slotView{}
+	var ref []slotView
 	for id, p := range nodes {
-		views[id] = p.heldSlots()
+		views[id] = p.slots()
 		ref = views[id]
 	}
 	for s := range ref {
@@ -145,7 +126,7 @@ func placementGap(t *testing.T, nodes map[uint64]*proc, want int) string {
 
 // ledOrHeld counts the slots node id leads and holds, in p's view.
 func ledOrHeld(p *proc, id uint64) (led, held int) {
-	for _, s := range p.heldSlots() {
+	for _, s := range p.slots() {
 		if s.Leader == id {
 			led++
 		}
