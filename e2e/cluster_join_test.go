@@ -32,9 +32,12 @@ func TestAFourthNodeJoinsUnderLoadThenAMemberIsRemovedWithNothingAcknowledgedLos
 	l := startLoad(c, 12)
 	l.waitAcks(200, 30*time.Second)
 
+	t0 := time.Now()
 	four := startMember(t, 4, c.o.slots, c.peerOf(0), "JINDOU_CLUSTER_TOKEN="+c.token)
+	ready := time.Since(t0)
 	all := map[uint64]*proc{1: c.node(0), 2: c.node(1), 3: c.node(2), 4: four.p}
 	waitPlaced(t, all, 3, 60*time.Second)
+	t.Logf("node 4 ready %s after its start, every slot on its targets %s after", ready.Round(time.Millisecond), time.Since(t0).Round(time.Millisecond))
 	led, held := ledOrHeld(c.node(1), 4)
 	if held == 0 {
 		t.Fatalf("node 4 joined and holds no replica")
@@ -43,10 +46,12 @@ func TestAFourthNodeJoinsUnderLoadThenAMemberIsRemovedWithNothingAcknowledgedLos
 	sendThrough(t, l, four.p, 5)
 	l.waitAcks(200, 30*time.Second)
 
+	t0 = time.Now()
 	out, err := exec.Command(jindouBin, "cluster", "remove", "1", "--url", c.node(1).HTTP, "--wait", "60s").CombinedOutput()
 	if err != nil || !strings.Contains(string(out), "node 1 holds no slot replica") {
 		t.Fatalf("jindou cluster remove 1: %v\n%s", err, out)
 	}
+	t.Logf("jindou cluster remove 1 returned after %s: %s", time.Since(t0).Round(time.Millisecond), strings.TrimSpace(string(out)))
 	waitPlaced(t, all, 3, 60*time.Second) // node 1 included: it must hold nothing
 	if got := c.node(1).tableMembers(); got[1] != "removed" || got[4] != "active" {
 		t.Fatalf("node 2's members after the removal: %v", got)
