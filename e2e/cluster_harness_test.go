@@ -168,6 +168,7 @@ type slotView struct {
 	Leader   uint64   `json:"leader"`
 	Replicas []uint64 `json:"replicas"`
 	Role     string   `json:"role"`
+	Replica  bool     `json:"replica"` // this node holds a replica
 	Term     uint64   `json:"term"`
 	Applied  uint64   `json:"applied"`
 }

@@ -41,6 +41,9 @@ func (s *Server) readyz(c echo.Context) error {
 	if !r.Ready {
 		return notReady("node: " + r.Reason)
 	}
+	if why := s.membershipNotReady(c); why != "" {
+		return notReady(why) // routes_cluster.go
+	}
 	return c.JSON(nethttp.StatusOK, readyBody{Status: "ready"})
 }
 

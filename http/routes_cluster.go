@@ -2,6 +2,7 @@ package http
 
 import (
 	"cmp"
+	"errors"
 	"hash/fnv"
 	nethttp "net/http"
 	"slices"
@@ -17,15 +18,18 @@ import (
 // whether a checked peer connection to or from it is open (Up, since
 // Since). This node's own entry has Self and Up set.
 type ClusterNode struct {
-	ID       uint64    `json:"id"`
-	PeerAddr string    `json:"peer_addr"`
-	TCPAddr  string    `json:"tcp_addr"`
-	WSAddr   string    `json:"ws_addr"`
-	WSSAddr  string    `json:"wss_addr"`
-	HTTPAddr string    `json:"http_addr"`
-	Self     bool      `json:"self"`
-	Up       bool      `json:"up"`
-	Since    time.Time `json:"since,omitzero"`
+	ID       uint64 `json:"id"`
+	PeerAddr string `json:"peer_addr"`
+	TCPAddr  string `json:"tcp_addr"`
+	WSAddr   string `json:"ws_addr"`
+	WSSAddr  string `json:"wss_addr"`
+	HTTPAddr string `json:"http_addr"`
+	// Status is "active", or "removed" for a member removed from the
+	// cluster table that still runs.
+	Status string    `json:"status,omitempty"`
+	Self   bool      `json:"self"`
+	Up     bool      `json:"up"`
+	Since  time.Time `json:"since,omitzero"`
 	// LeaderSlots is how many slots this node believes the member leads.
 	LeaderSlots int `json:"leader_slots"`
 }
@@ -43,6 +47,32 @@ func (s *Server) clusterNodes() []ClusterNode {
 func (s *Server) clusterRoutes() {
 	s.e.GET("/cluster/nodes", s.clusterNodesRoute)
 	s.e.GET("/cluster/slots", s.clusterSlotsRoute)
+	s.e.POST("/cluster/nodes/remove", s.clusterRemoveRoute)
+}
+
+// clusterRemoveRoute answers POST /cluster/nodes/remove {"node_id":N}:
+// member N is removed from the cluster table (node.RemoveMember); the
+// slots' leaders then move its replicas to the other members. It answers
+// once the removal is committed; the moves follow.
+func (s *Server) clusterRemoveRoute(c echo.Context) error {
+	var req struct {
+		NodeID *uint64 `json:"node_id"`
+	}
+	if err := decode(c, &req); err != nil {
+		return err
+	}
+	if req.NodeID == nil || *req.NodeID == 0 {
+		return badRequest("node_id", "required: the id of the member to remove (above 0)")
+	}
+	_, err := s.call(c.Request().Context(), node.RemoveMember{ID: *req.NodeID})
+	var bad *node.BadRequest
+	if errors.As(err, &bad) {
+		return badRequest("node_id", "%s", bad.Msg) // the core names the request's field, id
+	}
+	if err != nil {
+		return err
+	}
+	return ok(c)
 }
 
 // clusterNodesRoute answers GET /cluster/nodes.
@@ -80,7 +110,9 @@ func (s *Server) clusterSlotsRoute(c echo.Context) error {
 // this node.
 func (s *Server) routeFor(uid string) ClusterNode {
 	nodes := s.clusterNodes()
-	live := slices.DeleteFunc(nodes, func(n ClusterNode) bool { return !n.Up || (n.TCPAddr == "" && n.WSAddr == "") })
+	live := slices.DeleteFunc(nodes, func(n ClusterNode) bool {
+		return !n.Up || n.Status == "removed" || (n.TCPAddr == "" && n.WSAddr == "")
+	})
 	self := slices.IndexFunc(live, func(n ClusterNode) bool { return n.Self })
 	if uid == "" || len(live) == 0 {
 		if self >= 0 {
@@ -92,4 +124,28 @@ func (s *Server) routeFor(uid string) ClusterNode {
 	h := fnv.New32a()
 	h.Write([]byte(uid))
 	return live[h.Sum32()%uint32(len(live))]
+}
+
+// membershipNotReady says why this node is not an active member of the
+// cluster table it applied, or "" when it is: a node that joins is ready
+// only once it was admitted (and node.Ready has found every group it holds,
+// the controller's too, with a leader).
+func (s *Server) membershipNotReady(c echo.Context) string {
+	t, err := callAs[node.ClusterMembersReply](s, c, node.ClusterMembers{})
+	switch {
+	case err != nil:
+		return "cluster: " + err.Error()
+	case !t.Known:
+		return "cluster: joining, the cluster table is not known here yet"
+	}
+	i := slices.IndexFunc(t.Members, func(m node.MemberInfo) bool { return m.ID == s.cfg.ServerID })
+	switch {
+	case s.cfg.ServerID == 0:
+		return ""
+	case i < 0:
+		return "cluster: joining, not yet a member of the cluster table"
+	case t.Members[i].Status != "active":
+		return "cluster: this node was removed from the cluster"
+	}
+	return ""
 }

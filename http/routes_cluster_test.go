@@ -2,6 +2,7 @@ package http
 
 import (
 	"fmt"
+	"strings"
 	"testing"
 )
 
@@ -51,5 +52,39 @@ func TestRouteHandsAUidALiveMemberAndClusterRoutesAnswer(t *testing.T) {
 	get(t, s, "/cluster/slots").json(t, &cs)
 	if len(cs.Slots) != 8 || cs.Slots[7].Slot != 7 || cs.Slots[0].Leader != 1 || cs.Slots[0].Role != "leader" {
 		t.Fatalf("/cluster/slots: %+v", cs)
+	}
+}
+
+func TestClusterRemoveNamesNodeIDOnABadBodyAnUnknownMemberOrTheLastOne(t *testing.T) {
+	s := newTestServer(t, Config{ServerID: 1})
+	for _, c := range []struct{ body, want string }{
+		{`{}`, "node_id: required"},
+		{`{"node_id":0}`, "node_id: required"},
+		{`{"node_id":"x"}`, "node_id"},
+		{`{"node_id":9}`, "node_id: 9 is not an active member"},
+		{`{"node_id":1}`, "node_id: 1 is the last member"},
+	} {
+		r := post(t, s, "/cluster/nodes/remove", c.body)
+		if r.code != 400 || !strings.Contains(r.body, c.want) {
+			t.Errorf("%s: %d %s, want 400 with %q", c.body, r.code, r.body, c.want)
+		}
+	}
+	withToken := newTestServer(t, Config{ServerID: 1, ManagerToken: "m"})
+	if r := post(t, withToken, "/cluster/nodes/remove", `{"node_id":1}`); r.code != 401 {
+		t.Errorf("without the manager token: %d %s, want 401", r.code, r.body)
+	}
+}
+
+func TestReadyzWaitsUntilThisNodeIsAMemberOfTheAppliedTable(t *testing.T) {
+	member := newTestServer(t, Config{ServerID: 1})
+	if r := get(t, member, "/readyz"); r.code != 200 {
+		t.Fatalf("a member: %d %s", r.code, r.body)
+	}
+	// The shared node's table names node 1 only: a server of node 7 is
+	// one that has not been admitted yet.
+	joining := newTestServer(t, Config{ServerID: 7})
+	r := get(t, joining, "/readyz")
+	if r.code != 503 || !strings.Contains(r.body, "cluster: joining, not yet a member of the cluster table") {
+		t.Fatalf("a node not in the table: %d %s", r.code, r.body)
 	}
 }

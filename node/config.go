@@ -32,6 +32,10 @@ type Config struct {
 	// PeerAddr is this node's peer address as the cluster table records
 	// it when the node joins.
 	PeerAddr string
+	// JoinCluster, on a joining node, is the cluster id of the cluster it
+	// joins (as the member it asked records it); META.json records it in
+	// place of the id Members would give (meta.go).
+	JoinCluster string
 
 	// TokenAuth requires CONNECT's token to match /user/token's.
 	TokenAuth bool

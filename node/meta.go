@@ -21,7 +21,12 @@ import (
 //   - the node id: raft groups know this replica by it, and another id
 //     would make the node vote and answer as a member it is not;
 //   - the cluster id (clusterID): data of one cluster started in another
-//     would join raft groups whose logs it does not share.
+//     would join raft groups whose logs it does not share. The id is born
+//     with the cluster: a node alone (a cluster of one that others may
+//     join) is "single", a cluster started from a member list is a hash of
+//     the list; a node that joins records the id of the cluster it joined
+//     (Config.JoinCluster), so every member keeps the id it was born with
+//     however the members change.
 //
 // A data dir of a version before node ids and cluster ids were recorded
 // has neither; the first start fills them in.
@@ -40,6 +45,11 @@ type dataMeta struct {
 	Slots   int    `json:"slots"`
 	NodeID  uint64 `json:"node_id,omitempty"`
 	Cluster string `json:"cluster,omitempty"`
+	// Joined: the node joined a running cluster (Config.Join). It stays a
+	// joiner on every later start, whatever its configuration says: a
+	// joiner has no initial placement, and one computed on a restart
+	// would make it take slots it never held for fresh ones.
+	Joined bool `json:"joined,omitempty"`
 }
 
 // ErrSlotsChanged: the data dir was written with another slot count.
@@ -49,16 +59,16 @@ var ErrSlotsChanged = errors.New("the slot count is fixed for a data dir")
 // cluster.
 var ErrOtherNode = errors.New("the data dir belongs to another node")
 
-// clusterID names a member list: "single" for a cluster of one, else
+// clusterID names a member list: "single" for a cluster of one (or none), else
 // "c-" and 16 hex digits of an FNV-1a hash of the sorted, distinct ids.
 // Every member of a cluster computes the same id.
 func clusterID(members []uint64) string {
-	if len(members) == 0 {
-		return singleCluster
-	}
 	ids := slices.Clone(members)
 	slices.Sort(ids)
 	ids = slices.Compact(ids)
+	if len(ids) <= 1 {
+		return singleCluster
+	}
 	h := fnv.New64a()
 	var b [8]byte
 	for _, id := range ids {
@@ -68,15 +78,31 @@ func clusterID(members []uint64) string {
 	return fmt.Sprintf("c-%016x", h.Sum64())
 }
 
-// ClusterID is the cluster id Config's member list gives (what META.json
-// records): "single" without Members.
-func (c Config) ClusterID() string { return clusterID(c.Members) }
+// ClusterID is the cluster id META.json records: JoinCluster on a node
+// that joins, else what Config's member list gives ("single" for one
+// member or none).
+func (c Config) ClusterID() string {
+	if c.Join && c.JoinCluster != "" {
+		return c.JoinCluster
+	}
+	return clusterID(c.Members)
+}
 
 // checkMeta compares the data dir's metaFile with the configuration, or
 // writes it (synced, then renamed into place) when the data dir has none.
+//
+// A data dir of a node that joined keeps it a joiner of the cluster it
+// joined (dataMeta.Joined): Join is set, and JoinCluster when not given.
 func (n *Node) checkMeta() error {
-	want := dataMeta{Format: metaFormat, Slots: n.cfg.Slots, NodeID: uint64(n.env.Node()), Cluster: clusterID(n.cfg.Members)}
-	return checkMetaFS(n.env.Disk().FS(), n.cfg.DataDir, want)
+	fs := n.env.Disk().FS()
+	if have, err := readMeta(fs, fs.PathJoin(n.cfg.DataDir, metaFile)); err == nil && have.Joined {
+		n.cfg.Join = true
+		if n.cfg.JoinCluster == "" {
+			n.cfg.JoinCluster = have.Cluster
+		}
+	}
+	want := dataMeta{Format: metaFormat, Slots: n.cfg.Slots, NodeID: uint64(n.env.Node()), Cluster: n.cfg.ClusterID(), Joined: n.cfg.Join}
+	return checkMetaFS(fs, n.cfg.DataDir, want)
 }
 
 // checkMetaFS is checkMeta on the file system fs.
@@ -97,8 +123,11 @@ func checkMetaFS(fs vfs.FS, dir string, want dataMeta) error {
 	case have.NodeID != 0 && have.NodeID != want.NodeID:
 		return fmt.Errorf("node: %w: the data was written by node_id %d, this start is node_id %d; start with node_id: %d (or a fresh data dir)",
 			ErrOtherNode, have.NodeID, want.NodeID, have.NodeID)
-	case have.Cluster != "" && have.Cluster != want.Cluster:
-		return fmt.Errorf("node: %w: the data was written in cluster %s (%s), this start's cluster_nodes make cluster %s (%s); start with the member list the data dir was made with (or a fresh data dir)",
+	case want.Joined && !have.Joined:
+		return fmt.Errorf("node: %w: the data dir holds the data of node_id %d (cluster %s); a node joins a cluster with a fresh data dir",
+			ErrOtherNode, have.NodeID, have.Cluster)
+	case have.Cluster != "" && !sameCluster(have, want):
+		return fmt.Errorf("node: %w: the data was written in cluster %s (%s), this start makes cluster %s (%s); start with the cluster_nodes the data dir was made with, or the cluster_join of a member of its cluster (or a fresh data dir)",
 			ErrOtherNode, have.Cluster, describeCluster(have.Cluster), want.Cluster, describeCluster(want.Cluster))
 	case have.NodeID == 0 || have.Cluster == "":
 		// Written before node ids and cluster ids were recorded: record them.
@@ -107,10 +136,56 @@ func checkMetaFS(fs vfs.FS, dir string, want dataMeta) error {
 	return nil
 }
 
+// sameCluster reports whether the data dir's cluster is want's. A data dir
+// written as a cluster of one listed member (before such a cluster was
+// "single") is the same as a node alone.
+func sameCluster(have, want dataMeta) bool {
+	if have.Cluster == want.Cluster {
+		return true
+	}
+	oneMember := func(m dataMeta) bool {
+		return m.Cluster == singleCluster || m.Cluster == oneMemberCluster(m.NodeID)
+	}
+	return oneMember(have) && oneMember(want) && have.NodeID == want.NodeID
+}
+
+// oneMemberCluster is the id a data dir of a cluster of one listed member
+// recorded before such a cluster was "single".
+func oneMemberCluster(id uint64) string {
+	h := fnv.New64a()
+	var b [8]byte
+	binary.BigEndian.PutUint64(b[:], id)
+	h.Write(b[:])
+	return fmt.Sprintf("c-%016x", h.Sum64())
+}
+
+// DataDirMeta is what a data dir's META.json records: the node id and the
+// cluster id (empty when the data dir has no META.json, or one written
+// before they were recorded).
+type DataDirMeta struct {
+	NodeID  uint64
+	Cluster string
+	Joined  bool
+}
+
+// ReadDataDirMeta reads META.json in dir (Config.DataDir) on fs: the
+// process reads it before it starts the node, to tell a restart of a node
+// that joined from a new one. A missing file is no error.
+func ReadDataDirMeta(fs vfs.FS, dir string) (DataDirMeta, error) {
+	m, err := readMeta(fs, fs.PathJoin(dir, metaFile))
+	if errors.Is(err, os.ErrNotExist) {
+		return DataDirMeta{}, nil
+	}
+	if err != nil {
+		return DataDirMeta{}, fmt.Errorf("node: %s: %w", metaFile, err)
+	}
+	return DataDirMeta{NodeID: m.NodeID, Cluster: m.Cluster, Joined: m.Joined}, nil
+}
+
 // describeCluster says what a cluster id stands for.
 func describeCluster(id string) string {
 	if id == singleCluster {
-		return "a node alone, no cluster_nodes"
+		return "a node alone, or a cluster grown from one by joins"
 	}
 	return "a hash of the member ids"
 }

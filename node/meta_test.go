@@ -55,3 +55,43 @@ func TestDataDirRefusesAnotherNodeIDOrClusterAndKeepsOldSingleNodeDirs(t *testin
 		t.Fatalf("an old data dir, once recorded, started as another node: %v", err)
 	}
 }
+
+func TestAJoinedNodeKeepsTheClusterIDItJoinedAndAOneMemberListIsANodeAlone(t *testing.T) {
+	joined := Config{Join: true, Members: []uint64{1}, JoinCluster: clusterID([]uint64{1, 2, 3})}
+	if joined.ClusterID() != clusterID([]uint64{1, 2, 3}) {
+		t.Fatalf("a joining node's cluster id: %s", joined.ClusterID())
+	}
+	if (Config{Members: []uint64{4}}).ClusterID() != singleCluster {
+		t.Fatalf("a one-member list is not a node alone: %s", (Config{Members: []uint64{4}}).ClusterID())
+	}
+	fs := vfs.NewMem()
+	want := dataMeta{Format: metaFormat, Slots: 8, NodeID: 4, Cluster: joined.ClusterID(), Joined: true}
+	if err := checkMetaFS(fs, "d", want); err != nil {
+		t.Fatal(err)
+	}
+	got, err := ReadDataDirMeta(fs, "d")
+	if err != nil || got != (DataDirMeta{NodeID: 4, Cluster: want.Cluster, Joined: true}) {
+		t.Fatalf("read back: %+v %v", got, err)
+	}
+	other := want
+	other.Cluster = singleCluster
+	if err := checkMetaFS(fs, "d", other); !errors.Is(err, ErrOtherNode) {
+		t.Fatalf("a joined node's data dir started in another cluster: %v", err)
+	}
+	// A data dir written as a cluster of one listed member before that
+	// was "single" starts as a node alone, and others may join it.
+	legacy := dataMeta{Format: metaFormat, Slots: 8, NodeID: 7, Cluster: oneMemberCluster(7)}
+	if err := checkMetaFS(fs, "l", legacy); err != nil {
+		t.Fatal(err)
+	}
+	if err := checkMetaFS(fs, "l", dataMeta{Format: metaFormat, Slots: 8, NodeID: 7, Cluster: singleCluster}); err != nil {
+		t.Fatalf("a legacy one-member data dir as a node alone: %v", err)
+	}
+	// A node alone's data dir, with its data, cannot join a cluster.
+	if err := checkMetaFS(fs, "l", dataMeta{Format: metaFormat, Slots: 8, NodeID: 7, Cluster: clusterID([]uint64{1, 2}), Joined: true}); !errors.Is(err, ErrOtherNode) || !strings.Contains(err.Error(), "fresh data dir") {
+		t.Fatalf("a node alone's data dir joining: %v", err)
+	}
+	if got, _ := ReadDataDirMeta(fs, "none"); got != (DataDirMeta{}) {
+		t.Fatalf("no META.json: %+v", got)
+	}
+}

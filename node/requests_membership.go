@@ -60,9 +60,9 @@ func (r RemoveMember) run(a *apiLoop, done func(any, error)) error {
 	m, ok := t.member(r.ID)
 	switch {
 	case !ok || m.Status != memberActive:
-		return &BadRequest{Field: "id", Msg: fmt.Sprintf("%d is not an active member", r.ID)}
+		return &BadRequest{Field: "id", Msg: fmt.Sprintf("%d is not an active member (members: %v)", r.ID, t.active())}
 	case len(t.active()) == 1:
-		return &BadRequest{Field: "id", Msg: "the last member cannot be removed"}
+		return &BadRequest{Field: "id", Msg: fmt.Sprintf("%d is the last member: a cluster needs one", r.ID)}
 	}
 	a.proposeReply(ctrlGroup, &state.Command{Op: opClusterRemove, Seq: r.ID}, done)
 	return nil

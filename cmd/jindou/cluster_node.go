@@ -13,21 +13,38 @@ import (
 )
 
 // nodeCard is what a node presents to its peers in the peer handshake:
-// the addresses /route hands to clients and its HTTP API. So every member
-// learns every other member's client addresses without configuring them
-// twice (docs/CLUSTER.md, "In production").
+// the addresses /route hands to clients and its HTTP API; and what a node
+// that joins must know and agree with: the cluster's id, its active
+// members, the peer addresses this node knows (members listed in
+// cluster_nodes are in no table: a joiner learns their addresses so), and
+// the settings every member must share. So every member learns every
+// other member's client addresses without configuring them twice
+// (docs/CLUSTER.md, "In production").
 type nodeCard struct {
 	TCPAddr  string `json:"tcp_addr,omitempty"`
 	WSAddr   string `json:"ws_addr,omitempty"`
 	WSSAddr  string `json:"wss_addr,omitempty"`
 	HTTPAddr string `json:"http_addr,omitempty"`
+
+	Cluster      string            `json:"cluster,omitempty"`
+	Members      []uint64          `json:"members,omitempty"`
+	Peers        map[uint64]string `json:"peers,omitempty"`
+	Slots        int               `json:"slots,omitempty"`
+	SlotLoops    int               `json:"slot_loops,omitempty"`
+	GatewayLoops int               `json:"gateway_loops,omitempty"`
+	Replicas     int               `json:"replicas,omitempty"`
 }
 
 // card is this node's nodeCard, encoded; the reactor calls it at each peer
-// handshake, after the client listeners are bound.
+// handshake. The client addresses are in it once the core has started
+// (the listeners are bound then); a join's probe goes before.
 func (s *server) card() []byte {
-	tcp, ws := s.externalAddrs()
-	c := nodeCard{TCPAddr: tcp, WSAddr: ws, WSSAddr: s.cfg.ExternalWSSAddr, HTTPAddr: "http://" + s.httpAdvertised()}
+	c := nodeCard{Slots: s.cfg.Slots, SlotLoops: s.cfg.SlotLoops, GatewayLoops: s.cfg.GatewayLoops, Replicas: s.cfg.ClusterReplicas}
+	if s.cl.up.Load() {
+		tcp, ws := s.externalAddrs()
+		c.TCPAddr, c.WSAddr, c.WSSAddr, c.HTTPAddr = tcp, ws, s.cfg.ExternalWSSAddr, "http://"+s.httpAdvertised()
+	}
+	c.Cluster, c.Members, c.Peers = s.cl.cardFields()
 	b, _ := json.Marshal(c)
 	return b
 }
@@ -44,16 +61,18 @@ func (s *server) httpAdvertised() string {
 
 // clusterNodes lists the members for /cluster/nodes and /route: this node
 // with its own addresses, the others with the cards their handshakes
-// carried and their link state.
+// carried and their link state; the members of the applied cluster table,
+// or those of cluster_nodes until it is known.
 func (s *server) clusterNodes(cc clusterConfig) func() []jhttp.ClusterNode {
 	return func() []jhttp.ClusterNode {
 		links := map[uint64]reactor.PeerLink{}
 		for _, l := range s.host.PeerStats().Links {
 			links[uint64(l.Node)] = l
 		}
-		out := make([]jhttp.ClusterNode, 0, len(cc.members))
-		for _, m := range cc.members {
-			n := jhttp.ClusterNode{ID: m.id, PeerAddr: m.addr}
+		members := s.cl.memberList(cc)
+		out := make([]jhttp.ClusterNode, 0, len(members))
+		for _, m := range members {
+			n := jhttp.ClusterNode{ID: m.id, PeerAddr: m.addr, Status: m.status}
 			var c nodeCard
 			if m.id == s.cfg.NodeID {
 				n.Self, n.Up = true, true

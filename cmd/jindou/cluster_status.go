@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -19,7 +20,7 @@ import (
 const clusterStatusTimeout = 5 * time.Second
 
 func clusterCmd() *cobra.Command {
-	c := &cobra.Command{Use: "cluster", Short: "Look at a running cluster"}
+	c := &cobra.Command{Use: "cluster", Short: "Look at a running cluster, remove a member"}
 	var url, token string
 	status := &cobra.Command{
 		Use:   "status",
@@ -31,7 +32,7 @@ func clusterCmd() *cobra.Command {
 	}
 	status.Flags().StringVar(&url, "url", "http://127.0.0.1:5001", "the HTTP API of any member")
 	status.Flags().StringVar(&token, "manager-token", "", "the members' manager_token, if set")
-	c.AddCommand(status)
+	c.AddCommand(status, removeCmd()) // cluster_remove.go
 	return c
 }
 
@@ -63,6 +64,9 @@ func clusterStatus(w io.Writer, c *http.Client, url, token string) error {
 			link = "self"
 		case n.Up:
 			link = "up"
+		}
+		if n.Status == "removed" {
+			link += " (removed)"
 		}
 		if n.HTTPAddr != "" && (n.Up || n.Self) {
 			var sb slotsBody
@@ -107,9 +111,22 @@ func printSlots(w io.Writer, asked uint64, views map[uint64][]node.SlotInfo) err
 }
 
 func getJSON(c *http.Client, url, token string, into any) error {
-	req, err := http.NewRequest(http.MethodGet, url, nil)
+	return doJSON(c, http.MethodGet, url, token, nil, into)
+}
+
+// doJSON sends a request with a JSON body (nil: none) and reads the JSON
+// answer into into; any status but 200 is an error carrying the body.
+func doJSON(c *http.Client, method, url, token string, body []byte, into any) error {
+	var rd io.Reader
+	if body != nil {
+		rd = bytes.NewReader(body)
+	}
+	req, err := http.NewRequest(method, url, rd)
 	if err != nil {
 		return err
+	}
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
 	}
 	if token != "" {
 		req.Header.Set("token", token)
@@ -119,12 +136,12 @@ func getJSON(c *http.Client, url, token string, into any) error {
 		return err
 	}
 	defer resp.Body.Close()
-	body, err := io.ReadAll(io.LimitReader(resp.Body, 16<<20))
+	raw, err := io.ReadAll(io.LimitReader(resp.Body, 16<<20))
 	if err != nil {
 		return err
 	}
 	if resp.StatusCode != http.StatusOK {
-		return fmt.Errorf("%s: %s: %s", url, resp.Status, strings.TrimSpace(string(body)))
+		return fmt.Errorf("%s: %s: %s", url, resp.Status, strings.TrimSpace(string(raw)))
 	}
-	return json.Unmarshal(body, into)
+	return json.Unmarshal(raw, into)
 }

@@ -76,9 +76,10 @@ type Config struct {
 	// HTTP limits (config_http.go).
 	HTTPMaxBody, HTTPMaxBulkBody, HTTPBodyBudget, HTTPMaxRequests int
 	HTTPReadTimeout, HTTPWriteTimeout, HTTPIdleTimeout            time.Duration
-	// The cluster (config_cluster.go); empty ClusterNodes: a node alone.
+	// The cluster (config_cluster.go); none of them: a node alone.
 	ClusterAddr     string
 	ClusterNodes    []string
+	ClusterJoin     string
 	ClusterToken    string
 	ClusterReplicas int
 }
@@ -184,15 +185,16 @@ func (c *Config) fields() []field {
 		{"pprof", "Go's profiler at /debug/pprof: off, loopback (only to 127.0.0.1 and ::1) or on", &c.Pprof},
 		{"cors_origins", "comma-separated origins browsers may call the HTTP API from (* for any; empty: no CORS)", &c.CORSOrigins},
 		{"cluster_nodes", "the cluster's members, id@peer_addr, a list or comma-separated, the same on every node, this node_id among them (empty: a node alone)", &c.ClusterNodes},
+		{"cluster_join", "instead of cluster_nodes: the peer address of any member of a running cluster; this node asks to be admitted (needs cluster_addr and cluster_token)", &c.ClusterJoin},
 		{"cluster_addr", "the peer listener (default: this node's address in cluster_nodes)", &c.ClusterAddr},
-		{"cluster_token", "shared secret every peer presents before any message is accepted (required with cluster_nodes)", &c.ClusterToken},
+		{"cluster_token", "shared secret every peer presents before any message is accepted (required with cluster_nodes, cluster_join or cluster_addr)", &c.ClusterToken},
 		{"cluster_replicas", "how many members replicate each slot (at most the member count)", &c.ClusterReplicas},
 	}, c.httpFields()...) // config_http.go
 }
 
 // flagKeys are the keys that also have a flag (--data-dir for data_dir).
 var flagKeys = []string{"data_dir", "node_id", "tcp_addr", "ws_addr", "http_addr", "token_auth", "manager_token", "log_format", "log_level",
-	"cluster_nodes", "cluster_addr"}
+	"cluster_nodes", "cluster_addr", "cluster_join"}
 
 // addFlags defines the flags of flagKeys on fs, with the defaults as
 // their documented values.

@@ -11,9 +11,11 @@ import (
 )
 
 // clusterConfig is the cluster_* keys, checked: members sorted by id.
-// Empty members: a node alone.
+// Empty members and join: a node alone, a cluster of one that others may
+// join when addr is set (cluster_addr with cluster_token).
 type clusterConfig struct {
 	members  []clusterMember
+	join     string // cluster_join: a member's peer address
 	addr     string // the peer listener
 	token    string
 	replicas int
@@ -27,15 +29,17 @@ type clusterMember struct {
 
 // cluster checks the cluster_* keys against each other and node_id.
 func (c *Config) cluster() (clusterConfig, error) {
-	out := clusterConfig{addr: c.ClusterAddr, token: c.ClusterToken, replicas: c.ClusterReplicas}
+	out := clusterConfig{addr: c.ClusterAddr, token: c.ClusterToken, replicas: c.ClusterReplicas, join: strings.TrimSpace(c.ClusterJoin)}
 	if c.ClusterReplicas < 1 {
 		return out, fmt.Errorf("config: cluster_replicas: %d is below 1", c.ClusterReplicas)
 	}
-	if len(c.ClusterNodes) == 0 {
-		if c.ClusterAddr != "" || c.ClusterToken != "" {
-			return out, fmt.Errorf("config: cluster_addr and cluster_token need cluster_nodes (the members, id@peer_addr)")
-		}
-		return out, nil
+	switch {
+	case out.join != "" && len(c.ClusterNodes) > 0:
+		return out, fmt.Errorf("config: cluster_join and cluster_nodes: set one of them, not both (cluster_nodes for the members of a new cluster, cluster_join for a node joining a running one)")
+	case out.join != "":
+		return out, c.joinCluster(&out)
+	case len(c.ClusterNodes) == 0:
+		return out, c.loneCluster(out)
 	}
 	members, err := parseMembers(c.ClusterNodes)
 	if err != nil {
@@ -57,6 +61,44 @@ func (c *Config) cluster() (clusterConfig, error) {
 	}
 	out.members = members
 	return out, nil
+}
+
+// joinCluster checks the keys of a node joining a running cluster.
+func (c *Config) joinCluster(out *clusterConfig) error {
+	if err := checkListenAddr(out.join); err != nil {
+		return fmt.Errorf("config: cluster_join: %w (the peer address of a member, for example 10.0.0.1:11110)", err)
+	}
+	if c.ClusterToken == "" {
+		return fmt.Errorf("config: cluster_token: required with cluster_join (the cluster's secret)")
+	}
+	if c.ClusterAddr == "" {
+		return fmt.Errorf("config: cluster_addr: required with cluster_join (this node's peer listener, which the members dial)")
+	}
+	if err := checkListenAddr(c.ClusterAddr); err != nil {
+		return fmt.Errorf("config: cluster_addr: %w", err)
+	}
+	if !fixedPort(c.ClusterAddr) {
+		return fmt.Errorf("config: cluster_addr: %q: a joining node needs a fixed port (the members dial it at this address)", c.ClusterAddr)
+	}
+	return nil
+}
+
+// loneCluster checks a node without cluster_nodes or cluster_join: alone,
+// or with cluster_addr and cluster_token a cluster of one that others may
+// join.
+func (c *Config) loneCluster(out clusterConfig) error {
+	switch {
+	case c.ClusterAddr == "" && c.ClusterToken == "":
+		return nil
+	case c.ClusterAddr == "":
+		return fmt.Errorf("config: cluster_token needs cluster_nodes, cluster_join or cluster_addr (a node alone that others may join)")
+	case c.ClusterToken == "":
+		return fmt.Errorf("config: cluster_token: required with cluster_addr (the secret the nodes that join present)")
+	}
+	if err := checkListenAddr(out.addr); err != nil {
+		return fmt.Errorf("config: cluster_addr: %w", err)
+	}
+	return nil
 }
 
 // parseMembers reads cluster_nodes entries, id@host:port, sorted by id.
@@ -113,10 +155,15 @@ func (cc clusterConfig) peers(self uint64) map[runtime.NodeID]string {
 	return out
 }
 
-// peerListen is the peer listener's address; empty for a node alone.
+// peerListen is the peer listener's address; empty for a node alone
+// that no other may join.
 func (cc clusterConfig) peerListen() string {
-	if len(cc.members) == 0 {
+	if len(cc.members) == 0 && cc.join == "" && cc.token == "" {
 		return ""
 	}
 	return cc.addr
 }
+
+// clustered reports whether the node talks to peers: a member list, a
+// join, or a node alone that others may join.
+func (cc clusterConfig) clustered() bool { return cc.peerListen() != "" }

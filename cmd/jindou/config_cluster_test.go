@@ -59,7 +59,12 @@ func TestMalformedClusterSettingsAreRefusedNamingTheProblem(t *testing.T) {
 		{[]string{"JINDOU_CLUSTER_NODES=1@127.0.0.1:1,2@127.0.0.1:1", "JINDOU_CLUSTER_TOKEN=t"}, "the same address"},
 		{[]string{"JINDOU_CLUSTER_NODES=2@127.0.0.1:1,3@127.0.0.1:2", "JINDOU_CLUSTER_TOKEN=t"}, "node_id 1 is not among the members [2 3]"},
 		{[]string{"JINDOU_CLUSTER_NODES=1@127.0.0.1:1,2@127.0.0.1:2"}, "cluster_token: required"},
-		{[]string{"JINDOU_CLUSTER_TOKEN=t"}, "need cluster_nodes"},
+		{[]string{"JINDOU_CLUSTER_TOKEN=t"}, "cluster_token needs cluster_nodes, cluster_join or cluster_addr"},
+		{[]string{"JINDOU_CLUSTER_ADDR=127.0.0.1:1"}, "cluster_token: required with cluster_addr"},
+		{[]string{"JINDOU_CLUSTER_JOIN=127.0.0.1:1", "JINDOU_CLUSTER_NODES=1@127.0.0.1:2", "JINDOU_CLUSTER_TOKEN=t"}, "cluster_join and cluster_nodes: set one of them"},
+		{[]string{"JINDOU_CLUSTER_JOIN=127.0.0.1:1", "JINDOU_CLUSTER_ADDR=127.0.0.1:2"}, "cluster_token: required with cluster_join"},
+		{[]string{"JINDOU_CLUSTER_JOIN=127.0.0.1:1", "JINDOU_CLUSTER_TOKEN=t"}, "cluster_addr: required with cluster_join"},
+		{[]string{"JINDOU_CLUSTER_JOIN=127.0.0.1", "JINDOU_CLUSTER_ADDR=127.0.0.1:2", "JINDOU_CLUSTER_TOKEN=t"}, "cluster_join: "},
 		{[]string{"JINDOU_CLUSTER_REPLICAS=0"}, "cluster_replicas: 0 is below 1"},
 	} {
 		_, err := loadConfig("", c.env, nil)
@@ -80,5 +85,29 @@ func TestBenchSpreadsClientsOverTheTCPAddressesInTurn(t *testing.T) {
 	}
 	if one := (&benchOpts{tcp: "127.0.0.1:9"}); one.nextTCP() != "127.0.0.1:9" || one.nextTCP() != "127.0.0.1:9" {
 		t.Fatal("a single address is not always dialled")
+	}
+}
+
+func TestANodeAloneWithAPeerListenerIsAClusterOfOneAndAJoinerNamesAMember(t *testing.T) {
+	cfg, err := loadConfig("", []string{"JINDOU_CLUSTER_ADDR=127.0.0.1:11110", "JINDOU_CLUSTER_TOKEN=t"}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cc, err := cfg.cluster()
+	if err != nil || cc.ids() != nil || cc.peerListen() != "127.0.0.1:11110" || !cc.clustered() {
+		t.Fatalf("a node alone others may join: %+v %v", cc, err)
+	}
+	cfg, err = loadConfig("", []string{"JINDOU_NODE_ID=4", "JINDOU_CLUSTER_ADDR=127.0.0.1:11113", "JINDOU_CLUSTER_TOKEN=t"},
+		flags(t, "--cluster-join", "127.0.0.1:11110"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cc, err = cfg.cluster()
+	if err != nil || cc.join != "127.0.0.1:11110" || cc.ids() != nil || cc.peerListen() != "127.0.0.1:11113" {
+		t.Fatalf("a joiner: %+v %v", cc, err)
+	}
+	if _, err := loadConfig("", []string{"JINDOU_CLUSTER_JOIN=127.0.0.1:1", "JINDOU_CLUSTER_ADDR=127.0.0.1:0", "JINDOU_CLUSTER_TOKEN=t"}, nil); err == nil ||
+		!strings.Contains(err.Error(), "a joining node needs a fixed port") {
+		t.Fatalf("a joiner on port 0: %v", err)
 	}
 }

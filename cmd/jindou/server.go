@@ -39,6 +39,8 @@ type server struct {
 	// peer card and the HTTP layer hand out the same.
 	extOnce       sync.Once
 	extTCP, extWS string
+	// cl is the cluster as the process knows it (cluster_watch.go).
+	cl *clusterState
 }
 
 // component is a started component and how to stop it.
@@ -47,7 +49,9 @@ type component struct {
 	stop func()
 }
 
-func newServer(cfg Config, log *slog.Logger) *server { return &server{cfg: cfg, log: log} }
+func newServer(cfg Config, log *slog.Logger) *server {
+	return &server{cfg: cfg, log: log, cl: newClusterState(cfg.NodeID)}
+}
 
 // start brings every component up. If one fails, those already started
 // are stopped again and the error names the failing one.
@@ -88,8 +92,37 @@ func (s *server) startCore() (func(), error) {
 	if err != nil {
 		return nil, err
 	}
+	s.host = reactor.New(reactor.Config{
+		NodeID:      runtime.NodeID(s.cfg.NodeID),
+		TCPAddr:     s.cfg.TCPAddr,
+		WSAddr:      s.cfg.WSAddr,
+		DataDir:     s.cfg.DataDir,
+		Reactors:    s.cfg.Reactors,
+		DiskReserve: diskReserve(s.cfg.DiskReserveMB),
+		// A WebSocket client that sends no upgrade is closed as soon as a
+		// TCP one that sends no CONNECT.
+		WSHandshakeTimeout:    s.cfg.ConnectTimeout,
+		MaxPendingOutput:      s.cfg.MaxPendingOutput,
+		MaxTotalPendingOutput: s.cfg.MaxTotalPendingOutput,
+		StopTimeout:           s.cfg.StopTimeout,
+		Logger:                slog.New(confLog{inner: leaderLog{inner: s.log.Handler(), on: &s.started}, sum: &s.cl.confs}).With("component", "core"),
+		PeerAddr:              cc.peerListen(),
+		Peers:                 cc.peers(s.cfg.NodeID),
+	})
+	s.host.SetPeerAuth(cc.token, s.card)
+	plan, err := s.planCluster(cc) // cluster_join.go
+	if err != nil {
+		return nil, err
+	}
+	for id, addr := range plan.peers {
+		s.host.SetPeer(id, addr)
+	}
+	s.cl.setConfigured(plan.peers, advertisedPeer(cc.addr))
 	s.node = node.New(node.Config{
-		Members:        cc.ids(),
+		Members:        plan.members,
+		Join:           plan.join,
+		PeerAddr:       plan.peerAddr,
+		JoinCluster:    plan.joinCluster,
 		ReplicaCount:   cc.replicas,
 		Slots:          s.cfg.Slots,
 		SlotLoops:      s.cfg.SlotLoops,
@@ -110,28 +143,14 @@ func (s *server) startCore() (func(), error) {
 
 		Webhook: s.cfg.webhook(),
 	})
-	s.host = reactor.New(reactor.Config{
-		NodeID:      runtime.NodeID(s.cfg.NodeID),
-		TCPAddr:     s.cfg.TCPAddr,
-		WSAddr:      s.cfg.WSAddr,
-		DataDir:     s.cfg.DataDir,
-		Reactors:    s.cfg.Reactors,
-		DiskReserve: diskReserve(s.cfg.DiskReserveMB),
-		// A WebSocket client that sends no upgrade is closed as soon as a
-		// TCP one that sends no CONNECT.
-		WSHandshakeTimeout:    s.cfg.ConnectTimeout,
-		MaxPendingOutput:      s.cfg.MaxPendingOutput,
-		MaxTotalPendingOutput: s.cfg.MaxTotalPendingOutput,
-		StopTimeout:           s.cfg.StopTimeout,
-		Logger:                slog.New(leaderLog{inner: s.log.Handler(), on: &s.started}).With("component", "core"),
-		PeerAddr:              cc.peerListen(),
-		Peers:                 cc.peers(s.cfg.NodeID),
-	})
-	s.host.SetPeerAuth(cc.token, s.card)
 	if err := s.host.Start(timedNode{Node: s.node, log: s.log}); err != nil {
 		return nil, s.coreError(err)
 	}
-	return s.host.Stop, nil
+	if !cc.clustered() {
+		return s.host.Stop, nil
+	}
+	stopWatch := s.startClusterWatch() // cluster_watch.go
+	return func() { stopWatch(); s.handOff(); s.host.Stop() }, nil
 }
 
 // diskReserve is disk_reserve_mb for the host: 0 is none.
@@ -159,7 +178,7 @@ func (s *server) coreError(err error) error {
 func (s *server) startHTTP() (func(), error) {
 	tcp, ws := s.externalAddrs()
 	var cluster func() []jhttp.ClusterNode
-	if cc, _ := s.cfg.cluster(); len(cc.members) > 0 {
+	if cc, _ := s.cfg.cluster(); cc.clustered() {
 		cluster = s.clusterNodes(cc)
 	}
 	s.http = jhttp.New(jhttp.Config{
