@@ -31,6 +31,7 @@ func (s *Server) routes() {
 	e.POST("/channel/delete", s.channelDelete)
 	e.POST("/channel/subscriber_add", s.subscribers(false))
 	e.POST("/channel/subscriber_remove", s.subscribers(true))
+	e.GET("/channel/subscribers", s.subscriberList) // routes_subscribers.go
 	for _, list := range []string{"blacklist", "whitelist"} {
 		for _, op := range []string{"add", "set", "remove", "remove_all"} {
 			e.POST("/channel/"+list+"_"+op, s.listUpdate(list, op))
