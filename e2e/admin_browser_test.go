@@ -281,3 +281,27 @@ func TestAdminPageShowsSubscribersNodesSlotsWebhookBacklogAndDeliveryRates(t *te
 	t.Logf("webhook backlog %s while the receiver was down (%d POSTs), 0 once back; %d proposals in the slots table",
 		backlogDown, hook.hits.Load(), proposals)
 }
+
+// TestAdminPageOfAClusterMemberShowsEveryNodesLinkAndEverySlotsReplicas:
+// node 1's page lists the three members with their links up and the 16
+// slots with their three replicas and leaders on several nodes; once node
+// 3 stops, its link shows down.
+func TestAdminPageOfAClusterMemberShowsEveryNodesLinkAndEverySlotsReplicas(t *testing.T) {
+	root := browser(t)
+	c := startCluster(t, clusterOpts{nodes: 3})
+	admin := page(t, root)
+	links := `[...document.querySelectorAll('#nodes tbody tr')].map(tr => tr.dataset.id + ':' + tr.children[3].textContent).join(' ')`
+	run(t, admin, "the slots", chromedp.Navigate(c.node(0).HTTP+"/web/"),
+		waitJS(`document.querySelectorAll('#slots-table tbody tr').length === 16`))
+	run(t, admin, "the members and the slots",
+		waitJS(links+` === '1:up 2:up 3:up'`),
+		waitJS(`[...document.querySelectorAll('#slots-table tbody tr')].every(tr => tr.children[2].textContent.split(', ').sort().join(',') === '1,2,3')`))
+	leaders := eval[[]string](t, admin, `[...new Set([...document.querySelectorAll('#slots-table tbody tr')].map(tr => tr.children[1].textContent))].sort()`)
+	if len(leaders) < 2 {
+		t.Errorf("the 16 slots are led by %v; placement spreads first replicas over the members", leaders)
+	}
+	screenshot(t, admin, "admin-cluster")
+	c.stop(2)
+	run(t, admin, "node 3's link goes down", waitJS(links+` === '1:up 2:up 3:down'`))
+	t.Logf("slot leaders %v; after node 3 stopped the nodes table reads %s", leaders, eval[string](t, admin, links))
+}
