@@ -290,11 +290,7 @@ func (s *Server) listUpdate(list, op string) echo.HandlerFunc {
 
 func (s *Server) listGet(list string) echo.HandlerFunc {
 	return func(c echo.Context) error {
-		typ, err := queryUint(c, "channel_type", 8, 0)
-		if err != nil {
-			return err
-		}
-		ch, err := channelKey(c.QueryParam("channel_id"), uint8(typ))
+		ch, err := queryChannel(c)
 		if err != nil {
 			return err
 		}
@@ -425,11 +421,7 @@ func (s *Server) messageSync(c echo.Context) error {
 }
 
 func (s *Server) maxSeq(c echo.Context) error {
-	typ, err := queryUint(c, "channel_type", 8, 0)
-	if err != nil {
-		return err
-	}
-	ch, err := channelKey(c.QueryParam("channel_id"), uint8(typ))
+	ch, err := queryChannel(c)
 	if err != nil {
 		return err
 	}

@@ -14,11 +14,7 @@ import (
 // page) and limit (default 100, at most 1000). The answer is
 // {"subscribers":[...],"total":N,"more":bool}, uids in order.
 func (s *Server) subscriberList(c echo.Context) error {
-	typ, err := queryUint(c, "channel_type", 8, 0)
-	if err != nil {
-		return err
-	}
-	ch, err := channelKey(c.QueryParam("channel_id"), uint8(typ))
+	ch, err := queryChannel(c)
 	if err != nil {
 		return err
 	}
