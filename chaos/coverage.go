@@ -45,7 +45,6 @@ const (
 	StreamEvents      Feature = "stream_events"  // message events read back by /message/eventsync
 	TmpChannelSends   Feature = "tmp_sends"      // sync_once messages stored in a temporary channel
 	DiskFullRefusals  Feature = "disk_full_refusals"
-	SubscriberPages   Feature = "subscriber_pages" // subscriber lists read whole in several pages
 	// The webhooks (in the seeds that have a receiver).
 	WebhookRetries Feature = "webhook_retries" // POSTs the receiver failed, retried
 	WebhookDups    Feature = "webhook_dups"    // messages the receiver got more than once (at least once)
@@ -59,7 +58,6 @@ var NodeSeedFeatures = []Feature{
 	Compactions, DedupeHits, DedupeExpiry, SharedCommits, APISends, ManualAcks, MultiDevice,
 	WebhookRetries, WebhookDups, WebhookOffline, WebhookStatus,
 	JSONRPCRecvs, OtherChannelTypes, SyncOnceAcks, StreamEvents, TmpChannelSends, DiskFullRefusals, SlowReaderCuts, GracefulStops, DrainRefusals,
-	SubscriberPages,
 }
 
 // ClusterSeedFeatures are the features a set of node seeds with clusters
