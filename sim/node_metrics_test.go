@@ -58,6 +58,35 @@ func TestOfflineRecipientsAreThoseWithNoConnectionAnywhereInTheCluster(t *testin
 	}
 }
 
+// A node alone knows who is online only while the webhooks track it
+// (msg.offline, user.onlinestatus): then it counts offline recipients;
+// without them it counts none rather than guess.
+func TestANodeAloneCountsOfflineRecipientsOnlyWhileTheWebhooksTrackPresence(t *testing.T) {
+	for _, hooks := range []bool{true, false} {
+		w := world.New(t, 35)
+		cfg := node.Config{Slots: 4}
+		if hooks {
+			w.AddReceiver()
+			cfg = webhookConfig()
+		}
+		n := w.AddNode(1, cfg)
+		awaitReady(t, n)
+		n.MustCall(node.ChannelUpsert{Channel: g1, Subscribers: []string{"a", "b", "c"}})
+		a := w.Connected("a", "1")
+		aIn := watch(a)
+		w.RunFor(100 * time.Millisecond) // the login reaches the slot loops
+		a.Send("g1", proto.ChannelGroup, "1", []byte("x"), 0, nil)
+		w.Until("ack", func() bool { return len(aIn.acks) == 1 })
+		want := int64(0)
+		if hooks {
+			want = 2 // b and c
+		}
+		if got := n.MustCall(node.Stats{}).(node.StatsReply).OfflineRecipients; got != want {
+			t.Fatalf("webhooks on: %v: %d offline recipients, want %d", hooks, got, want)
+		}
+	}
+}
+
 func TestPerSlotFiguresAddUpToTheNodesAndTimeEveryApply(t *testing.T) {
 	w := world.New(t, 33)
 	n := w.AddNode(1, node.Config{Slots: 4})
