@@ -260,7 +260,9 @@ func TestHealthcheckCommandFollowsReadyz(t *testing.T) {
 }
 
 // TestDashboardQueriesOnlyMetricsTheNodeExports: every metric the Grafana
-// dashboard (dashboards/jindou.json) queries is at a node's /metrics.
+// dashboard (dashboards/jindou.json) queries is at a node's /metrics: a
+// member of a cluster, which has the peer links' metrics besides a node
+// alone's.
 func TestDashboardQueriesOnlyMetricsTheNodeExports(t *testing.T) {
 	raw, err := os.ReadFile(filepath.Join("..", "dashboards", "jindou.json"))
 	if err != nil {
@@ -275,7 +277,7 @@ func TestDashboardQueriesOnlyMetricsTheNodeExports(t *testing.T) {
 	if err := json.Unmarshal(raw, &dash); err != nil {
 		t.Fatalf("dashboards/jindou.json: %v", err)
 	}
-	p := startNode(t, nodeOpts{})
+	p := startCluster(t, clusterOpts{nodes: 3}).node(0)
 	resp, err := http.Get(p.HTTP + "/metrics")
 	if err != nil {
 		t.Fatal(err)

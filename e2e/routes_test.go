@@ -90,6 +90,8 @@ func TestEveryRouteAnswersGoodAndBadInputOverTheBinary(t *testing.T) {
 		{"POST", "/channel/whitelist_add", with(g, "uids", []string{"u1"}), ok, ""},
 		{"POST", "/channel/whitelist_set", with(g, "uids", []string{"u1", "u2"}), ok, ""},
 		{"GET", "/channel/whitelist?channel_id=g1&channel_type=2", nil, ok, ""},
+		{"GET", "/channel/subscribers?channel_id=g1&channel_type=2&limit=10", nil, ok, ""},
+		{"GET", "/channel/subscribers?channel_id=g1&channel_type=2&limit=1001", nil, bad, "limit"},
 		{"POST", "/channel/whitelist_remove", with(g, "uids", []string{"u2"}), ok, ""},
 		{"POST", "/channel/whitelist_remove_all", g, ok, ""},
 		{"POST", "/message/send", with(g, "from_uid", "u1", "client_msg_no", "c1", "payload", payload), ok, ""},

@@ -178,3 +178,13 @@ func nonEmpty(list []string) bool {
 	}
 	return false
 }
+
+// queryChannel is the channel named by the query parameters channel_id and
+// channel_type.
+func queryChannel(c echo.Context) (node.ChannelKey, error) {
+	typ, err := queryUint(c, "channel_type", 8, 0)
+	if err != nil {
+		return node.ChannelKey{}, err
+	}
+	return channelKey(c.QueryParam("channel_id"), uint8(typ))
+}

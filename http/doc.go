@@ -12,8 +12,11 @@
 // import the runtime). routes.go holds the API (routes_conn.go,
 // routes_messages2.go, routes_messages3.go (the sync_once queue and
 // message events) and routes_tmpchannel.go the later WuKongIM routes,
-// routes_unsupported.go the 404s of the ones left out), ops.go the operational routes, metrics.go
-// the Prometheus collector, views.go the response shapes. Config.Ops
+// routes_unsupported.go the 404s of the ones left out, routes_subscribers.go
+// Jindou's GET /channel/subscribers), ops.go the operational routes, metrics.go
+// the Prometheus collector (metrics_delivery.go delivery, webhook queue,
+// snapshots and disk commit times; metrics_slots.go the per-slot series),
+// views.go the response shapes. Config.Ops
 // (web.go) switches the rest: the admin page and the chat demo (pages.go,
 // demo.go, their files in package web), /metrics with a bearer token,
 // /debug/pprof (pprof.go), CORS (cors.go); errlog.go logs failed requests,

@@ -24,6 +24,7 @@ func (s *Server) initMetrics() {
 		Buckets: node.SendLatencyBuckets[:]})
 	s.reg.MustRegister(s.requests, s.sendLatency, &nodeCollector{s: s},
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	s.reg.MustRegister(&deliveryCollector{s: s}, &slotsCollector{s: s}) // metrics_delivery.go, metrics_slots.go
 	s.metricsHandler = promhttp.HandlerFor(s.reg, promhttp.HandlerOpts{ErrorHandling: promhttp.ContinueOnError})
 }
 
@@ -152,15 +153,8 @@ func (nc *nodeCollector) Collect(ch chan<- prometheus.Metric) {
 	ch <- prometheus.MustNewConstHistogram(descSendLatency, count, st.SendLatencySum, buckets)
 }
 
-// cumulative turns per-bucket counts (the last one +Inf) into Prometheus's
-// cumulative buckets and the total count.
+// cumulative turns the send latency's per-bucket counts (the last one
+// +Inf) into Prometheus's cumulative buckets and the total count.
 func cumulative(counts [len(node.SendLatencyBuckets) + 1]int64) (map[float64]uint64, uint64) {
-	buckets := make(map[float64]uint64, len(node.SendLatencyBuckets))
-	var sum uint64
-	for i, le := range node.SendLatencyBuckets {
-		sum += uint64(max(counts[i], 0))
-		buckets[le] = sum
-	}
-	sum += uint64(max(counts[len(counts)-1], 0))
-	return buckets, sum
+	return cumulativeOf(node.SendLatencyBuckets[:], counts[:])
 }

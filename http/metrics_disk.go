@@ -24,3 +24,12 @@ func collectDisk(ch chan<- prometheus.Metric, st node.StatsReply) {
 	ch <- prometheus.MustNewConstMetric(descDiskFullEpisodes, prometheus.CounterValue, float64(st.DiskFullEpisodes))
 	ch <- prometheus.MustNewConstMetric(descDiskFullRefused, prometheus.CounterValue, float64(st.DiskFullRefused))
 }
+
+// DurationFigures are a histogram the runtime keeps (QueueStats.DiskCommit):
+// Counts per bucket of Bounds (seconds), the last count +Inf, and the sum
+// of the durations in seconds.
+type DurationFigures struct {
+	Bounds     []float64
+	Counts     []int64
+	SumSeconds float64
+}

@@ -31,6 +31,7 @@ func (s *Server) routes() {
 	e.POST("/channel/delete", s.channelDelete)
 	e.POST("/channel/subscriber_add", s.subscribers(false))
 	e.POST("/channel/subscriber_remove", s.subscribers(true))
+	e.GET("/channel/subscribers", s.subscriberList) // routes_subscribers.go
 	for _, list := range []string{"blacklist", "whitelist"} {
 		for _, op := range []string{"add", "set", "remove", "remove_all"} {
 			e.POST("/channel/"+list+"_"+op, s.listUpdate(list, op))
@@ -289,11 +290,7 @@ func (s *Server) listUpdate(list, op string) echo.HandlerFunc {
 
 func (s *Server) listGet(list string) echo.HandlerFunc {
 	return func(c echo.Context) error {
-		typ, err := queryUint(c, "channel_type", 8, 0)
-		if err != nil {
-			return err
-		}
-		ch, err := channelKey(c.QueryParam("channel_id"), uint8(typ))
+		ch, err := queryChannel(c)
 		if err != nil {
 			return err
 		}
@@ -424,11 +421,7 @@ func (s *Server) messageSync(c echo.Context) error {
 }
 
 func (s *Server) maxSeq(c echo.Context) error {
-	typ, err := queryUint(c, "channel_type", 8, 0)
-	if err != nil {
-		return err
-	}
-	ch, err := channelKey(c.QueryParam("channel_id"), uint8(typ))
+	ch, err := queryChannel(c)
 	if err != nil {
 		return err
 	}

@@ -49,11 +49,7 @@ func (s *Server) messageSearch(c echo.Context) error {
 // channel_type&client_msg_no. A person channel is named, as in WuKongIM,
 // by its stored id ("uid1@uid2"), or by the peer with login_uid.
 func (s *Server) messageByClientMsgNo(c echo.Context) error {
-	typ, err := queryUint(c, "channel_type", 8, 0)
-	if err != nil {
-		return err
-	}
-	ch, err := channelKey(c.QueryParam("channel_id"), uint8(typ))
+	ch, err := queryChannel(c)
 	if err != nil {
 		return err
 	}
@@ -68,11 +64,7 @@ func (s *Server) messageByClientMsgNo(c echo.Context) error {
 // lastMessage is GET /channel/last_message?login_uid&channel_id&
 // channel_type.
 func (s *Server) lastMessage(c echo.Context) error {
-	typ, err := queryUint(c, "channel_type", 8, 0)
-	if err != nil {
-		return err
-	}
-	ch, err := channelKey(c.QueryParam("channel_id"), uint8(typ))
+	ch, err := queryChannel(c)
 	if err != nil {
 		return err
 	}

@@ -78,6 +78,8 @@ type QueueStats struct {
 	// Output is what the runtime's connections owe their clients, and the
 	// slow readers it cut for it (metrics_budget.go).
 	Output OutputFigures
+	// DiskCommit times the disk writer's group commits (metrics_disk.go).
+	DiskCommit DurationFigures
 }
 
 // QueueFigures are one queue's length now and the most it ever held.

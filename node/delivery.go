@@ -45,7 +45,8 @@ func (g *gateway) push(c *client, msg *state.Message) {
 	if len(c.pending) >= maxPendingRecvs {
 		g.forgetOldest(c)
 	}
-	g.track(c, msg.MessageID, &pendingRecv{frame: frame, seq: msg.Seq, sentAt: g.now(), sends: 1})
+	g.stats.RecvsSent++
+	g.track(c, msg.MessageID, &pendingRecv{frame: frame, seq: msg.Seq, sentAt: g.now(), firstAt: g.now(), sends: 1})
 	if !c.resendArmed {
 		c.resendArmed = true
 		g.loop.After(g.n.cfg.ResendInterval, resendTag{c.conn.ID()})
@@ -104,7 +105,7 @@ func (g *gateway) forgetOldest(c *client) {
 func (g *gateway) onRecvack(c *client, p *proto.Recvack) {
 	c.ackedAt = g.now()
 	if _, ok := c.pending[p.MessageID]; ok {
-		g.untrack(c, p.MessageID)
+		g.acked(c, p.MessageID)
 		return
 	}
 	// The JS SDK writes message ids through a double and may ack a
@@ -121,7 +122,7 @@ func (g *gateway) onRecvack(c *client, p *proto.Recvack) {
 		}
 	}
 	if found {
-		g.untrack(c, best)
+		g.acked(c, best)
 	}
 }
 

@@ -21,7 +21,9 @@
 // nodes), slotloop.go and
 // slot_serve.go (the slot loop, its sends and reads), ready.go (Ready
 // handling and apply), recovery.go, compaction.go, raftstore.go,
-// stats.go, logging.go, config.go (settings and named limits).
+// stats.go (stats_delivery.go the delivery and per-slot figures),
+// requests_subscribers.go (a channel's subscribers, paged), logging.go,
+// config.go (settings and named limits).
 //
 // Rules (enforced by internal/lint): no goroutines, no real clock, no
 // sockets, no files but through the runtime's vfs.FS, no global randomness,

@@ -67,6 +67,8 @@ type gatewayStats struct {
 	SlowCutsConnCap, SlowCutsBudget int64
 	// DrainRefused counts SENDs refused because the node was stopping.
 	DrainRefused int64
+	// The delivery counters (stats_delivery.go).
+	deliveryStats
 }
 
 type clientState uint8
@@ -133,6 +135,8 @@ type pendingRecv struct {
 	seq    uint64
 	sentAt time.Duration
 	sends  int
+	// firstAt is when it was first written (RecvAckLatency).
+	firstAt time.Duration
 }
 
 func newGateway(n *Node, name string, rnd runtime.Rand) *gateway {

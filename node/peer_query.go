@@ -72,7 +72,7 @@ func writeQuery(w *state.Writer, q slotQuery) {
 	case queryConfirm:
 		w.Byte(qConfirm)
 	default:
-		if !writeSyncQuery(w, q) { // requests_sync.go
+		if !writeSyncQuery(w, q) && !writeSubscribersQuery(w, q) { // requests_sync.go, requests_subscribers.go
 			panic(fmt.Sprintf("node: slot query %T has no peer encoding", q))
 		}
 	}
@@ -110,6 +110,9 @@ func readQuery(r *state.Reader) slotQuery {
 		return queryConfirm{}
 	}
 	if q := readSyncQueryOf(kind, r); q != nil {
+		return q
+	}
+	if q := readSubscribersQueryOf(kind, r); q != nil {
 		return q
 	}
 	r.Fail("query kind")
@@ -175,7 +178,7 @@ func writeResult(w *state.Writer, res readResult) {
 		w.Bool(res.WhitelistSet)
 		w.Bool(res.Whitelisted)
 	default:
-		if !writeSyncResult(w, res) { // requests_sync.go
+		if !writeSyncResult(w, res) && !writeSubscribersResult(w, res) { // requests_sync.go, requests_subscribers.go
 			panic(fmt.Sprintf("node: read result %T has no peer encoding", res))
 		}
 	}
@@ -216,6 +219,9 @@ func readResultOf(r *state.Reader) readResult {
 		return factsResult{Info: r.Info(), Blacklisted: r.Bool(), WhitelistSet: r.Bool(), Whitelisted: r.Bool()}
 	}
 	if res := readSyncResultOf(kind, r); res != nil {
+		return res
+	}
+	if res := readSubscribersResultOf(kind, r); res != nil {
 		return res
 	}
 	r.Fail("result kind")

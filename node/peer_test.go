@@ -56,6 +56,8 @@ var peerSamples = func() []runtime.Msg {
 		presenceFull{Src: presenceSource{Gateway: 2, Inc: 3}, Seq: 12, Part: 1, Parts: 3, Holds: []presenceChange{{UID: "u", State: presenceOn}}},
 		presenceFull{Src: presenceSource{Inc: 3}, Parts: 1},
 		presenceAsk{Reply: addr{Node: 2, Loop: "slots-1", Inc: 7}},
+		slotRead{Slot: 2, Reply: reply, Query: querySubscribers{Ch: ch, After: "b", Limit: 50}},
+		readDone{Reply: reply, Result: subscribersResult{UIDs: []string{"c", "d"}, Total: 9, More: true}},
 	}
 }()
 

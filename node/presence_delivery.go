@@ -18,6 +18,9 @@ import (
 
 // deliver pushes a new message to its online recipients in the cluster.
 func (sl *slotLoop) deliver(msg *state.Message, recipients []string, except connAddr) {
+	if msg.Seq != 0 {
+		sl.countOffline(recipients) // stats_delivery.go
+	}
 	if len(recipients) == 0 {
 		return
 	}

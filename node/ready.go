@@ -37,6 +37,7 @@ func (sl *slotLoop) drive() {
 		}
 		if !s.wasLeader && leader {
 			sl.stats.LeaderChanges++
+			s.counters.LeaderChanges++
 		}
 		s.wasLeader = leader
 		if id == 0 && s.caughtUp && !sl.systemAnnounced {
@@ -304,6 +305,7 @@ func (sl *slotLoop) effects(s *slot, cmd *state.Command, res state.Result) {
 		if p, ok := s.pending[cmd.Prop.N]; ok {
 			delete(s.pending, cmd.Prop.N)
 			except = p.reply.client()
+			sl.proposalApplied(s, p)
 			sl.complete(p, res, nil)
 		}
 	}

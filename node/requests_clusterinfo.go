@@ -40,6 +40,14 @@ type SlotInfo struct {
 	LogLast  uint64   `json:"log_last"`
 	// LogEntries is LogLast-LogFirst+1 (0 when compacted away).
 	LogEntries uint64 `json:"log_entries"`
+	// This replica's own figures since it was made here: the times it
+	// became led here, the proposals and snapshots its leader made here,
+	// and the latency from a proposal made here to its apply
+	// (stats_delivery.go).
+	LeaderChanges int64   `json:"leader_changes"`
+	Proposals     int64   `json:"proposals"`
+	SnapshotsSent int64   `json:"snapshots_sent"`
+	CommitLatency Latency `json:"-"`
 }
 
 // querySlotInfo reads the loop's routed slots. Result: slotInfoResult.
@@ -94,6 +102,8 @@ func (sl *slotLoop) replicaInfo(s *slot, info *SlotInfo) {
 	if last >= first {
 		info.LogEntries = last - first + 1
 	}
+	c := s.counters
+	info.LeaderChanges, info.Proposals, info.SnapshotsSent, info.CommitLatency = c.LeaderChanges, c.Proposals, c.SnapshotsSent, c.CommitLatency
 }
 
 func roleName(r raft.StateType) string {

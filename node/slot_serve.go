@@ -131,6 +131,9 @@ func (sl *slotLoop) readSlot(s *slot, q slotQuery) readResult {
 	if res, ok := readSyncQuery(s.m, db, q); ok { // requests_sync.go
 		return res
 	}
+	if res, ok := readSubscribersQuery(s.m, db, q); ok { // requests_subscribers.go
+		return res
+	}
 	panic(fmt.Sprintf("node: slot query %T of one slot", q))
 }
 

@@ -128,6 +128,9 @@ type slotStats struct {
 	// DiskFullEpisodes counts the times the loop found its disk full;
 	// DiskFullRefused the writes it refused meanwhile (diskfault.go).
 	DiskFullEpisodes, DiskFullRefused int64
+	// OfflineRecipients counts recipients of stored messages with no
+	// connection anywhere (stats_delivery.go).
+	OfflineRecipients int64
 }
 
 // slot is one raft group and its state machine.
@@ -181,6 +184,9 @@ type slot struct {
 	// this node, and the replica is dropped once no write is in flight.
 	confAt  time.Duration
 	removed bool
+
+	// counters are the slot's own figures (stats_delivery.go).
+	counters slotCounters
 }
 
 // pendingProposal is who waits for a proposal to apply: the requester's
@@ -452,6 +458,7 @@ func (sl *slotLoop) propose(s *slot, cmd *state.Command, p pendingProposal) {
 	sl.nextProp++
 	cmd.Prop = state.Proposal{Node: uint64(sl.n.env.Node()), Nonce: sl.nonce, N: sl.nextProp}
 	sl.stats.Proposals++
+	s.counters.Proposals++
 	if err := s.rn.Propose(state.EncodeCommand(cmd)); err != nil {
 		sl.complete(p, state.Result{}, fmt.Errorf("%w: %v", ErrNotLeader, err))
 		return

@@ -47,6 +47,7 @@ func (st slotStorage) Snapshot() (*pb.Snapshot, error) {
 		return nil, raft.ErrSnapshotTemporarilyUnavailable
 	}
 	st.sl.stats.SnapshotsMade++
+	s.counters.SnapshotsSent++
 	meta := &pb.SnapshotMetadata{ConfState: s.conf, Index: new(s.applied), Term: new(term)}
 	return &pb.Snapshot{Data: state.DumpSlot(st.sl.n.db, s.id), Metadata: meta}, nil
 }

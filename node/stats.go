@@ -129,6 +129,19 @@ type StatsReply struct {
 	WebhookStatusPending                                    int
 	WebhookStatusSent, WebhookStatusDropped, WebhookMissing int64
 	webhookOldestAtMs                                       int64
+	// WebhookInFlight are messages in batches being posted now;
+	// WebhookRetrying slots whose batch failed and waits to be posted
+	// again.
+	WebhookInFlight, WebhookRetrying int
+
+	// Delivery (stats_delivery.go): RecvsSent RECVs written for the first
+	// time, RecvAcks RECVACKs matched, RecvAckLatency from a RECV's first
+	// write to its RECVACK; OfflineRecipients recipients of stored
+	// messages with no connection anywhere, as the slot loops know
+	// (counted in a cluster, or while the webhooks track who is online).
+	RecvsSent, RecvAcks int64
+	RecvAckLatency      Latency
+	OfflineRecipients   int64
 }
 
 func (Stats) run(a *apiLoop, done func(any, error)) error {
@@ -200,6 +213,9 @@ func (out *StatsReply) addGateway(p gatewayLoopStats) {
 	out.LateDeliveries += p.LateDeliveries
 	out.PeerDropped += p.PeerDropped
 	out.SendLatencySum += p.SendLatencySum
+	out.RecvsSent += p.RecvsSent
+	out.RecvAcks += p.RecvAcks
+	out.RecvAckLatency.add(p.RecvAckLatency)
 	for i, n := range p.SendLatency {
 		out.SendLatency[i] += n
 	}
@@ -287,6 +303,7 @@ func (out *StatsReply) addSlotLoop(p slotLoopStats) {
 	out.DiskFull = out.DiskFull || p.diskFull
 	out.DiskFullEpisodes += p.DiskFullEpisodes
 	out.DiskFullRefused += p.DiskFullRefused
+	out.OfflineRecipients += p.OfflineRecipients
 	out.addHooks(p.hooks)
 	out.addPresence(p)
 }
@@ -311,6 +328,8 @@ func (out *StatsReply) addHooks(h hookLoopStats) {
 	out.WebhookStatusPending += h.statusPending
 	out.WebhookStatusSent += h.StatusSent
 	out.WebhookStatusDropped += h.StatusDropped
+	out.WebhookInFlight += h.inFlight
+	out.WebhookRetrying += h.retrying
 	if h.oldestAtMs > 0 && (out.webhookOldestAtMs == 0 || h.oldestAtMs < out.webhookOldestAtMs) {
 		out.webhookOldestAtMs = h.oldestAtMs
 	}

@@ -402,6 +402,9 @@ type hookLoopStats struct {
 	hookStats
 	backlog       int
 	statusPending int
+	// inFlight: messages of batches being posted; retrying: slots whose
+	// batch failed and waits for its retry.
+	inFlight, retrying int
 	// oldestAtMs is the proposal time of the oldest undelivered message
 	// (unix ms), 0 if none.
 	oldestAtMs int64
@@ -415,6 +418,10 @@ func (h *hooks) loopStats() hookLoopStats {
 	for _, id := range h.sl.slotIDs {
 		if hs := h.slots[id]; hs == nil || !hs.active || hs.queued == 0 {
 			continue
+		}
+		if hs := h.slots[id]; hs.batch != nil {
+			out.inFlight += hs.batch.n
+			out.retrying += b2i(hs.failures > 0)
 		}
 		if e := state.ReadOutbox(h.sl.n.db, id, h.slots[id].sentUpTo, 1); len(e) == 1 && (out.oldestAtMs == 0 || e[0].AtMs < out.oldestAtMs) {
 			out.oldestAtMs = e[0].AtMs

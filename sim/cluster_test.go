@@ -248,6 +248,9 @@ func catchUpFromSnapshot(t *testing.T, chunkBytes int) {
 	if st.SnapshotsMade == 0 || lst.SnapshotsApplied == 0 {
 		t.Fatalf("the follower caught up without a snapshot (made %d, applied %d): the test proves nothing", st.SnapshotsMade, lst.SnapshotsApplied)
 	}
+	if si := slotInfoOf(t, leader, slot); si.SnapshotsSent == 0 || si.SnapshotsSent > st.SnapshotsMade {
+		t.Fatalf("slot %d's leader counts %d snapshots sent, the node %d", slot, si.SnapshotsSent, st.SnapshotsMade)
+	}
 	if chunked := st.SnapshotChunks > 1 && lst.SnapshotsGathered > 0; chunked != (chunkBytes > 0) {
 		t.Fatalf("with chunks of %d bytes the snapshot went in %d chunks (%d gathered)", chunkBytes, st.SnapshotChunks, lst.SnapshotsGathered)
 	}

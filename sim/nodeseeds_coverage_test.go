@@ -53,6 +53,7 @@ func (sw *seedWorld) startStats() {
 // foldStats adds node id's last reading to the base.
 func (sw *seedWorld) foldStats(id runtime.NodeID) {
 	s, b := sw.lastStats[id], &sw.baseStats
+	sw.checkDeliveryFigures(id, s) // nodeseeds_metrics_test.go
 	b.Resends += s.Resends
 	b.Kicks += s.Kicks
 	b.SharedCommits += s.SharedCommits

@@ -225,6 +225,8 @@ func queueStats(h *reactor.Host) func() jhttp.QueueStats {
 			DiskMaxBatch: q.Disk.MaxBatch,
 			Timers:       jhttp.QueueFigures{Length: q.Timers.Length, HighWater: q.Timers.HighWater},
 		}
+		dc := h.DiskCommitLatency()
+		out.DiskCommit = jhttp.DurationFigures{Bounds: dc.Bounds, Counts: dc.Counts, SumSeconds: dc.Sum.Seconds()}
 		st := h.Stats()
 		out.Output = jhttp.OutputFigures{PendingBytes: st.PendingOutput, CapCuts: st.SlowReaders, BudgetCuts: st.BudgetCuts}
 		for name, f := range q.Loops {

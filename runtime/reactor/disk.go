@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"sync"
 	"syscall"
+	"time"
 
 	"github.com/cockroachdb/pebble/v2/vfs"
 	"github.com/jindou-im/jindou/runtime"
@@ -119,6 +120,7 @@ func (w *diskWriter) run(batch []commit) {
 	}
 	w.queued.taken(int64(len(batch)))
 	errs := make([]error, len(batch))
+	start := time.Now()
 	if err := w.room(); err != nil {
 		for i := range errs {
 			errs[i] = err
@@ -137,6 +139,7 @@ func (w *diskWriter) run(batch []commit) {
 		}
 		wg.Wait()
 	}
+	w.h.queues.diskCommit.observe(time.Since(start)) // disk_latency.go
 	for i, c := range batch {
 		w.h.stats.diskCommits.Add(1)
 		c.l.post(item{ev: runtime.DiskDone{Tag: c.tag, Err: spaceError(errs[i])}})

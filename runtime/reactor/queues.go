@@ -81,6 +81,8 @@ type queueGauges struct {
 	// diskMaxBatch is written by the disk writer's goroutine alone.
 	diskMaxBatch atomic.Int64
 	timers       queueGauge
+	// diskCommit times the group commits (disk_latency.go).
+	diskCommit durationHist
 }
 
 // QueueStats returns the current length and high-water mark of every queue

@@ -1,6 +1,7 @@
 // The admin page: reads the node's HTTP API (/varz, /connz,
 // /conversation/sync, /channel/messagesync, the channel lists) and polls
-// /varz once a second for the rates. It is read-only unless a manager
+// /varz once a second for the rates; ops.js adds the delivery, webhook,
+// node, slot and subscriber views. It is read-only unless a manager
 // token is given: only then does it offer actions (disconnect a user's
 // device, send to a channel as the system), and the node checks the token
 // on every call.
@@ -18,9 +19,10 @@
 
   const manager = () => tokenOn && token !== '';
 
+  const authHeaders = () => (token ? { token } : {});
+
   async function api(method, path, body) {
-    const headers = {};
-    if (token) headers.token = token;
+    const headers = authHeaders();
     if (body !== undefined) headers['Content-Type'] = 'application/json';
     const res = await fetch(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
     const data = await res.json().catch(() => ({}));
@@ -161,6 +163,7 @@
     const login = $('ch-login').value.trim();
     const q = `channel_id=${encodeURIComponent(id)}&channel_type=${type}`;
     const ol = $('ch-messages');
+    if (window.jindouOps) window.jindouOps.channel(id, type); // ops.js: the subscribers
     try {
       const [sync, white, black] = await Promise.all([
         api('POST', '/channel/messagesync', { login_uid: login || 'admin', channel_id: id, channel_type: type,
@@ -203,6 +206,8 @@
       .then(() => { $('ch-text').value = ''; return showChannel(); })
       .catch((e) => { $('notice').textContent = e.message; });
   };
+  // What ops.js uses.
+  window.jindouAdmin = { api, cell, push, drawSpark, headers: authHeaders };
   setMode();
   pollVarz();
   setInterval(pollVarz, POLL_MS);
