@@ -70,6 +70,11 @@ type Config struct {
 	// WrapFS, if set, wraps the data dir's file system (tests inject
 	// faults with it).
 	WrapFS func(vfs.FS) vfs.FS
+	// RefuseTCP, if set, answers a TCP client accepted at the fd cap:
+	// given what it sent so far, the frames to write once that is enough
+	// (done), done false to read more; done with nil: close it unanswered
+	// (fdrefuse.go). Unset: such a client is closed at once.
+	RefuseTCP func(in []byte) (answer []byte, done bool)
 }
 
 // The defaults of Config's limits.
