@@ -12,33 +12,33 @@ type Feature string
 
 // The workload features the node seeds count.
 const (
-	Resends           Feature = "resends"            // RECVs written again (DUP) for want of a RECVACK
-	Kicks             Feature = "kicks"              // connections disconnected by the node
-	ListChanges       Feature = "list_changes"       // subscribers, black/whitelists, system uids changed in traffic
-	InfoChanges       Feature = "info_changes"       // channels banned, send-banned, disbanded, deleted
-	TokenChanges      Feature = "token_changes"      // tokens replaced, devices quit
-	Refusals          Feature = "refusals"           // sends refused for a permission
-	CutPages          Feature = "cut_pages"          // history reads cut by their limit (more=1)
-	ConvReads         Feature = "conv_reads"         // conversation list reads
-	Compactions       Feature = "compactions"        // raft log compactions
-	DedupeHits        Feature = "dedupe_hits"        // repeats answered from the dedupe window
-	DedupeExpiry      Feature = "dedupe_expired"     // repeats stored anew after the window
-	SharedCommits     Feature = "shared_commits"     // group commits holding several slots' entries
-	APISends          Feature = "api_sends"          // sends over the HTTP API, without client_msg_no
-	ManualAcks        Feature = "late_acks"          // RECVACKs sent late by slow readers
-	MultiDevice       Feature = "multi_device"       // users online on several devices at once
-	JSONRPCRecvs      Feature = "jsonrpc_recvs"      // messages delivered to JSON-RPC clients
-	OtherChannelTypes Feature = "other_types"        // messages delivered in community and community topic channels
-	Snapshots         Feature = "snapshots"          // raft snapshots sent to followers behind a compacted log
-	Forwards          Feature = "forwards"           // requests passed on to another node's slot loop
-	ReadIndexes       Feature = "read_indexes"       // ReadIndex rounds of reads of replicated slots
-	SendRetries       Feature = "send_retries"       // SENDs a gateway repeated after a lost forward
-	LateDeliveries    Feature = "late_deliveries"    // deliveries held back from a connection that had a later seq
-	SlowReaderCuts    Feature = "slow_reader_cuts"   // readers cut by the resend budget (their own cap or the node's)
-	OutputCuts        Feature = "output_budget_cuts" // readers that stopped reading cut by the runtime's output budget
-	GracefulStops     Feature = "graceful_stops"     // nodes stopped gracefully (SENDs drained) and started again
-	DrainRefusals     Feature = "drain_refusals"     // SENDs refused because their node was stopping
-	SnapshotChunks    Feature = "snapshot_chunks"    // chunks snapshots were sent in
+	Resends           Feature = "resends"          // RECVs written again (DUP) for want of a RECVACK
+	Kicks             Feature = "kicks"            // connections disconnected by the node
+	ListChanges       Feature = "list_changes"     // subscribers, black/whitelists, system uids changed in traffic
+	InfoChanges       Feature = "info_changes"     // channels banned, send-banned, disbanded, deleted
+	TokenChanges      Feature = "token_changes"    // tokens replaced, devices quit
+	Refusals          Feature = "refusals"         // sends refused for a permission
+	CutPages          Feature = "cut_pages"        // history reads cut by their limit (more=1)
+	ConvReads         Feature = "conv_reads"       // conversation list reads
+	Compactions       Feature = "compactions"      // raft log compactions
+	DedupeHits        Feature = "dedupe_hits"      // repeats answered from the dedupe window
+	DedupeExpiry      Feature = "dedupe_expired"   // repeats stored anew after the window
+	SharedCommits     Feature = "shared_commits"   // group commits holding several slots' entries
+	APISends          Feature = "api_sends"        // sends over the HTTP API, without client_msg_no
+	ManualAcks        Feature = "late_acks"        // RECVACKs sent late by slow readers
+	MultiDevice       Feature = "multi_device"     // users online on several devices at once
+	JSONRPCRecvs      Feature = "jsonrpc_recvs"    // messages delivered to JSON-RPC clients
+	OtherChannelTypes Feature = "other_types"      // messages delivered in community and community topic channels
+	Snapshots         Feature = "snapshots"        // raft snapshots sent to followers behind a compacted log
+	Forwards          Feature = "forwards"         // requests passed on to another node's slot loop
+	ReadIndexes       Feature = "read_indexes"     // ReadIndex rounds of reads of replicated slots
+	SendRetries       Feature = "send_retries"     // SENDs a gateway repeated after a lost forward
+	LateDeliveries    Feature = "late_deliveries"  // deliveries held back from a connection that had a later seq
+	SlowReaderCuts    Feature = "slow_reader_cuts" // readers cut by the resend budget (their own cap or the node's)
+	OutputCuts        Feature = "output_cuts"      // readers that stopped reading cut by the runtime's output budget
+	GracefulStops     Feature = "graceful_stops"   // nodes stopped gracefully (SENDs drained) and started again
+	DrainRefusals     Feature = "drain_refusals"   // SENDs refused because their node was stopping
+	SnapshotChunks    Feature = "snapshot_chunks"  // chunks snapshots were sent in
 	PresenceRefreshes Feature = "presence_refreshes"
 	PresenceRetired   Feature = "presence_retired"
 	DeliveriesSkipped Feature = "deliveries_skipped"
@@ -58,7 +58,8 @@ var NodeSeedFeatures = []Feature{
 	Resends, Kicks, ListChanges, InfoChanges, TokenChanges, Refusals, CutPages, ConvReads,
 	Compactions, DedupeHits, DedupeExpiry, SharedCommits, APISends, ManualAcks, MultiDevice,
 	WebhookRetries, WebhookDups, WebhookOffline, WebhookStatus,
-	JSONRPCRecvs, OtherChannelTypes, SyncOnceAcks, StreamEvents, TmpChannelSends, DiskFullRefusals, SlowReaderCuts, OutputCuts, GracefulStops, DrainRefusals,
+	JSONRPCRecvs, OtherChannelTypes, SyncOnceAcks, StreamEvents, TmpChannelSends, DiskFullRefusals, SlowReaderCuts, GracefulStops, DrainRefusals,
+	OutputCuts,
 }
 
 // ClusterSeedFeatures are the features a set of node seeds with clusters

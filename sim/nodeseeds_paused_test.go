@@ -20,7 +20,7 @@ import (
 // the traffic to pass it (the per-connection cap; in half of them the
 // total below it, so that the cut is the budget's). A cut device logs in
 // again a while later. Readers that keep reading owe nothing and are never
-// cut. The coverage counter output_budget_cuts fails a seed set in which
+// cut. The coverage counter output_cuts fails a seed set in which
 // no connection was cut for its output.
 
 // drawOutputBudget decides, from the seed's "paused" stream, whether the
