@@ -35,6 +35,7 @@ const (
 	SendRetries       Feature = "send_retries"     // SENDs a gateway repeated after a lost forward
 	LateDeliveries    Feature = "late_deliveries"  // deliveries held back from a connection that had a later seq
 	SlowReaderCuts    Feature = "slow_reader_cuts" // readers cut by the resend budget (their own cap or the node's)
+	OutputCuts        Feature = "output_cuts"      // readers that stopped reading cut by the runtime's output budget
 	GracefulStops     Feature = "graceful_stops"   // nodes stopped gracefully (SENDs drained) and started again
 	DrainRefusals     Feature = "drain_refusals"   // SENDs refused because their node was stopping
 	SnapshotChunks    Feature = "snapshot_chunks"  // chunks snapshots were sent in
@@ -62,6 +63,7 @@ var NodeSeedFeatures = []Feature{
 	Compactions, DedupeHits, DedupeExpiry, SharedCommits, APISends, ManualAcks, MultiDevice,
 	WebhookRetries, WebhookDups, WebhookOffline, WebhookStatus,
 	JSONRPCRecvs, OtherChannelTypes, SyncOnceAcks, StreamEvents, TmpChannelSends, DiskFullRefusals, SlowReaderCuts, GracefulStops, DrainRefusals,
+	OutputCuts,
 }
 
 // ClusterSeedFeatures are the features a set of node seeds with clusters

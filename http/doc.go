@@ -5,7 +5,7 @@
 // back, or with 503 after Config.RequestTimeout (never blocking forever).
 //
 // The seam with the binary (server.go): New(Config, Submitter), Handler,
-// Start (binds, serves in the background), Addr, Stop (graceful),
+// Start (binds, serves in the background), Addr, Stop (graceful: the sends in flight answered first, new ones 503, drain.go),
 // SetComponentsReady (/readyz needs it and node.Ready), Registry (the
 // /metrics registry) and Config.QueueStats (the runtime's queue figures,
 // which the binary reads from the reactor host: this package does not

@@ -106,6 +106,9 @@ type Server struct {
 
 	errLog errLimiter
 	gate   gate
+	// drain refuses sends once Stop began and counts those in flight
+	// (drain.go).
+	drain sendDrain
 	// acceptFailures counts the API listener's failed accepts
 	// (listener.go).
 	acceptFailures atomic.Int64
@@ -142,7 +145,7 @@ func New(cfg Config, n Submitter) *Server {
 	s.e.HidePort = true
 	s.e.HTTPErrorHandler = s.handleError
 	s.useCORS()
-	s.e.Use(s.countRequests, s.timeRequests(), s.logErrors, s.checkToken, s.limitRequests)
+	s.e.Use(s.countRequests, s.timeRequests(), s.logErrors, s.checkToken, s.limitRequests, s.drainSends)
 	s.routes()
 	return s
 }
@@ -185,8 +188,10 @@ func (s *Server) Addr() net.Addr {
 	return s.ln.Addr()
 }
 
-// Stop stops accepting and waits, until ctx ends, for the requests in
-// flight to finish.
+// Stop refuses new sends (503) and waits, until ctx ends, for the sends
+// in flight to be answered (drain.go); then it stops accepting and waits,
+// until ctx ends, for the other requests in flight; what still runs then
+// is cut.
 func (s *Server) Stop(ctx context.Context) error {
 	s.mu.Lock()
 	srv := s.srv
@@ -194,7 +199,12 @@ func (s *Server) Stop(ctx context.Context) error {
 	if srv == nil {
 		return nil
 	}
-	return srv.Shutdown(ctx)
+	s.waitSends(ctx)
+	err := srv.Shutdown(ctx)
+	if err != nil {
+		_ = srv.Close()
+	}
+	return err
 }
 
 // SetComponentsReady records whether every component of the process is up;

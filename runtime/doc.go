@@ -12,6 +12,9 @@
 // through the interfaces below; it never blocks, never starts goroutines,
 // never reads the real clock.
 //
+// Besides the interfaces it holds what both runtimes must decide alike: the
+// output budget that cuts a client that stops reading (output.go).
+//
 // Imports: the standard library (time, io, log/slog) and github.com/cockroachdb/pebble/v2/vfs.
 // This package must not import node/, sim/ or any other package of this module,
 // so that both sides of the boundary can depend on it.

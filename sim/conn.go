@@ -58,6 +58,12 @@ type conn struct {
 	closed bool
 	// last is the latest arrival scheduled from this end, for FIFO order.
 	last time.Duration
+	// paused: this client end's reader stopped reading (StopReading);
+	// its server end holds what it writes in held meanwhile, and owes
+	// what exceeds the socket buffer (owed), against the output budget.
+	paused bool
+	held   []byte
+	owed   int
 }
 
 func (c *conn) ID() uint64             { return c.id }
@@ -92,6 +98,16 @@ func (c *conn) flush() {
 	data := c.out
 	c.out = nil
 	c.s.stats.ConnBytes += int64(len(data))
+	if c.peer.paused {
+		c.hold(data)
+		return
+	}
+	c.send(data)
+}
+
+// send schedules data's arrival at the other end, in pieces if the
+// connection fragments.
+func (c *conn) send(data []byte) {
 	at := c.arrival()
 	for len(data) > 0 {
 		n := len(data)
@@ -136,6 +152,7 @@ func (c *conn) ownerName() string {
 
 func (c *conn) markClosed() {
 	c.closed = true
+	c.held, c.owed = nil, 0 // what its paused client never read is lost
 	if c.inc != nil {
 		delete(c.inc.conns, c.id)
 	}
@@ -147,6 +164,9 @@ func (c *conn) Close() {
 		return
 	}
 	c.flush()
+	if c.closed {
+		return // cut for its output as it flushed
+	}
 	c.markClosed()
 	c.owner.deliver(c.s.now, runtime.ConnClosed{Conn: c}, nil)
 	c.peer.receive(c.arrival(), runtime.ConnClosed{Conn: c.peer, Err: ErrConnEOF})

@@ -10,7 +10,9 @@
 // machine and any GOMAXPROCS.
 //
 // What it simulates: per-process clocks that can drift and jump; loops and
-// timers; client connections as byte streams with latency that can be cut;
+// timers; client connections as byte streams with latency that can be cut,
+// whose clients may stop reading and be cut by the reactor's output budget
+// (output.go, runtime.OutputBudget);
 // node-to-node links with latency, loss, duplication, reordering and one-way
 // partitions; a disk per process on Pebble's crashable in-memory file system
 // with commits that complete after a simulated latency (or fail) and can be

@@ -144,6 +144,8 @@ func (sw *seedWorld) nodeCoverage() {
 	c.Add(chaos.RefusalChecks, b.RefusalChecks)
 	c.Add(chaos.DiskFullRefusals, b.DiskFullRefused)
 	c.Add(chaos.SlowReaderCuts, b.SlowCutsConnCap+b.SlowCutsBudget)
+	st := sw.Sim.Stats()
+	c.Add(chaos.OutputCuts, st.OutputCutsConn+st.OutputCutsTotal)
 }
 
 // probe checks the dedupe window from the outside: a repeat of a stored

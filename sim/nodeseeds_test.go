@@ -203,7 +203,10 @@ type seedWorld struct {
 	// stalled: the seed has readers that never acknowledge
 	// (nodeseeds_slow_test.go).
 	stalled bool
-	quiet   bool
+	// paused: the seed has readers that stop reading their socket
+	// (nodeseeds_paused_test.go).
+	paused bool
+	quiet  bool
 	// quietAt is when the quiet phase began (in a cluster, delivery
 	// liveness is checked from then on).
 	quietAt time.Duration
@@ -318,6 +321,7 @@ func runNodeSeed(t *testing.T, seed uint64, counter *chaos.Counter, opts seedOpt
 		SnapshotChunkBytes: 256 << rand.New(w.Sim.Rand("snapshot-chunks")).IntN(8),
 	}
 	sw.drawBudget(&cfg)
+	sw.drawOutputBudget()
 	outages := sw.setupWebhooks(&cfg)
 	if sw.shape.nodes > 1 {
 		cfg.SendTimeout, cfg.RequestTimeout = clusterRequestTimeout, clusterRequestTimeout
@@ -331,6 +335,7 @@ func runNodeSeed(t *testing.T, seed uint64, counter *chaos.Counter, opts seedOpt
 	sw.makeRuleChannels()
 	sw.makeDevices()
 	sw.makeStalledReaders()
+	sw.makePausedReaders()
 	sw.planGracefulStop()
 	sw.makeRPCDevices()
 	sw.startProbe(window)

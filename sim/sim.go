@@ -59,6 +59,10 @@ type Sim struct {
 	// returns it.
 	err   error
 	stats Stats
+	// output is the output budget of the server ends, sockBuf what a
+	// paused client's socket takes plus one (0: the default; output.go).
+	output  runtime.OutputBudget
+	sockBuf int
 }
 
 // Stats counts what happened in a run.
@@ -71,8 +75,12 @@ type Stats struct {
 	PeerUndelivered int64 // arrived at a process that was down or had no such loop
 	ConnBytes       int64
 	ConnCuts        int64
-	DiskCommits     int64
-	DiskErrors      int64
+	// OutputCutsConn and OutputCutsTotal count the server ends cut for
+	// their output (output.go): over their own cap, over the budget of
+	// all.
+	OutputCutsConn, OutputCutsTotal int64
+	DiskCommits                     int64
+	DiskErrors                      int64
 	// DiskFullRefused counts commits that completed on a full disk
 	// (Proc.FillDisk) and failed with ErrNoSpace.
 	DiskFullRefused int64

@@ -57,6 +57,8 @@ type Config struct {
 	ResendBudget          int
 	MaxPendingOutput      int
 	MaxTotalPendingOutput int
+	StoreCacheSize        int
+	StoreMemtableSize     int
 
 	LogFormat string
 	LogLevel  string
@@ -111,6 +113,8 @@ func defaultConfig() Config {
 		ResendBudget:          64 << 20,
 		MaxPendingOutput:      1 << 20,
 		MaxTotalPendingOutput: 64 << 20,
+		StoreCacheSize:        64 << 20,
+		StoreMemtableSize:     32 << 20,
 		LogFormat:             "text",
 		LogLevel:              "info",
 
@@ -171,6 +175,8 @@ func (c *Config) fields() []field {
 		{"resend_budget", "bytes of unacknowledged RECVs all connections may hold; past it the slowest readers are cut first", &c.ResendBudget},
 		{"max_pending_output", "bytes a connection may owe its client beyond the socket buffer before it is cut", &c.MaxPendingOutput},
 		{"max_total_pending_output", "bytes all connections may owe together; past it those owing the most are cut", &c.MaxTotalPendingOutput},
+		{"store_cache_size", "bytes of Pebble's block cache", &c.StoreCacheSize},
+		{"store_memtable_size", "bytes of each of Pebble's memtables", &c.StoreMemtableSize},
 		{"log_format", "text or json", &c.LogFormat},
 		{"log_level", "debug, info, warn or error", &c.LogLevel},
 		{"webhook_http_addr", "webhook receiver URL; each event is POSTed to <url>?event=<name> (empty: webhooks off)", &c.WebhookHTTPAddr},

@@ -27,7 +27,8 @@ func (c *Config) validateMemory() error {
 		key string
 		n   int
 	}{{"memory_limit", c.MemoryLimit}, {"max_payload_size", c.MaxPayloadSize}, {"resend_buffer_size", c.ResendBufferSize},
-		{"resend_budget", c.ResendBudget}, {"max_pending_output", c.MaxPendingOutput}, {"max_total_pending_output", c.MaxTotalPendingOutput}} {
+		{"resend_budget", c.ResendBudget}, {"max_pending_output", c.MaxPendingOutput}, {"max_total_pending_output", c.MaxTotalPendingOutput},
+		{"store_cache_size", c.StoreCacheSize}, {"store_memtable_size", c.StoreMemtableSize}} {
 		if v.n < 0 {
 			return fmt.Errorf("config: %s: %d is below 0", v.key, v.n)
 		}

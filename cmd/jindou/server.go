@@ -15,6 +15,7 @@ import (
 
 	jhttp "github.com/jindou-im/jindou/http"
 	"github.com/jindou-im/jindou/node"
+	"github.com/jindou-im/jindou/node/proto"
 	"github.com/jindou-im/jindou/runtime"
 	"github.com/jindou-im/jindou/runtime/reactor"
 )
@@ -108,6 +109,9 @@ func (s *server) startCore() (func(), error) {
 		Logger:                slog.New(confLog{inner: leaderLog{inner: s.log.Handler(), on: &s.started}, sum: &s.cl.confs}).With("component", "core"),
 		PeerAddr:              cc.peerListen(),
 		Peers:                 cc.peers(s.cfg.NodeID),
+		// At the fd cap a TCP client's CONNECT is refused with a reason.
+		RefuseTCP: refusal{NodeID: uint64(s.cfg.NodeID), Reason: proto.ReasonSystemError,
+			Text: "server out of file descriptors: retry later, please"}.answer,
 	})
 	s.host.SetPeerAuth(cc.token, s.card)
 	plan, err := s.planCluster(cc) // cluster_join.go
@@ -140,6 +144,8 @@ func (s *server) startCore() (func(), error) {
 		MaxPayloadBytes:   s.cfg.MaxPayloadSize,
 		ResendBufferBytes: s.cfg.ResendBufferSize,
 		ResendBudgetBytes: s.cfg.ResendBudget,
+		CacheSize:         int64(s.cfg.StoreCacheSize),
+		MemTableSize:      uint64(s.cfg.StoreMemtableSize),
 
 		Webhook: s.cfg.webhook(),
 	})

@@ -117,7 +117,7 @@ func (a *acceptor) loop() {
 }
 
 // acceptAll accepts until the backlog is empty. Out of descriptors, the
-// reserve descriptor answers the backlog at once (fdcap.go); out of
+// reserve descriptors answer the backlog at once (fdcap.go); out of
 // memory, accepting pauses briefly instead of spinning.
 func (a *acceptor) acceptAll() {
 	for {
@@ -132,7 +132,7 @@ func (a *acceptor) acceptAll() {
 		case atCap(err):
 			// Out of descriptors: the reserve answers what waits
 			// (fdcap.go), logged once per episode.
-			if a.h.fdcap.failed("tcp", a.fd, err, nil) {
+			if a.h.fdcap.failed("tcp", a.fd, err, a.h.fdcap.holdTCP) {
 				time.Sleep(acceptRetryPause)
 			}
 			return

@@ -19,12 +19,14 @@
 //     gobwas/ws's framing, no goroutine per connection; each Conn.Write call
 //     is sent as one binary message; the upgrade must be done within
 //     Config.WSHandshakeTimeout;
-//   - the fd cap (fdcap.go): one descriptor kept in reserve, so that when
-//     accept fails with EMFILE or ENFILE the listeners still take what
-//     waits in their backlog and answer it at once (a WebSocket client
-//     gets a 503 naming the cause, a TCP one a close) instead of leaving
-//     it to its own timeout; logged once when the episode starts and once
-//     when it ends, counted by Host.AcceptStats;
+//   - the fd cap (fdcap.go, fdrefuse.go): descriptors kept in reserve, so
+//     that when accept fails with EMFILE or ENFILE the listeners still
+//     take what waits in their backlog and answer it at once (a WebSocket
+//     client gets a 503 naming the cause; a TCP one whose CONNECT comes
+//     within 2 s gets Config.RefuseTCP's answer, a few at a time on
+//     goroutines of their own, the rest a close) instead of leaving it to
+//     its own timeout; logged once when the episode starts and once when
+//     it ends, counted by Host.AcceptStats;
 //   - a disk: the real file system rooted at Config.DataDir, and a
 //     disk-writer goroutine that runs commits in submission order,
 //     back to back (group commit);

@@ -15,36 +15,45 @@ import (
 // The fd cap. Once the process holds as many descriptors as its limit
 // (RLIMIT_NOFILE, EMFILE) or the system does (ENFILE), accept fails and
 // the connection stays in the listen backlog: its client waits out its
-// own connect timeout with no word. So the host keeps one descriptor in
-// reserve (an open /dev/null): at the cap a listener gives it up, accepts
+// own connect timeout with no word. So the host keeps descriptors in
+// reserve (open /dev/null): at the cap a listener gives one up, accepts
 // what waits in its backlog, answers each at once (a WebSocket one gets
-// an HTTP 503 naming the cause, a TCP one is closed: WKProto has no
-// answer before CONNECT) and takes the reserve back. The episode is
-// logged when it starts and when accepting works again, with its counts,
-// not at every failure.
+// an HTTP 503 naming the cause) and takes the reserve back. A TCP client
+// must send CONNECT before WKProto can answer it: up to refuseHeld of them
+// keep their descriptor (one reserve each) for at most refuseWait, on a
+// goroutine of their own, and get a CONNACK and DISCONNECT with the reason
+// (Config.RefuseTCP, fdrefuse.go); past that, or without RefuseTCP, a TCP
+// client is closed at once. The episode is logged when it starts and when
+// accepting works again, with its counts, not at every failure.
 
 // wsRefusal is the answer to a WebSocket upgrade refused at the fd cap.
 var wsRefusal = []byte("HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\nConnection: close\r\n" +
 	"Content-Length: 74\r\n\r\n" + `{"status":503,"msg":"server out of file descriptors: retry later, please."}`)
 
 // AcceptStats are a listener's accept failures: Refused counts the
-// connections taken on the reserve descriptor at the fd cap and answered
-// at once, Failures the accepts that failed otherwise (out of memory, or
-// at the cap with no reserve left), which leave a client unanswered.
+// connections taken on a reserve descriptor at the fd cap and answered
+// at once, Answered those of them told why (WebSocket: each, an HTTP 503;
+// TCP: each whose CONNECT came in time, a CONNACK and DISCONNECT with the
+// reason), Failures the accepts that failed otherwise
+// (out of memory, or at the cap with no reserve left), which leave a
+// client unanswered.
 type AcceptStats struct {
-	Failures, Refused int64
+	Failures, Refused, Answered int64
 }
 
-// fdCap is the host's reserve descriptor and its accounting.
+// fdCap is the host's reserve descriptors and their accounting.
 type fdCap struct {
 	h *Host
 
 	mu sync.Mutex
-	// reserve is the descriptor kept back, -1 while none is held; since
-	// is when the episode began (zero: none is under way), and
-	// episodeErrors (accepts that failed at the cap) and episodeRefused
-	// its counts. Guarded by mu.
-	reserve                       int
+	// spare are the descriptors kept back, up to target; held counts the
+	// TCP clients being answered on theirs (fdrefuse.go); closed: the
+	// host stopped, none is taken again. since is when the episode began
+	// (zero: none is under way), and episodeErrors (accepts that failed
+	// at the cap) and episodeRefused its counts. Guarded by mu.
+	spare                         []int
+	target, held                  int
+	closed                        bool
 	since                         time.Time
 	episodeErrors, episodeRefused int64
 	// inEpisode mirrors !since.IsZero() for the accept path's cheap check.
@@ -55,35 +64,55 @@ type fdCap struct {
 }
 
 type acceptCounters struct {
-	failures, refused atomic.Int64
+	failures, refused, answered atomic.Int64
 }
 
-func newFDCap(h *Host) *fdCap { return &fdCap{h: h, reserve: -1} }
+// newFDCap keeps one descriptor in reserve, and one more for each TCP
+// client that may be held to be told why (with Config.RefuseTCP).
+func newFDCap(h *Host) *fdCap {
+	c := &fdCap{h: h, target: 1}
+	if h.cfg.RefuseTCP != nil {
+		c.target += refuseHeld
+	}
+	return c
+}
 
 // open takes the reserve, as the listeners start serving.
 func (c *fdCap) open() {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.reacquire()
+	c.refill()
 }
 
-// reacquire opens the reserve if none is held; mu held.
-func (c *fdCap) reacquire() {
-	if c.reserve >= 0 {
-		return
+// refill opens reserve descriptors up to the target, as far as the
+// process has room; mu held.
+func (c *fdCap) refill() {
+	for !c.closed && len(c.spare) < c.target {
+		fd, err := unix.Open(os.DevNull, unix.O_RDONLY|unix.O_CLOEXEC, 0)
+		if err != nil {
+			return
+		}
+		c.spare = append(c.spare, fd)
 	}
-	if fd, err := unix.Open(os.DevNull, unix.O_RDONLY|unix.O_CLOEXEC, 0); err == nil {
-		c.reserve = fd
+}
+
+// giveUp closes one reserve descriptor, making room for an accept; it
+// reports false when none is left. mu held.
+func (c *fdCap) giveUp() bool {
+	if len(c.spare) == 0 {
+		return false
 	}
+	unix.Close(c.spare[len(c.spare)-1])
+	c.spare = c.spare[:len(c.spare)-1]
+	return true
 }
 
 // release closes the reserve, for good (the host is stopping).
 func (c *fdCap) release() {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.reserve >= 0 {
-		unix.Close(c.reserve)
-		c.reserve = -1
+	c.closed = true
+	for c.giveUp() {
 	}
 }
 
@@ -100,11 +129,12 @@ func atCap(err error) bool {
 	return errors.Is(err, unix.EMFILE) || errors.Is(err, unix.ENFILE)
 }
 
-// failed handles a failed accept on listenFD: at the cap it gives up the
-// reserve to accept and answer what waits (refuse), else it only counts.
-// It reports whether the listener should pause before accepting again
-// (nothing could be done: without a pause it would spin).
-func (c *fdCap) failed(listener string, listenFD int, err error, refuse func(fd int)) (pause bool) {
+// failed handles a failed accept on listenFD: at the cap it gives up
+// reserve descriptors to accept and answer what waits (refuse, which
+// reports whether it kept the descriptor, else it is closed), else it
+// only counts. It reports whether the listener should pause before
+// accepting again (nothing could be done: without a pause it would spin).
+func (c *fdCap) failed(listener string, listenFD int, err error, refuse func(fd int) (kept bool)) (pause bool) {
 	cnt := c.counters(listener)
 	if !atCap(err) {
 		cnt.failures.Add(1)
@@ -119,39 +149,38 @@ func (c *fdCap) failed(listener string, listenFD int, err error, refuse func(fd 
 		c.h.log.Warn("reactor: out of file descriptors: new connections are answered at once and closed until some are freed",
 			"listener", listener, "err", err, "fd_limit", fdLimit())
 	}
-	if c.reserve < 0 {
+	if len(c.spare) == 0 {
 		cnt.failures.Add(1) // a client may wait in the backlog, unanswered
-		c.reacquire()
+		c.refill()
 		return true
 	}
-	unix.Close(c.reserve)
-	c.reserve = -1
-	n := shedBacklog(listenFD, cnt, refuse)
+	n := c.shedBacklog(listenFD, cnt, refuse)
 	c.episodeRefused += n
-	c.reacquire()
+	c.refill()
 	return n == 0
 }
 
 // shedBacklog accepts and answers every connection waiting on listenFD
-// (non-blocking), counting each in cnt before its client can see it; it
-// returns how many.
-func shedBacklog(listenFD int, cnt *acceptCounters, refuse func(fd int)) int64 {
+// (non-blocking), each on a reserve descriptor given up for it, counting
+// each in cnt before its client can see it; it returns how many. mu held.
+func (c *fdCap) shedBacklog(listenFD int, cnt *acceptCounters, refuse func(fd int) (kept bool)) int64 {
 	var n int64
-	for {
+	for c.giveUp() {
 		fd, _, err := unix.Accept4(listenFD, unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC)
-		if errors.Is(err, unix.EINTR) || errors.Is(err, unix.ECONNABORTED) {
-			continue
+		for errors.Is(err, unix.EINTR) || errors.Is(err, unix.ECONNABORTED) {
+			fd, _, err = unix.Accept4(listenFD, unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC)
 		}
 		if err != nil {
 			return n
 		}
 		cnt.refused.Add(1)
-		if refuse != nil {
-			refuse(fd)
+		if refuse == nil || !refuse(fd) {
+			unix.Close(fd)
 		}
-		unix.Close(fd)
 		n++
+		c.refill() // the reserve back, unless refuse kept fd
 	}
+	return n
 }
 
 // accepted ends an episode: an accept worked again.
@@ -168,14 +197,15 @@ func (c *fdCap) accepted() {
 		"failed_accepts", c.episodeErrors, "refused", c.episodeRefused, "lasted", time.Since(c.since).Round(time.Millisecond))
 	c.since, c.episodeErrors, c.episodeRefused = time.Time{}, 0, 0
 	c.inEpisode.Store(false)
-	c.reacquire()
+	c.refill()
 }
 
 // refuseWS answers a WebSocket client that the server is out of
 // descriptors, without reading its request (a fresh socket's send buffer
-// takes the answer whole).
-func refuseWS(fd int) {
+// takes the answer whole); the descriptor is closed at once.
+func refuseWS(fd int) (kept bool) {
 	_, _ = unix.Write(fd, wsRefusal)
+	return false
 }
 
 // fdLimit is the process's descriptor limit (soft), 0 if unknown.
@@ -192,8 +222,8 @@ func fdLimit() uint64 {
 func (h *Host) AcceptStats() map[string]AcceptStats {
 	c := h.fdcap
 	return map[string]AcceptStats{
-		"tcp": {Failures: c.tcp.failures.Load(), Refused: c.tcp.refused.Load()},
-		"ws":  {Failures: c.ws.failures.Load(), Refused: c.ws.refused.Load()},
+		"tcp": {Failures: c.tcp.failures.Load(), Refused: c.tcp.refused.Load(), Answered: c.tcp.answered.Load()},
+		"ws":  {Failures: c.ws.failures.Load(), Refused: c.ws.refused.Load(), Answered: c.ws.refused.Load()},
 	}
 }
 

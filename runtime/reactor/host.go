@@ -70,18 +70,19 @@ type Config struct {
 	// WrapFS, if set, wraps the data dir's file system (tests inject
 	// faults with it).
 	WrapFS func(vfs.FS) vfs.FS
+	// RefuseTCP, if set, answers a TCP client accepted at the fd cap:
+	// given what it sent so far, the frames to write once that is enough
+	// (done), done false to read more; done with nil: close it unanswered
+	// (fdrefuse.go). Unset: such a client is closed at once.
+	RefuseTCP func(in []byte) (answer []byte, done bool)
 }
 
 // The defaults of Config's limits.
 const (
-	// DefaultMaxPendingOutput is the output a connection may owe its
-	// client beyond what the kernel's socket buffer took: 1 MiB holds
-	// thousands of RECVs of ordinary messages, room for a client on a
-	// slow link to catch up, while a client that reads nothing is cut off
-	// rather than let grow (the core's resend budget usually cuts it
-	// first). DefaultMaxTotalPendingOutput bounds all of them together.
-	DefaultMaxPendingOutput      = 1 << 20
-	DefaultMaxTotalPendingOutput = 64 << 20
+	// DefaultMaxPendingOutput and DefaultMaxTotalPendingOutput are the
+	// output budget's, shared with the simulator (runtime.OutputBudget).
+	DefaultMaxPendingOutput      = runtime.DefaultMaxPendingOutput
+	DefaultMaxTotalPendingOutput = runtime.DefaultMaxTotalPendingOutput
 	// DefaultMaxWSMessage is the largest inbound WebSocket message: the
 	// core's default largest client frame (1 MiB, max_frame_size), which a
 	// client sends as one message; a larger message is refused before it
@@ -144,11 +145,12 @@ func (c *Config) setDefaults() {
 // the socket's own errors).
 var (
 	// ErrSlowReader: the connection's pending output exceeded
-	// Config.MaxPendingOutput.
-	ErrSlowReader = errors.New("reactor: slow reader: pending output over the limit")
+	// Config.MaxPendingOutput (runtime.ErrSlowReader).
+	ErrSlowReader = runtime.ErrSlowReader
 	// ErrOutputBudget: the host's connections together owed more than
-	// Config.MaxTotalPendingOutput, and this one owed a large share.
-	ErrOutputBudget = errors.New("reactor: slow reader: the host's output budget is spent")
+	// Config.MaxTotalPendingOutput, and this one owed a large share
+	// (runtime.ErrOutputBudget).
+	ErrOutputBudget = runtime.ErrOutputBudget
 	// ErrHostStopped: the host was stopping.
 	ErrHostStopped = errors.New("reactor: host stopped")
 )

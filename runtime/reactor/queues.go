@@ -1,6 +1,10 @@
 package reactor
 
-import "sync/atomic"
+import (
+	"sync/atomic"
+
+	"github.com/jindou-im/jindou/runtime"
+)
 
 // The host's queues are unbounded on purpose: a loop's queue carries SENDs,
 // raft messages and disk completions, and the disk writer's carries commits
@@ -104,27 +108,25 @@ func (h *Host) QueueStats() QueueStats {
 	}
 }
 
-// The output budget. What a socket refuses waits in its connection's
-// backlog; a client that does not read lets it grow. Each connection may owe
+// The output budget (runtime.OutputBudget, shared with the simulator).
+// What a socket refuses waits in its connection's backlog; a client that
+// does not read lets it grow. Each connection may owe
 // Config.MaxPendingOutput; all of them together Config.MaxTotalPendingOutput.
-// Past the total, a connection that grows its backlog is cut if it already
-// owes a quarter of its own cap: readers that keep up owe nothing, so the
-// slowest pay and nobody else slows. The core's resend budget (node/budget.go,
-// deterministic and simulated) decides on its own figures first; this one
-// bounds what the core cannot see, the bytes the kernel has not taken.
+// The core's resend budget (node/budget.go, deterministic and simulated)
+// decides on its own figures first; this one bounds what the core cannot
+// see, the bytes the kernel has not taken.
 
 // outputVerdict says whether a connection whose backlog just grew to
 // backlog bytes, the host's to total, must be cut, counting the cut.
 func (h *Host) outputVerdict(backlog int, total int64) error {
-	switch {
-	case backlog > h.cfg.MaxPendingOutput:
+	err := runtime.OutputBudget{PerConn: h.cfg.MaxPendingOutput, Total: int64(h.cfg.MaxTotalPendingOutput)}.Verdict(backlog, total)
+	switch err {
+	case ErrSlowReader:
 		h.stats.slowReaders.Add(1)
-		return ErrSlowReader
-	case total > int64(h.cfg.MaxTotalPendingOutput) && backlog >= h.cfg.MaxPendingOutput/4:
+	case ErrOutputBudget:
 		h.stats.budgetCuts.Add(1)
-		return ErrOutputBudget
 	}
-	return nil
+	return err
 }
 
 // appendBacklog appends b to a backlog, growing it by at most half again
