@@ -153,9 +153,7 @@ func (f *fsm) applySend(c *Command) Result {
 	dkey := f.dedupeKey(c.Ch, s.From, s.ClientMsgNo)
 	expired := false
 	if s.ClientMsgNo != "" {
-		if v, ok := f.get(dkey); ok {
-			var d dedupeRecord
-			decode(v, &d)
+		if d, ok := f.dedupe(c.Ch, s.From, s.ClientMsgNo, dkey); ok {
 			if dedupeWindowHit(d.AtMs, c.AtMs, f.dedupeWindowMs) {
 				m := f.message(c.Ch, d.Seq)
 				return Result{Msg: m, Duplicate: true}
@@ -183,7 +181,11 @@ func (f *fsm) applySend(c *Command) Result {
 	f.putChannel(c.Ch, rec)
 	f.putRecord(f.messageKey(c.Ch, m.Seq), m)
 	if s.ClientMsgNo != "" {
-		f.putRecord(dkey, &dedupeRecord{Seq: m.Seq, MessageID: m.MessageID, AtMs: c.AtMs})
+		d := dedupeRecord{Seq: m.Seq, MessageID: m.MessageID, AtMs: c.AtMs}
+		f.putRecord(dkey, &d)
+		if f.cache != nil {
+			f.cache.dedupeStored(c.Ch, s.From, s.ClientMsgNo, d)
+		}
 		f.indexClientMsgNo(c.Ch, s.ClientMsgNo, m.Seq)
 	}
 	f.enqueueOutbox(m, c.AtMs)
@@ -232,6 +234,15 @@ func (f *fsm) applyConv(c *Command) {
 // Reading and writing through the batch.
 
 func (f *fsm) get(key []byte) ([]byte, bool) { return GetValue(f.b, key) }
+
+// dedupe reads the dedupe record of (ch, from, cmn) at key, through the
+// cache when there is one.
+func (f *fsm) dedupe(ch ChannelKey, from, cmn string, key []byte) (dedupeRecord, bool) {
+	if f.cache != nil {
+		return f.cache.dedupeLookup(f.b, f.slot, ch, from, cmn, key)
+	}
+	return readDedupe(f.b, key)
+}
 
 func (f *fsm) has(key []byte) bool { _, ok := f.get(key); return ok }
 

@@ -176,4 +176,5 @@ func (m *Machine) CheckCache(r pebble.Reader) {
 		}
 		invariant.Always(stored == conv, "slot %d: cached cursor of %s in %s is %+v, stored %+v", m.slot, k.uid, k.ch, conv, stored)
 	}
+	m.cache.checkDedupes(r, m.slot)
 }
