@@ -32,6 +32,10 @@ func (sl *slotLoop) drive() {
 		sl.refresh(s)
 		leader := s.leader
 		s.caughtUp = leader && s.appliedTerm == s.term
+		if s.caughtUp && !s.toldCaughtUp {
+			s.toldCaughtUp = true
+			sl.tellCaughtUp() // facts_cache.go
+		}
 		if s.wasLeader && !leader {
 			again = append(again, sl.lostLeadership(s)...)
 		}
@@ -209,6 +213,7 @@ func (sl *slotLoop) apply(s *slot, ents []*pb.Entry, effects bool) {
 	}
 	b := sl.n.db.NewIndexedBatch()
 	var done []applied
+	var facts []state.ChannelKey // own channels changed (facts_cache.go)
 	tableChanged, confChanged := false, false
 	for _, e := range ents {
 		if e.GetIndex() <= s.applied {
@@ -247,6 +252,9 @@ func (sl *slotLoop) apply(s *slot, ents []*pb.Entry, effects bool) {
 			}
 			if e.GetIndex() > s.startLast {
 				done = append(done, applied{cmd, res})
+				if ownChannel(cmd.Ch) {
+					facts = append(facts, cmd.Ch)
+				}
 			}
 		}
 	}
@@ -260,6 +268,9 @@ func (sl *slotLoop) apply(s *slot, ents []*pb.Entry, effects bool) {
 	}
 	if invariant.Enabled {
 		s.m.CheckCache(sl.n.db)
+	}
+	if len(facts) > 0 {
+		sl.tellFactsChanged(facts)
 	}
 	if tableChanged {
 		sl.n.publishView(sl.table)

@@ -48,6 +48,8 @@ type slotLoop struct {
 	// facts reads the send rule's facts of any slot (slotFacts, made once so
 	// that a send allocates no interface value).
 	facts state.Facts
+	// foreign are the facts read from slots of other loops (facts_cache.go).
+	foreign foreignFacts
 	// deferred are requests that wait for their slot to catch up here or
 	// for a leader to be known, in arrival order (at most
 	// Config.DeferredLimit); one older than RequestTimeout is dropped (its
@@ -128,6 +130,9 @@ type slotStats struct {
 	// DiskFullEpisodes counts the times the loop found its disk full;
 	// DiskFullRefused the writes it refused meanwhile (diskfault.go).
 	DiskFullEpisodes, DiskFullRefused int64
+	// FactsDropped counts copies of other loops' person facts dropped on
+	// a change (facts_cache.go).
+	FactsDropped int64
 }
 
 // slot is one raft group and its state machine.
@@ -162,6 +167,9 @@ type slot struct {
 	// slot's applied state answer reads or decide a send (raft's rule for
 	// reads; after a crash the commit index on disk may lag).
 	caughtUp bool
+	// toldCaughtUp: the other loops were told that this slot caught up
+	// in this incarnation (facts_cache.go).
+	toldCaughtUp bool
 	// leader, lead and term are raft's state at the last refresh: whether
 	// this node leads, who does (0: unknown), in which term.
 	leader     bool
@@ -321,6 +329,9 @@ func (sl *slotLoop) onMsg(m runtime.Msg) {
 		return
 	case joinRetry:
 		sl.askToJoin()
+		return
+	case factsChanged:
+		sl.onFactsChanged(m)
 		return
 	}
 	if len(sl.deferred) > 0 {
@@ -504,12 +515,12 @@ func (f slotFacts) Channel(slotID int, ch state.ChannelKey) state.ChannelRecord 
 	if s := f.sl.slots[slotID]; s != nil {
 		return s.m.Channel(f.sl.n.db, ch)
 	}
-	return state.ReadChannel(f.sl.n.db, slotID, ch)
+	return f.sl.foreign.channel(f.sl, slotID, ch)
 }
 
 func (f slotFacts) IsMember(slotID int, table byte, ch state.ChannelKey, uid string) bool {
 	if s := f.sl.slots[slotID]; s != nil {
 		return s.m.IsMember(f.sl.n.db, table, ch, uid)
 	}
-	return state.ReadIsMember(f.sl.n.db, slotID, table, ch, uid)
+	return f.sl.foreign.isMember(f.sl, slotID, table, ch, uid)
 }
