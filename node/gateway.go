@@ -112,7 +112,7 @@ type client struct {
 	// by client_seq: each one's arrival time (for the latency histogram
 	// and the SendTimeout deadline), and in a cluster the request, sent
 	// again if it goes unanswered (see gateway_send.go).
-	sending     map[uint32]*inflightSend
+	sending     map[uint32]inflightSend
 	resendArmed bool
 	// sendTimerArmed: a sendTimeoutTag is armed while SENDs wait.
 	sendTimerArmed bool

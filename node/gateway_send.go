@@ -52,14 +52,15 @@ func (g *gateway) onSend(c *client, p *proto.Send) {
 		StreamNo: p.StreamNo,
 	}}
 	if c.sending == nil {
-		c.sending = map[uint32]*inflightSend{} // made on first use: idle connections need none
+		c.sending = map[uint32]inflightSend{} // made on first use: idle connections need none
 	}
 	slotID := state.SlotOfChannel(ch, g.n.cfg.Slots)
 	reply := replyTo{addr: g.n.self(g.name), Conn: c.conn.ID(), ClientSeq: p.ClientSeq}
 	m := slotSend{Slot: slotID, Req: req, Reply: reply}
-	f := &inflightSend{at: g.now(), triedAt: g.now()}
+	f := inflightSend{at: g.now(), triedAt: g.now()} // by value: no allocation per SEND
 	if g.n.clustered() && req.Cmd.ClientMsgNo != "" && !req.Cmd.Header.NoPersist {
-		f.again = &m
+		again := m // a copy: taking m's address would put every SEND's m on the heap
+		f.again = &again
 	}
 	if _, again := c.sending[p.ClientSeq]; !again {
 		g.sendStarted()
@@ -127,6 +128,7 @@ func (g *gateway) onSendTimeout(id uint64) {
 			g.write(c, &proto.Sendack{ClientSeq: seq, ReasonCode: proto.ReasonSystemError})
 		case f.again != nil && now-f.triedAt >= forwardRetry:
 			f.triedAt = now
+			c.sending[seq] = f
 			g.stats.SendRetries++
 			g.n.post(g.n.slotAddr(f.again.Slot), *f.again)
 		}

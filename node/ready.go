@@ -123,6 +123,7 @@ func (sl *slotLoop) persist(slots []int) {
 		if err := b.Commit(pebble.NoSync); err != nil {
 			panic(fmt.Sprintf("node: hard states of slots %v: %v", slots, err))
 		}
+		_ = b.Close() // back to Pebble's pool of batches
 		for _, id := range slots {
 			sl.onPersisted(sl.slots[id])
 		}
@@ -142,7 +143,10 @@ func (sl *slotLoop) persist(slots []int) {
 				return err
 			}
 		}
-		return b.Commit(pebble.Sync)
+		if err := b.Commit(pebble.Sync); err != nil {
+			return err
+		}
+		return b.Close() // back to Pebble's pool of batches
 	}, persistTag{slots})
 }
 
@@ -266,6 +270,7 @@ func (sl *slotLoop) apply(s *slot, ents []*pb.Entry, effects bool) {
 	if err := b.Commit(pebble.NoSync); err != nil {
 		panic(fmt.Sprintf("node: apply slot %d: %v", s.id, err))
 	}
+	_ = b.Close() // back to Pebble's pool of indexed batches: one per apply
 	if invariant.Enabled {
 		s.m.CheckCache(sl.n.db)
 	}

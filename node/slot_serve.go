@@ -64,10 +64,17 @@ func (sl *slotLoop) admit(s *slot, m slotSend, code proto.ReasonCode) {
 		sl.sendUnstored(s, m, id)
 		return
 	}
-	send := r.Cmd
-	send.ID = id
-	cmd := &state.Command{Op: state.OpSend, AtMs: r.AtMs, Ch: r.Ch, Send: &send}
-	sl.propose(s, cmd, pendingProposal{reply: m.Reply, send: true})
+	// The command and its send in one allocation.
+	p := &sendProposal{send: r.Cmd}
+	p.send.ID = id
+	p.cmd = state.Command{Op: state.OpSend, AtMs: r.AtMs, Ch: r.Ch, Send: &p.send}
+	sl.propose(s, &p.cmd, pendingProposal{reply: m.Reply, send: true})
+}
+
+// sendProposal is a send's command with its SendCmd.
+type sendProposal struct {
+	cmd  state.Command
+	send state.SendCmd
 }
 
 // sendUnstored answers and delivers a no_persist message at once: it is

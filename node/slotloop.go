@@ -463,7 +463,7 @@ func (sl *slotLoop) propose(s *slot, cmd *state.Command, p pendingProposal) {
 	sl.nextProp++
 	cmd.Prop = state.Proposal{Node: uint64(sl.n.env.Node()), Nonce: sl.nonce, N: sl.nextProp}
 	sl.stats.Proposals++
-	if err := s.rn.Propose(state.EncodeCommand(cmd)); err != nil {
+	if err := s.rn.Propose(s.m.EncodeCommand(cmd)); err != nil {
 		sl.complete(p, state.Result{}, fmt.Errorf("%w: %v", ErrNotLeader, err))
 		return
 	}

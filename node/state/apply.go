@@ -365,7 +365,10 @@ func (f *fsm) nextMessageID(proposed, atMs int64) int64 {
 		f.putRecord(slotMetaKey(f.slot), meta)
 		return id
 	}
-	f.cache.meta, f.cache.metaDirty = &meta, true // written once per batch (Machine.FinishBatch)
+	if f.cache.meta == nil {
+		f.cache.meta = new(slotMeta)
+	}
+	*f.cache.meta, f.cache.metaDirty = meta, true // written once per batch (Machine.FinishBatch)
 	return id
 }
 
@@ -383,7 +386,11 @@ func (f *fsm) putRecord(key []byte, r marshaler) {
 		f.put(key, encode(r))
 		return
 	}
-	*f.scratch = appendRecord((*f.scratch)[:0], r)
+	if f.m != nil {
+		*f.scratch = f.m.appendRecord((*f.scratch)[:0], r)
+	} else {
+		*f.scratch = appendRecord((*f.scratch)[:0], r)
+	}
 	f.put(key, *f.scratch)
 }
 

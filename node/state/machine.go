@@ -29,6 +29,19 @@ type Machine struct {
 	// scratch is the buffer records are encoded into before Pebble copies
 	// them; dkey and mkey the send path's dedupe and message keys.
 	scratch, dkey, mkey []byte
+	// enc is the encoder of appendRecord: one that escapes to the heap
+	// (records encode through an interface) would be an allocation per
+	// record.
+	enc enc
+}
+
+// appendRecord is state.appendRecord with the machine's encoder.
+func (m *Machine) appendRecord(dst []byte, r marshaler) []byte {
+	m.enc.b = append(dst, recordFormat)
+	r.marshal(&m.enc)
+	out := m.enc.b
+	m.enc.b = nil
+	return out
 }
 
 // NewMachine makes the state machine of slot; dedupeWindow is how long a
@@ -74,7 +87,7 @@ func compareConvs(a, b convKey) int {
 
 // set writes a record into b, encoded into the scratch buffer.
 func (m *Machine) set(b *pebble.Batch, k []byte, r marshaler) {
-	m.scratch = appendRecord(m.scratch[:0], r)
+	m.scratch = m.appendRecord(m.scratch[:0], r)
 	if err := b.Set(k, m.scratch, nil); err != nil {
 		panic(fmt.Sprintf("node: batch set: %v", err))
 	}
