@@ -14,7 +14,9 @@ import (
 // without being stored.
 //
 // A person send's facts live with the recipient's own channel, often in
-// another slot: in a cluster of one they are read from the store here;
+// another slot: in a cluster of one they are read here, through the
+// slot's machine if this loop owns it, else through the loop's copy of
+// other loops' facts (facts_cache.go);
 // in a larger cluster that slot may be led elsewhere, so they are read
 // from its leader (a linearizable read, see reads.go) and the send is
 // decided when they arrive (onFacts).
