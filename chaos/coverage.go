@@ -45,6 +45,7 @@ const (
 	StreamEvents      Feature = "stream_events"  // message events read back by /message/eventsync
 	TmpChannelSends   Feature = "tmp_sends"      // sync_once messages stored in a temporary channel
 	DiskFullRefusals  Feature = "disk_full_refusals"
+	FactsNotices      Feature = "facts_notices" // changes of person facts a slot loop told the others of
 	// The webhooks (in the seeds that have a receiver).
 	WebhookRetries Feature = "webhook_retries" // POSTs the receiver failed, retried
 	WebhookDups    Feature = "webhook_dups"    // messages the receiver got more than once (at least once)
@@ -58,6 +59,7 @@ var NodeSeedFeatures = []Feature{
 	Compactions, DedupeHits, DedupeExpiry, SharedCommits, APISends, ManualAcks, MultiDevice,
 	WebhookRetries, WebhookDups, WebhookOffline, WebhookStatus,
 	JSONRPCRecvs, OtherChannelTypes, SyncOnceAcks, StreamEvents, TmpChannelSends, DiskFullRefusals, SlowReaderCuts, GracefulStops, DrainRefusals,
+	FactsNotices,
 }
 
 // ClusterSeedFeatures are the features a set of node seeds with clusters

@@ -122,7 +122,7 @@ func (sl *slotLoop) onFactsChanged(m factsChanged) {
 		}
 		delete(c.chans, m.Ch)
 	}
-	sl.stats.FactsDropped++
+	sl.stats.FactsNotices++
 }
 
 // ownChannel reports whether ch is a user's own person channel (whose id

@@ -130,9 +130,9 @@ type slotStats struct {
 	// DiskFullEpisodes counts the times the loop found its disk full;
 	// DiskFullRefused the writes it refused meanwhile (diskfault.go).
 	DiskFullEpisodes, DiskFullRefused int64
-	// FactsDropped counts copies of other loops' person facts dropped on
-	// a change (facts_cache.go).
-	FactsDropped int64
+	// FactsNotices counts the changes of person facts other loops told
+	// this one of (its copy dropped, if it held one; facts_cache.go).
+	FactsNotices int64
 }
 
 // slot is one raft group and its state machine.

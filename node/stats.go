@@ -51,6 +51,9 @@ type StatsReply struct {
 	// Duplicates are sends answered from the dedupe window; DedupeExpired
 	// repeats stored anew once the window had passed.
 	Duplicates, DedupeExpired int64
+	// FactsNotices counts the changes of person facts slot loops were
+	// told of by the loop that owns them (facts_cache.go).
+	FactsNotices int64
 	// Deferred are the requests waiting now for slots to catch up;
 	// DeferredHigh the most that ever waited in one slot loop (bounded by
 	// Config.DeferredLimit); Overloaded those refused past it.
@@ -256,6 +259,7 @@ func (out *StatsReply) addSlotLoop(p slotLoopStats) {
 	out.SharedCommits += p.SharedCommits
 	out.Duplicates += p.Duplicates
 	out.DedupeExpired += p.DedupeExpired
+	out.FactsNotices += p.FactsNotices
 	out.Slots += p.slots
 	out.LeaderSlots += p.leaders
 	out.LeaderlessSlots += p.leaderless

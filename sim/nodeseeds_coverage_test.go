@@ -58,6 +58,7 @@ func (sw *seedWorld) foldStats(id runtime.NodeID) {
 	b.SharedCommits += s.SharedCommits
 	b.Duplicates += s.Duplicates
 	b.DedupeExpired += s.DedupeExpired
+	b.FactsNotices += s.FactsNotices
 	b.Compactions += s.Compactions
 	b.LeaderChanges += s.LeaderChanges
 	b.SnapshotsMade += s.SnapshotsMade
@@ -123,6 +124,7 @@ func (sw *seedWorld) nodeCoverage() {
 	c.Add(chaos.SharedCommits, b.SharedCommits)
 	c.Add(chaos.DedupeHits, b.Duplicates)
 	c.Add(chaos.DedupeExpiry, b.DedupeExpired)
+	c.Add(chaos.FactsNotices, b.FactsNotices)
 	c.Add(chaos.Compactions, b.Compactions)
 	c.Add(chaos.Snapshots, b.SnapshotsMade)
 	c.Add(chaos.SnapshotChunks, b.SnapshotChunks)
