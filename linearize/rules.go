@@ -225,20 +225,22 @@ func (s *ruleSet) decide(from string, system bool) string {
 		return RefusedSendBan
 	case !s.subs[from]:
 		return RefusedNotSubscriber
-	case s.black[from]:
-		return RefusedBlacklist
-	case len(s.white) > 0 && !s.white[from]:
-		return RefusedNotWhitelist
 	}
-	return Allowed
+	return s.decideLists(from)
 }
 
 // decidePerson is the send rule of a person chat, by the other side's
 // lists.
 func (s *ruleSet) decidePerson(from string, system bool) string {
-	switch {
-	case system:
+	if system {
 		return Allowed
+	}
+	return s.decideLists(from)
+}
+
+// decideLists is the last part of both rules: the black- and whitelist.
+func (s *ruleSet) decideLists(from string) string {
+	switch {
 	case s.black[from]:
 		return RefusedBlacklist
 	case len(s.white) > 0 && !s.white[from]:
