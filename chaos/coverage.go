@@ -45,7 +45,8 @@ const (
 	StreamEvents      Feature = "stream_events"  // message events read back by /message/eventsync
 	TmpChannelSends   Feature = "tmp_sends"      // sync_once messages stored in a temporary channel
 	DiskFullRefusals  Feature = "disk_full_refusals"
-	FactsNotices      Feature = "facts_notices" // changes of person facts a slot loop told the others of
+	RecordedRefusals  Feature = "recorded_refusals" // refusals of repeated SENDs decided in the log
+	FactsNotices      Feature = "facts_notices"     // changes of person facts a slot loop told the others of
 	// The webhooks (in the seeds that have a receiver).
 	WebhookRetries Feature = "webhook_retries" // POSTs the receiver failed, retried
 	WebhookDups    Feature = "webhook_dups"    // messages the receiver got more than once (at least once)
@@ -65,7 +66,7 @@ var NodeSeedFeatures = []Feature{
 // ClusterSeedFeatures are the features a set of node seeds with clusters
 // must exercise besides.
 var ClusterSeedFeatures = []Feature{Snapshots, SnapshotChunks, Forwards, ReadIndexes, SendRetries, LateDeliveries,
-	PresenceRefreshes, PresenceRetired, DeliveriesSkipped}
+	PresenceRefreshes, PresenceRetired, DeliveriesSkipped, RecordedRefusals}
 
 // Coverage counts features, for one run or summed over runs.
 type Coverage map[Feature]int64

@@ -251,6 +251,9 @@ func (sl *slotLoop) apply(s *slot, ents []*pb.Entry, effects bool) {
 			if res.Duplicate {
 				sl.stats.Duplicates++
 			}
+			if res.Refused != 0 {
+				sl.stats.RefusalsRecorded++
+			}
 			if res.DedupeExpired {
 				sl.stats.DedupeExpired++
 			}

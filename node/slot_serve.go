@@ -57,6 +57,13 @@ func (sl *slotLoop) admit(s *slot, m slotSend, code proto.ReasonCode) {
 			sl.n.answer(m.Reply, sendDone{Reply: m.Reply, Res: res})
 			return
 		}
+		if m.Retry && r.Cmd.ClientMsgNo != "" {
+			// An earlier attempt may still be stored: the log decides
+			// (state/refuse.go).
+			cmd := state.RefuseCommand(r.Ch, &r.Cmd, r.AtMs, code)
+			sl.propose(s, &cmd, pendingProposal{reply: m.Reply, send: true})
+			return
+		}
 		sl.n.answer(m.Reply, sendDone{Reply: m.Reply, Res: sendResult{Reason: code}})
 		return
 	}

@@ -127,6 +127,10 @@ type slotStats struct {
 	SnapshotsAsked int64
 	// RefusalChecks counts the reads that confirmed refusals (refusal.go).
 	RefusalChecks int64
+	// RefusalsRecorded counts refusals applied from the log
+	// (state/refuse.go): OpRefuse entries, and sends an earlier attempt's
+	// refusal answered.
+	RefusalsRecorded int64
 	// DiskFullEpisodes counts the times the loop found its disk full;
 	// DiskFullRefused the writes it refused meanwhile (diskfault.go).
 	DiskFullEpisodes, DiskFullRefused int64
@@ -478,9 +482,12 @@ func (sl *slotLoop) complete(p pendingProposal, res state.Result, err error) {
 		return
 	}
 	r := sendResult{Reason: proto.ReasonSuccess}
-	if err != nil {
+	switch {
+	case err != nil:
 		r = sendResult{Reason: proto.ReasonSystemError, Err: err}
-	} else {
+	case res.Refused != 0:
+		r = sendResult{Reason: res.Refused, Recorded: true}
+	default:
 		r.MessageID, r.Seq, r.Duplicate = res.Msg.MessageID, res.Msg.Seq, res.Duplicate
 	}
 	sl.n.answer(p.reply, sendDone{Reply: p.reply, Res: r})

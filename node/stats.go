@@ -45,6 +45,10 @@ type StatsReply struct {
 	// connection had that channel's seq or a later one (a cluster's lost
 	// requests, and its duplicated or reordered deliveries).
 	SendRetries, LateDeliveries int64
+	// RefusalsRecorded are refusals of repeated SENDs decided in the log
+	// (state/refuse.go); UnrecordedIgnored answers to a repeated SEND that
+	// were not final (neither a success nor decided in the log).
+	RefusalsRecorded, UnrecordedIgnored int64
 	// GroupCommitSlots/DiskCommits is the slots per group commit;
 	// SharedCommits the commits that held more than one slot.
 	GroupCommitSlots, SharedCommits int64
@@ -196,6 +200,7 @@ func (out *StatsReply) addGateway(p gatewayLoopStats) {
 	out.Resends += p.Resends
 	out.Kicks += p.Kicks
 	out.SendRetries += p.SendRetries
+	out.UnrecordedIgnored += p.UnrecordedIgnored
 	out.LateDeliveries += p.LateDeliveries
 	out.PeerDropped += p.PeerDropped
 	out.SendLatencySum += p.SendLatencySum
@@ -278,6 +283,7 @@ func (out *StatsReply) addSlotLoop(p slotLoopStats) {
 	out.Transfers += p.Transfers
 	out.ReplicasAdded += p.ReplicasAdded
 	out.ReplicasDropped += p.ReplicasDropped
+	out.RefusalsRecorded += p.RefusalsRecorded
 	out.SnapshotChunks += p.SnapshotChunks
 	out.SnapshotsGathered += p.SnapshotsGathered
 	out.ControllerLeader = out.ControllerLeader || p.ctrlLeader

@@ -70,6 +70,7 @@ func (sw *seedWorld) foldStats(id runtime.NodeID) {
 	b.PresenceRefreshes += s.PresenceRefreshes
 	b.PresenceRetired += s.PresenceRetired
 	b.DeliveriesSkipped += s.DeliveriesSkipped
+	b.RefusalsRecorded += s.RefusalsRecorded
 	b.DiskFullRefused += s.DiskFullRefused
 	b.SlowCutsConnCap += s.SlowCutsConnCap
 	b.SlowCutsBudget += s.SlowCutsBudget
@@ -135,6 +136,7 @@ func (sw *seedWorld) nodeCoverage() {
 	c.Add(chaos.PresenceRefreshes, b.PresenceRefreshes)
 	c.Add(chaos.PresenceRetired, b.PresenceRetired)
 	c.Add(chaos.DeliveriesSkipped, b.DeliveriesSkipped)
+	c.Add(chaos.RecordedRefusals, b.RefusalsRecorded)
 	c.Add(chaos.DiskFullRefusals, b.DiskFullRefused)
 	c.Add(chaos.SlowReaderCuts, b.SlowCutsConnCap+b.SlowCutsBudget)
 }

@@ -44,6 +44,8 @@ func (f *fsm) apply(c *Command) Result {
 		f.applyList(c)
 	case OpSend:
 		return f.applySend(c)
+	case OpRefuse:
+		return f.applyRefuse(c)
 	case OpToken:
 		f.put(tokenKey(f.slot, c.UID, uint8(c.Flag)), encode(tokenRecord{Token: c.Token, Level: c.Level}))
 	case OpTokenClear:
@@ -155,6 +157,9 @@ func (f *fsm) applySend(c *Command) Result {
 	if s.ClientMsgNo != "" {
 		if d, ok := f.dedupe(c.Ch, s.From, s.ClientMsgNo, dkey); ok {
 			if dedupeWindowHit(d.AtMs, c.AtMs, f.dedupeWindowMs) {
+				if d.Refused != 0 {
+					return Result{Refused: d.Refused} // an earlier attempt's refusal (refuse.go)
+				}
 				m := f.message(c.Ch, d.Seq)
 				return Result{Msg: m, Duplicate: true}
 			}

@@ -298,9 +298,22 @@ func (m *Message) unmarshal(d *dec) {
 	m.StreamNo = d.optStr(stream)
 }
 
-func (r dedupeRecord) marshal(e *enc) { e.uint(r.Seq); e.int(r.MessageID); e.int(r.AtMs) }
+// A dedupe record's refusal is a trailing field, present only when set: the
+// records of a stored send read as they always did.
+func (r dedupeRecord) marshal(e *enc) {
+	e.uint(r.Seq)
+	e.int(r.MessageID)
+	e.int(r.AtMs)
+	if r.Refused != 0 {
+		e.uint(uint64(r.Refused))
+	}
+}
+
 func (r *dedupeRecord) unmarshal(d *dec) {
 	r.Seq, r.MessageID, r.AtMs = d.uint(), d.int(), d.int()
+	if len(d.b) > 0 {
+		r.Refused = proto.ReasonCode(d.uint())
+	}
 }
 
 func (r convRecord) marshal(e *enc)    { e.uint(r.ReadSeq); e.uint(r.DeletedSeq) }

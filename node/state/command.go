@@ -65,7 +65,8 @@ type Command struct {
 	Flag  int // -1: every flag (token_clear)
 	Token string
 	Level uint8
-	// Conversation fields.
+	// Conversation fields; Seq is also OpWebhookAck's message id and
+	// OpRefuse's reason code.
 	Seq    uint64
 	Unread uint64
 	// Event is OpEvent's event (events.go).
@@ -161,6 +162,8 @@ func internOp(b []byte) string {
 		return OpConvDelete
 	case OpWebhookAck:
 		return OpWebhookAck
+	case OpRefuse:
+		return OpRefuse
 	}
 	return string(b)
 }

@@ -10,6 +10,7 @@ import (
 
 	"github.com/cockroachdb/pebble/v2"
 	"github.com/jindou-im/jindou/node/internal/invariant"
+	"github.com/jindou-im/jindou/node/proto"
 )
 
 // Machine is the replicated state machine of one slot: it applies the
@@ -138,6 +139,9 @@ type Result struct {
 	Msg *Message
 	// Duplicate: the send repeated a stored one within the dedupe window.
 	Duplicate bool
+	// Refused, if not 0: the send (OpSend or OpRefuse) was refused with
+	// this reason, decided in the log (refuse.go); nothing was stored.
+	Refused proto.ReasonCode
 	// DedupeExpired: the send repeated a stored one whose dedupe window had
 	// passed, and was stored anew.
 	DedupeExpired bool

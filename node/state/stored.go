@@ -15,7 +15,7 @@ func (m *Machine) StoredSend(r pebble.Reader, ch ChannelKey, from, clientMsgNo s
 	if !ok {
 		return nil, false
 	}
-	if !dedupeWindowHit(d.AtMs, atMs, m.dedupeWindowMs) {
+	if d.Refused != 0 || !dedupeWindowHit(d.AtMs, atMs, m.dedupeWindowMs) {
 		return nil, false
 	}
 	msgs := ReadMessages(r, m.slot, ch, d.Seq, d.Seq)
