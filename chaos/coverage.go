@@ -46,7 +46,7 @@ const (
 	TmpChannelSends   Feature = "tmp_sends"      // sync_once messages stored in a temporary channel
 	DiskFullRefusals  Feature = "disk_full_refusals"
 	RecordedRefusals  Feature = "recorded_refusals" // refusals of repeated SENDs decided in the log
-	FactsNotices      Feature = "facts_notices"     // changes of person facts a slot loop told the others of
+	FactsNotices      Feature = "facts_notices"     // notices of changed person facts (or of a slot caught up) between slot loops
 	// The webhooks (in the seeds that have a receiver).
 	WebhookRetries Feature = "webhook_retries" // POSTs the receiver failed, retried
 	WebhookDups    Feature = "webhook_dups"    // messages the receiver got more than once (at least once)

@@ -111,6 +111,7 @@ func (c *foreignFacts) isMember(sl *slotLoop, slotID int, table byte, ch state.C
 
 func (sl *slotLoop) onFactsChanged(m factsChanged) {
 	c := &sl.foreign
+	sl.stats.FactsNotices++
 	if m.All {
 		c.chans, c.n = nil, 0
 		return
@@ -122,7 +123,6 @@ func (sl *slotLoop) onFactsChanged(m factsChanged) {
 		}
 		delete(c.chans, m.Ch)
 	}
-	sl.stats.FactsNotices++
 }
 
 // ownChannel reports whether ch is a user's own person channel (whose id

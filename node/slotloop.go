@@ -134,8 +134,9 @@ type slotStats struct {
 	// DiskFullEpisodes counts the times the loop found its disk full;
 	// DiskFullRefused the writes it refused meanwhile (diskfault.go).
 	DiskFullEpisodes, DiskFullRefused int64
-	// FactsNotices counts the changes of person facts other loops told
-	// this one of (its copy dropped, if it held one; facts_cache.go).
+	// FactsNotices counts the notices of other loops that their person
+	// facts changed or that a slot caught up (the copy of them dropped,
+	// if held; facts_cache.go).
 	FactsNotices int64
 }
 

@@ -55,8 +55,9 @@ type StatsReply struct {
 	// Duplicates are sends answered from the dedupe window; DedupeExpired
 	// repeats stored anew once the window had passed.
 	Duplicates, DedupeExpired int64
-	// FactsNotices counts the changes of person facts slot loops were
-	// told of by the loop that owns them (facts_cache.go).
+	// FactsNotices counts the notices slot loops got from the loop owning
+	// person facts that they changed, or that a slot caught up
+	// (facts_cache.go).
 	FactsNotices int64
 	// Deferred are the requests waiting now for slots to catch up;
 	// DeferredHigh the most that ever waited in one slot loop (bounded by
