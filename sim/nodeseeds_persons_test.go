@@ -18,12 +18,13 @@ import (
 // permission model against those lists as they were during it. The chats'
 // slots and the person's own slot may belong to different slot loops, so
 // this is what checks the sending loop's copy of another loop's facts
-// (node/facts_cache.go), which a node uses only alone: the workload runs in
-// the seeds of one node (in a cluster it would change what the cluster
-// seeds draw; seed 127 of such a set found a refused send that was
-// stored, in the core before this workload too). The coverage feature
-// facts_notices fails a seed set in which no slot loop was ever told of
-// a change or a slot caught up by another.
+// (node/facts_cache.go), which a node uses only alone; in a cluster the
+// facts are read from the person's slot's leader. In the cluster seeds
+// this workload found (seed 127) a send answered refused while a repeat
+// of it was stored, which refusals decided in the log now prevent
+// (node/state/refuse.go). The coverage feature facts_notices fails a seed
+// set in which no slot loop was ever told of a change or a slot caught up
+// by another.
 
 // rulePerson is the uid whose own lists change.
 const rulePerson = "rp0"
@@ -41,9 +42,6 @@ func rulePersonChannel() node.ChannelKey {
 // makeRulePersons picks the senders from the "persons" stream and declares
 // their chats to the model.
 func (sw *seedWorld) makeRulePersons() {
-	if sw.shape.nodes > 1 {
-		return
-	}
 	r := rand.New(sw.Sim.Rand("persons"))
 	own := rulePersonChannel().String()
 	sw.History.Modelled(own, linearize.ChannelRules{Person: true})
