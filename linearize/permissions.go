@@ -53,7 +53,8 @@ func (r *Recorder) CheckRules() []Violation {
 		if o.kind != opSend {
 			continue
 		}
-		initial, modelled := h.initial[o.channel]
+		model := h.model(o.channel)
+		initial, modelled := h.initial[model]
 		if !modelled {
 			continue
 		}
@@ -79,7 +80,7 @@ func (r *Recorder) CheckRules() []Violation {
 			call = o.call // no retries: each send is its own
 		}
 		possible := map[string]bool{}
-		if !h.states(initial, o.channel, call, ret, func(s *ruleSet, system map[string]bool) {
+		if !h.states(initial, model, call, ret, func(s *ruleSet, system map[string]bool) {
 			possible[s.decide(o.send.FromUID, system[o.send.FromUID])] = true
 		}) {
 			continue
@@ -87,7 +88,7 @@ func (r *Recorder) CheckRules() []Violation {
 		if !possible[got] {
 			vs = append(vs, Violation{WrongRefusal, o.channel, o.msg.Seq, fmt.Sprintf(
 				"%s answered %q; the rules during it allowed only %s (changes: %s)", r.describeOp(OpID(i)), got,
-				strings.Join(sortedKeys(possible), " or "), h.changesAround(o.channel, call, ret))})
+				strings.Join(sortedKeys(possible), " or "), h.changesAround(model, call, ret))})
 		}
 	}
 	for _, p := range r.pushes {

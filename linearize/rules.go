@@ -30,10 +30,14 @@ const (
 	Allowed = "ok"
 )
 
-// ChannelRules are one group channel's permissions.
+// ChannelRules are one group channel's permissions. Person: the channel
+// is a person chat whose one sender is judged by the other side's own
+// lists (a blacklist, a whitelist if it has one): no subscription or
+// existence is asked.
 type ChannelRules struct {
 	Exists, Ban, SendBan, Disband     bool
 	Subscribers, Blacklist, Whitelist []string
+	Person                            bool
 }
 
 // RuleChange is one change of the rules. Channel "" is the system uid
@@ -73,6 +77,9 @@ type ruleChange struct {
 // views (views.go).
 type rulesState struct {
 	initial map[string]ChannelRules
+	// rulesOf names, for a channel judged by another's rules (a person
+	// chat, by the other side's own channel), that channel (ModelledBy).
+	rulesOf map[string]string
 	changes []ruleChange
 	connUID map[string]string
 	kicks   []kick
@@ -89,7 +96,7 @@ type kick struct {
 
 func (r *Recorder) rules() *rulesState {
 	if r.ext == nil {
-		r.ext = &rulesState{initial: map[string]ChannelRules{}, connUID: map[string]string{}, more: map[OpID]bool{}}
+		r.ext = &rulesState{initial: map[string]ChannelRules{}, rulesOf: map[string]string{}, connUID: map[string]string{}, more: map[OpID]bool{}}
 	}
 	return r.ext
 }
@@ -100,6 +107,24 @@ func (r *Recorder) Modelled(channel string, rules ChannelRules) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.rules().initial[channel] = rules
+}
+
+// ModelledBy declares that channel's sends are judged by the rules of
+// the modelled channel rules (declared with Modelled, and changed under
+// that name): a person chat whose one sender the other side's own lists
+// judge.
+func (r *Recorder) ModelledBy(channel, rules string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.rules().rulesOf[channel] = rules
+}
+
+// model is the name of the rules that judge channel's sends.
+func (h *rulesState) model(channel string) string {
+	if k, ok := h.rulesOf[channel]; ok {
+		return k
+	}
+	return channel
 }
 
 // RuleChanged records change c, called at call and returned at ret
@@ -131,6 +156,7 @@ func (r *Recorder) Disconnected(at time.Duration, conn, reason string) {
 type ruleSet struct {
 	exists, ban, sendBan, disband bool
 	subs, black, white            map[string]bool
+	person                        bool
 }
 
 func newRuleSet(c ChannelRules) *ruleSet {
@@ -142,7 +168,7 @@ func newRuleSet(c ChannelRules) *ruleSet {
 		return m
 	}
 	return &ruleSet{exists: c.Exists, ban: c.Ban, sendBan: c.SendBan, disband: c.Disband,
-		subs: set(c.Subscribers), black: set(c.Blacklist), white: set(c.Whitelist)}
+		subs: set(c.Subscribers), black: set(c.Blacklist), white: set(c.Whitelist), person: c.Person}
 }
 
 func (s *ruleSet) apply(c RuleChange, system map[string]bool) {
@@ -159,7 +185,7 @@ func (s *ruleSet) apply(c RuleChange, system map[string]bool) {
 	case "info":
 		s.exists, s.ban, s.sendBan, s.disband = true, c.Ban, c.SendBan, c.Disband
 	case "delete":
-		*s = ruleSet{subs: map[string]bool{}, black: map[string]bool{}, white: map[string]bool{}}
+		*s = ruleSet{subs: map[string]bool{}, black: map[string]bool{}, white: map[string]bool{}, person: s.person}
 	case "sub-add":
 		s.exists = true
 		each(s.subs, true)
@@ -180,8 +206,12 @@ func (s *ruleSet) apply(c RuleChange, system map[string]bool) {
 	}
 }
 
-// decide is the send rule of a group channel (as WuKongIM's).
+// decide is the send rule of a group channel (as WuKongIM's), or of a
+// person chat's sender.
 func (s *ruleSet) decide(from string, system bool) string {
+	if s.person {
+		return s.decidePerson(from, system)
+	}
 	switch {
 	case !s.exists:
 		return RefusedNoChannel
@@ -195,6 +225,22 @@ func (s *ruleSet) decide(from string, system bool) string {
 		return RefusedSendBan
 	case !s.subs[from]:
 		return RefusedNotSubscriber
+	}
+	return s.decideLists(from)
+}
+
+// decidePerson is the send rule of a person chat, by the other side's
+// lists.
+func (s *ruleSet) decidePerson(from string, system bool) string {
+	if system {
+		return Allowed
+	}
+	return s.decideLists(from)
+}
+
+// decideLists is the last part of both rules: the black- and whitelist.
+func (s *ruleSet) decideLists(from string) string {
+	switch {
 	case s.black[from]:
 		return RefusedBlacklist
 	case len(s.white) > 0 && !s.white[from]:

@@ -67,6 +67,9 @@ type apiWait struct {
 	// cluster), every forwardRetry on retry until answered.
 	again func()
 	retry runtime.Timer
+	// retried: again ran; a send's answer other than success is then
+	// final only if the log decided it (see inflightSend).
+	retried bool
 }
 
 func (a *apiLoop) Handle(ev runtime.Event) {
@@ -78,6 +81,7 @@ func (a *apiLoop) Handle(ev runtime.Event) {
 		case requestRetry:
 			if w := a.waiting[t.req]; w != nil {
 				w.again()
+				w.retried = true
 				w.retry = a.loop.After(forwardRetry, t)
 			}
 		case apiTimer:
@@ -124,6 +128,9 @@ func (a *apiLoop) resume(id uint64, answer runtime.Msg, err error) {
 	w := a.waiting[id]
 	if w == nil {
 		return
+	}
+	if d, isSend := answer.(sendDone); isSend && w.retried && d.Res.Reason != proto.ReasonSuccess && !d.Res.Recorded {
+		return // not final: another attempt may be stored (state/refuse.go)
 	}
 	delete(a.waiting, id)
 	w.timer.Stop()
@@ -180,6 +187,11 @@ func (a *apiLoop) send(req sendRequest, then func(sendResult)) {
 		return
 	}
 	a.postRepeatable(reply, a.n.slotAddr(slotID), m)
+	if w := a.waiting[reply.Req]; w != nil && w.again != nil {
+		again := m
+		again.Retry = true
+		w.again = func() { a.n.post(a.n.slotAddr(slotID), again) }
+	}
 }
 
 // read reads one slot once it has caught up.

@@ -19,8 +19,9 @@
 // presence*.go (a cluster's presence tables and targeted delivery; the
 // gateway's half in presence_gateway.go), peer*.go (the codec between
 // nodes), slotloop.go and
-// slot_serve.go (the slot loop, its sends and reads), ready.go (Ready
-// handling and apply), recovery.go, compaction.go, raftstore.go,
+// slot_serve.go (the slot loop, its sends and reads), facts_cache.go (a
+// slot loop's copy of the person facts of other loops' slots), ready.go
+// (Ready handling and apply), recovery.go, compaction.go, raftstore.go,
 // stats.go (stats_delivery.go the delivery and per-slot figures),
 // requests_subscribers.go (a channel's subscribers, paged), logging.go,
 // config.go (settings and named limits).

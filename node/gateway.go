@@ -56,6 +56,10 @@ type gatewayStats struct {
 	// SendRetries counts SENDs sent again to their slot after going
 	// unanswered for forwardRetry (a cluster's lost requests).
 	SendRetries int64
+	// UnrecordedIgnored counts answers to a SEND sent again that were
+	// neither a success nor decided in the log, and so not final
+	// (inflightSend).
+	UnrecordedIgnored int64
 	// SendLatency counts SEND-to-SENDACK latencies per bucket of
 	// SendLatencyBuckets (the last bucket is +Inf); SendLatencySum is
 	// their sum in seconds.
@@ -114,7 +118,7 @@ type client struct {
 	// by client_seq: each one's arrival time (for the latency histogram
 	// and the SendTimeout deadline), and in a cluster the request, sent
 	// again if it goes unanswered (see gateway_send.go).
-	sending     map[uint32]*inflightSend
+	sending     map[uint32]inflightSend
 	resendArmed bool
 	// sendTimerArmed: a sendTimeoutTag is armed while SENDs wait.
 	sendTimerArmed bool

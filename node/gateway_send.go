@@ -52,14 +52,16 @@ func (g *gateway) onSend(c *client, p *proto.Send) {
 		StreamNo: p.StreamNo,
 	}}
 	if c.sending == nil {
-		c.sending = map[uint32]*inflightSend{} // made on first use: idle connections need none
+		c.sending = map[uint32]inflightSend{} // made on first use: idle connections need none
 	}
 	slotID := state.SlotOfChannel(ch, g.n.cfg.Slots)
 	reply := replyTo{addr: g.n.self(g.name), Conn: c.conn.ID(), ClientSeq: p.ClientSeq}
 	m := slotSend{Slot: slotID, Req: req, Reply: reply}
-	f := &inflightSend{at: g.now(), triedAt: g.now()}
+	f := inflightSend{at: g.now(), triedAt: g.now()} // by value: no allocation per SEND
 	if g.n.clustered() && req.Cmd.ClientMsgNo != "" && !req.Cmd.Header.NoPersist {
-		f.again = &m
+		again := m // a copy: taking m's address would put every SEND's m on the heap
+		again.Retry = true
+		f.again = &again
 	}
 	if _, again := c.sending[p.ClientSeq]; !again {
 		g.sendStarted()
@@ -75,9 +77,16 @@ func (g *gateway) onSend(c *client, p *proto.Send) {
 // without an answer — only one the state machine deduplicates (with a
 // client_msg_no, stored), so that a first attempt that did land answers
 // the retry with its own seq.
+//
+// Once it was sent again, an answer other than success that was not
+// decided in the log (sendResult.Recorded) is not final: another attempt
+// may still be stored, so the gateway waits for one that is (or for
+// SendTimeout, answered SystemError). Refusals of repeated attempts are
+// decided in the log (state/refuse.go), so all final answers agree.
 type inflightSend struct {
 	at, triedAt time.Duration
 	again       *slotSend
+	retried     bool
 }
 
 // onSendDone writes the SENDACK of an answered SEND, unless the connection
@@ -90,6 +99,10 @@ func (g *gateway) onSendDone(m sendDone) {
 	f, ok := c.sending[m.Reply.ClientSeq]
 	if !ok {
 		return // answered already (SendTimeout, or an earlier attempt)
+	}
+	if f.retried && m.Res.Reason != proto.ReasonSuccess && !m.Res.Recorded {
+		g.stats.UnrecordedIgnored++
+		return // not final: another attempt may be stored
 	}
 	delete(c.sending, m.Reply.ClientSeq)
 	g.sendsEnded(1)
@@ -126,7 +139,8 @@ func (g *gateway) onSendTimeout(id uint64) {
 			g.sendsEnded(1)
 			g.write(c, &proto.Sendack{ClientSeq: seq, ReasonCode: proto.ReasonSystemError})
 		case f.again != nil && now-f.triedAt >= forwardRetry:
-			f.triedAt = now
+			f.triedAt, f.retried = now, true
+			c.sending[seq] = f
 			g.stats.SendRetries++
 			g.n.post(g.n.slotAddr(f.again.Slot), *f.again)
 		}

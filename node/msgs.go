@@ -72,6 +72,9 @@ type slotSend struct {
 	// answered as decided. Local to the deciding loop: not in the peer
 	// encoding.
 	Confirmed bool
+	// Retry: the gateway sent this SEND before and had no answer; a
+	// refusal of it is decided in the log (state/refuse.go).
+	Retry bool
 }
 
 // sendRequest is a message on its way to its channel's slot.
@@ -244,7 +247,10 @@ type sendResult struct {
 	MessageID int64
 	Seq       uint64
 	Duplicate bool
-	Err       error
+	// Recorded: a refusal decided in the log (state/refuse.go), which
+	// every other attempt of the same SEND will answer too.
+	Recorded bool
+	Err      error
 }
 
 // proposeDone answers slotPropose: nil once the command is applied.

@@ -28,7 +28,7 @@ import (
 // their node (the API reads them with Now reads of its own loops).
 
 // peerFormat is the first byte of every peer message this version writes.
-const peerFormat = 2
+const peerFormat = 3
 
 // Peer message kinds.
 const (
@@ -79,6 +79,7 @@ func writePeer(w *state.Writer, m runtime.Msg) byte {
 		w.SendCmd(&m.Req.Cmd)
 		w.Int(m.Req.AtMs)
 		w.Bool(m.Req.System)
+		w.Bool(m.Retry)
 		return peerSlotSend
 	case slotPropose:
 		w.Int(int64(m.Slot))
@@ -98,6 +99,7 @@ func writePeer(w *state.Writer, m runtime.Msg) byte {
 		w.Int(m.Res.MessageID)
 		w.Uint(m.Res.Seq)
 		w.Bool(m.Res.Duplicate)
+		w.Bool(m.Res.Recorded)
 		writeErr(w, m.Res.Err)
 		return peerSendDone
 	case proposeDone:
@@ -177,7 +179,7 @@ func readPeer(r *state.Reader, kind byte) runtime.Msg {
 	case peerSlotSend:
 		m := slotSend{Slot: readSlotID(r), Reply: readReply(r), Hops: r.Byte()}
 		m.Req.Ch, m.Req.Cmd = r.Channel(), r.SendCmd()
-		m.Req.AtMs, m.Req.System = r.Int(), r.Bool()
+		m.Req.AtMs, m.Req.System, m.Retry = r.Int(), r.Bool(), r.Bool()
 		return m
 	case peerSlotPropose:
 		return slotPropose{Slot: readSlotID(r), Reply: readReply(r), Hops: r.Byte(), Cmd: r.Command()}
@@ -185,7 +187,7 @@ func readPeer(r *state.Reader, kind byte) runtime.Msg {
 		return slotRead{Slot: readSlotID(r), Reply: readReply(r), Hops: r.Byte(), Query: readQuery(r)}
 	case peerSendDone:
 		m := sendDone{Reply: readReply(r)}
-		m.Res = sendResult{Reason: proto.ReasonCode(r.Uint()), MessageID: r.Int(), Seq: r.Uint(), Duplicate: r.Bool(), Err: readErr(r)}
+		m.Res = sendResult{Reason: proto.ReasonCode(r.Uint()), MessageID: r.Int(), Seq: r.Uint(), Duplicate: r.Bool(), Recorded: r.Bool(), Err: readErr(r)}
 		return m
 	case peerProposeDone:
 		return proposeDone{Reply: readReply(r), Err: readErr(r)}

@@ -32,6 +32,10 @@ func (sl *slotLoop) drive() {
 		sl.refresh(s)
 		leader := s.leader
 		s.caughtUp = leader && s.appliedTerm == s.term
+		if s.caughtUp && !s.toldCaughtUp {
+			s.toldCaughtUp = true
+			sl.tellCaughtUp() // facts_cache.go
+		}
 		if s.wasLeader && !leader {
 			again = append(again, sl.lostLeadership(s)...)
 		}
@@ -120,6 +124,7 @@ func (sl *slotLoop) persist(slots []int) {
 		if err := b.Commit(pebble.NoSync); err != nil {
 			panic(fmt.Sprintf("node: hard states of slots %v: %v", slots, err))
 		}
+		_ = b.Close() // back to Pebble's pool of batches
 		for _, id := range slots {
 			sl.onPersisted(sl.slots[id])
 		}
@@ -139,7 +144,10 @@ func (sl *slotLoop) persist(slots []int) {
 				return err
 			}
 		}
-		return b.Commit(pebble.Sync)
+		if err := b.Commit(pebble.Sync); err != nil {
+			return err
+		}
+		return b.Close() // back to Pebble's pool of batches
 	}, persistTag{slots})
 }
 
@@ -210,6 +218,7 @@ func (sl *slotLoop) apply(s *slot, ents []*pb.Entry, effects bool) {
 	}
 	b := sl.n.db.NewIndexedBatch()
 	var done []applied
+	var facts []state.ChannelKey // own channels changed (facts_cache.go)
 	tableChanged, confChanged := false, false
 	for _, e := range ents {
 		if e.GetIndex() <= s.applied {
@@ -243,11 +252,17 @@ func (sl *slotLoop) apply(s *slot, ents []*pb.Entry, effects bool) {
 			if res.Duplicate {
 				sl.stats.Duplicates++
 			}
+			if res.Refused != 0 {
+				sl.stats.RefusalsRecorded++
+			}
 			if res.DedupeExpired {
 				sl.stats.DedupeExpired++
 			}
 			if e.GetIndex() > s.startLast {
 				done = append(done, applied{cmd, res})
+				if ownChannel(cmd.Ch) {
+					facts = append(facts, cmd.Ch)
+				}
 			}
 		}
 	}
@@ -259,8 +274,12 @@ func (sl *slotLoop) apply(s *slot, ents []*pb.Entry, effects bool) {
 	if err := b.Commit(pebble.NoSync); err != nil {
 		panic(fmt.Sprintf("node: apply slot %d: %v", s.id, err))
 	}
+	_ = b.Close() // back to Pebble's pool of indexed batches: one per apply
 	if invariant.Enabled {
 		s.m.CheckCache(sl.n.db)
+	}
+	if len(facts) > 0 {
+		sl.tellFactsChanged(facts)
 	}
 	if tableChanged {
 		sl.n.publishView(sl.table)

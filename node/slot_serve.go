@@ -14,7 +14,9 @@ import (
 // without being stored.
 //
 // A person send's facts live with the recipient's own channel, often in
-// another slot: in a cluster of one they are read from the store here;
+// another slot: in a cluster of one they are read here, through the
+// slot's machine if this loop owns it, else through the loop's copy of
+// other loops' facts (facts_cache.go);
 // in a larger cluster that slot may be led elsewhere, so they are read
 // from its leader (a linearizable read, see reads.go) and the send is
 // decided when they arrive (onFacts).
@@ -55,6 +57,13 @@ func (sl *slotLoop) admit(s *slot, m slotSend, code proto.ReasonCode) {
 			sl.n.answer(m.Reply, sendDone{Reply: m.Reply, Res: res})
 			return
 		}
+		if m.Retry && r.Cmd.ClientMsgNo != "" {
+			// An earlier attempt may still be stored: the log decides
+			// (state/refuse.go).
+			cmd := state.RefuseCommand(r.Ch, &r.Cmd, r.AtMs, code)
+			sl.propose(s, &cmd, pendingProposal{reply: m.Reply, send: true})
+			return
+		}
 		sl.n.answer(m.Reply, sendDone{Reply: m.Reply, Res: sendResult{Reason: code}})
 		return
 	}
@@ -64,10 +73,17 @@ func (sl *slotLoop) admit(s *slot, m slotSend, code proto.ReasonCode) {
 		sl.sendUnstored(s, m, id)
 		return
 	}
-	send := r.Cmd
-	send.ID = id
-	cmd := &state.Command{Op: state.OpSend, AtMs: r.AtMs, Ch: r.Ch, Send: &send}
-	sl.propose(s, cmd, pendingProposal{reply: m.Reply, send: true})
+	// The command and its send in one allocation.
+	p := &sendProposal{send: r.Cmd}
+	p.send.ID = id
+	p.cmd = state.Command{Op: state.OpSend, AtMs: r.AtMs, Ch: r.Ch, Send: &p.send}
+	sl.propose(s, &p.cmd, pendingProposal{reply: m.Reply, send: true})
+}
+
+// sendProposal is a send's command with its SendCmd.
+type sendProposal struct {
+	cmd  state.Command
+	send state.SendCmd
 }
 
 // sendUnstored answers and delivers a no_persist message at once: it is

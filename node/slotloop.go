@@ -48,6 +48,8 @@ type slotLoop struct {
 	// facts reads the send rule's facts of any slot (slotFacts, made once so
 	// that a send allocates no interface value).
 	facts state.Facts
+	// foreign are the facts read from slots of other loops (facts_cache.go).
+	foreign foreignFacts
 	// deferred are requests that wait for their slot to catch up here or
 	// for a leader to be known, in arrival order (at most
 	// Config.DeferredLimit); one older than RequestTimeout is dropped (its
@@ -125,12 +127,20 @@ type slotStats struct {
 	SnapshotsAsked int64
 	// RefusalChecks counts the reads that confirmed refusals (refusal.go).
 	RefusalChecks int64
+	// RefusalsRecorded counts refusals applied from the log
+	// (state/refuse.go): OpRefuse entries, and sends an earlier attempt's
+	// refusal answered.
+	RefusalsRecorded int64
 	// DiskFullEpisodes counts the times the loop found its disk full;
 	// DiskFullRefused the writes it refused meanwhile (diskfault.go).
 	DiskFullEpisodes, DiskFullRefused int64
 	// OfflineRecipients counts recipients of stored messages with no
 	// connection anywhere (stats_delivery.go).
 	OfflineRecipients int64
+	// FactsNotices counts the notices of other loops that their person
+	// facts changed or that a slot caught up (the copy of them dropped,
+	// if held; facts_cache.go).
+	FactsNotices int64
 }
 
 // slot is one raft group and its state machine.
@@ -165,6 +175,9 @@ type slot struct {
 	// slot's applied state answer reads or decide a send (raft's rule for
 	// reads; after a crash the commit index on disk may lag).
 	caughtUp bool
+	// toldCaughtUp: the other loops were told that this slot caught up
+	// in this incarnation (facts_cache.go).
+	toldCaughtUp bool
 	// leader, lead and term are raft's state at the last refresh: whether
 	// this node leads, who does (0: unknown), in which term.
 	leader     bool
@@ -328,6 +341,9 @@ func (sl *slotLoop) onMsg(m runtime.Msg) {
 	case joinRetry:
 		sl.askToJoin()
 		return
+	case factsChanged:
+		sl.onFactsChanged(m)
+		return
 	}
 	if len(sl.deferred) > 0 {
 		sl.serveDeferred()
@@ -459,7 +475,7 @@ func (sl *slotLoop) propose(s *slot, cmd *state.Command, p pendingProposal) {
 	cmd.Prop = state.Proposal{Node: uint64(sl.n.env.Node()), Nonce: sl.nonce, N: sl.nextProp}
 	sl.stats.Proposals++
 	s.counters.Proposals++
-	if err := s.rn.Propose(state.EncodeCommand(cmd)); err != nil {
+	if err := s.rn.Propose(s.m.EncodeCommand(cmd)); err != nil {
 		sl.complete(p, state.Result{}, fmt.Errorf("%w: %v", ErrNotLeader, err))
 		return
 	}
@@ -474,9 +490,12 @@ func (sl *slotLoop) complete(p pendingProposal, res state.Result, err error) {
 		return
 	}
 	r := sendResult{Reason: proto.ReasonSuccess}
-	if err != nil {
+	switch {
+	case err != nil:
 		r = sendResult{Reason: proto.ReasonSystemError, Err: err}
-	} else {
+	case res.Refused != 0:
+		r = sendResult{Reason: res.Refused, Recorded: true}
+	default:
 		r.MessageID, r.Seq, r.Duplicate = res.Msg.MessageID, res.Msg.Seq, res.Duplicate
 	}
 	sl.n.answer(p.reply, sendDone{Reply: p.reply, Res: r})
@@ -511,12 +530,12 @@ func (f slotFacts) Channel(slotID int, ch state.ChannelKey) state.ChannelRecord 
 	if s := f.sl.slots[slotID]; s != nil {
 		return s.m.Channel(f.sl.n.db, ch)
 	}
-	return state.ReadChannel(f.sl.n.db, slotID, ch)
+	return f.sl.foreign.channel(f.sl, slotID, ch)
 }
 
 func (f slotFacts) IsMember(slotID int, table byte, ch state.ChannelKey, uid string) bool {
 	if s := f.sl.slots[slotID]; s != nil {
 		return s.m.IsMember(f.sl.n.db, table, ch, uid)
 	}
-	return state.ReadIsMember(f.sl.n.db, slotID, table, ch, uid)
+	return f.sl.foreign.isMember(f.sl, slotID, table, ch, uid)
 }

@@ -45,12 +45,20 @@ type StatsReply struct {
 	// connection had that channel's seq or a later one (a cluster's lost
 	// requests, and its duplicated or reordered deliveries).
 	SendRetries, LateDeliveries int64
+	// RefusalsRecorded are refusals of repeated SENDs decided in the log
+	// (state/refuse.go); UnrecordedIgnored answers to a repeated SEND that
+	// were not final (neither a success nor decided in the log).
+	RefusalsRecorded, UnrecordedIgnored int64
 	// GroupCommitSlots/DiskCommits is the slots per group commit;
 	// SharedCommits the commits that held more than one slot.
 	GroupCommitSlots, SharedCommits int64
 	// Duplicates are sends answered from the dedupe window; DedupeExpired
 	// repeats stored anew once the window had passed.
 	Duplicates, DedupeExpired int64
+	// FactsNotices counts the notices slot loops got from the loop owning
+	// person facts that they changed, or that a slot caught up
+	// (facts_cache.go).
+	FactsNotices int64
 	// Deferred are the requests waiting now for slots to catch up;
 	// DeferredHigh the most that ever waited in one slot loop (bounded by
 	// Config.DeferredLimit); Overloaded those refused past it.
@@ -210,6 +218,7 @@ func (out *StatsReply) addGateway(p gatewayLoopStats) {
 	out.Resends += p.Resends
 	out.Kicks += p.Kicks
 	out.SendRetries += p.SendRetries
+	out.UnrecordedIgnored += p.UnrecordedIgnored
 	out.LateDeliveries += p.LateDeliveries
 	out.PeerDropped += p.PeerDropped
 	out.SendLatencySum += p.SendLatencySum
@@ -276,6 +285,7 @@ func (out *StatsReply) addSlotLoop(p slotLoopStats) {
 	out.SharedCommits += p.SharedCommits
 	out.Duplicates += p.Duplicates
 	out.DedupeExpired += p.DedupeExpired
+	out.FactsNotices += p.FactsNotices
 	out.Slots += p.slots
 	out.LeaderSlots += p.leaders
 	out.LeaderlessSlots += p.leaderless
@@ -296,6 +306,7 @@ func (out *StatsReply) addSlotLoop(p slotLoopStats) {
 	out.ReplicasDropped += p.ReplicasDropped
 	out.SnapshotsAsked += p.SnapshotsAsked
 	out.RefusalChecks += p.RefusalChecks
+	out.RefusalsRecorded += p.RefusalsRecorded
 	out.SnapshotChunks += p.SnapshotChunks
 	out.SnapshotsGathered += p.SnapshotsGathered
 	out.ControllerLeader = out.ControllerLeader || p.ctrlLeader

@@ -59,6 +59,7 @@ func (sw *seedWorld) foldStats(id runtime.NodeID) {
 	b.SharedCommits += s.SharedCommits
 	b.Duplicates += s.Duplicates
 	b.DedupeExpired += s.DedupeExpired
+	b.FactsNotices += s.FactsNotices
 	b.Compactions += s.Compactions
 	b.LeaderChanges += s.LeaderChanges
 	b.SnapshotsMade += s.SnapshotsMade
@@ -74,6 +75,7 @@ func (sw *seedWorld) foldStats(id runtime.NodeID) {
 	b.Transfers += s.Transfers
 	b.SnapshotsAsked += s.SnapshotsAsked
 	b.RefusalChecks += s.RefusalChecks
+	b.RefusalsRecorded += s.RefusalsRecorded
 	b.DiskFullRefused += s.DiskFullRefused
 	b.SlowCutsConnCap += s.SlowCutsConnCap
 	b.SlowCutsBudget += s.SlowCutsBudget
@@ -128,6 +130,7 @@ func (sw *seedWorld) nodeCoverage() {
 	c.Add(chaos.SharedCommits, b.SharedCommits)
 	c.Add(chaos.DedupeHits, b.Duplicates)
 	c.Add(chaos.DedupeExpiry, b.DedupeExpired)
+	c.Add(chaos.FactsNotices, b.FactsNotices)
 	c.Add(chaos.Compactions, b.Compactions)
 	c.Add(chaos.Snapshots, b.SnapshotsMade)
 	c.Add(chaos.SnapshotChunks, b.SnapshotChunks)
@@ -142,6 +145,7 @@ func (sw *seedWorld) nodeCoverage() {
 	c.Add(chaos.HandOffs, b.Transfers)
 	c.Add(chaos.SnapshotsAsked, b.SnapshotsAsked)
 	c.Add(chaos.RefusalChecks, b.RefusalChecks)
+	c.Add(chaos.RecordedRefusals, b.RefusalsRecorded)
 	c.Add(chaos.DiskFullRefusals, b.DiskFullRefused)
 	c.Add(chaos.SlowReaderCuts, b.SlowCutsConnCap+b.SlowCutsBudget)
 	st := sw.Sim.Stats()

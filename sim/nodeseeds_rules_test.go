@@ -159,8 +159,10 @@ func (sw *seedWorld) step(st chaos.Step) {
 			c.req = node.UserToken{UID: st.Args[0], Token: fmt.Sprintf("t%v", sw.Now()), DeviceFlag: uint8(flag), DeviceLevel: uint8(proto.DeviceMaster)}
 		}
 	default:
-		sw.fail("unknown workload step %q", st)
-		return
+		if !sw.personStep(st, &c) { // nodeseeds_persons_test.go
+			sw.fail("unknown workload step %q", st)
+			return
+		}
 	}
 	sw.admin.queue = append(sw.admin.queue, c)
 	sw.adminNext()

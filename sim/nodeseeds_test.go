@@ -190,8 +190,11 @@ const (
 // seedWorld is the state of one node seed.
 type seedWorld struct {
 	*world.World
-	nodes []*world.Node
-	shape clusterShape
+	// persons are the person chats judged by a user's own lists that
+	// change in traffic (nodeseeds_persons_test.go).
+	persons rulePersons
+	nodes   []*world.Node
+	shape   clusterShape
 	// apiPick draws the node of each API call, clientPick the node of each
 	// client's dial.
 	apiPick, clientPick *rand.Rand
@@ -333,6 +336,7 @@ func runNodeSeed(t *testing.T, seed uint64, counter *chaos.Counter, opts seedOpt
 	sw.nodes = w.AddCluster(sw.shape.nodes, cfg)
 	sw.makeUsers(12 + env.IntN(30))
 	sw.makeRuleChannels()
+	sw.makeRulePersons()
 	sw.makeDevices()
 	sw.makeStalledReaders()
 	sw.makePausedReaders()
@@ -350,6 +354,7 @@ func runNodeSeed(t *testing.T, seed uint64, counter *chaos.Counter, opts seedOpt
 				NoDupReorder: !*linkDupReorder})
 		}
 		plan = append(plan, sw.drawSteps(rand.New(w.Sim.Rand("steps")))...)
+		plan = append(plan, sw.drawPersonSteps(rand.New(w.Sim.Rand("person-steps")))...)
 		plan = append(plan, outages...)
 	}
 	sw.res.plan = plan
@@ -361,6 +366,7 @@ func runNodeSeed(t *testing.T, seed uint64, counter *chaos.Counter, opts seedOpt
 	sw.startReader()
 	sw.startConversationReader()
 	sw.startAPISender()
+	sw.startPersonSender()
 	sw.startSyncQueue()
 	sw.startStats()
 	if opts.watch != nil {

@@ -44,6 +44,8 @@ func (f *fsm) apply(c *Command) Result {
 		f.applyList(c)
 	case OpSend:
 		return f.applySend(c)
+	case OpRefuse:
+		return f.applyRefuse(c)
 	case OpToken:
 		f.put(tokenKey(f.slot, c.UID, uint8(c.Flag)), encode(tokenRecord{Token: c.Token, Level: c.Level}))
 	case OpTokenClear:
@@ -153,10 +155,11 @@ func (f *fsm) applySend(c *Command) Result {
 	dkey := f.dedupeKey(c.Ch, s.From, s.ClientMsgNo)
 	expired := false
 	if s.ClientMsgNo != "" {
-		if v, ok := f.get(dkey); ok {
-			var d dedupeRecord
-			decode(v, &d)
+		if d, ok := f.dedupe(c.Ch, s.From, s.ClientMsgNo, dkey); ok {
 			if dedupeWindowHit(d.AtMs, c.AtMs, f.dedupeWindowMs) {
+				if d.Refused != 0 {
+					return Result{Refused: d.Refused} // an earlier attempt's refusal (refuse.go)
+				}
 				m := f.message(c.Ch, d.Seq)
 				return Result{Msg: m, Duplicate: true}
 			}
@@ -183,7 +186,11 @@ func (f *fsm) applySend(c *Command) Result {
 	f.putChannel(c.Ch, rec)
 	f.putRecord(f.messageKey(c.Ch, m.Seq), m)
 	if s.ClientMsgNo != "" {
-		f.putRecord(dkey, &dedupeRecord{Seq: m.Seq, MessageID: m.MessageID, AtMs: c.AtMs})
+		d := dedupeRecord{Seq: m.Seq, MessageID: m.MessageID, AtMs: c.AtMs}
+		f.putRecord(dkey, &d)
+		if f.cache != nil {
+			f.cache.dedupeStored(c.Ch, s.From, s.ClientMsgNo, d)
+		}
 		f.indexClientMsgNo(c.Ch, s.ClientMsgNo, m.Seq)
 	}
 	f.enqueueOutbox(m, c.AtMs)
@@ -232,6 +239,15 @@ func (f *fsm) applyConv(c *Command) {
 // Reading and writing through the batch.
 
 func (f *fsm) get(key []byte) ([]byte, bool) { return GetValue(f.b, key) }
+
+// dedupe reads the dedupe record of (ch, from, cmn) at key, through the
+// cache when there is one.
+func (f *fsm) dedupe(ch ChannelKey, from, cmn string, key []byte) (dedupeRecord, bool) {
+	if f.cache != nil {
+		return f.cache.dedupeLookup(f.b, f.slot, ch, from, cmn, key)
+	}
+	return readDedupe(f.b, key)
+}
 
 func (f *fsm) has(key []byte) bool { _, ok := f.get(key); return ok }
 
@@ -354,7 +370,10 @@ func (f *fsm) nextMessageID(proposed, atMs int64) int64 {
 		f.putRecord(slotMetaKey(f.slot), meta)
 		return id
 	}
-	f.cache.meta, f.cache.metaDirty = &meta, true // written once per batch (Machine.FinishBatch)
+	if f.cache.meta == nil {
+		f.cache.meta = new(slotMeta)
+	}
+	*f.cache.meta, f.cache.metaDirty = meta, true // written once per batch (Machine.FinishBatch)
 	return id
 }
 
@@ -372,7 +391,11 @@ func (f *fsm) putRecord(key []byte, r marshaler) {
 		f.put(key, encode(r))
 		return
 	}
-	*f.scratch = appendRecord((*f.scratch)[:0], r)
+	if f.m != nil {
+		*f.scratch = f.m.appendRecord((*f.scratch)[:0], r)
+	} else {
+		*f.scratch = appendRecord((*f.scratch)[:0], r)
+	}
 	f.put(key, *f.scratch)
 }
 

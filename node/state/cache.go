@@ -30,6 +30,10 @@ type cache struct {
 	metaDirty     bool
 	dirtyChannels map[ChannelKey]ChannelRecord
 	dirtyConvs    map[convKey]convRecord
+	// dedupes are the dedupe records of (channel, sender) pairs, each
+	// complete (dedupe_cache.go); dedupeRecs counts them.
+	dedupes    map[dedupePair]dedupeSet
+	dedupeRecs int
 }
 
 // Bounds of a slot's cache; past one, that part starts over. Channel

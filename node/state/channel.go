@@ -119,20 +119,37 @@ func SlotOf(key string, slots int) int {
 	return int(crc32.ChecksumIEEE([]byte(key)) % uint32(slots))
 }
 
-// SlotOfChannel is the slot that owns channel k.
+// SlotOfChannel is the slot that owns channel k: the CRC32 of
+// "c:<type>:<id>", computed without building the key (it is asked once or
+// twice per send).
 func SlotOfChannel(k ChannelKey, slots int) int {
-	var buf [maxSlotKey]byte // ids are at most 256 bytes: no allocation
-	return slotOfBytes(k.appendTo(append(buf[:0], "c:"...)), slots)
+	var num [3]byte // a channel type is a byte
+	crc := crcString(^uint32(0), "c:")
+	crc = crcBytes(crc, strconv.AppendUint(num[:0], uint64(k.Type), 10))
+	crc = crcString(crcString(crc, ":"), k.ID)
+	return int(^crc % uint32(slots))
 }
 
-// SlotOfUser is the slot that owns user uid's tokens.
+// SlotOfUser is the slot that owns user uid's tokens: the CRC32 of
+// "u:<uid>".
 func SlotOfUser(uid string, slots int) int {
-	var buf [maxSlotKey]byte
-	return slotOfBytes(append(append(buf[:0], "u:"...), uid...), slots)
+	return int(^crcString(crcString(^uint32(0), "u:"), uid) % uint32(slots))
 }
 
-// maxSlotKey holds the longest slot key ("c:" type ':' and a 256-byte id)
-// on the stack.
-const maxSlotKey = 272
+// crcString and crcBytes run the IEEE CRC32 (hash/crc32's ChecksumIEEE,
+// before its final inversion) over s: byte by byte over the standard
+// table, because crc32's own functions make their argument escape, and a
+// key built for them cost an allocation per call.
+func crcString(crc uint32, s string) uint32 {
+	for i := 0; i < len(s); i++ {
+		crc = crc32.IEEETable[byte(crc)^s[i]] ^ (crc >> 8)
+	}
+	return crc
+}
 
-func slotOfBytes(key []byte, slots int) int { return int(crc32.ChecksumIEEE(key) % uint32(slots)) }
+func crcBytes(crc uint32, b []byte) uint32 {
+	for _, c := range b {
+		crc = crc32.IEEETable[byte(crc)^c] ^ (crc >> 8)
+	}
+	return crc
+}

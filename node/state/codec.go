@@ -45,6 +45,11 @@ func decodeRecord(b []byte, r unmarshaler) error {
 	}
 	d := dec{b: b[1:]}
 	r.unmarshal(&d)
+	return d.done()
+}
+
+// done is the decoder's error, or a complaint of trailing bytes.
+func (d *dec) done() error {
 	if d.err == nil && len(d.b) != 0 {
 		d.err = fmt.Errorf("%w: %d trailing bytes", ErrCorruptRecord, len(d.b))
 	}
@@ -130,6 +135,10 @@ func (d *dec) raw() []byte {
 
 func (d *dec) str() string   { return string(d.raw()) }
 func (d *dec) bytes() []byte { return append([]byte(nil), d.raw()...) }
+
+// op reads a command's op: one of the known ones without allocating (a
+// raft entry is decoded once per message, and more on replicas).
+func (d *dec) op() string { return internOp(d.raw()) }
 
 func (d *dec) byte() byte {
 	if len(d.b) == 0 {
@@ -289,9 +298,22 @@ func (m *Message) unmarshal(d *dec) {
 	m.StreamNo = d.optStr(stream)
 }
 
-func (r dedupeRecord) marshal(e *enc) { e.uint(r.Seq); e.int(r.MessageID); e.int(r.AtMs) }
+// A dedupe record's refusal is a trailing field, present only when set: the
+// records of a stored send read as they always did.
+func (r dedupeRecord) marshal(e *enc) {
+	e.uint(r.Seq)
+	e.int(r.MessageID)
+	e.int(r.AtMs)
+	if r.Refused != 0 {
+		e.uint(uint64(r.Refused))
+	}
+}
+
 func (r *dedupeRecord) unmarshal(d *dec) {
 	r.Seq, r.MessageID, r.AtMs = d.uint(), d.int(), d.int()
+	if len(d.b) > 0 {
+		r.Refused = proto.ReasonCode(d.uint())
+	}
 }
 
 func (r convRecord) marshal(e *enc)    { e.uint(r.ReadSeq); e.uint(r.DeletedSeq) }
@@ -362,7 +384,7 @@ func (c Command) marshal(e *enc) {
 }
 
 func (c *Command) unmarshal(d *dec) {
-	c.Op = d.str()
+	c.Op = d.op()
 	c.Prop.unmarshal(d)
 	c.AtMs = d.int()
 	c.Ch.unmarshal(d)

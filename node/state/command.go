@@ -1,6 +1,10 @@
 package state
 
-import "github.com/jindou-im/jindou/node/proto"
+import (
+	"fmt"
+
+	"github.com/jindou-im/jindou/node/proto"
+)
 
 // Operations of the replicated state machine. Each raft entry holds one
 // Command; applying it is deterministic, so every replica of a slot ends in
@@ -61,7 +65,8 @@ type Command struct {
 	Flag  int // -1: every flag (token_clear)
 	Token string
 	Level uint8
-	// Conversation fields.
+	// Conversation fields; Seq is also OpWebhookAck's message id and
+	// OpRefuse's reason code.
 	Seq    uint64
 	Unread uint64
 	// Event is OpEvent's event (events.go).
@@ -85,14 +90,82 @@ type SendCmd struct {
 }
 
 // EncodeCommand is a command as a raft entry's data.
-func EncodeCommand(c *Command) []byte { return encode(c) }
+func EncodeCommand(c *Command) []byte { return appendRecord(make([]byte, 0, commandSizeHint(c)), c) }
+
+// EncodeCommand is state.EncodeCommand with the machine's encoder: one
+// allocation, the entry's data (raft keeps it).
+func (m *Machine) EncodeCommand(c *Command) []byte {
+	return m.appendRecord(make([]byte, 0, commandSizeHint(c)), c)
+}
+
+// commandSizeHint is about the size of c's encoding: its variable parts
+// and room for the fixed ones, so that encoding it rarely grows the slice.
+func commandSizeHint(c *Command) int {
+	n := 64 + len(c.Op) + len(c.Ch.ID) + len(c.UID) + len(c.Token) + len(c.ListOp)
+	for _, u := range c.UIDs {
+		n += len(u) + 2
+	}
+	if s := c.Send; s != nil {
+		n += 32 + len(s.From) + len(s.ClientMsgNo) + len(s.Topic) + len(s.Payload) + len(s.StreamNo)
+	}
+	return n
+}
 
 // DecodeCommand is the inverse of EncodeCommand; a corrupt entry panics
 // (the log is checksummed by Pebble: corruption there is not input).
 func DecodeCommand(data []byte) *Command {
-	var c Command
-	decode(data, &c)
-	return &c
+	c := new(Command)
+	// decode's path, but with the decoder on the stack: through the
+	// unmarshaler interface it escapes, an allocation per entry.
+	if len(data) == 0 || data[0] != recordFormat {
+		panic(fmt.Sprintf("node: %T: %v: format %v", c, ErrCorruptRecord, data[:min(len(data), 1)]))
+	}
+	d := dec{b: data[1:]}
+	c.unmarshal(&d)
+	if err := d.done(); err != nil {
+		panic(fmt.Sprintf("node: %T: %v", c, err))
+	}
+	return c
+}
+
+// internOp is the op b names: a constant, without allocating, for the
+// known ones (the send's first).
+func internOp(b []byte) string {
+	switch string(b) {
+	case OpSend:
+		return OpSend
+	case OpChannel:
+		return OpChannel
+	case OpChannelInfo:
+		return OpChannelInfo
+	case OpChannelDelete:
+		return OpChannelDelete
+	case OpSubAdd:
+		return OpSubAdd
+	case OpSubRemove:
+		return OpSubRemove
+	case OpList:
+		return OpList
+	case OpToken:
+		return OpToken
+	case OpTokenClear:
+		return OpTokenClear
+	case OpSystemAdd:
+		return OpSystemAdd
+	case OpSystemRemove:
+		return OpSystemRemove
+	case OpConvClear:
+		return OpConvClear
+	case OpConvSetUnread:
+		return OpConvSetUnread
+	case OpConvDelete:
+		return OpConvDelete
+	case OpWebhookAck:
+		return OpWebhookAck
+	case OpRefuse:
+		return OpRefuse
+	}
+	return string(b)
 }
 
 // ParseCommand is DecodeCommand for bytes that may be anything: a corrupt

@@ -1,7 +1,8 @@
 // Package state is Jindou's replicated state machine: what every command
 // does to a slot's applied state, and every read of it. It holds the
 // commands and their encoding, apply (Machine.Apply), the write-through
-// cache of hot records, the send and sync rules, the key space of both
+// cache of hot records (cache.go; dedupe_cache.go the dedupe records, complete
+// per channel and sender), the send and sync rules, the key space of both
 // stores (the raft store's keys included), the record encodings and the
 // one message-id layout; syncqueue.go holds the per-user queue of
 // sync_once messages, events.go the events appended to messages. A

@@ -10,6 +10,7 @@ import (
 
 	"github.com/cockroachdb/pebble/v2"
 	"github.com/jindou-im/jindou/node/internal/invariant"
+	"github.com/jindou-im/jindou/node/proto"
 )
 
 // Machine is the replicated state machine of one slot: it applies the
@@ -29,6 +30,19 @@ type Machine struct {
 	// scratch is the buffer records are encoded into before Pebble copies
 	// them; dkey and mkey the send path's dedupe and message keys.
 	scratch, dkey, mkey []byte
+	// enc is the encoder of appendRecord: one that escapes to the heap
+	// (records encode through an interface) would be an allocation per
+	// record.
+	enc enc
+}
+
+// appendRecord is state.appendRecord with the machine's encoder.
+func (m *Machine) appendRecord(dst []byte, r marshaler) []byte {
+	m.enc.b = append(dst, recordFormat)
+	r.marshal(&m.enc)
+	out := m.enc.b
+	m.enc.b = nil
+	return out
 }
 
 // NewMachine makes the state machine of slot; dedupeWindow is how long a
@@ -74,7 +88,7 @@ func compareConvs(a, b convKey) int {
 
 // set writes a record into b, encoded into the scratch buffer.
 func (m *Machine) set(b *pebble.Batch, k []byte, r marshaler) {
-	m.scratch = appendRecord(m.scratch[:0], r)
+	m.scratch = m.appendRecord(m.scratch[:0], r)
 	if err := b.Set(k, m.scratch, nil); err != nil {
 		panic(fmt.Sprintf("node: batch set: %v", err))
 	}
@@ -125,6 +139,9 @@ type Result struct {
 	Msg *Message
 	// Duplicate: the send repeated a stored one within the dedupe window.
 	Duplicate bool
+	// Refused, if not 0: the send (OpSend or OpRefuse) was refused with
+	// this reason, decided in the log (refuse.go); nothing was stored.
+	Refused proto.ReasonCode
 	// DedupeExpired: the send repeated a stored one whose dedupe window had
 	// passed, and was stored anew.
 	DedupeExpired bool
@@ -176,4 +193,5 @@ func (m *Machine) CheckCache(r pebble.Reader) {
 		}
 		invariant.Always(stored == conv, "slot %d: cached cursor of %s in %s is %+v, stored %+v", m.slot, k.uid, k.ch, conv, stored)
 	}
+	m.cache.checkDedupes(r, m.slot)
 }

@@ -73,11 +73,13 @@ type Message struct {
 	StreamNo string
 }
 
-// dedupeRecord remembers a stored send for the dedupe window.
+// dedupeRecord remembers a stored send for the dedupe window, or a
+// refused one (Refused set, Seq 0: refuse.go).
 type dedupeRecord struct {
 	Seq       uint64
 	MessageID int64
 	AtMs      int64
+	Refused   proto.ReasonCode
 }
 
 // convRecord is a user's conversation in a channel. It lives in the

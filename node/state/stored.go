@@ -11,13 +11,11 @@ func (m *Machine) StoredSend(r pebble.Reader, ch ChannelKey, from, clientMsgNo s
 	if clientMsgNo == "" {
 		return nil, false
 	}
-	v, ok := GetValue(r, dedupeKey(m.slot, ch, from, clientMsgNo))
+	d, ok := readDedupe(r, dedupeKey(m.slot, ch, from, clientMsgNo))
 	if !ok {
 		return nil, false
 	}
-	var d dedupeRecord
-	decode(v, &d)
-	if !dedupeWindowHit(d.AtMs, atMs, m.dedupeWindowMs) {
+	if d.Refused != 0 || !dedupeWindowHit(d.AtMs, atMs, m.dedupeWindowMs) {
 		return nil, false
 	}
 	msgs := ReadMessages(r, m.slot, ch, d.Seq, d.Seq)
