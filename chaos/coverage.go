@@ -52,6 +52,7 @@ const (
 	RefusalChecks     Feature = "refusal_checks"    // refusals confirmed with the slot's leader before they were answered
 	RecordedRefusals  Feature = "recorded_refusals" // refusals of repeated SENDs decided in the log
 	FactsNotices      Feature = "facts_notices"     // notices of changed person facts (or of a slot caught up) between slot loops
+	SubscriberPages   Feature = "subscriber_pages"  // subscriber lists read whole in several pages
 	// The webhooks (in the seeds that have a receiver).
 	WebhookRetries Feature = "webhook_retries" // POSTs the receiver failed, retried
 	WebhookDups    Feature = "webhook_dups"    // messages the receiver got more than once (at least once)
@@ -65,7 +66,7 @@ var NodeSeedFeatures = []Feature{
 	Compactions, DedupeHits, DedupeExpiry, SharedCommits, APISends, ManualAcks, MultiDevice,
 	WebhookRetries, WebhookDups, WebhookOffline, WebhookStatus,
 	JSONRPCRecvs, OtherChannelTypes, SyncOnceAcks, StreamEvents, TmpChannelSends, DiskFullRefusals, SlowReaderCuts, GracefulStops, DrainRefusals,
-	OutputCuts, FactsNotices,
+	OutputCuts, FactsNotices, SubscriberPages,
 }
 
 // ClusterSeedFeatures are the features a set of node seeds with clusters

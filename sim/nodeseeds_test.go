@@ -364,6 +364,7 @@ func runNodeSeed(t *testing.T, seed uint64, counter *chaos.Counter, opts seedOpt
 	sw.connectDevices()
 	sw.connectRPCDevices()
 	sw.startReader()
+	sw.startSubscriberReader() // nodeseeds_subscribers_test.go
 	sw.startConversationReader()
 	sw.startAPISender()
 	sw.startPersonSender()
