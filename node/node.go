@@ -43,6 +43,9 @@ type Node struct {
 	// unroutable counts messages dropped because they named a node this
 	// node's view does not know (any loop counts: hence atomic).
 	unroutable atomic.Int64
+	// staleAnswers counts answers dropped because they were to an earlier
+	// incarnation of this node (any loop counts: hence atomic).
+	staleAnswers atomic.Int64
 	// peersAtStart are the configured members (this node alone if none):
 	// a fresh cluster's groups start from them (initialConf).
 	peersAtStart []runtime.NodeID
@@ -270,8 +273,18 @@ func toNonMember(m runtime.Msg) bool {
 	return false
 }
 
-// answer posts an answer to the requester named in its reply address.
-func (n *Node) answer(to replyTo, m runtime.Msg) { n.post(to.addr, m) }
+// answer posts an answer to the requester named in its reply address. An
+// answer to an earlier incarnation of this node is dropped: its request
+// ids and connection ids name other requests now. (A request of the
+// earlier incarnation can come back here passed on by a peer towards a
+// slot's new leader; answers from peers are checked by ownAnswer.)
+func (n *Node) answer(to replyTo, m runtime.Msg) {
+	if to.Node == n.env.Node() && to.Inc != n.inc {
+		n.staleAnswers.Add(1)
+		return
+	}
+	n.post(to.addr, m)
+}
 
 // broadcastCluster posts m (a kickMsg) to every gateway loop
 // of this node, and once to each other member's first gateway loop, which

@@ -103,10 +103,13 @@ type StatsReply struct {
 	ControllerLeader bool
 	// Unroutable are messages dropped because they named a node this
 	// node's cluster table does not know (yet, or any more).
-	Unroutable  int64
-	Slots       int   // data slots replicated here (the controller aside)
-	LeaderSlots int   // of them, those this node leads
-	LedSlots    []int // every group led here, in order (the controller's is ControllerGroup)
+	Unroutable int64
+	// StaleAnswers are answers dropped because they were to an earlier
+	// incarnation of this node (a request passed back to it by a peer).
+	StaleAnswers int64
+	Slots        int   // data slots replicated here (the controller aside)
+	LeaderSlots  int   // of them, those this node leads
+	LedSlots     []int // every group led here, in order (the controller's is ControllerGroup)
 	// LedTerms are the terms in which this node leads LedSlots (parallel
 	// to it); LeaderChanges counts the times a slot became led here.
 	LedTerms      []uint64
@@ -153,7 +156,7 @@ type StatsReply struct {
 }
 
 func (Stats) run(a *apiLoop, done func(any, error)) error {
-	out := StatsReply{StartedAt: a.n.startedAt, Unroutable: a.n.unroutable.Load()}
+	out := StatsReply{StartedAt: a.n.startedAt, Unroutable: a.n.unroutable.Load(), StaleAnswers: a.n.staleAnswers.Load()}
 	a.gatherGateways(queryGatewayStats{}, func(parts []readResult, err error) {
 		if err != nil {
 			done(nil, err)
