@@ -69,9 +69,8 @@ func (g *gateway) acked(c *client, mid int64) {
 
 // countOffline counts the recipients of a message just stored that have
 // no ready connection anywhere, as far as this loop knows: in a cluster
-// its presence table (unless full), on a node alone the webhooks' view of
-// who is online, which the loop keeps only while msg.offline or
-// user.onlinestatus is on. Without either it counts nothing.
+// its presence table (unless full), on a node alone the view of who is
+// online its gateways tell every slot loop of (webhook_presence.go).
 func (sl *slotLoop) countOffline(recipients []string) {
 	switch {
 	case sl.n.clustered() && !sl.presence.full():
@@ -80,7 +79,7 @@ func (sl *slotLoop) countOffline(recipients []string) {
 				sl.stats.OfflineRecipients++
 			}
 		}
-	case !sl.n.clustered() && sl.n.cfg.Webhook.presenceOn():
+	case !sl.n.clustered():
 		for _, uid := range recipients {
 			if p := sl.hooks.presence.users[uid]; p == nil || p.total == 0 {
 				sl.stats.OfflineRecipients++

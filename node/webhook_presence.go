@@ -90,10 +90,12 @@ func (v presenceView) masterOnline(uid string) bool {
 }
 
 // broadcastPresence is the gateway's hook: c came online or goes. It
-// feeds the cluster's presence, and the webhooks' view if they need one.
+// feeds the cluster's presence, and the slot loops' view of who is online
+// on a node alone (the offline recipients' count, stats_delivery.go) or
+// when the webhooks need one.
 func (g *gateway) broadcastPresence(c *client, online bool) {
 	g.announcePresence(c, online)
-	if !g.n.cfg.Webhook.presenceOn() {
+	if g.n.clustered() && !g.n.cfg.Webhook.presenceOn() {
 		return
 	}
 	g.n.broadcastSlotLoops(presenceMsg{UID: c.uid, Flag: uint8(c.flag), Level: c.level, Conn: c.conn.ID(), Online: online})
