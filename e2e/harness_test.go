@@ -5,7 +5,6 @@
 package e2e
 
 import (
-	"bufio"
 	"bytes"
 	"encoding/json"
 	"errors"
@@ -16,10 +15,11 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/jindou-im/jindou/internal/proclog"
 )
 
 // jindouBin is the binary under test, built by TestMain.
@@ -63,9 +63,7 @@ type proc struct {
 	// addresses, from the "serving" log line.
 	TCP, WS, HTTP string
 
-	mu      sync.Mutex
-	logs    bytes.Buffer // guarded by mu
-	serving chan map[string]any
+	log     *proclog.Log
 	exited  chan struct{}
 	waitErr error // set before exited is closed
 }
@@ -92,12 +90,12 @@ func launch(t *testing.T, o nodeOpts) *proc {
 		t.Fatal(err)
 	}
 	cmd.Stdout = io.Discard
-	p := &proc{t: t, cmd: cmd, dataDir: o.dataDir, serving: make(chan map[string]any, 1), exited: make(chan struct{})}
+	p := &proc{t: t, cmd: cmd, dataDir: o.dataDir, log: proclog.New(), exited: make(chan struct{})}
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
 	scanned := make(chan struct{})
-	go p.scan(stderr, scanned)
+	go p.log.Scan(stderr, scanned)
 	go func() {
 		<-scanned // Wait closes the pipe: read it all first
 		p.waitErr = cmd.Wait()
@@ -132,7 +130,7 @@ func (p *proc) awaitServing() {
 	t := p.t
 	t.Helper()
 	select {
-	case f := <-p.serving:
+	case f := <-p.log.Serving:
 		p.TCP, _ = f["tcp"].(string)
 		ws, _ := f["ws"].(string)
 		p.WS = "ws://" + ws
@@ -165,32 +163,9 @@ func (p *proc) awaitReady(within time.Duration) {
 	}
 }
 
-// scan keeps the log and reports the "serving" line.
-func (p *proc) scan(r io.Reader, done chan<- struct{}) {
-	defer close(done)
-	sc := bufio.NewScanner(r)
-	sc.Buffer(make([]byte, 64<<10), 1<<20)
-	for sc.Scan() {
-		line := sc.Bytes()
-		p.mu.Lock()
-		p.logs.Write(line)
-		p.logs.WriteByte('\n')
-		p.mu.Unlock()
-		var f map[string]any
-		if json.Unmarshal(line, &f) == nil && f["msg"] == "serving" {
-			select {
-			case p.serving <- f:
-			default:
-			}
-		}
-	}
-}
-
 // Logs is everything the process wrote to stderr so far.
 func (p *proc) Logs() string {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return p.logs.String()
+	return p.log.String()
 }
 
 // LogLines are the JSON log lines with msg.

@@ -1,9 +1,6 @@
 package scenarios
 
 import (
-	"bufio"
-	"bytes"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -12,9 +9,10 @@ import (
 	"os"
 	"os/exec"
 	"strings"
-	"sync"
 	"syscall"
 	"time"
+
+	"github.com/jindou-im/jindou/internal/proclog"
 )
 
 // realProc is one running `jindou run` process, its bound addresses read
@@ -23,9 +21,7 @@ type realProc struct {
 	cmd       *exec.Cmd
 	tcp, http string // host:port, and an http:// URL
 
-	mu      sync.Mutex
-	logs    bytes.Buffer // guarded by mu
-	serving chan map[string]any
+	log     *proclog.Log
 	exited  chan struct{}
 	waitErr error // set before exited is closed
 }
@@ -53,12 +49,12 @@ func startProc(o procOpts) (*realProc, error) {
 	if err != nil {
 		return nil, err
 	}
-	p := &realProc{cmd: cmd, serving: make(chan map[string]any, 1), exited: make(chan struct{})}
+	p := &realProc{cmd: cmd, log: proclog.New(), exited: make(chan struct{})}
 	if err := cmd.Start(); err != nil {
 		return nil, err
 	}
 	scanned := make(chan struct{})
-	go p.scan(stderr, scanned)
+	go p.log.Scan(stderr, scanned)
 	go func() {
 		<-scanned // Wait closes the pipe: read it all first
 		p.waitErr = cmd.Wait()
@@ -83,7 +79,7 @@ func (p *realProc) await(within time.Duration) error {
 
 func (p *realProc) awaitServing(within time.Duration) error {
 	select {
-	case f := <-p.serving:
+	case f := <-p.log.Serving:
 		p.tcp, _ = f["tcp"].(string)
 		h, _ := f["http"].(string)
 		p.http = "http://" + h
@@ -112,34 +108,8 @@ func (p *realProc) awaitReady(within time.Duration) error {
 	}
 }
 
-// scan keeps the log and reports the "serving" line.
-func (p *realProc) scan(r io.Reader, done chan<- struct{}) {
-	defer close(done)
-	sc := bufio.NewScanner(r)
-	sc.Buffer(make([]byte, 64<<10), 1<<20)
-	for sc.Scan() {
-		line := sc.Bytes()
-		p.mu.Lock()
-		p.logs.Write(line)
-		p.logs.WriteByte('\n')
-		p.mu.Unlock()
-		var f map[string]any
-		if json.Unmarshal(line, &f) == nil && f["msg"] == "serving" {
-			select {
-			case p.serving <- f:
-			default:
-			}
-		}
-	}
-}
-
 // tail is the last lines of the process's log.
-func (p *realProc) tail() string {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	lines := strings.Split(strings.TrimSpace(p.logs.String()), "\n")
-	return strings.Join(lines[max(0, len(lines)-20):], "\n")
-}
+func (p *realProc) tail() string { return p.log.Tail(20) }
 
 // kill is kill -9, and waits for the exit.
 func (p *realProc) kill() {
