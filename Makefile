@@ -143,9 +143,10 @@ determinism:
 	$(GO) test -tags $(TESTTAGS) -c -o $$tmp/sim.test ./sim; \
 	run() { (cd sim && $$tmp/sim.test -test.count=1 -test.timeout=30m -test.v -test.run '^Test(Kept|Toy)?Seeds$$' -seeds=$$1) | \
 	  grep -oE '^seed=[0-9]+ trace=[0-9a-f]+ (users|nodes)='; }; \
-	run $(DETERMINISM_SEEDS) > $$tmp/a; \
-	GOMAXPROCS=1 run $(DETERMINISM_SEEDS) > $$tmp/b; \
-	run $(DETERMINISM_RECHECK_SEEDS) > $$tmp/c; \
+	failed() { echo "determinism: run $$1 failed: a seed failed or a required feature never happened (go test -tags $(TESTTAGS) ./sim -run '^Test(Kept|Toy)?Seeds$$' -seeds=$(DETERMINISM_SEEDS) -v says which)"; exit 1; }; \
+	run $(DETERMINISM_SEEDS) > $$tmp/a || failed a; \
+	GOMAXPROCS=1 run $(DETERMINISM_SEEDS) > $$tmp/b || failed b; \
+	run $(DETERMINISM_RECHECK_SEEDS) > $$tmp/c || failed c; \
 	node=$$(grep -c ' users=$$' $$tmp/a || true); toy=$$(grep -c ' nodes=$$' $$tmp/a || true); \
 	if [ "$$node" -lt $(DETERMINISM_SEEDS) ] || [ "$$toy" -lt $(DETERMINISM_SEEDS) ]; then \
 	  echo "determinism: run a gave $$node node and $$toy toy seed lines, want $(DETERMINISM_SEEDS) of each"; exit 1; fi; \
