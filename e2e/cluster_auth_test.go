@@ -95,7 +95,7 @@ func TestClusterDataDirOfAnotherNodeOrClusterIsRefused(t *testing.T) {
 		want string
 	}{
 		{[]string{"JINDOU_NODE_ID=2"}, "the data was written by node_id 1, this start is node_id 2"},
-		{[]string{"JINDOU_CLUSTER_NODES=1@127.0.0.1:1,2@127.0.0.1:2", "JINDOU_CLUSTER_TOKEN=t"}, "the data was written in cluster single"},
+		{[]string{"JINDOU_CLUSTER_NODES=1@127.0.0.1:1,2@127.0.0.1:2", "JINDOU_CLUSTER_TOKEN=t"}, "the data was written in cluster g-"},
 	} {
 		q := launch(t, nodeOpts{dataDir: dir, env: c.env})
 		if code := q.wait(20 * time.Second); code != 1 || !strings.Contains(q.Logs(), c.want) {

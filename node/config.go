@@ -36,6 +36,13 @@ type Config struct {
 	// joins (as the member it asked records it); META.json records it in
 	// place of the id Members would give (meta.go).
 	JoinCluster string
+	// ClusterName, on a node alone (Members of at most one id, not Join),
+	// is the cluster id born with it: drawn once by the process for a
+	// fresh data dir ("g-" and hex digits), then read back from META.json,
+	// and carried by every node that joins the cluster it grows into, so
+	// that two clusters grown from nodes alone are told apart. Empty: the
+	// id "single" (a data dir made before ids were born so).
+	ClusterName string
 
 	// TokenAuth requires CONNECT's token to match /user/token's.
 	TokenAuth bool

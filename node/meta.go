@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"slices"
+	"strings"
 
 	"github.com/cockroachdb/pebble/v2/vfs"
 )
@@ -85,7 +86,10 @@ func (c Config) ClusterID() string {
 	if c.Join && c.JoinCluster != "" {
 		return c.JoinCluster
 	}
-	return clusterID(c.Members)
+	if id := clusterID(c.Members); id != singleCluster || c.ClusterName == "" {
+		return id
+	}
+	return c.ClusterName
 }
 
 // checkMeta compares the data dir's metaFile with the configuration, or
@@ -184,10 +188,23 @@ func ReadDataDirMeta(fs vfs.FS, dir string) (DataDirMeta, error) {
 
 // describeCluster says what a cluster id stands for.
 func describeCluster(id string) string {
-	if id == singleCluster {
+	switch {
+	case id == singleCluster:
 		return "a node alone, or a cluster grown from one by joins"
+	case strings.HasPrefix(id, bornClusterPrefix):
+		return "born with a node alone, kept by the cluster grown from it"
 	}
 	return "a hash of the member ids"
+}
+
+// bornClusterPrefix starts the id of a cluster born with a node alone
+// (Config.ClusterName).
+const bornClusterPrefix = "g-"
+
+// NewClusterName is a fresh cluster id for a node alone (Config.ClusterName)
+// made of the 8 random bytes given.
+func NewClusterName(random [8]byte) string {
+	return fmt.Sprintf("%s%016x", bornClusterPrefix, binary.BigEndian.Uint64(random[:]))
 }
 
 func readMeta(fs vfs.FS, path string) (dataMeta, error) {

@@ -118,8 +118,11 @@ type StatsReply struct {
 	// (an election, or no quorum); SystemUnknown: some slot loop has not
 	// yet learnt the system uids from slot 0's leader.
 	LeaderlessSlots int
-	SystemUnknown   bool
-	CaughtUpSlots   int // slots ready to serve
+	// UnknownLeaders are slots not replicated here whose leader no member
+	// has announced to this node yet.
+	UnknownLeaders int
+	SystemUnknown  bool
+	CaughtUpSlots  int // slots ready to serve
 	// DiskFull: some slot loop refuses writes for a full disk now;
 	// DiskFullEpisodes counts the times a loop found it full,
 	// DiskFullRefused the writes refused so (node/diskfault.go).
@@ -241,13 +244,16 @@ type slotLoopStats struct {
 	terms                           []uint64
 	// leaderless: replicated slots with no leader known to raft here;
 	// systemUnknown: the loop has not yet learnt the system uids.
-	leaderless    int
-	systemUnknown bool
-	ctrlLeader    bool
-	diskFull      bool
-	hooks         hookLoopStats
-	presence      presenceStats
-	presenceUsers int
+	leaderless int
+	// unknownLeaders: data slots of this loop not replicated here whose
+	// leader no member has announced to it yet (route.go's hints).
+	unknownLeaders int
+	systemUnknown  bool
+	ctrlLeader     bool
+	diskFull       bool
+	hooks          hookLoopStats
+	presence       presenceStats
+	presenceUsers  int
 }
 
 func (sl *slotLoop) loopStats() slotLoopStats {
@@ -274,7 +280,28 @@ func (sl *slotLoop) loopStats() slotLoopStats {
 			ls.ready++
 		}
 	}
+	ls.unknownLeaders = sl.unknownLeaders()
 	return ls
+}
+
+// unknownLeaders counts the data slots of this loop that are not
+// replicated here and whose leader no member has announced yet: a request
+// for one goes to a replica, not to its leader. A node alone holds every
+// slot.
+func (sl *slotLoop) unknownLeaders() int {
+	if !sl.n.clustered() {
+		return 0
+	}
+	n := 0
+	for id := sl.index; id < sl.n.cfg.Slots; id += sl.n.cfg.SlotLoops {
+		if s := sl.slots[id]; s != nil && !s.empty() {
+			continue
+		}
+		if _, ok := sl.hints[id]; !ok {
+			n++
+		}
+	}
+	return n
 }
 
 func (out *StatsReply) addSlotLoop(p slotLoopStats) {
@@ -292,6 +319,7 @@ func (out *StatsReply) addSlotLoop(p slotLoopStats) {
 	out.Slots += p.slots
 	out.LeaderSlots += p.leaders
 	out.LeaderlessSlots += p.leaderless
+	out.UnknownLeaders += p.unknownLeaders
 	out.SystemUnknown = out.SystemUnknown || p.systemUnknown
 	out.addLed(p.led, p.terms)
 	out.LeaderChanges += p.LeaderChanges
@@ -482,6 +510,9 @@ func (Ready) run(a *apiLoop, done func(any, error)) error {
 			return
 		case st.LeaderlessSlots > 0:
 			done(ReadyReply{Reason: "slots without a leader: " + itoa(st.LeaderlessSlots) + " of " + itoa(st.Slots)}, nil)
+			return
+		case st.UnknownLeaders > 0:
+			done(ReadyReply{Reason: "slots replicated elsewhere whose leader is not yet known here: " + itoa(st.UnknownLeaders)}, nil)
 			return
 		case st.CaughtUpSlots < st.LeaderSlots:
 			done(ReadyReply{Reason: "slots catching up: " + itoa(st.CaughtUpSlots) + " of " + itoa(st.LeaderSlots) + " led here ready"}, nil)

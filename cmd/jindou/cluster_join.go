@@ -1,12 +1,14 @@
 package main
 
 import (
+	"crypto/rand"
 	"encoding/json"
 	"fmt"
 	"net"
 	"path/filepath"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/cockroachdb/pebble/v2/vfs"
@@ -17,12 +19,14 @@ import (
 
 // coreCluster is what node.Config and the transport get of the cluster:
 // the members (a joining node: the one it asked), whether the node joins,
-// its peer address as the table records it, and the cluster it joins.
+// its peer address as the table records it, the cluster it joins, or the
+// id of the cluster born with it (a node alone).
 type coreCluster struct {
 	members     []uint64
 	join        bool
 	peerAddr    string
 	joinCluster string
+	clusterName string
 	peers       map[runtime.NodeID]string
 }
 
@@ -50,7 +54,10 @@ func (s *server) planCluster(cc clusterConfig) (coreCluster, error) {
 		return out, err
 	}
 	if cc.join == "" && !meta.Joined {
-		return out, nil
+		if len(cc.members) <= 1 {
+			out.clusterName, err = bornClusterName(meta)
+		}
+		return out, err
 	}
 	if !cc.clustered() {
 		return out, fmt.Errorf("config: cluster_addr: this data dir joined cluster %s; it needs cluster_addr and cluster_token (and may keep cluster_join)", meta.Cluster)
@@ -115,6 +122,24 @@ func (s *server) probeMember(addr string, d time.Duration) (runtime.NodeID, node
 		}
 		time.Sleep(probeInterval)
 	}
+}
+
+// bornClusterName is a node alone's cluster id (node.Config.ClusterName):
+// the one its data dir recorded, or a new one for a fresh data dir, so
+// that every cluster grown from a node alone has an id of its own. A data
+// dir that recorded "single" (made before ids were born so) keeps it.
+func bornClusterName(meta node.DataDirMeta) (string, error) {
+	if meta.Cluster != "" {
+		if strings.HasPrefix(meta.Cluster, "g-") {
+			return meta.Cluster, nil
+		}
+		return "", nil
+	}
+	var b [8]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		return "", fmt.Errorf("cluster id: %w", err)
+	}
+	return node.NewClusterName(b), nil
 }
 
 // checkJoin refuses a join that would break the cluster: an id a member

@@ -127,6 +127,7 @@ func (s *server) startCore() (func(), error) {
 		Join:           plan.join,
 		PeerAddr:       plan.peerAddr,
 		JoinCluster:    plan.joinCluster,
+		ClusterName:    plan.clusterName,
 		ReplicaCount:   cc.replicas,
 		Slots:          s.cfg.Slots,
 		SlotLoops:      s.cfg.SlotLoops,
