@@ -152,15 +152,16 @@ func (a *apiLoop) propose(slotID int, cmd *state.Command, then func(error)) {
 }
 
 // postRepeatable posts a request that is safe to repeat, and in a
-// cluster posts it again every forwardRetry until it is answered (a
-// request passed on to a crashed or cut-off leader is lost).
-func (a *apiLoop) postRepeatable(reply replyTo, to addr, m runtime.Msg) {
+// cluster posts again every forwardRetry until it is answered (a request
+// passed on to a crashed or cut-off leader is lost); again is what is
+// posted then (a send marked as repeated, or the request itself).
+func (a *apiLoop) postRepeatable(reply replyTo, to addr, m, again runtime.Msg) {
 	a.n.post(to, m)
 	if !a.n.clustered() {
 		return
 	}
 	w := a.waiting[reply.Req]
-	w.again = func() { a.n.post(to, m) }
+	w.again = func() { a.n.post(to, again) }
 	w.retry = a.loop.After(forwardRetry, requestRetry{reply.Req})
 }
 
@@ -186,18 +187,16 @@ func (a *apiLoop) send(req sendRequest, then func(sendResult)) {
 		a.n.post(a.n.slotAddr(slotID), m) // not deduplicated: never repeated
 		return
 	}
-	a.postRepeatable(reply, a.n.slotAddr(slotID), m)
-	if w := a.waiting[reply.Req]; w != nil && w.again != nil {
-		again := m
-		again.Retry = true
-		w.again = func() { a.n.post(a.n.slotAddr(slotID), again) }
-	}
+	again := m
+	again.Retry = true
+	a.postRepeatable(reply, a.n.slotAddr(slotID), m, again)
 }
 
 // read reads one slot once it has caught up.
 func (a *apiLoop) read(slotID int, q slotQuery, then func(readResult, error)) {
 	reply := a.await(readThen(then))
-	a.postRepeatable(reply, a.n.slotAddr(slotID), slotRead{Slot: slotID, Query: q, Reply: reply})
+	m := slotRead{Slot: slotID, Query: q, Reply: reply}
+	a.postRepeatable(reply, a.n.slotAddr(slotID), m, m)
 }
 
 // gatherSlotLoops reads every slot loop — once all its slots have caught
@@ -213,7 +212,8 @@ func (a *apiLoop) gatherSlotLoops(q slotQuery, now bool, then func([]readResult,
 // in slot order, to then.
 func (a *apiLoop) gatherSlots(q slotQuery, then func([]readResult, error)) {
 	a.gather(a.n.cfg.Slots, func(id int, reply replyTo) {
-		a.postRepeatable(reply, a.n.slotAddr(id), slotRead{Slot: id, Query: q, Reply: reply})
+		m := slotRead{Slot: id, Query: q, Reply: reply}
+		a.postRepeatable(reply, a.n.slotAddr(id), m, m)
 	}, then)
 }
 
