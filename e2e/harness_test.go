@@ -94,13 +94,10 @@ func launch(t *testing.T, o nodeOpts) *proc {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	scanned := make(chan struct{})
-	go p.log.Scan(stderr, scanned)
-	go func() {
-		<-scanned // Wait closes the pipe: read it all first
-		p.waitErr = cmd.Wait()
+	p.log.Follow(cmd, stderr, func(err error) {
+		p.waitErr = err
 		close(p.exited)
-	}()
+	})
 	t.Cleanup(func() {
 		select {
 		case <-p.exited:

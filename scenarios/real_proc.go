@@ -53,13 +53,10 @@ func startProc(o procOpts) (*realProc, error) {
 	if err := cmd.Start(); err != nil {
 		return nil, err
 	}
-	scanned := make(chan struct{})
-	go p.log.Scan(stderr, scanned)
-	go func() {
-		<-scanned // Wait closes the pipe: read it all first
-		p.waitErr = cmd.Wait()
+	p.log.Follow(cmd, stderr, func(err error) {
+		p.waitErr = err
 		close(p.exited)
-	}()
+	})
 	return p, nil
 }
 

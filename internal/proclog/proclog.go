@@ -11,6 +11,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"io"
+	"os/exec"
 	"strings"
 	"sync"
 )
@@ -49,6 +50,18 @@ func (l *Log) Scan(r io.Reader, done chan<- struct{}) {
 			}
 		}
 	}
+}
+
+// Follow reads the started cmd's stderr into l and waits for cmd:
+// exited gets Wait's result once the whole log has been read (Wait closes
+// the pipe, so the log is read to its end first).
+func (l *Log) Follow(cmd *exec.Cmd, stderr io.Reader, exited func(error)) {
+	scanned := make(chan struct{})
+	go l.Scan(stderr, scanned)
+	go func() {
+		<-scanned
+		exited(cmd.Wait())
+	}()
 }
 
 // String is everything read so far.
